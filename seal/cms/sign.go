@@ -1,0 +1,284 @@
+package cms
+
+import (
+	"bytes"
+	"crypto"
+	"crypto/rand"
+	"encoding/asn1"
+	"fmt"
+	"io"
+	"slices"
+	"time"
+
+	"github.com/emmansun/gmsm/sm2"
+	"github.com/emmansun/gmsm/sm3"
+	"github.com/emmansun/gmsm/smx509"
+	"golang.org/x/crypto/cryptobyte"
+	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
+)
+
+// Profile selects the object identifiers a Signer writes.
+type Profile int
+
+const (
+	// ProfileDefault writes the PKCS#7 content types and SM3withSM2
+	// (1.2.156.10197.1.501), which BouncyCastle-based verifiers accept.
+	ProfileDefault Profile = iota
+	// ProfileGMT0010 writes the GM/T 0010 content types and the sm2-1
+	// signature algorithm (1.2.156.10197.1.301.1).
+	ProfileGMT0010
+)
+
+func (p Profile) String() string {
+	switch p {
+	case ProfileDefault:
+		return "PKCS#7 (SM3withSM2)"
+	case ProfileGMT0010:
+		return "GM/T 0010"
+	}
+	return fmt.Sprintf("Profile(%d)", int(p))
+}
+
+func (p Profile) contentTypes() (outer, inner asn1.ObjectIdentifier) {
+	if p == ProfileGMT0010 {
+		return oidGMSignedData, oidGMData
+	}
+	return oidSignedData, oidData
+}
+
+func (p Profile) signatureOID() asn1.ObjectIdentifier {
+	if p == ProfileGMT0010 {
+		return oidSM2Sign
+	}
+	return oidSM3WithSM2
+}
+
+// maxSM2SignatureLen is the longest DER SM2 signature: a SEQUENCE of two
+// 33-byte INTEGERs (32 bytes and a leading zero).
+const maxSM2SignatureLen = 72
+
+// maxSignAttempts bounds the re-signing that makes a signature full length;
+// 0.75^64 < 1e-8 is the chance that all attempts come out short.
+const maxSignAttempts = 64
+
+// A Signer makes detached SM2 SignedData for one key and certificate chain.
+// It precomputes everything that does not depend on the content, so one
+// Signer per seal serves every document. A Signer is safe for concurrent use
+// when its crypto.Signer is.
+type Signer struct {
+	key     crypto.Signer
+	cert    *smx509.Certificate
+	profile Profile
+
+	sid      []byte // IssuerAndSerialNumber, DER
+	certs    []byte // the certificates, DER, concatenated in chain order
+	essAttr  []byte // the signing-certificate-v2 Attribute, DER
+	ctAttr   []byte // the content-type Attribute, DER
+	rand     io.Reader
+	attempts int
+}
+
+// NewSigner returns a Signer for key, whose certificate is chain[0];
+// the rest of chain (intermediates, optionally the root) is embedded too.
+// key must be an SM2 key that signs like *sm2.PrivateKey: given
+// sm2.DefaultSM2SignerOpts, it signs the raw message with the default user ID.
+func NewSigner(key crypto.Signer, chain []*smx509.Certificate, profile Profile) (*Signer, error) {
+	if profile != ProfileDefault && profile != ProfileGMT0010 {
+		return nil, fmt.Errorf("cms: unknown profile %d", int(profile))
+	}
+	if len(chain) == 0 || chain[0] == nil {
+		return nil, fmt.Errorf("cms: no signer certificate")
+	}
+	pub := key.Public()
+	if !sm2.IsSM2PublicKey(pub) {
+		return nil, ErrNotSM2Key
+	}
+	cert := chain[0]
+	if eq, ok := pub.(interface{ Equal(crypto.PublicKey) bool }); !ok || !eq.Equal(cert.PublicKey) {
+		return nil, ErrKeyCertMismatch
+	}
+	s := &Signer{key: key, cert: cert, profile: profile, rand: rand.Reader, attempts: maxSignAttempts}
+
+	var b cryptobyte.Builder
+	addIssuerAndSerial(&b, cert)
+	s.sid = b.BytesOrPanic()
+
+	for _, c := range chain {
+		if c == nil {
+			return nil, fmt.Errorf("cms: nil certificate in chain")
+		}
+		s.certs = append(s.certs, c.Raw...)
+	}
+
+	_, inner := profile.contentTypes()
+	s.ctAttr = attribute(oidAttrContentType, func(b *cryptobyte.Builder) { b.AddASN1ObjectIdentifier(inner) })
+	certHash := sm3.Sum(cert.Raw)
+	s.essAttr = attribute(oidAttrSigningCert2, func(b *cryptobyte.Builder) {
+		// SigningCertificateV2 ::= SEQUENCE { certs SEQUENCE OF ESSCertIDv2 }
+		b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+			b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+				// ESSCertIDv2 ::= SEQUENCE { hashAlgorithm, certHash, issuerSerial }
+				b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+					addAlgorithm(b, oidSM3)
+					b.AddASN1OctetString(certHash[:])
+					b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+						// issuer GeneralNames: one directoryName [4].
+						b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+							b.AddASN1(cbasn1.Tag(4).Constructed().ContextSpecific(), func(b *cryptobyte.Builder) {
+								b.AddBytes(cert.RawIssuer)
+							})
+						})
+						b.AddASN1BigInt(cert.SerialNumber)
+					})
+				})
+			})
+		})
+	})
+	return s, nil
+}
+
+// Certificate returns the signer certificate.
+func (s *Signer) Certificate() *smx509.Certificate { return s.cert }
+
+// Profile returns the profile the Signer writes.
+func (s *Signer) Profile() Profile { return s.profile }
+
+// Size returns the length in bytes of the DER SignedData that SignDigest
+// and Sign produce for signingTime, so that a PDF placeholder can be sized
+// before the content is hashed. The output is never longer. It is shorter
+// only if maxSignAttempts signatures in a row come out short, which happens
+// with probability below 1e-8; a PDF writer pads the rest with zeros.
+func (s *Signer) Size(signingTime time.Time) int {
+	var zero [sm3.Size]byte
+	der, _ := s.build(zero[:], signingTime, func([]byte) ([]byte, error) {
+		return make([]byte, maxSM2SignatureLen), nil
+	})
+	return len(der)
+}
+
+// Sign reads content to its end, and returns a detached SignedData over it.
+func (s *Signer) Sign(content io.Reader, signingTime time.Time) ([]byte, error) {
+	h := sm3.New()
+	if _, err := io.Copy(h, content); err != nil {
+		return nil, fmt.Errorf("cms: reading content: %w", err)
+	}
+	return s.SignDigest(h.Sum(nil), signingTime)
+}
+
+// SignDigest returns a detached SignedData for content whose SM3 digest the
+// caller has already computed.
+func (s *Signer) SignDigest(digest []byte, signingTime time.Time) ([]byte, error) {
+	if len(digest) != sm3.Size {
+		return nil, ErrBadDigest
+	}
+	return s.build(digest, signingTime, s.signFull)
+}
+
+// signFull signs msg (the DER signed attributes) and retries until the
+// signature has its full DER length, which makes the output length
+// predictable (see Size). Each attempt uses fresh randomness, so the retries
+// reveal nothing but the leading bits of r and s, which are public anyway.
+func (s *Signer) signFull(msg []byte) ([]byte, error) {
+	var sig []byte
+	for range s.attempts {
+		var err error
+		sig, err = s.key.Sign(s.rand, msg, sm2.DefaultSM2SignerOpts)
+		if err != nil {
+			return nil, fmt.Errorf("cms: signing: %w", err)
+		}
+		if len(sig) > maxSM2SignatureLen {
+			return nil, fmt.Errorf("cms: signer returned a %d-byte signature, longer than any SM2 signature", len(sig))
+		}
+		if len(sig) == maxSM2SignatureLen {
+			break
+		}
+	}
+	return sig, nil
+}
+
+// build assembles the ContentInfo around digest, signing the signed
+// attributes with sign.
+func (s *Signer) build(digest []byte, signingTime time.Time, sign func([]byte) ([]byte, error)) ([]byte, error) {
+	attrs := [][]byte{
+		s.ctAttr,
+		attribute(oidAttrMessageDigest, func(b *cryptobyte.Builder) { b.AddASN1OctetString(digest) }),
+		attribute(oidAttrSigningTime, func(b *cryptobyte.Builder) { addTime(b, signingTime) }),
+		s.essAttr,
+	}
+	// DER orders the members of a SET OF by their encodings.
+	slices.SortFunc(attrs, bytes.Compare)
+	var ab cryptobyte.Builder
+	ab.AddASN1(cbasn1.SET, func(b *cryptobyte.Builder) {
+		for _, a := range attrs {
+			b.AddBytes(a)
+		}
+	})
+	signedAttrs := ab.BytesOrPanic()
+	sig, err := sign(signedAttrs)
+	if err != nil {
+		return nil, err
+	}
+
+	outer, inner := s.profile.contentTypes()
+	var b cryptobyte.Builder
+	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { // ContentInfo
+		b.AddASN1ObjectIdentifier(outer)
+		b.AddASN1(cbasn1.Tag(0).Constructed().ContextSpecific(), func(b *cryptobyte.Builder) {
+			b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { // SignedData
+				b.AddASN1Int64(1)
+				b.AddASN1(cbasn1.SET, func(b *cryptobyte.Builder) { addAlgorithm(b, oidSM3) })
+				b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { b.AddASN1ObjectIdentifier(inner) })
+				b.AddASN1(cbasn1.Tag(0).Constructed().ContextSpecific(), func(b *cryptobyte.Builder) { b.AddBytes(s.certs) })
+				b.AddASN1(cbasn1.SET, func(b *cryptobyte.Builder) {
+					b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { // SignerInfo
+						b.AddASN1Int64(1)
+						b.AddBytes(s.sid)
+						addAlgorithm(b, oidSM3)
+						// [0] IMPLICIT SET OF Attribute: the same content, retagged.
+						b.AddASN1(cbasn1.Tag(0).Constructed().ContextSpecific(), func(b *cryptobyte.Builder) {
+							for _, a := range attrs {
+								b.AddBytes(a)
+							}
+						})
+						addAlgorithm(b, s.profile.signatureOID())
+						b.AddASN1OctetString(sig)
+					})
+				})
+			})
+		})
+	})
+	return b.Bytes()
+}
+
+func attribute(oid asn1.ObjectIdentifier, value func(*cryptobyte.Builder)) []byte {
+	var b cryptobyte.Builder
+	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+		b.AddASN1ObjectIdentifier(oid)
+		b.AddASN1(cbasn1.SET, value)
+	})
+	return b.BytesOrPanic()
+}
+
+// addAlgorithm writes an AlgorithmIdentifier with absent parameters, as the
+// SM2 and SM3 identifiers are written by GM/T 0010 and BouncyCastle.
+func addAlgorithm(b *cryptobyte.Builder, oid asn1.ObjectIdentifier) {
+	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { b.AddASN1ObjectIdentifier(oid) })
+}
+
+func addIssuerAndSerial(b *cryptobyte.Builder, cert *smx509.Certificate) {
+	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+		b.AddBytes(cert.RawIssuer)
+		b.AddASN1BigInt(cert.SerialNumber)
+	})
+}
+
+// addTime writes t as RFC 5652 requires: UTCTime for 1950 through 2049,
+// GeneralizedTime otherwise, in UTC and whole seconds.
+func addTime(b *cryptobyte.Builder, t time.Time) {
+	t = t.UTC().Truncate(time.Second)
+	if y := t.Year(); y >= 1950 && y < 2050 {
+		b.AddASN1UTCTime(t)
+		return
+	}
+	b.AddASN1GeneralizedTime(t)
+}
