@@ -72,7 +72,7 @@ var (
 
 func malformed(what string, err error) error {
 	if err != nil {
-		return fmt.Errorf("%w: %s: %v", ErrMalformed, what, err)
+		return fmt.Errorf("%w: %s: %w", ErrMalformed, what, err)
 	}
 	return fmt.Errorf("%w: %s", ErrMalformed, what)
 }

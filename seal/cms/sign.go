@@ -76,6 +76,10 @@ type Signer struct {
 	ctAttr   []byte // the content-type Attribute, DER
 	rand     io.Reader
 	attempts int
+
+	// sizeUTC and sizeGeneralized are the output lengths with a signing
+	// time written as UTCTime and as GeneralizedTime (see addTime).
+	sizeUTC, sizeGeneralized int
 }
 
 // NewSigner returns a Signer for key, whose certificate is chain[0];
@@ -134,6 +138,8 @@ func NewSigner(key crypto.Signer, chain []*smx509.Certificate, profile Profile) 
 			})
 		})
 	})
+	s.sizeUTC = s.maxLength(time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC))
+	s.sizeGeneralized = s.maxLength(time.Date(2050, 1, 1, 0, 0, 0, 0, time.UTC))
 	return s, nil
 }
 
@@ -149,6 +155,14 @@ func (s *Signer) Profile() Profile { return s.profile }
 // only if maxSignAttempts signatures in a row come out short, which happens
 // with probability below 1e-8; a PDF writer pads the rest with zeros.
 func (s *Signer) Size(signingTime time.Time) int {
+	if utcTime(signingTime) {
+		return s.sizeUTC
+	}
+	return s.sizeGeneralized
+}
+
+// maxLength builds the output for signingTime with a full-length signature.
+func (s *Signer) maxLength(signingTime time.Time) int {
 	var zero [sm3.Size]byte
 	der, _ := s.build(zero[:], signingTime, func([]byte) ([]byte, error) {
 		return make([]byte, maxSM2SignatureLen), nil
@@ -276,9 +290,15 @@ func addIssuerAndSerial(b *cryptobyte.Builder, cert *smx509.Certificate) {
 // GeneralizedTime otherwise, in UTC and whole seconds.
 func addTime(b *cryptobyte.Builder, t time.Time) {
 	t = t.UTC().Truncate(time.Second)
-	if y := t.Year(); y >= 1950 && y < 2050 {
+	if utcTime(t) {
 		b.AddASN1UTCTime(t)
 		return
 	}
 	b.AddASN1GeneralizedTime(t)
+}
+
+// utcTime reports whether RFC 5652 §11.3 writes t as UTCTime.
+func utcTime(t time.Time) bool {
+	y := t.UTC().Year()
+	return y >= 1950 && y < 2050
 }

@@ -1,0 +1,40 @@
+# The project's commands. `make test` is what CI runs (.ci/run).
+GO       ?= go
+FUZZTIME ?= 1m
+BENCHTIME ?= 1s
+
+.PHONY: all build test deps lint bench fuzz clean
+
+all: build
+
+build:
+	$(GO) build ./...
+
+deps:
+	@scripts/install-deps.sh
+
+## test: every test, after installing the system tools they need.
+test: deps lint
+	$(GO) test -count=1 ./...
+
+## lint: gofmt and go vet must be clean.
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go') 2>/dev/null); \
+	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+## bench: the benchmarks, each beside its peer, in one run.
+bench: deps
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./...
+
+## fuzz: each fuzz target for FUZZTIME.
+FUZZ_TARGETS = ./seal/cms:FuzzParse ./seal/cms:FuzzVerify
+fuzz:
+	@for t in $(FUZZ_TARGETS); do \
+	  pkg=$${t%%:*}; name=$${t##*:}; \
+	  echo "fuzz $$pkg $$name for $(FUZZTIME)"; \
+	  $(GO) test -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 10s $$pkg || exit 1; \
+	done
+
+clean:
+	$(GO) clean -testcache
