@@ -1,0 +1,215 @@
+package seal
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+	"unicode/utf8"
+)
+
+// Rule names one rule of the seal (DESIGN.md §3). A refusal names the rule
+// that refused, in the ledger, in logs and metrics, and to the caller.
+type Rule string
+
+const (
+	RuleUnauthenticated    Rule = "unauthenticated"      // no principal
+	RuleNotClerk           Rule = "not_clerk"            // only clerks seal
+	RuleWrongTownship      Rule = "wrong_township"       // the seal of another township
+	RuleBadRequest         Rule = "bad_request"          // case number or document kind malformed
+	RuleUnknownItem        Rule = "unknown_item"         // item not registered
+	RuleItemInactive       Rule = "item_inactive"        // item withdrawn
+	RuleDispatchedItem     Rule = "dispatched_item"      // a dispatched agency's item (不得挪作他用)
+	RuleWrongWindow        Rule = "wrong_window"         // clerk not at the item's window
+	RuleItemNotImplemented Rule = "item_not_implemented" // not on the township's list
+	RuleDocumentKind       Rule = "document_kind"        // kind not listed for the item
+	RuleNoSeal             Rule = "no_seal"              // township has no live seal
+	RuleSealSuspended      Rule = "seal_suspended"       // 挂失
+	RuleSealRevoked        Rule = "seal_revoked"         // 注销
+	RuleCertificateInvalid Rule = "certificate_invalid"  // not yet valid or expired
+)
+
+// zh holds the rule explanations in Chinese, for clerks.
+var zh = map[Rule]string{
+	RuleUnauthenticated:    "未认证：请提供有效的凭据",
+	RuleNotClerk:           "只有窗口工作人员可以用印",
+	RuleWrongTownship:      "不能使用其他乡镇的印章",
+	RuleBadRequest:         "办件编号或文书类型不符合要求",
+	RuleUnknownItem:        "事项未登记",
+	RuleItemInactive:       "事项已停用",
+	RuleDispatchedItem:     "派驻机构事项使用其自有印章，不得使用乡镇印章",
+	RuleWrongWindow:        "本窗口无权办理该事项",
+	RuleItemNotImplemented: "该事项不在本乡镇实施清单内",
+	RuleDocumentKind:       "该事项不允许对此类文书用印",
+	RuleNoSeal:             "本乡镇没有可用的印章",
+	RuleSealSuspended:      "印章已挂失，暂停使用",
+	RuleSealRevoked:        "印章已注销",
+	RuleCertificateInvalid: "印章证书不在有效期内",
+}
+
+// Chinese returns the rule's explanation in Chinese.
+func (r Rule) Chinese() string { return zh[r] }
+
+// Refusal is the error a sealing request gets when a rule refuses it. It
+// says which rule, and in Message what to fix.
+type Refusal struct {
+	Rule    Rule
+	Message string
+}
+
+func (r *Refusal) Error() string { return fmt.Sprintf("seal refused (%s): %s", r.Rule, r.Message) }
+
+func refuse(rule Rule, format string, args ...any) *Refusal {
+	return &Refusal{Rule: rule, Message: fmt.Sprintf(format, args...)}
+}
+
+// AsRefusal returns the Refusal in err's chain, if any.
+func AsRefusal(err error) (*Refusal, bool) {
+	var r *Refusal
+	ok := errors.As(err, &r)
+	return r, ok
+}
+
+// ErrNotFound is what a Registry returns for a code it does not know.
+var ErrNotFound = errors.New("not found")
+
+// Registry answers the policy's questions about the catalog.
+type Registry interface {
+	Township(ctx context.Context, code string) (Township, error)
+	Item(ctx context.Context, code string) (Item, error)
+	Implements(ctx context.Context, township, item string) (bool, error)
+}
+
+// SealState is the life-cycle state of a seal.
+type SealState string
+
+const (
+	SealIssued    SealState = "issued"
+	SealActive    SealState = "active"
+	SealSuspended SealState = "suspended"
+	SealRotated   SealState = "rotated"
+	SealRevoked   SealState = "revoked"
+)
+
+// SealStatus is what the policy needs to know about a township's seal.
+type SealStatus struct {
+	ID        string
+	State     SealState
+	NotBefore time.Time // of its certificate
+	NotAfter  time.Time
+}
+
+// SealLookup finds the live seal of a township: the one that is issued,
+// active or suspended. It returns ErrNotFound when there is none; a
+// revoked seal may be returned so that the refusal can say so.
+type SealLookup interface {
+	TownshipSeal(ctx context.Context, township string) (SealStatus, error)
+}
+
+// Request is what a caller asks to seal.
+type Request struct {
+	Township string
+	Item     string
+	CaseNo   string // 办件编号
+	DocKind  string // e.g. 准予行政许可决定书
+}
+
+// Decision is a granted request, with what the ledger records about it.
+type Decision struct {
+	Township Township
+	Item     Item
+	Seal     SealStatus
+}
+
+// Policy decides sealing requests. Every path that seals asks it first.
+type Policy struct {
+	Registry Registry
+	Seals    SealLookup
+	Now      func() time.Time // nil: time.Now
+}
+
+// maxCaseNoLen bounds a case number; real ones are under 40 characters.
+const maxCaseNoLen = 64
+
+// Check applies the rules in order: who asks, what item, which seal. It
+// returns a *Refusal naming the first rule that refuses, or another error
+// when the registry or seal lookup fails (which is not a refusal: the
+// request may be retried).
+func (p *Policy) Check(ctx context.Context, who *Principal, req Request) (*Decision, error) {
+	// Rule 1: the caller, its township and its window.
+	if who == nil {
+		return nil, refuse(RuleUnauthenticated, "no credentials")
+	}
+	if who.Role != RoleClerk {
+		return nil, refuse(RuleNotClerk, "principal %s has role %s; only clerks seal", who.ID, who.Role)
+	}
+	if req.Township != "" && req.Township != who.Township {
+		return nil, refuse(RuleWrongTownship, "principal %s is bound to township %s, not %s", who.ID, who.Township, req.Township)
+	}
+	req.Township = who.Township
+	if req.CaseNo == "" || len(req.CaseNo) > maxCaseNoLen || !validText(req.CaseNo, maxCaseNoLen) {
+		return nil, refuse(RuleBadRequest, "case number (办件编号) must be 1 to %d printable characters", maxCaseNoLen)
+	}
+	if req.DocKind != "" && (!utf8.ValidString(req.DocKind) || !validText(req.DocKind, 128)) {
+		return nil, refuse(RuleBadRequest, "document kind is not printable text of at most 128 bytes")
+	}
+
+	// Rule 2: the item.
+	item, err := p.Registry.Item(ctx, req.Item)
+	if errors.Is(err, ErrNotFound) {
+		return nil, refuse(RuleUnknownItem, "item %q is not registered", req.Item)
+	} else if err != nil {
+		return nil, fmt.Errorf("looking up item %s: %w", req.Item, err)
+	}
+	if !item.Active {
+		return nil, refuse(RuleItemInactive, "item %s (%s) is no longer active", item.Code, item.Name)
+	}
+	if item.Window == WindowDispatched {
+		return nil, refuse(RuleDispatchedItem, "item %s (%s) belongs to the dispatched agency of %s, which uses its own seal", item.Code, item.Name, item.Domain)
+	}
+	if !who.AtWindow(item.Window) {
+		return nil, refuse(RuleWrongWindow, "item %s is handled at the %s window; principal %s works at %v", item.Code, item.Window, who.ID, who.Windows)
+	}
+	town, err := p.Registry.Township(ctx, req.Township)
+	if errors.Is(err, ErrNotFound) {
+		return nil, refuse(RuleWrongTownship, "township %s is not registered", req.Township)
+	} else if err != nil {
+		return nil, fmt.Errorf("looking up township %s: %w", req.Township, err)
+	}
+	ok, err := p.Registry.Implements(ctx, town.Code, item.Code)
+	if err != nil {
+		return nil, fmt.Errorf("looking up the implementation list of %s: %w", town.Code, err)
+	}
+	if !ok {
+		return nil, refuse(RuleItemNotImplemented, "item %s is not on the implementation list of %s (%s)", item.Code, town.Name, town.Code)
+	}
+	if len(item.Documents) > 0 && !item.AllowsDocument(req.DocKind) {
+		return nil, refuse(RuleDocumentKind, "item %s may seal only %v, not %q", item.Code, item.Documents, req.DocKind)
+	}
+
+	// Rule 3: the seal.
+	st, err := p.Seals.TownshipSeal(ctx, town.Code)
+	if errors.Is(err, ErrNotFound) {
+		return nil, refuse(RuleNoSeal, "township %s has no seal", town.Code)
+	} else if err != nil {
+		return nil, fmt.Errorf("looking up the seal of %s: %w", town.Code, err)
+	}
+	switch st.State {
+	case SealActive:
+	case SealSuspended:
+		return nil, refuse(RuleSealSuspended, "the seal of %s is suspended (挂失)", town.Name)
+	case SealRevoked, SealRotated:
+		return nil, refuse(RuleSealRevoked, "the seal of %s is %s", town.Name, st.State)
+	default:
+		return nil, refuse(RuleNoSeal, "the seal of %s is %s, not active", town.Name, st.State)
+	}
+	now := time.Now()
+	if p.Now != nil {
+		now = p.Now()
+	}
+	if now.Before(st.NotBefore) || now.After(st.NotAfter) {
+		return nil, refuse(RuleCertificateInvalid, "the certificate of the seal of %s is valid from %s to %s", town.Name,
+			st.NotBefore.Format(time.RFC3339), st.NotAfter.Format(time.RFC3339))
+	}
+	return &Decision{Township: town, Item: item, Seal: st}, nil
+}
