@@ -1,0 +1,21 @@
+package keystore
+
+import "github.com/emmansun/gmsm/sm2"
+
+// OpenEnvelopeForTest decrypts a software-backend handle. Only tests see it:
+// the custody test needs the private scalars to search the database file for
+// them, and the signer test compares deterministic signatures with the key's.
+func OpenEnvelopeForTest(b *SoftwareBackend, ref KeyRef, handle []byte) (*sm2.PrivateKey, error) {
+	s, err := b.Signer(nil, ref, handle)
+	if err != nil {
+		return nil, err
+	}
+	return s.(*softSigner).key, nil
+}
+
+// CachedSeals reports how many decrypted seal keys the Keystore holds.
+func (ks *Keystore) CachedSeals() int {
+	n := 0
+	ks.seals.Range(func(_, _ any) bool { n++; return true })
+	return n
+}

@@ -1,0 +1,202 @@
+package keystore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Default validity periods, used when Config leaves them zero.
+const (
+	DefaultSealValidity = 3 * 365 * 24 * time.Hour
+	DefaultCAValidity   = 20 * 365 * 24 * time.Hour
+	DefaultCRLValidity  = 7 * 24 * time.Hour
+)
+
+// Config configures a Keystore.
+type Config struct {
+	Store   Store      // required
+	Backend KeyBackend // required; e.g. NewSoftwareBackend(kek)
+
+	// SealValidity is how long a seal certificate is valid
+	// (DefaultSealValidity if zero). It never extends past the CA's own
+	// certificate.
+	SealValidity time.Duration
+	// CRLValidity is the gap between a CRL's thisUpdate and nextUpdate
+	// (DefaultCRLValidity if zero).
+	CRLValidity time.Duration
+	// CRLDistributionPoints are URLs written into seal certificates.
+	CRLDistributionPoints []string
+
+	// Now returns the current time; nil means time.Now. Tests set it.
+	Now func() time.Time
+}
+
+// Keystore is the custodian of the county CA and the township seals. It is
+// safe for concurrent use; see the package documentation.
+type Keystore struct {
+	store   Store
+	backend KeyBackend
+	cfg     Config
+	now     func() time.Time
+
+	seals  sync.Map // seal id -> *sealEntry: decrypted signers
+	ca     atomic.Pointer[caEntry]
+	caLoad sync.Mutex // serialises loading the CA, not its use
+	closed atomic.Bool
+}
+
+// Open returns a Keystore over cfg.Store. The store records the backend's
+// ID (the KEK id) the first time; afterwards Open fails with ErrWrongKEK if
+// the configured backend has another ID. A failed Open changes nothing.
+func Open(ctx context.Context, cfg Config) (*Keystore, error) {
+	if cfg.Store == nil {
+		return nil, invalid("Config.Store", "must not be nil")
+	}
+	if cfg.Backend == nil {
+		return nil, invalid("Config.Backend", "must not be nil")
+	}
+	if cfg.SealValidity < 0 || cfg.CRLValidity < 0 {
+		return nil, invalid("Config", "validity periods must not be negative")
+	}
+	if cfg.SealValidity == 0 {
+		cfg.SealValidity = DefaultSealValidity
+	}
+	if cfg.CRLValidity == 0 {
+		cfg.CRLValidity = DefaultCRLValidity
+	}
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
+	id := cfg.Backend.ID()
+	recorded, err := cfg.Store.ClaimBackend(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("keystore: open: %w", err)
+	}
+	if recorded != id {
+		return nil, fmt.Errorf("%w: the store's keys are protected by %s, the configured backend is %s",
+			ErrWrongKEK, recorded, id)
+	}
+	return &Keystore{store: cfg.Store, backend: cfg.Backend, cfg: cfg, now: now}, nil
+}
+
+// Close forgets every decrypted key. Signers handed out before refuse to sign
+// afterwards (ErrClosed). Close does not close the Store.
+func (ks *Keystore) Close() error {
+	ks.closed.Store(true)
+	ks.seals.Range(func(k, _ any) bool { ks.seals.Delete(k); return true })
+	ks.ca.Store(nil)
+	return nil
+}
+
+func (ks *Keystore) checkOpen() error {
+	if ks.closed.Load() {
+		return ErrClosed
+	}
+	return nil
+}
+
+// Seal returns the seal with the given id, or ErrNotFound.
+func (ks *Keystore) Seal(ctx context.Context, id string) (Seal, error) {
+	s, err := ks.store.Seal(ctx, id)
+	if err != nil {
+		return Seal{}, fmt.Errorf("keystore: seal %s: %w", id, err)
+	}
+	return s, nil
+}
+
+// LiveSeal returns the township's issued, active or suspended seal, or
+// ErrNoSeal.
+func (ks *Keystore) LiveSeal(ctx context.Context, townshipCode string) (Seal, error) {
+	s, err := ks.store.LiveSeal(ctx, townshipCode)
+	if err != nil {
+		return Seal{}, fmt.Errorf("keystore: township %s: %w", townshipCode, err)
+	}
+	return s, nil
+}
+
+// Seals returns every seal the township ever had, oldest first, including
+// rotated and revoked ones, whose certificates verify earlier documents.
+func (ks *Keystore) Seals(ctx context.Context, townshipCode string) ([]Seal, error) {
+	ss, err := ks.store.Seals(ctx, SealFilter{TownshipCode: townshipCode})
+	if err != nil {
+		return nil, fmt.Errorf("keystore: seals of township %s: %w", townshipCode, err)
+	}
+	return ss, nil
+}
+
+// History returns the state changes of a seal in order.
+func (ks *Keystore) History(ctx context.Context, sealID string) ([]Event, error) {
+	ev, err := ks.store.Events(ctx, sealID)
+	if err != nil {
+		return nil, fmt.Errorf("keystore: history of seal %s: %w", sealID, err)
+	}
+	return ev, nil
+}
+
+// Signer returns the signer of the township's active seal, with its
+// certificate and chain. It reads the seal's state from the Store on every
+// call, so a seal suspended or revoked by another process is refused at once;
+// the decrypted key itself is cached.
+//
+// It fails with ErrSealSuspended, ErrSealNotActive, ErrSealRevoked or
+// ErrSealPending (as a *StateError) when the township's seal is in that
+// state, ErrNoSeal when it never had one, and ErrCertificateExpired outside
+// the certificate's validity.
+func (ks *Keystore) Signer(ctx context.Context, townshipCode string) (*SealSigner, error) {
+	if err := ks.checkOpen(); err != nil {
+		return nil, err
+	}
+	s, err := ks.store.LiveSeal(ctx, townshipCode)
+	if errors.Is(err, ErrNoSeal) {
+		// Say why there is none: the latest seal was revoked, or is pending.
+		all, err2 := ks.store.Seals(ctx, SealFilter{TownshipCode: townshipCode})
+		if err2 == nil && len(all) > 0 {
+			last := all[len(all)-1]
+			return nil, &StateError{Op: "sign", SealID: last.ID, State: last.State}
+		}
+		return nil, fmt.Errorf("keystore: township %s: %w", townshipCode, ErrNoSeal)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("keystore: township %s: %w", townshipCode, err)
+	}
+	return ks.signerFor(ctx, s)
+}
+
+// SealSigner returns the signer of the seal with the given id, which must be
+// active; it fails like Signer.
+func (ks *Keystore) SealSigner(ctx context.Context, sealID string) (*SealSigner, error) {
+	if err := ks.checkOpen(); err != nil {
+		return nil, err
+	}
+	s, err := ks.store.Seal(ctx, sealID)
+	if err != nil {
+		return nil, fmt.Errorf("keystore: seal %s: %w", sealID, err)
+	}
+	return ks.signerFor(ctx, s)
+}
+
+func (ks *Keystore) signerFor(ctx context.Context, s Seal) (*SealSigner, error) {
+	ks.observe(s)
+	if s.State != StateActive {
+		return nil, &StateError{Op: "sign", SealID: s.ID, State: s.State}
+	}
+	if now := ks.now(); now.Before(s.NotBefore) || now.After(s.NotAfter) {
+		return nil, fmt.Errorf("%w: seal %s is valid from %s to %s", ErrCertificateExpired, s.ID,
+			s.NotBefore.Format(time.RFC3339), s.NotAfter.Format(time.RFC3339))
+	}
+	e, err := ks.entry(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	// A local change committed after our read may already have moved the
+	// entry on; the entry keeps the newest state it has seen.
+	if st := e.status.Load(); st.state != StateActive {
+		return nil, &StateError{Op: "sign", SealID: s.ID, State: st.state}
+	}
+	return &SealSigner{ks: ks, e: e, seal: s}, nil
+}
