@@ -3,7 +3,7 @@ GO       ?= go
 FUZZTIME ?= 1m
 BENCHTIME ?= 1s
 
-.PHONY: all build test deps lint bench fuzz clean
+.PHONY: all build test deps lint bench fuzz generate check-generated clean
 
 all: build
 
@@ -13,9 +13,17 @@ build:
 deps:
 	@scripts/install-deps.sh
 
-## test: every test, after installing the system tools they need.
-test: deps lint
+## test: every test, after installing the system tools they need, and a
+## check that the generated API code matches the .proto files.
+test: deps lint check-generated
 	$(GO) test -count=1 ./...
+
+## generate: regenerate the gRPC, gateway and OpenAPI code from proto/.
+generate:
+	@scripts/generate.sh
+
+check-generated:
+	@scripts/generate.sh --check
 
 ## lint: gofmt and go vet must be clean.
 lint:
