@@ -1,0 +1,90 @@
+package pdf
+
+import "strconv"
+
+// The seal's appearance: one image XObject (with its /SMask) per document,
+// and for each widget a form XObject that draws it. A cross-page seal's
+// strip is a form whose bounding box is one strip wide and which draws the
+// whole image shifted left, so that the box shows only its strip; the image
+// is stored once, not cut.
+
+const imageResource = "Im0"
+
+// writeImage writes the seal image and its soft mask, returning the image.
+func (u *update) writeImage(img *SealImage) ref {
+	r := u.alloc()
+	d := dict{
+		{"Type", name("XObject")},
+		{"Subtype", name("Image")},
+		{"Width", int64(img.w)},
+		{"Height", int64(img.h)},
+		{"ColorSpace", img.colorSpace},
+		{"BitsPerComponent", int64(8)},
+		{"Interpolate", true},
+		{"Filter", name("FlateDecode")},
+	}
+	var mask ref
+	if img.alpha != nil {
+		mask = u.alloc()
+		d = append(d, dictEntry{"SMask", mask})
+	}
+	u.put(r, &stream{dict: d, data: img.samples})
+	if img.alpha != nil {
+		u.put(mask, &stream{dict: dict{
+			{"Type", name("XObject")},
+			{"Subtype", name("Image")},
+			{"Width", int64(img.w)},
+			{"Height", int64(img.h)},
+			{"ColorSpace", name("DeviceGray")},
+			{"BitsPerComponent", int64(8)},
+			{"Interpolate", true},
+			{"Filter", name("FlateDecode")},
+		}, data: img.alpha})
+	}
+	return r
+}
+
+// writeAppearance writes the form XObject for one spot.
+func (u *update) writeAppearance(s spot, img *SealImage, imgRef ref) ref {
+	r := u.alloc()
+	d := dict{
+		{"Type", name("XObject")},
+		{"Subtype", name("Form")},
+		{"BBox", array{int64(0), int64(0), num(s.bboxW), num(s.bboxH)}},
+	}
+	if s.matrix != [6]float64{1, 0, 0, 1, 0, 0} {
+		m := make(array, 6)
+		for i, v := range s.matrix {
+			m[i] = num(v)
+		}
+		d = append(d, dictEntry{"Matrix", m})
+	}
+	var content []byte
+	if img != nil {
+		d = append(d, dictEntry{"Resources", dict{{"XObject", dict{{imageResource, imgRef}}}}})
+		content = append(content, "q "...)
+		content = appendReal(content, float64(num(img.wPt)))
+		content = append(content, " 0 0 "...)
+		content = appendReal(content, float64(num(img.hPt)))
+		content = append(content, ' ')
+		content = appendReal(content, float64(num(-s.offsetX)))
+		content = append(content, " 0 cm /"+imageResource+" Do Q"...)
+	}
+	u.put(r, &stream{dict: d, data: content})
+	return r
+}
+
+// rectArray writes a rectangle as a PDF array.
+func rectArray(r rect) array {
+	return array{num(r.llx), num(r.lly), num(r.urx), num(r.ury)}
+}
+
+// defaultFieldName returns ESeal1, ESeal2…, the first not in use.
+func defaultFieldName(used map[string]bool) string {
+	for i := 1; ; i++ {
+		n := "ESeal" + strconv.Itoa(i)
+		if !used[n] {
+			return n
+		}
+	}
+}

@@ -1,0 +1,309 @@
+package pdf
+
+import (
+	"slices"
+)
+
+// CMaps (ISO 32000-2 §9.7.5, §9.10.3; Adobe technical note 5411): the
+// embedded encoding CMaps of Type0 fonts, which map character codes to CIDs,
+// and the ToUnicode CMaps that map codes to text. The engine reads them to
+// find a keyword on a page; it never writes them.
+
+// maxCMapEntries bounds the mappings read from one CMap.
+const maxCMapEntries = 1 << 18
+
+type codespace struct {
+	n      int
+	lo, hi [4]byte
+}
+
+type uniRange struct {
+	lo, hi uint32
+	n      int      // code length in bytes
+	base   []rune   // the text for lo; the last rune counts up
+	list   [][]rune // or one text per code
+}
+
+type cidRange struct {
+	lo, hi uint32
+	n      int
+	cid    int
+}
+
+type cmap struct {
+	space     []codespace
+	chars     map[uint64][]rune
+	ranges    []uniRange // sorted by lo
+	cidChars  map[uint64]int
+	cidRanges []cidRange
+	identity  bool // usecmap /Identity-H or -V
+}
+
+func codeKey(code uint32, n int) uint64 { return uint64(n)<<32 | uint64(code) }
+
+// parseCMap reads the mappings of a CMap program. It is lenient: what it
+// does not understand it skips, since a wrong ToUnicode map costs a keyword
+// match, not the seal.
+func parseCMap(data []byte) *cmap {
+	c := &cmap{chars: map[uint64][]rune{}, cidChars: map[uint64]int{}}
+	p := newParser(data, true)
+	var last []object // operands since the last keyword
+	entries := 0
+	for entries < maxCMapEntries {
+		t, err := p.lex.next()
+		if err != nil {
+			p.lex.pos++
+			if p.lex.pos >= len(data) {
+				break
+			}
+			continue
+		}
+		if t.kind == tokEOF {
+			break
+		}
+		if t.kind != tokKeyword {
+			o, err := p.objectFrom(t)
+			if err == nil && len(last) < 8 {
+				last = append(last, o)
+			}
+			continue
+		}
+		kw := string(t.b)
+		switch kw {
+		case "usecmap":
+			if len(last) > 0 {
+				if n, ok := last[len(last)-1].(name); ok && (n == "Identity-H" || n == "Identity-V") {
+					c.identity = true
+				}
+			}
+		case "begincodespacerange":
+			for {
+				lo, hi, ok := p.stringPair()
+				if !ok {
+					break
+				}
+				if len(lo) == len(hi) && len(lo) >= 1 && len(lo) <= 4 {
+					cs := codespace{n: len(lo)}
+					copy(cs.lo[:], lo)
+					copy(cs.hi[:], hi)
+					c.space = append(c.space, cs)
+				}
+				entries++
+			}
+		case "beginbfchar":
+			for entries < maxCMapEntries {
+				src, ok := p.nextString()
+				if !ok {
+					break
+				}
+				dst, err := p.object()
+				if err != nil {
+					break
+				}
+				if code, n, ok := codeOf(src); ok {
+					c.chars[codeKey(code, n)] = textOf(dst)
+				}
+				entries++
+			}
+		case "beginbfrange":
+			for entries < maxCMapEntries {
+				lo, hi, ok := p.stringPair()
+				if !ok {
+					break
+				}
+				dst, err := p.object()
+				if err != nil {
+					break
+				}
+				l, n, ok1 := codeOf(lo)
+				h, n2, ok2 := codeOf(hi)
+				if !ok1 || !ok2 || n != n2 || h < l {
+					continue
+				}
+				r := uniRange{lo: l, hi: h, n: n}
+				if a, ok := dst.(array); ok {
+					for _, e := range a {
+						r.list = append(r.list, textOf(e))
+					}
+				} else {
+					r.base = textOf(dst)
+				}
+				c.ranges = append(c.ranges, r)
+				entries++
+			}
+		case "begincidrange":
+			for entries < maxCMapEntries {
+				lo, hi, ok := p.stringPair()
+				if !ok {
+					break
+				}
+				cid, err := p.object()
+				if err != nil {
+					break
+				}
+				l, n, ok1 := codeOf(lo)
+				h, n2, ok2 := codeOf(hi)
+				v, ok3 := asInt(cid)
+				if ok1 && ok2 && ok3 && n == n2 && h >= l {
+					c.cidRanges = append(c.cidRanges, cidRange{l, h, n, int(v)})
+				}
+				entries++
+			}
+		case "begincidchar":
+			for entries < maxCMapEntries {
+				src, ok := p.nextString()
+				if !ok {
+					break
+				}
+				cid, err := p.object()
+				if err != nil {
+					break
+				}
+				code, n, ok1 := codeOf(src)
+				v, ok2 := asInt(cid)
+				if ok1 && ok2 {
+					c.cidChars[codeKey(code, n)] = int(v)
+				}
+				entries++
+			}
+		}
+		last = last[:0]
+	}
+	slices.SortFunc(c.ranges, func(a, b uniRange) int { return cmpU32(a.lo, b.lo) })
+	return c
+}
+
+func cmpU32(a, b uint32) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// nextString reads a string; anything else (the section's end keyword
+// included) ends the section.
+func (p *parser) nextString() ([]byte, bool) {
+	t, err := p.lex.next()
+	if err != nil || t.kind != tokString {
+		return nil, false
+	}
+	return t.b, true
+}
+
+func (p *parser) stringPair() ([]byte, []byte, bool) {
+	a, ok := p.nextString()
+	if !ok {
+		return nil, nil, false
+	}
+	b, ok := p.nextString()
+	return a, b, ok
+}
+
+func codeOf(b []byte) (uint32, int, bool) {
+	if len(b) == 0 || len(b) > 4 {
+		return 0, 0, false
+	}
+	var v uint32
+	for _, c := range b {
+		v = v<<8 | uint32(c)
+	}
+	return v, len(b), true
+}
+
+// textOf reads a ToUnicode destination: UTF-16BE bytes, or a glyph name.
+func textOf(o object) []rune {
+	switch v := o.(type) {
+	case str:
+		return []rune(utf16Decode(v, true))
+	case name:
+		if r, ok := glyphRune(v); ok {
+			return []rune{r}
+		}
+	}
+	return nil
+}
+
+// next splits the first code off s by the codespace ranges; without them,
+// codes are fallback bytes long.
+func (c *cmap) next(s []byte, fallback int) (uint32, int) {
+	if c != nil && len(c.space) > 0 {
+		for n := 1; n <= 4 && n <= len(s); n++ {
+			for _, cs := range c.space {
+				if cs.n != n {
+					continue
+				}
+				ok := true
+				for i := 0; i < n; i++ {
+					if s[i] < cs.lo[i] || s[i] > cs.hi[i] {
+						ok = false
+						break
+					}
+				}
+				if ok {
+					v, _, _ := codeOf(s[:n])
+					return v, n
+				}
+			}
+		}
+	}
+	n := min(fallback, len(s))
+	v, _, _ := codeOf(s[:n])
+	return v, n
+}
+
+// unicode returns the text for a code.
+func (c *cmap) unicode(code uint32, n int) ([]rune, bool) {
+	if c == nil {
+		return nil, false
+	}
+	if r, ok := c.chars[codeKey(code, n)]; ok {
+		return r, true
+	}
+	i, _ := slices.BinarySearchFunc(c.ranges, code, func(r uniRange, code uint32) int {
+		if r.lo > code {
+			return 1
+		}
+		return -1
+	})
+	// Ranges may overlap; look back from the last range starting at or
+	// before code.
+	for j := i - 1; j >= 0 && j >= i-64; j-- {
+		r := c.ranges[j]
+		if r.n != n || code < r.lo || code > r.hi {
+			continue
+		}
+		off := int(code - r.lo)
+		if r.list != nil {
+			if off < len(r.list) {
+				return r.list[off], true
+			}
+			continue
+		}
+		if len(r.base) == 0 {
+			continue
+		}
+		out := slices.Clone(r.base)
+		out[len(out)-1] += rune(off)
+		return out, true
+	}
+	return nil, false
+}
+
+// cid returns the CID for a code under an encoding CMap.
+func (c *cmap) cid(code uint32, n int) (int, bool) {
+	if c.identity {
+		return int(code), true
+	}
+	if v, ok := c.cidChars[codeKey(code, n)]; ok {
+		return v, true
+	}
+	for _, r := range c.cidRanges {
+		if r.n == n && code >= r.lo && code <= r.hi {
+			return r.cid + int(code-r.lo), true
+		}
+	}
+	return 0, false
+}

@@ -1,0 +1,313 @@
+package pdf
+
+import (
+	"bytes"
+	"compress/flate"
+	"compress/zlib"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// maxDecoded bounds the decoded size of any stream the engine decodes
+// (cross-reference and object streams, page content, CMaps). The engine
+// never decodes images or fonts, so real documents stay far below it.
+const maxDecoded = 64 << 20
+
+// decodeFilters applies the stream's filters to raw data.
+func (d *document) decodeFilters(s *stream, raw []byte) ([]byte, error) {
+	f, err := d.resolve(s.dict.get("Filter"))
+	if err != nil {
+		return nil, err
+	}
+	parms, err := d.resolve(s.dict.get("DecodeParms"))
+	if err != nil {
+		return nil, err
+	}
+	var filters []name
+	var params []object
+	switch v := f.(type) {
+	case nil:
+		return raw, nil
+	case name:
+		filters = []name{v}
+		params = []object{parms}
+	case array:
+		for i, e := range v {
+			e, err := d.resolve(e)
+			if err != nil {
+				return nil, err
+			}
+			n, ok := e.(name)
+			if !ok {
+				return nil, damaged(-1, "stream /Filter entry %d is not a name", i)
+			}
+			filters = append(filters, n)
+			var p object
+			if pa, ok := parms.(array); ok && i < len(pa) {
+				p = pa[i]
+			}
+			params = append(params, p)
+		}
+	default:
+		return nil, damaged(-1, "stream /Filter is %T", f)
+	}
+	if len(filters) > 8 {
+		return nil, fmt.Errorf("%w: %d chained stream filters", ErrUnsupported, len(filters))
+	}
+	data := raw
+	for i, fn := range filters {
+		p, err := d.resolve(params[i])
+		if err != nil {
+			return nil, err
+		}
+		pd, _ := p.(dict)
+		switch fn {
+		case "FlateDecode", "Fl":
+			data, err = inflate(data)
+			if err == nil {
+				data, err = d.unpredict(data, pd)
+			}
+		case "ASCIIHexDecode", "AHx":
+			data, err = asciiHexDecode(data)
+		case "ASCII85Decode", "A85":
+			data, err = ascii85Decode(data)
+		case "RunLengthDecode", "RL":
+			data, err = runLengthDecode(data)
+		default:
+			return nil, fmt.Errorf("%w: stream filter /%s", ErrUnsupported, fn)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return data, nil
+}
+
+// inflate decodes zlib data, tolerating a bad or missing checksum and raw
+// deflate data without the zlib header, as other readers do.
+func inflate(raw []byte) ([]byte, error) {
+	var r io.Reader
+	zr, err := zlib.NewReader(bytes.NewReader(raw))
+	if err != nil {
+		r = flate.NewReader(bytes.NewReader(raw))
+	} else {
+		r = zr
+	}
+	var out bytes.Buffer
+	out.Grow(len(raw) * 3)
+	n, err := io.Copy(&out, io.LimitReader(r, maxDecoded+1))
+	if n > maxDecoded {
+		return nil, fmt.Errorf("%w: stream decodes to more than %d bytes", ErrTooLarge, maxDecoded)
+	}
+	if err != nil && !errors.Is(err, zlib.ErrChecksum) && !errors.Is(err, io.ErrUnexpectedEOF) {
+		if out.Len() == 0 {
+			return nil, damaged(-1, "flate stream: %v", err)
+		}
+	}
+	return out.Bytes(), nil
+}
+
+// unpredict undoes a PNG (10–15) or TIFF (2) predictor.
+func (d *document) unpredict(data []byte, parms dict) ([]byte, error) {
+	if parms == nil {
+		return data, nil
+	}
+	get := func(key name, def int64) (int64, error) {
+		o, err := d.resolve(parms.get(key))
+		if err != nil || o == nil {
+			return def, err
+		}
+		v, ok := asInt(o)
+		if !ok {
+			return 0, damaged(-1, "DecodeParms /%s is not an integer", key)
+		}
+		return v, nil
+	}
+	pred, err := get("Predictor", 1)
+	if err != nil || pred == 1 {
+		return data, err
+	}
+	colors, err := get("Colors", 1)
+	if err != nil {
+		return nil, err
+	}
+	bpc, err := get("BitsPerComponent", 8)
+	if err != nil {
+		return nil, err
+	}
+	cols, err := get("Columns", 1)
+	if err != nil {
+		return nil, err
+	}
+	if colors < 1 || colors > 32 || cols < 1 || cols > 1<<20 || (bpc != 1 && bpc != 2 && bpc != 4 && bpc != 8 && bpc != 16) {
+		return nil, damaged(-1, "bad predictor parameters Colors %d BitsPerComponent %d Columns %d", colors, bpc, cols)
+	}
+	bpp := int((colors*bpc + 7) / 8)
+	rowLen := int((colors*bpc*cols + 7) / 8)
+	switch {
+	case pred == 2:
+		if bpc != 8 {
+			return nil, fmt.Errorf("%w: TIFF predictor with %d bits per component", ErrUnsupported, bpc)
+		}
+		out := bytes.Clone(data)
+		for r := 0; r+rowLen <= len(out); r += rowLen {
+			row := out[r : r+rowLen]
+			for i := bpp; i < len(row); i++ {
+				row[i] += row[i-bpp]
+			}
+		}
+		return out, nil
+	case pred >= 10 && pred <= 15:
+		out := make([]byte, 0, len(data)/(rowLen+1)*rowLen)
+		prev, row := make([]byte, rowLen), make([]byte, rowLen)
+		for r := 0; r < len(data); r += rowLen + 1 {
+			end := min(r+rowLen+1, len(data))
+			ft := data[r]
+			src := data[r+1 : end]
+			clear(row)
+			copy(row, src)
+			for i := range row {
+				var a, b, c byte
+				if i >= bpp {
+					a = row[i-bpp]
+					c = prev[i-bpp]
+				}
+				b = prev[i]
+				switch ft {
+				case 0:
+				case 1:
+					row[i] += a
+				case 2:
+					row[i] += b
+				case 3:
+					row[i] += byte((int(a) + int(b)) / 2)
+				case 4:
+					row[i] += paeth(a, b, c)
+				default:
+					return nil, damaged(-1, "bad PNG predictor row filter %d", ft)
+				}
+			}
+			out = append(out, row[:len(src)]...)
+			prev, row = row, prev
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("%w: predictor %d", ErrUnsupported, pred)
+}
+
+func paeth(a, b, c byte) byte {
+	p := int(a) + int(b) - int(c)
+	pa, pb, pc := abs(p-int(a)), abs(p-int(b)), abs(p-int(c))
+	switch {
+	case pa <= pb && pa <= pc:
+		return a
+	case pb <= pc:
+		return b
+	}
+	return c
+}
+
+func abs(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
+func asciiHexDecode(data []byte) ([]byte, error) {
+	out := make([]byte, 0, len(data)/2)
+	var hi byte
+	half := false
+	for _, c := range data {
+		if c == '>' {
+			break
+		}
+		if isWhite(c) {
+			continue
+		}
+		v, ok := unhex(c)
+		if !ok {
+			return nil, damaged(-1, "bad character %q in ASCIIHex stream", c)
+		}
+		if half {
+			out = append(out, hi<<4|v)
+		} else {
+			hi = v
+		}
+		half = !half
+	}
+	if half {
+		out = append(out, hi<<4)
+	}
+	return out, nil
+}
+
+func ascii85Decode(data []byte) ([]byte, error) {
+	out := make([]byte, 0, len(data)*4/5)
+	var tuple uint32
+	n := 0
+	for i := 0; i < len(data); i++ {
+		c := data[i]
+		switch {
+		case isWhite(c):
+			continue
+		case c == '~':
+			i = len(data)
+			continue
+		case c == 'z' && n == 0:
+			out = append(out, 0, 0, 0, 0)
+			continue
+		case c < '!' || c > 'u':
+			return nil, damaged(-1, "bad character %q in ASCII85 stream", c)
+		}
+		tuple = tuple*85 + uint32(c-'!')
+		n++
+		if n == 5 {
+			out = append(out, byte(tuple>>24), byte(tuple>>16), byte(tuple>>8), byte(tuple))
+			tuple, n = 0, 0
+		}
+	}
+	if n > 0 {
+		if n == 1 {
+			return nil, damaged(-1, "ASCII85 stream ends with a single character")
+		}
+		for k := n; k < 5; k++ {
+			tuple = tuple*85 + 84
+		}
+		b := []byte{byte(tuple >> 24), byte(tuple >> 16), byte(tuple >> 8), byte(tuple)}
+		out = append(out, b[:n-1]...)
+	}
+	return out, nil
+}
+
+func runLengthDecode(data []byte) ([]byte, error) {
+	var out []byte
+	for i := 0; i < len(data); {
+		l := int(data[i])
+		i++
+		switch {
+		case l == 128:
+			return out, nil
+		case l < 128:
+			end := i + l + 1
+			if end > len(data) {
+				return nil, damaged(-1, "RunLength stream truncated")
+			}
+			out = append(out, data[i:end]...)
+			i = end
+		default:
+			if i >= len(data) {
+				return nil, damaged(-1, "RunLength stream truncated")
+			}
+			for k := 0; k < 257-l; k++ {
+				out = append(out, data[i])
+			}
+			i++
+		}
+		if len(out) > maxDecoded {
+			return nil, fmt.Errorf("%w: stream decodes to more than %d bytes", ErrTooLarge, maxDecoded)
+		}
+	}
+	return out, nil
+}

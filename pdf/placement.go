@@ -1,0 +1,368 @@
+package pdf
+
+import (
+	"fmt"
+	"math"
+)
+
+// Where the seal goes. Positions are given as the page is seen: after its
+// /Rotate, within its CropBox, x to the right and y up, in millimetres. The
+// engine maps them to the page's default user space, and counter-rotates
+// the seal's appearance so that it stands upright on a rotated page.
+
+// Corner names a corner of the page as it is seen.
+type Corner int
+
+const (
+	TopLeft Corner = iota
+	TopRight
+	BottomLeft
+	BottomRight
+)
+
+func (c Corner) String() string {
+	switch c {
+	case TopLeft:
+		return "top left"
+	case TopRight:
+		return "top right"
+	case BottomLeft:
+		return "bottom left"
+	case BottomRight:
+		return "bottom right"
+	}
+	return fmt.Sprintf("Corner(%d)", int(c))
+}
+
+// A Placement says where the seal is drawn: At, Keyword, Default or
+// Riding.
+type Placement interface {
+	spots(pl *placer) ([]spot, error)
+}
+
+// At places the seal's centre X millimetres across and Y millimetres down
+// or up from a corner of a page, as the page is seen.
+type At struct {
+	// Page is 1-based; 0 is the last page, and -n the n-th before it.
+	Page   int
+	Corner Corner
+	X, Y   float64
+}
+
+// Keyword centres the seal on a text on the page, such as the township
+// government's name at the signature line, or "（盖章）", moved by DX
+// millimetres to the right and DY up. Matching ignores white space and
+// compatibility differences (full-width and half-width forms alike).
+type Keyword struct {
+	Text string
+	// Occurrence picks the match, counted in reading order over the pages
+	// searched: 1 is the first, -1 (or 0) the last, -2 the one before it.
+	Occurrence int
+	// Pages limits the search (1-based, 0 and negative from the end as in
+	// At); nil searches every page.
+	Pages  []int
+	DX, DY float64
+}
+
+// Default places the seal on the last page at the lower right: over the
+// date line (成文日期) when the page has one — centred on it horizontally,
+// with the date in the seal's lower half, as GB/T 9704 lays out a
+// document's seal — and otherwise inside the lower right margins
+// (DefaultMarginRightMM, DefaultMarginBottomMM).
+type Default struct{}
+
+// Margins that Default keeps when the page has no date line: those of
+// GB/T 9704 for official documents.
+const (
+	DefaultMarginRightMM  = 26
+	DefaultMarginBottomMM = 35
+)
+
+// Riding is the cross-page seal (骑缝章): the image cut into as many
+// vertical strips as there are pages, each page carrying its strip at its
+// right edge at the same height, so that the pages laid edge to edge show
+// the whole seal. Page i (in order) carries the i-th strip from the left.
+type Riding struct {
+	// Pages are the pages to seal (1-based, 0 and negative from the end);
+	// nil is every page. At least two.
+	Pages []int
+	// Y is the distance in millimetres from the top edge to the seal's
+	// centre; 0 centres it on the first page's height.
+	Y float64
+}
+
+// spot is one widget: where it goes and what it draws.
+type spot struct {
+	page    *page
+	rect    rect       // the widget's /Rect, in default user space
+	bboxW   float64    // the appearance's BBox [0 0 bboxW bboxH]
+	bboxH   float64    //
+	matrix  [6]float64 // the appearance's /Matrix
+	offsetX float64    // where the image starts, left of the BBox, for strips
+}
+
+// placer resolves placements on one document.
+type placer struct {
+	d      *document
+	img    *SealImage
+	npages int
+	pages  map[int]*page
+	texts  map[int]*pageText
+}
+
+func newPlacer(d *document, img *SealImage) (*placer, error) {
+	n, err := d.pageCount()
+	if err != nil {
+		return nil, err
+	}
+	if n == 0 {
+		return nil, fmt.Errorf("%w: the document has no pages", ErrDamaged)
+	}
+	return &placer{d: d, img: img, npages: n, pages: map[int]*page{}, texts: map[int]*pageText{}}, nil
+}
+
+// index turns a 1-based page number (0 and negative from the end) into a
+// 0-based index.
+func (pl *placer) index(n int) (int, error) {
+	i := n - 1
+	if n <= 0 {
+		i = pl.npages - 1 + n
+	}
+	if i < 0 || i >= pl.npages {
+		return 0, fmt.Errorf("%w: page %d of a %d-page document", ErrPageOutOfRange, n, pl.npages)
+	}
+	return i, nil
+}
+
+func (pl *placer) page(i int) (*page, error) {
+	if p, ok := pl.pages[i]; ok {
+		return p, nil
+	}
+	p, err := pl.d.page(i)
+	if err != nil {
+		return nil, err
+	}
+	pl.pages[i] = p
+	return p, nil
+}
+
+// viewSize is the page's size as seen.
+func (p *page) viewSize() (w, h float64) {
+	if p.rotate == 90 || p.rotate == 270 {
+		return p.box.height(), p.box.width()
+	}
+	return p.box.width(), p.box.height()
+}
+
+// toUser maps a point as seen (origin at the lower left of the visible
+// page) to default user space.
+func (p *page) toUser(vx, vy float64) (x, y float64) {
+	b := p.box
+	switch p.rotate {
+	case 90:
+		return b.urx - vy, b.lly + vx
+	case 180:
+		return b.urx - vx, b.ury - vy
+	case 270:
+		return b.llx + vy, b.ury - vx
+	}
+	return b.llx + vx, b.lly + vy
+}
+
+// toView is the inverse of toUser.
+func (p *page) toView(x, y float64) (vx, vy float64) {
+	b := p.box
+	switch p.rotate {
+	case 90:
+		return y - b.lly, b.urx - x
+	case 180:
+		return b.urx - x, b.ury - y
+	case 270:
+		return b.ury - y, x - b.llx
+	}
+	return x - b.llx, y - b.lly
+}
+
+// rotation is the matrix that turns an upright appearance so that it
+// stands upright on the page as seen.
+func (p *page) rotation() [6]float64 {
+	switch p.rotate {
+	case 90:
+		return [6]float64{0, 1, -1, 0, 0, 0}
+	case 180:
+		return [6]float64{-1, 0, 0, -1, 0, 0}
+	case 270:
+		return [6]float64{0, -1, 1, 0, 0, 0}
+	}
+	return [6]float64{1, 0, 0, 1, 0, 0}
+}
+
+// place places a w×h appearance centred at (cx, cy) as seen.
+func (p *page) place(cx, cy, w, h float64) spot {
+	x0, y0 := p.toUser(cx-w/2, cy-h/2)
+	x1, y1 := p.toUser(cx+w/2, cy+h/2)
+	return spot{
+		page:   p,
+		rect:   rect{math.Min(x0, x1), math.Min(y0, y1), math.Max(x0, x1), math.Max(y0, y1)},
+		bboxW:  w,
+		bboxH:  h,
+		matrix: p.rotation(),
+	}
+}
+
+func (a At) spots(pl *placer) ([]spot, error) {
+	i, err := pl.index(a.Page)
+	if err != nil {
+		return nil, err
+	}
+	p, err := pl.page(i)
+	if err != nil {
+		return nil, err
+	}
+	w, h := p.viewSize()
+	x, y := a.X*ptPerMM, a.Y*ptPerMM
+	var cx, cy float64
+	switch a.Corner {
+	case TopLeft:
+		cx, cy = x, h-y
+	case TopRight:
+		cx, cy = w-x, h-y
+	case BottomLeft:
+		cx, cy = x, y
+	case BottomRight:
+		cx, cy = w-x, y
+	default:
+		return nil, fmt.Errorf("%w: unknown corner %d", ErrBadRequest, int(a.Corner))
+	}
+	return []spot{p.place(cx, cy, pl.img.wPt, pl.img.hPt)}, nil
+}
+
+func (k Keyword) spots(pl *placer) ([]spot, error) {
+	if k.Text == "" {
+		return nil, fmt.Errorf("%w: empty keyword", ErrBadRequest)
+	}
+	want := normalizeText(k.Text)
+	if len(want) == 0 {
+		return nil, fmt.Errorf("%w: keyword %q is only white space", ErrBadRequest, k.Text)
+	}
+	var indexes []int
+	if k.Pages == nil {
+		for i := range pl.npages {
+			indexes = append(indexes, i)
+		}
+	} else {
+		for _, n := range k.Pages {
+			i, err := pl.index(n)
+			if err != nil {
+				return nil, err
+			}
+			indexes = append(indexes, i)
+		}
+	}
+	type hit struct {
+		p   *page
+		box rect // as seen
+	}
+	var hits []hit
+	occ := k.Occurrence
+	for _, i := range indexes {
+		p, err := pl.page(i)
+		if err != nil {
+			return nil, err
+		}
+		t, err := pl.text(p)
+		if err != nil {
+			return nil, err
+		}
+		for _, b := range t.find(want) {
+			hits = append(hits, hit{p, b})
+		}
+		if occ > 0 && len(hits) >= occ {
+			break
+		}
+	}
+	if occ == 0 {
+		occ = -1
+	}
+	j := occ - 1
+	if occ < 0 {
+		j = len(hits) + occ
+	}
+	if j < 0 || j >= len(hits) {
+		return nil, fmt.Errorf("%w: %q occurs %d times, occurrence %d asked for", ErrKeywordNotFound, k.Text, len(hits), k.Occurrence)
+	}
+	h := hits[j]
+	cx := (h.box.llx+h.box.urx)/2 + k.DX*ptPerMM
+	cy := (h.box.lly+h.box.ury)/2 + k.DY*ptPerMM
+	return []spot{h.p.place(cx, cy, pl.img.wPt, pl.img.hPt)}, nil
+}
+
+func (Default) spots(pl *placer) ([]spot, error) {
+	p, err := pl.page(pl.npages - 1)
+	if err != nil {
+		return nil, err
+	}
+	w, h := pl.img.wPt, pl.img.hPt
+	t, err := pl.text(p)
+	if err != nil {
+		return nil, err
+	}
+	if b, ok := t.dateLine(); ok {
+		cx := (b.llx + b.urx) / 2
+		cy := (b.lly+b.ury)/2 + h/4
+		return []spot{p.place(cx, cy, w, h)}, nil
+	}
+	vw, _ := p.viewSize()
+	cx := vw - DefaultMarginRightMM*ptPerMM - w/2
+	cy := DefaultMarginBottomMM*ptPerMM + h/2
+	return []spot{p.place(cx, cy, w, h)}, nil
+}
+
+func (r Riding) spots(pl *placer) ([]spot, error) {
+	var indexes []int
+	if r.Pages == nil {
+		for i := range pl.npages {
+			indexes = append(indexes, i)
+		}
+	} else {
+		for _, n := range r.Pages {
+			i, err := pl.index(n)
+			if err != nil {
+				return nil, err
+			}
+			indexes = append(indexes, i)
+		}
+	}
+	if len(indexes) < 2 {
+		return nil, fmt.Errorf("%w: a cross-page seal needs at least two pages, has %d", ErrBadRequest, len(indexes))
+	}
+	seen := map[int]bool{}
+	for _, i := range indexes {
+		if seen[i] {
+			return nil, fmt.Errorf("%w: page %d appears twice in a cross-page seal", ErrBadRequest, i+1)
+		}
+		seen[i] = true
+	}
+	n := len(indexes)
+	w, h := pl.img.wPt, pl.img.hPt
+	sw := w / float64(n)
+	var out []spot
+	var fromTop float64
+	for k, i := range indexes {
+		p, err := pl.page(i)
+		if err != nil {
+			return nil, err
+		}
+		vw, vh := p.viewSize()
+		if k == 0 {
+			fromTop = r.Y * ptPerMM
+			if r.Y == 0 {
+				fromTop = vh / 2
+			}
+		}
+		s := p.place(vw-sw/2, vh-fromTop, sw, h)
+		s.offsetX = float64(k) * sw
+		out = append(out, s)
+	}
+	return out, nil
+}

@@ -1,0 +1,571 @@
+package pdf
+
+import (
+	"bytes"
+	"math"
+	"regexp"
+	"slices"
+	"unicode"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// Finding text on a page, for keyword and default placement. The content
+// stream is interpreted just enough (ISO 32000-2 §9.3–9.4) to know where
+// each glyph is drawn and what text it stands for; the glyphs are then put
+// into lines as the page is seen, so that a keyword is found however the
+// producer split, ordered or rotated its text.
+
+// maxContentOps bounds the operators interpreted on one page, forms
+// included.
+const maxContentOps = 1 << 21
+
+type matrix [6]float64
+
+var identity = matrix{1, 0, 0, 1, 0, 0}
+
+// mul returns m×n: m applied first.
+func (m matrix) mul(n matrix) matrix {
+	return matrix{
+		m[0]*n[0] + m[1]*n[2], m[0]*n[1] + m[1]*n[3],
+		m[2]*n[0] + m[3]*n[2], m[2]*n[1] + m[3]*n[3],
+		m[4]*n[0] + m[5]*n[2] + n[4], m[4]*n[1] + m[5]*n[3] + n[5],
+	}
+}
+
+func (m matrix) apply(x, y float64) (float64, float64) {
+	return x*m[0] + y*m[2] + m[4], x*m[1] + y*m[3] + m[5]
+}
+
+// glyph is one drawn character, as seen on the page.
+type glyph struct {
+	text   []rune // normalised; may be empty or several runes
+	box    rect   // as seen
+	dir    int    // writing direction as seen: 0 right, 1 up, 2 left, 3 down
+	along  float64
+	across float64
+	size   float64
+}
+
+type textLine struct {
+	glyphs []int
+}
+
+// pageText is the text of one page.
+type pageText struct {
+	glyphs []glyph
+	lines  []textLine
+}
+
+func (pl *placer) text(p *page) (*pageText, error) {
+	if t, ok := pl.texts[p.index]; ok {
+		return t, nil
+	}
+	e := &extractor{d: pl.d, p: p, fonts: fontCache{}}
+	content, err := pl.d.resolve(p.dict.get("Contents"))
+	if err != nil {
+		return nil, err
+	}
+	var data []byte
+	switch v := content.(type) {
+	case *stream:
+		if data, err = pl.d.streamData(v); err != nil {
+			return nil, err
+		}
+	case array:
+		for _, c := range v {
+			c, err := pl.d.resolve(c)
+			if err != nil {
+				return nil, err
+			}
+			if s, ok := c.(*stream); ok {
+				b, err := pl.d.streamData(s)
+				if err != nil {
+					return nil, err
+				}
+				data = append(append(data, b...), '\n')
+			}
+		}
+	}
+	e.run(data, p.resources, identity, 0)
+	t := &pageText{glyphs: e.glyphs}
+	t.buildLines()
+	pl.texts[p.index] = t
+	return t, nil
+}
+
+type gstate struct {
+	ctm                   matrix
+	tc, tw, th, tl, trise float64
+	font                  *font
+	size                  float64
+}
+
+type extractor struct {
+	d      *document
+	p      *page
+	fonts  fontCache
+	ops    int
+	glyphs []glyph
+	gi     []glyphInfo
+}
+
+// run interprets a content stream with its resources.
+func (e *extractor) run(data []byte, res dict, ctm matrix, depth int) {
+	if depth > 8 {
+		return
+	}
+	gs := gstate{ctm: ctm, th: 1}
+	var stack []gstate
+	var tm, tlm matrix
+	p := newParser(data, true)
+	var args []object
+	for e.ops < maxContentOps {
+		t, err := p.lex.next()
+		if err != nil {
+			p.lex.pos++ // skip what does not lex, as viewers do
+			if p.lex.pos >= len(data) {
+				return
+			}
+			continue
+		}
+		if t.kind == tokEOF {
+			return
+		}
+		if t.kind != tokKeyword || t.is("true") || t.is("false") || t.is("null") {
+			o, err := p.objectFrom(t)
+			if err != nil {
+				args = args[:0]
+				continue
+			}
+			if len(args) < 64 {
+				args = append(args, o)
+			}
+			continue
+		}
+		e.ops++
+		op := string(t.b)
+		f := func(i int) float64 {
+			if i < len(args) {
+				v, _ := asNumber(args[i])
+				return v
+			}
+			return 0
+		}
+		switch op {
+		case "q":
+			if len(stack) < 256 {
+				stack = append(stack, gs)
+			}
+		case "Q":
+			if n := len(stack); n > 0 {
+				gs = stack[n-1]
+				stack = stack[:n-1]
+			}
+		case "cm":
+			if len(args) == 6 {
+				gs.ctm = matrix{f(0), f(1), f(2), f(3), f(4), f(5)}.mul(gs.ctm)
+			}
+		case "BT":
+			tm, tlm = identity, identity
+		case "Tf":
+			if len(args) == 2 {
+				gs.size = f(1)
+				if fn, ok := args[0].(name); ok {
+					gs.font = e.font(res, fn)
+				}
+			}
+		case "Tc":
+			gs.tc = f(0)
+		case "Tw":
+			gs.tw = f(0)
+		case "Tz":
+			gs.th = f(0) / 100
+		case "TL":
+			gs.tl = f(0)
+		case "Ts":
+			gs.trise = f(0)
+		case "Td":
+			tlm = matrix{1, 0, 0, 1, f(0), f(1)}.mul(tlm)
+			tm = tlm
+		case "TD":
+			gs.tl = -f(1)
+			tlm = matrix{1, 0, 0, 1, f(0), f(1)}.mul(tlm)
+			tm = tlm
+		case "Tm":
+			if len(args) == 6 {
+				tlm = matrix{f(0), f(1), f(2), f(3), f(4), f(5)}
+				tm = tlm
+			}
+		case "T*":
+			tlm = matrix{1, 0, 0, 1, 0, -gs.tl}.mul(tlm)
+			tm = tlm
+		case "Tj":
+			if len(args) == 1 {
+				e.show(&gs, &tm, args[0])
+			}
+		case "'":
+			tlm = matrix{1, 0, 0, 1, 0, -gs.tl}.mul(tlm)
+			tm = tlm
+			if len(args) == 1 {
+				e.show(&gs, &tm, args[0])
+			}
+		case "\"":
+			if len(args) == 3 {
+				gs.tw, gs.tc = f(0), f(1)
+				tlm = matrix{1, 0, 0, 1, 0, -gs.tl}.mul(tlm)
+				tm = tlm
+				e.show(&gs, &tm, args[2])
+			}
+		case "TJ":
+			if len(args) == 1 {
+				if a, ok := args[0].(array); ok {
+					for _, el := range a {
+						if v, ok := asNumber(el); ok {
+							adj := -v / 1000 * gs.size
+							if gs.font != nil && gs.font.vertical {
+								tm = matrix{1, 0, 0, 1, 0, adj}.mul(tm)
+							} else {
+								tm = matrix{1, 0, 0, 1, adj * gs.th, 0}.mul(tm)
+							}
+							continue
+						}
+						e.show(&gs, &tm, el)
+					}
+				}
+			}
+		case "Do":
+			if len(args) == 1 {
+				if n, ok := args[0].(name); ok {
+					e.form(res, n, gs.ctm, depth)
+				}
+			}
+		case "BI":
+			skipInlineImage(&p.lex)
+		}
+		args = args[:0]
+	}
+}
+
+// skipInlineImage moves past an inline image's dictionary and data.
+func skipInlineImage(l *lexer) {
+	i := bytes.Index(l.buf[l.pos:], []byte("ID"))
+	if i < 0 {
+		l.pos = len(l.buf)
+		return
+	}
+	pos := l.pos + i + 3
+	for pos < len(l.buf) {
+		j := bytes.Index(l.buf[pos:], []byte("EI"))
+		if j < 0 {
+			l.pos = len(l.buf)
+			return
+		}
+		k := pos + j
+		if isWhite(l.buf[k-1]) && (k+2 == len(l.buf) || isWhite(l.buf[k+2]) || isDelim(l.buf[k+2])) {
+			l.pos = k + 2
+			return
+		}
+		pos = k + 2
+	}
+	l.pos = len(l.buf)
+}
+
+func (e *extractor) resource(res dict, kind, n name) object {
+	cat, err := e.d.resolve(res.get(kind))
+	if err != nil {
+		return nil
+	}
+	cd, ok := cat.(dict)
+	if !ok {
+		return nil
+	}
+	return cd.get(n)
+}
+
+func (e *extractor) font(res dict, n name) *font {
+	o := e.resource(res, "Font", n)
+	if o == nil {
+		return nil
+	}
+	return e.d.loadFont(o, e.fonts)
+}
+
+// form interprets a form XObject drawn with Do.
+func (e *extractor) form(res dict, n name, ctm matrix, depth int) {
+	o, err := e.d.resolve(e.resource(res, "XObject", n))
+	if err != nil {
+		return
+	}
+	s, ok := o.(*stream)
+	if !ok || nameOf(s.dict.get("Subtype")) != "Form" {
+		return
+	}
+	m := identity
+	if ma, ok := s.dict.get("Matrix").(array); ok && len(ma) == 6 {
+		for i := range m {
+			m[i], _ = asNumber(ma[i])
+		}
+	}
+	data, err := e.d.streamData(s)
+	if err != nil {
+		return
+	}
+	fres := res
+	if r, err := e.d.resolve(s.dict.get("Resources")); err == nil {
+		if rd, ok := r.(dict); ok {
+			fres = rd
+		}
+	}
+	e.run(data, fres, m.mul(ctm), depth+1)
+}
+
+// show records the glyphs of one string and advances the text matrix.
+func (e *extractor) show(gs *gstate, tm *matrix, o object) {
+	s, ok := o.(str)
+	if !ok || gs.font == nil {
+		return
+	}
+	f := gs.font
+	e.gi = f.glyphs(s, e.gi[:0])
+	for _, g := range e.gi {
+		w := g.width
+		trm := matrix{gs.size * gs.th, 0, 0, gs.size, 0, gs.trise}.mul(*tm).mul(gs.ctm)
+		var x0, y0, x1, y1, dx, dy float64
+		if f.vertical {
+			x0, y0, x1, y1 = -0.5, -1, 0.5, 0
+			dx, dy = 0, -1
+		} else {
+			bw := w
+			if bw <= 0 {
+				bw = 0.5
+			}
+			x0, y0, x1, y1 = 0, -0.2, bw, 0.8
+			dx, dy = 1, 0
+		}
+		e.addGlyph(g.text, trm, x0, y0, x1, y1, dx, dy)
+		if f.vertical {
+			// The vertical displacement w1 is -1000 glyph units, the
+			// default of /DW2, which is not read.
+			ty := -gs.size + gs.tc
+			if g.space {
+				ty += gs.tw
+			}
+			*tm = matrix{1, 0, 0, 1, 0, ty}.mul(*tm)
+			continue
+		}
+		tx := w*gs.size + gs.tc
+		if g.space {
+			tx += gs.tw
+		}
+		*tm = matrix{1, 0, 0, 1, tx * gs.th, 0}.mul(*tm)
+	}
+}
+
+func (e *extractor) addGlyph(text []rune, trm matrix, x0, y0, x1, y1, dx, dy float64) {
+	if len(e.glyphs) >= maxContentOps {
+		return
+	}
+	var b rect
+	for i, c := range [4][2]float64{{x0, y0}, {x1, y0}, {x1, y1}, {x0, y1}} {
+		ux, uy := trm.apply(c[0], c[1])
+		vx, vy := e.p.toView(ux, uy)
+		if i == 0 {
+			b = rect{vx, vy, vx, vy}
+			continue
+		}
+		b = rect{math.Min(b.llx, vx), math.Min(b.lly, vy), math.Max(b.urx, vx), math.Max(b.ury, vy)}
+	}
+	ox, oy := e.p.toView(trm.apply(0, 0))
+	ex, ey := e.p.toView(trm.apply(dx, dy))
+	vdx, vdy := ex-ox, ey-oy
+	size := math.Hypot(vdx, vdy) // the font size as seen
+	if size == 0 || math.IsNaN(size) || math.IsInf(size, 0) {
+		return
+	}
+	dir := int(math.Round(math.Atan2(vdy, vdx)/(math.Pi/2))+4) % 4
+	cx, cy := (b.llx+b.urx)/2, (b.lly+b.ury)/2
+	along, across := rotateToDir(dir, cx, cy)
+	g := glyph{text: normalizeRunes(text), box: b, dir: dir, along: along, across: across, size: size}
+	e.glyphs = append(e.glyphs, g)
+}
+
+// rotateToDir expresses a point as seen in a frame whose x axis runs along
+// writing direction dir.
+func rotateToDir(dir int, x, y float64) (along, across float64) {
+	switch dir {
+	case 1:
+		return y, -x
+	case 2:
+		return -x, -y
+	case 3:
+		return -y, x
+	}
+	return x, y
+}
+
+// buildLines groups glyphs into lines and orders them for reading: by
+// direction, top to bottom, then along the line.
+func (t *pageText) buildLines() {
+	idx := make([]int, len(t.glyphs))
+	for i := range idx {
+		idx[i] = i
+	}
+	g := t.glyphs
+	slices.SortStableFunc(idx, func(a, b int) int {
+		if g[a].dir != g[b].dir {
+			return g[a].dir - g[b].dir
+		}
+		switch {
+		case g[a].across > g[b].across:
+			return -1
+		case g[a].across < g[b].across:
+			return 1
+		}
+		return 0
+	})
+	var cur []int
+	flush := func() {
+		if len(cur) == 0 {
+			return
+		}
+		slices.SortStableFunc(cur, func(a, b int) int {
+			switch {
+			case g[a].along < g[b].along:
+				return -1
+			case g[a].along > g[b].along:
+				return 1
+			}
+			return 0
+		})
+		t.lines = append(t.lines, textLine{glyphs: cur})
+		cur = nil
+	}
+	for _, i := range idx {
+		if len(cur) > 0 {
+			first := g[cur[0]]
+			tol := 0.4 * math.Max(first.size, g[i].size)
+			if g[i].dir != first.dir || first.across-g[i].across > tol {
+				flush()
+			}
+		}
+		cur = append(cur, i)
+	}
+	flush()
+}
+
+// lineText is a line's text with, for each rune, the glyph it came from.
+// A wide gap between glyphs becomes a separator that no keyword matches.
+func (t *pageText) lineText(l textLine) ([]rune, []int) {
+	var rs []rune
+	var owner []int
+	for k, gi := range l.glyphs {
+		g := t.glyphs[gi]
+		if k > 0 {
+			prev := t.glyphs[l.glyphs[k-1]]
+			gap := g.along - prev.along - (g.size+prev.size)/2
+			if gap > 3*math.Max(g.size, prev.size) {
+				rs = append(rs, separator)
+				owner = append(owner, -1)
+			}
+		}
+		for _, r := range g.text {
+			rs = append(rs, r)
+			owner = append(owner, gi)
+		}
+	}
+	return rs, owner
+}
+
+const separator = '\uFFFF'
+
+// find returns the boxes (as seen) of each occurrence of want, in reading
+// order.
+func (t *pageText) find(want []rune) []rect {
+	var out []rect
+	for _, l := range t.lines {
+		rs, owner := t.lineText(l)
+		for i := 0; i+len(want) <= len(rs); {
+			if !slices.Equal(rs[i:i+len(want)], want) {
+				i++
+				continue
+			}
+			out = append(out, t.union(owner[i:i+len(want)]))
+			i += len(want)
+		}
+	}
+	return out
+}
+
+func (t *pageText) union(owners []int) rect {
+	var b rect
+	first := true
+	for _, o := range owners {
+		if o < 0 {
+			continue
+		}
+		gb := t.glyphs[o].box
+		if first {
+			b, first = gb, false
+			continue
+		}
+		b = rect{math.Min(b.llx, gb.llx), math.Min(b.lly, gb.lly), math.Max(b.urx, gb.urx), math.Max(b.ury, gb.ury)}
+	}
+	return b
+}
+
+// datePattern matches a date as Chinese documents write it, in Arabic or
+// Chinese numerals: 2024年5月20日, 二〇二四年五月二十日.
+var datePattern = regexp.MustCompile(`(?:[0-9]{4}|[〇零○O一二三四五六七八九]{4})年(?:[0-9]{1,2}|[一二三四五六七八九十]{1,3})月(?:[0-9]{1,2}|[一二三四五六七八九十]{1,3})日`)
+
+// dateLine returns the box of the last date on the page, in reading order,
+// on a horizontal line.
+func (t *pageText) dateLine() (rect, bool) {
+	var found rect
+	ok := false
+	for _, l := range t.lines {
+		if t.glyphs[l.glyphs[0]].dir != 0 {
+			continue
+		}
+		rs, owner := t.lineText(l)
+		s := string(rs)
+		locs := datePattern.FindAllStringIndex(s, -1)
+		if len(locs) == 0 {
+			continue
+		}
+		loc := locs[len(locs)-1]
+		// Byte offsets to rune offsets.
+		start := len([]rune(s[:loc[0]]))
+		end := start + len([]rune(s[loc[0]:loc[1]]))
+		found, ok = t.union(owner[start:end]), true
+	}
+	return found, ok
+}
+
+// normalizeText prepares text for matching: compatibility forms folded
+// (full-width to half-width, Kangxi radicals to ideographs) and white space
+// dropped.
+func normalizeText(s string) []rune {
+	return normalizeRunes([]rune(s))
+}
+
+func normalizeRunes(rs []rune) []rune {
+	ascii := true
+	for _, r := range rs {
+		if r >= 0x80 || unicode.IsSpace(r) {
+			ascii = false
+			break
+		}
+	}
+	if ascii {
+		return rs
+	}
+	n := []rune(norm.NFKC.String(string(rs)))
+	out := n[:0]
+	for _, r := range n {
+		if !unicode.IsSpace(r) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
