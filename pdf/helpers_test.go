@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/emmansun/gmsm/sm3"
 	"github.com/ronganxian/eseal/internal/testpki"
 	"github.com/ronganxian/eseal/seal/cms"
 )
@@ -238,4 +239,9 @@ func trimDER(b []byte) []byte {
 func (s rawSig) signed(b []byte) []byte {
 	out := append([]byte(nil), b[s.byteRange[0]:s.byteRange[0]+s.byteRange[1]]...)
 	return append(out, b[s.byteRange[2]:s.byteRange[2]+s.byteRange[3]]...)
+}
+
+func sm3Sum(b []byte) []byte {
+	s := sm3.Sum(b)
+	return s[:]
 }

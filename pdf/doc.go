@@ -1,0 +1,24 @@
+// Package pdf puts a township's electronic seal on a PDF: the visible seal
+// image and an SM2 signature (a detached CMS SignedData over the SM3 digest
+// of the signed byte ranges), added as an incremental update so that the
+// original bytes, and every signature already in the document, stay as they
+// were.
+//
+// Seal is the engine. It reads the document lazily, from the end: the
+// cross-reference chain (tables, streams, hybrid files, object streams,
+// linearized files, PDF 2.0) and then only the objects a seal needs — the
+// catalog, the form, the path through the page tree to the pages sealed,
+// and, for keyword and default placement, those pages' content and fonts.
+// It refuses what it cannot seal correctly with errors that errors.Is can
+// tell apart (ErrEncrypted, ErrDamaged, ErrCertifiedNoChanges…), each
+// saying what to do. It decodes and compresses a seal image once
+// (NewSealImage) and reuses it for every document.
+//
+// The package touches only what it is given: the source as an
+// io.ReaderAt, the output io.Writer, and the Signer, which holds the key
+// (*cms.Signer from seal/cms satisfies it). SealFile, the one helper that
+// names files, writes its output atomically. Limits bound the memory and
+// work spent on hostile input: object and stream sizes, nesting depth, the
+// length of the cross-reference chain and the number of content
+// operators.
+package pdf
