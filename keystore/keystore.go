@@ -151,6 +151,18 @@ func (ks *Keystore) Signer(ctx context.Context, townshipCode string) (*SealSigne
 	if err := ks.checkOpen(); err != nil {
 		return nil, err
 	}
+	// A rotation between reading the live seal and loading its key leaves
+	// the township with a new seal: read again rather than refuse.
+	for attempt := 1; ; attempt++ {
+		signer, err := ks.townshipSigner(ctx, townshipCode)
+		if attempt < 3 && errors.Is(err, ErrSealRotated) {
+			continue
+		}
+		return signer, err
+	}
+}
+
+func (ks *Keystore) townshipSigner(ctx context.Context, townshipCode string) (*SealSigner, error) {
 	s, err := ks.store.LiveSeal(ctx, townshipCode)
 	if errors.Is(err, ErrNoSeal) {
 		// Say why there is none: the latest seal was revoked, or is pending.
@@ -190,6 +202,13 @@ func (ks *Keystore) signerFor(ctx context.Context, s Seal) (*SealSigner, error) 
 			s.NotBefore.Format(time.RFC3339), s.NotAfter.Format(time.RFC3339))
 	}
 	e, err := ks.entry(ctx, s)
+	if errors.Is(err, ErrKeyDestroyed) {
+		// The seal ended between our read and the key's: say how it ended.
+		if now, err2 := ks.store.Seal(ctx, s.ID); err2 == nil && now.State != StateActive {
+			ks.observe(now)
+			return nil, &StateError{Op: "sign", SealID: s.ID, State: now.State}
+		}
+	}
 	if err != nil {
 		return nil, err
 	}

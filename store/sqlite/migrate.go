@@ -20,6 +20,7 @@ type migration struct {
 // (the keystore's are in keystore_schema.go).
 var migrations = []migration{
 	{1, "keystore: keys, CA, seals, events, CRLs", keystoreSchemaV1},
+	{2, "service: catalog, principals, ledger, results, checkpoints", serviceSchemaV1},
 }
 
 // ErrSchemaTooNew means the database was migrated by a newer program.

@@ -1,0 +1,105 @@
+package sqlite
+
+// serviceSchemaV1 holds the sealing service's tables: the catalog, the
+// principals with their credential hashes, and the ledger with the sealed
+// results. Times are microseconds since the epoch (what a ledger record's
+// hash covers). The ledger, results and checkpoints are append-only: the
+// triggers refuse changes, so that only someone who bypasses the program can
+// change history, and the hash chain and signed checkpoints show it when
+// they do.
+const serviceSchemaV1 = `
+CREATE TABLE townships (
+	code      TEXT PRIMARY KEY,
+	name      TEXT NOT NULL,
+	kind      TEXT NOT NULL,
+	seal_name TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE items (
+	code            TEXT PRIMARY KEY,
+	name            TEXT NOT NULL,
+	type            TEXT NOT NULL,
+	service_window  TEXT NOT NULL CHECK (service_window IN ('approval', 'service', 'dispatched')),
+	domain          TEXT NOT NULL,
+	supervisor      TEXT NOT NULL,
+	legal_basis     TEXT NOT NULL,
+	time_limit_days INTEGER NOT NULL,
+	documents       TEXT NOT NULL, -- JSON array of document kinds
+	active          INTEGER NOT NULL CHECK (active IN (0, 1))
+) STRICT;
+
+CREATE TABLE implementations (
+	township_code TEXT NOT NULL REFERENCES townships(code),
+	item_code     TEXT NOT NULL REFERENCES items(code),
+	PRIMARY KEY (township_code, item_code)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE principals (
+	id            TEXT PRIMARY KEY,
+	name          TEXT NOT NULL,
+	role          TEXT NOT NULL CHECK (role IN ('clerk', 'admin', 'supervisor')),
+	township_code TEXT NOT NULL,
+	windows       TEXT NOT NULL, -- JSON array
+	domains       TEXT NOT NULL, -- JSON array
+	disabled      INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1)),
+	created_us    INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE credentials (
+	kind         TEXT NOT NULL CHECK (kind IN ('token', 'cert')),
+	hash         BLOB NOT NULL CHECK (length(hash) = 32),
+	principal_id TEXT NOT NULL REFERENCES principals(id),
+	created_us   INTEGER NOT NULL,
+	PRIMARY KEY (kind, hash)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE ledger (
+	seq           INTEGER PRIMARY KEY CHECK (seq > 0),
+	time_us       INTEGER NOT NULL,
+	request_id    TEXT NOT NULL,
+	township_code TEXT NOT NULL,
+	seal_id       TEXT NOT NULL,
+	cert_serial   TEXT NOT NULL,
+	item_code     TEXT NOT NULL,
+	domain        TEXT NOT NULL,
+	case_no       TEXT NOT NULL,
+	principal     TEXT NOT NULL,
+	service_window TEXT NOT NULL,
+	doc_kind      TEXT NOT NULL,
+	input_sm3     BLOB,
+	output_sm3    BLOB,
+	result        TEXT NOT NULL CHECK (result IN ('sealed', 'refused')),
+	rule          TEXT NOT NULL,
+	detail        TEXT NOT NULL,
+	prev_hash     BLOB NOT NULL,
+	hash          BLOB NOT NULL
+) STRICT;
+CREATE UNIQUE INDEX ledger_sealed_request ON ledger(request_id) WHERE result = 'sealed';
+CREATE INDEX ledger_township ON ledger(township_code, seq);
+CREATE INDEX ledger_domain ON ledger(domain, seq);
+CREATE TRIGGER ledger_no_update BEFORE UPDATE ON ledger
+BEGIN SELECT RAISE(ABORT, 'ledger records never change'); END;
+CREATE TRIGGER ledger_no_delete BEFORE DELETE ON ledger
+BEGIN SELECT RAISE(ABORT, 'ledger records are never deleted'); END;
+
+CREATE TABLE results (
+	request_id TEXT PRIMARY KEY,
+	seq        INTEGER NOT NULL UNIQUE REFERENCES ledger(seq),
+	document   BLOB NOT NULL
+) STRICT;
+CREATE TRIGGER results_no_update BEFORE UPDATE ON results
+BEGIN SELECT RAISE(ABORT, 'sealed results never change'); END;
+
+CREATE TABLE checkpoints (
+	id          INTEGER PRIMARY KEY,
+	seq         INTEGER NOT NULL,
+	head        BLOB NOT NULL,
+	time_us     INTEGER NOT NULL,
+	signature   BLOB NOT NULL,
+	certificate BLOB NOT NULL
+) STRICT;
+CREATE TRIGGER checkpoints_no_update BEFORE UPDATE ON checkpoints
+BEGIN SELECT RAISE(ABORT, 'checkpoints never change'); END;
+CREATE TRIGGER checkpoints_no_delete BEFORE DELETE ON checkpoints
+BEGIN SELECT RAISE(ABORT, 'checkpoints are never deleted'); END;
+`

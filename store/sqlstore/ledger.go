@@ -1,0 +1,180 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/ronganxian/eseal/seal"
+	"github.com/ronganxian/eseal/store"
+)
+
+const recordColumns = `seq, time_us, request_id, township_code, seal_id, cert_serial, item_code, domain, case_no,
+	principal, service_window, doc_kind, input_sm3, output_sm3, result, rule, detail, prev_hash, hash`
+
+func scanRecord(row interface{ Scan(...any) error }) (*seal.Record, error) {
+	r := &seal.Record{}
+	var us int64
+	if err := row.Scan(&r.Seq, &us, &r.RequestID, &r.Township, &r.SealID, &r.CertSerial, &r.Item, &r.Domain,
+		&r.CaseNo, &r.Principal, &r.Window, &r.DocKind, &r.InputSM3, &r.OutputSM3, &r.Result, &r.Rule, &r.Detail,
+		&r.PrevHash, &r.Hash); err != nil {
+		return nil, err
+	}
+	r.Time = time.UnixMicro(us).UTC()
+	if len(r.InputSM3) == 0 {
+		r.InputSM3 = nil
+	}
+	if len(r.OutputSM3) == 0 {
+		r.OutputSM3 = nil
+	}
+	return r, nil
+}
+
+// Append implements store.Ledger.
+func (s *Store) Append(ctx context.Context, r *seal.Record, document []byte) (*seal.Record, error) {
+	rec := *r
+	var earlier *seal.Record
+	err := s.b.Write(ctx, func(tx *sql.Tx) error {
+		if err := s.b.LockLedger(ctx, tx); err != nil {
+			return fmt.Errorf("locking the ledger: %w", err)
+		}
+		if rec.Result == seal.ResultSealed {
+			e, err := scanRecord(tx.QueryRowContext(ctx, s.sql(`SELECT `+recordColumns+` FROM ledger
+				WHERE request_id = ? AND result = 'sealed'`), rec.RequestID))
+			if err == nil {
+				earlier = e
+				return store.ErrDuplicateRequest
+			} else if !errors.Is(err, sql.ErrNoRows) {
+				return err
+			}
+		}
+		head, err := scanRecord(tx.QueryRowContext(ctx, `SELECT `+recordColumns+` FROM ledger ORDER BY seq DESC LIMIT 1`))
+		if errors.Is(err, sql.ErrNoRows) {
+			head = nil
+		} else if err != nil {
+			return fmt.Errorf("reading the head: %w", err)
+		}
+		rec.Seal(head)
+		_, err = tx.ExecContext(ctx, s.sql(`INSERT INTO ledger (`+recordColumns+`) VALUES (`+placeholders(19)+`)`),
+			rec.Seq, rec.Time.UnixMicro(), rec.RequestID, rec.Township, rec.SealID, rec.CertSerial, rec.Item, rec.Domain,
+			rec.CaseNo, rec.Principal, string(rec.Window), rec.DocKind, rec.InputSM3, rec.OutputSM3, string(rec.Result),
+			string(rec.Rule), rec.Detail, rec.PrevHash, rec.Hash)
+		if err != nil {
+			return fmt.Errorf("inserting record %d: %w", rec.Seq, err)
+		}
+		if rec.Result == seal.ResultSealed {
+			_, err = tx.ExecContext(ctx, s.sql(`INSERT INTO results (request_id, seq, document) VALUES (?, ?, ?)`),
+				rec.RequestID, rec.Seq, document)
+			if err != nil {
+				return fmt.Errorf("storing the result of record %d: %w", rec.Seq, err)
+			}
+		}
+		return nil
+	})
+	if errors.Is(err, store.ErrDuplicateRequest) {
+		return earlier, err
+	}
+	if err != nil {
+		return nil, fmt.Errorf("ledger append: %w", err)
+	}
+	return &rec, nil
+}
+
+// Head implements store.Ledger.
+func (s *Store) Head(ctx context.Context) (*seal.Record, error) {
+	r, err := scanRecord(s.b.Reader().QueryRowContext(ctx, `SELECT `+recordColumns+` FROM ledger ORDER BY seq DESC LIMIT 1`))
+	if err != nil {
+		return nil, notFound(err, "ledger head")
+	}
+	return r, nil
+}
+
+// Record implements store.Ledger.
+func (s *Store) Record(ctx context.Context, seq uint64) (*seal.Record, error) {
+	r, err := scanRecord(s.b.Reader().QueryRowContext(ctx, s.sql(`SELECT `+recordColumns+` FROM ledger WHERE seq = ?`), seq))
+	if err != nil {
+		return nil, notFound(err, fmt.Sprintf("ledger record %d", seq))
+	}
+	return r, nil
+}
+
+// Records implements store.Ledger.
+func (s *Store) Records(ctx context.Context, f store.RecordFilter, afterSeq uint64, limit int) ([]*seal.Record, error) {
+	q := `SELECT ` + recordColumns + ` FROM ledger WHERE seq > ?`
+	args := []any{afterSeq}
+	if f.Township != "" {
+		q += ` AND township_code = ?`
+		args = append(args, f.Township)
+	}
+	if len(f.Domains) > 0 {
+		q += ` AND domain IN (` + placeholders(len(f.Domains)) + `)`
+		for _, d := range f.Domains {
+			args = append(args, d)
+		}
+	}
+	q += ` ORDER BY seq LIMIT ?`
+	args = append(args, limit)
+	rows, err := s.b.Reader().QueryContext(ctx, s.sql(q), args...)
+	if err != nil {
+		return nil, fmt.Errorf("ledger records: %w", err)
+	}
+	defer rows.Close()
+	var out []*seal.Record
+	for rows.Next() {
+		r, err := scanRecord(rows)
+		if err != nil {
+			return nil, fmt.Errorf("ledger records: %w", err)
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// Result implements store.Ledger.
+func (s *Store) Result(ctx context.Context, requestID string) (*seal.Record, []byte, error) {
+	var doc []byte
+	var seq uint64
+	err := s.b.Reader().QueryRowContext(ctx, s.sql(`SELECT seq, document FROM results WHERE request_id = ?`), requestID).Scan(&seq, &doc)
+	if err != nil {
+		return nil, nil, notFound(err, "result of request "+requestID)
+	}
+	r, err := s.Record(ctx, seq)
+	if err != nil {
+		return nil, nil, err
+	}
+	return r, doc, nil
+}
+
+// AddCheckpoint implements store.Ledger.
+func (s *Store) AddCheckpoint(ctx context.Context, c *seal.Checkpoint) error {
+	return s.b.Write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, s.sql(`INSERT INTO checkpoints (seq, head, time_us, signature, certificate) VALUES (?, ?, ?, ?, ?)`),
+			c.Seq, c.Head, c.Time.UnixMicro(), c.Signature, c.Cert)
+		if err != nil {
+			return fmt.Errorf("storing checkpoint %d: %w", c.Seq, err)
+		}
+		return nil
+	})
+}
+
+// Checkpoints implements store.Ledger.
+func (s *Store) Checkpoints(ctx context.Context) ([]*seal.Checkpoint, error) {
+	rows, err := s.b.Reader().QueryContext(ctx, `SELECT seq, head, time_us, signature, certificate FROM checkpoints ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("checkpoints: %w", err)
+	}
+	defer rows.Close()
+	var out []*seal.Checkpoint
+	for rows.Next() {
+		c := &seal.Checkpoint{}
+		var us int64
+		if err := rows.Scan(&c.Seq, &c.Head, &us, &c.Signature, &c.Cert); err != nil {
+			return nil, fmt.Errorf("checkpoints: %w", err)
+		}
+		c.Time = time.UnixMicro(us).UTC()
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}

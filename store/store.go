@@ -1,0 +1,113 @@
+// Package store defines what the sealing service keeps: the catalog, the
+// principals and their credentials, and the ledger with the sealed results.
+// The embedded default (store/sqlite) and the replicated one
+// (store/postgres) implement Store, and both pass store/storetest.
+//
+// It holds interfaces and plain types only; it touches nothing.
+package store
+
+import (
+	"context"
+	"errors"
+
+	"github.com/ronganxian/eseal/seal"
+)
+
+// Errors every implementation returns, for errors.Is.
+var (
+	// ErrNotFound: no such township, item, principal, record or result.
+	ErrNotFound = seal.ErrNotFound
+	// ErrDuplicateRequest: a sealed record with this request id exists.
+	ErrDuplicateRequest = errors.New("store: request id already sealed")
+	// ErrExists: a principal or credential with this id or hash exists.
+	ErrExists = errors.New("store: already exists")
+)
+
+// Store is the service's persistence. Every method is one transaction.
+// Implementations are safe for concurrent use by goroutines and by several
+// processes (service replicas) sharing one database.
+type Store interface {
+	Registry
+	Principals
+	Ledger
+	Close() error
+}
+
+// Registry is the catalog. It is a seal.Registry, plus the writes.
+type Registry interface {
+	seal.Registry
+	// ImportCatalog stores a parsed import in one transaction: townships
+	// and items are inserted or replaced by code, and each township named
+	// in c.Implementations gets exactly the listed items as its
+	// implementation list (a township not named keeps its list).
+	ImportCatalog(ctx context.Context, c *seal.Catalog) error
+	// Townships lists every township by code.
+	Townships(ctx context.Context) ([]seal.Township, error)
+	// Items lists items by code; empty window or domain matches all.
+	Items(ctx context.Context, window seal.Window, domain string) ([]seal.Item, error)
+	// SetItemActive withdraws or restores an item.
+	SetItemActive(ctx context.Context, code string, active bool) (seal.Item, error)
+	// ImplementationList returns the items a township implements, by code.
+	ImplementationList(ctx context.Context, township string) ([]seal.Item, error)
+}
+
+// Credential kinds.
+const (
+	CredentialToken = "token" // Hash is SM3 of a bearer token
+	CredentialCert  = "cert"  // Hash is SM3 of a client certificate's DER
+)
+
+// Principals keeps who may call the service, and how they prove it. Only
+// hashes of credentials are stored.
+type Principals interface {
+	// CreatePrincipal stores p with one credential. It fails with ErrExists
+	// if the id or the credential hash is taken.
+	CreatePrincipal(ctx context.Context, p seal.Principal, kind string, hash []byte) error
+	// AddCredential gives an existing principal another credential.
+	AddCredential(ctx context.Context, id, kind string, hash []byte) error
+	// PrincipalByCredential finds the principal a credential hash belongs
+	// to; ErrNotFound if none, or if the principal is disabled.
+	PrincipalByCredential(ctx context.Context, kind string, hash []byte) (seal.Principal, error)
+	ListPrincipals(ctx context.Context) ([]PrincipalInfo, error)
+	DisablePrincipal(ctx context.Context, id string) (PrincipalInfo, error)
+}
+
+// PrincipalInfo is a principal with its administrative state.
+type PrincipalInfo struct {
+	seal.Principal
+	Disabled bool
+}
+
+// RecordFilter selects ledger records. Zero fields match everything.
+type RecordFilter struct {
+	Township string
+	Domains  []string
+}
+
+// Ledger is the hash-chained record of every sealing and refusal.
+type Ledger interface {
+	// Append chains r after the current head (setting Seq, PrevHash and
+	// Hash via seal.Record.Seal) and stores it, with document (the sealed
+	// PDF) when r is a sealing, in one durable transaction: when Append
+	// returns, the record and the document survive a crash. The chain stays
+	// one gap-free sequence when several processes append at once.
+	//
+	// A sealing whose RequestID was sealed before is not stored: Append
+	// returns the earlier record and ErrDuplicateRequest. Refusals do not
+	// reserve their request id.
+	Append(ctx context.Context, r *seal.Record, document []byte) (*seal.Record, error)
+	// Head returns the last record, or ErrNotFound when the ledger is empty.
+	Head(ctx context.Context) (*seal.Record, error)
+	// Record returns the record with sequence number seq.
+	Record(ctx context.Context, seq uint64) (*seal.Record, error)
+	// Records returns up to limit records after afterSeq that match f, in
+	// sequence order.
+	Records(ctx context.Context, f RecordFilter, afterSeq uint64, limit int) ([]*seal.Record, error)
+	// Result returns the sealed record with this request id and its
+	// document, or ErrNotFound.
+	Result(ctx context.Context, requestID string) (*seal.Record, []byte, error)
+	// AddCheckpoint stores a signed checkpoint.
+	AddCheckpoint(ctx context.Context, c *seal.Checkpoint) error
+	// Checkpoints returns every checkpoint, oldest first.
+	Checkpoints(ctx context.Context) ([]*seal.Checkpoint, error)
+}

@@ -1,0 +1,397 @@
+// Package storetest is the conformance suite of store.Store: every
+// implementation runs it, so that SQLite and PostgreSQL behave alike.
+package storetest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/emmansun/gmsm/sm3"
+	"github.com/ronganxian/eseal/internal/democatalog"
+	"github.com/ronganxian/eseal/internal/testpki"
+	"github.com/ronganxian/eseal/seal"
+	"github.com/ronganxian/eseal/store"
+)
+
+// Opener opens a fresh, empty store for one test, and a second handle on
+// the same database, as a second service replica would have.
+type Opener interface {
+	Open(t *testing.T) (first, second store.Store)
+}
+
+// OpenerFunc adapts a function to Opener.
+type OpenerFunc func(t *testing.T) (store.Store, store.Store)
+
+func (f OpenerFunc) Open(t *testing.T) (store.Store, store.Store) { return f(t) }
+
+// Run runs the whole suite.
+func Run(t *testing.T, o Opener) {
+	t.Run("Registry", func(t *testing.T) { testRegistry(t, o) })
+	t.Run("RegistryImportIsAtomic", func(t *testing.T) { testImportAtomic(t, o) })
+	t.Run("Principals", func(t *testing.T) { testPrincipals(t, o) })
+	t.Run("Ledger", func(t *testing.T) { testLedger(t, o) })
+	t.Run("LedgerIdempotency", func(t *testing.T) { testIdempotency(t, o) })
+	t.Run("LedgerConcurrentReplicas", func(t *testing.T) { testConcurrentAppend(t, o) })
+	t.Run("Checkpoints", func(t *testing.T) { testCheckpoints(t, o) })
+}
+
+func loadCatalog(t *testing.T, s store.Store) *seal.Catalog {
+	t.Helper()
+	c, err := democatalog.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ImportCatalog(context.Background(), c); err != nil {
+		t.Fatalf("ImportCatalog: %v", err)
+	}
+	return c
+}
+
+func testRegistry(t *testing.T, o Opener) {
+	ctx := context.Background()
+	s, other := o.Open(t)
+	c := loadCatalog(t, s)
+
+	towns, err := other.Townships(ctx)
+	if err != nil || len(towns) != len(c.Townships) {
+		t.Fatalf("Townships: %d, %v; want %d", len(towns), err, len(c.Townships))
+	}
+	if towns[0] != c.Townships[0] {
+		t.Errorf("township round trip: %+v, want %+v", towns[0], c.Townships[0])
+	}
+	it, err := s.Item(ctx, "450224-XK-0002")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want seal.Item
+	for _, x := range c.Items {
+		if x.Code == it.Code {
+			want = x
+		}
+	}
+	if fmt.Sprint(it) != fmt.Sprint(want) {
+		t.Errorf("item round trip:\n got %+v\nwant %+v", it, want)
+	}
+	if _, err := s.Item(ctx, "450224-XK-9999"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("unknown item: %v", err)
+	}
+	if _, err := s.Township(ctx, "450224999"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("unknown township: %v", err)
+	}
+	approval, err := s.Items(ctx, seal.WindowApproval, "")
+	if err != nil || len(approval) != 9 {
+		t.Errorf("approval items: %d, %v; want 9", len(approval), err)
+	}
+	minzheng, err := s.Items(ctx, seal.WindowService, "民政")
+	if err != nil || len(minzheng) != 3 {
+		t.Errorf("民政 service items: %d, %v; want 3", len(minzheng), err)
+	}
+	for _, tc := range []struct {
+		town, item string
+		want       bool
+	}{
+		{"450224100", "450224-XK-0002", true},
+		{"450224200", "450224-XK-0006", false}, // not on 雅瑶乡's list
+		{"450224100", "450224-PZ-0001", false},
+		{"450224999", "450224-XK-0002", false},
+	} {
+		got, err := s.Implements(ctx, tc.town, tc.item)
+		if err != nil || got != tc.want {
+			t.Errorf("Implements(%s, %s) = %v, %v; want %v", tc.town, tc.item, got, err, tc.want)
+		}
+	}
+	list, err := s.ImplementationList(ctx, "450224200")
+	if err != nil || len(list) != 23 {
+		t.Errorf("implementation list of 雅瑶乡: %d items, %v; want 23", len(list), err)
+	}
+
+	// A later import replaces the list of each township it names.
+	err = s.ImportCatalog(ctx, &seal.Catalog{Implementations: []seal.Implementation{{Township: "450224200", Item: "450224-XK-0001"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if list, _ := s.ImplementationList(ctx, "450224200"); len(list) != 1 || list[0].Code != "450224-XK-0001" {
+		t.Errorf("replaced list: %v", list)
+	}
+	if list, _ := s.ImplementationList(ctx, "450224100"); len(list) != 24 {
+		t.Errorf("a township the import did not name lost its list: %d items", len(list))
+	}
+
+	got, err := s.SetItemActive(ctx, "450224-XK-0003", false)
+	if err != nil || got.Active {
+		t.Fatalf("SetItemActive: %+v, %v", got, err)
+	}
+	if it, _ := other.Item(ctx, "450224-XK-0003"); it.Active {
+		t.Error("withdrawn item still active through the other handle")
+	}
+	if _, err := s.SetItemActive(ctx, "450224-XK-9999", true); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("SetItemActive of unknown item: %v", err)
+	}
+}
+
+func testImportAtomic(t *testing.T, o Opener) {
+	ctx := context.Background()
+	s, _ := o.Open(t)
+	loadCatalog(t, s)
+	// A catalog that names an unknown item fails in the middle; nothing of
+	// it may remain.
+	bad := &seal.Catalog{
+		Townships: []seal.Township{{Code: "450224300", Name: "新乡", Kind: "乡", SealName: "融安县新乡人民政府政务服务专用章"}},
+		Implementations: []seal.Implementation{
+			{Township: "450224300", Item: "450224-XK-0001"},
+			{Township: "450224300", Item: "450224-XK-9999"},
+		},
+	}
+	if err := s.ImportCatalog(ctx, bad); err == nil {
+		t.Fatal("import naming an unknown item succeeded")
+	}
+	if _, err := s.Township(ctx, "450224300"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("a failed import left its township behind: %v", err)
+	}
+}
+
+func testPrincipals(t *testing.T, o Opener) {
+	ctx := context.Background()
+	s, other := o.Open(t)
+	clerk := seal.Principal{ID: "clerk-1", Name: "张三", Role: seal.RoleClerk, Township: "450224100",
+		Windows: []seal.Window{seal.WindowApproval, seal.WindowService}}
+	h1 := sm3.Sum([]byte("token one"))
+	if err := s.CreatePrincipal(ctx, clerk, store.CredentialToken, h1[:]); err != nil {
+		t.Fatal(err)
+	}
+	got, err := other.PrincipalByCredential(ctx, store.CredentialToken, h1[:])
+	if err != nil || fmt.Sprint(got) != fmt.Sprint(clerk) {
+		t.Fatalf("PrincipalByCredential: %+v, %v", got, err)
+	}
+	if _, err := s.PrincipalByCredential(ctx, store.CredentialCert, h1[:]); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("a token hash matched as a certificate: %v", err)
+	}
+	h2 := sm3.Sum([]byte("token two"))
+	if err := s.CreatePrincipal(ctx, clerk, store.CredentialToken, h2[:]); !errors.Is(err, store.ErrExists) {
+		t.Errorf("duplicate id: %v", err)
+	}
+	sup := seal.Principal{ID: "sup-1", Role: seal.RoleSupervisor, Domains: []string{"民政", "医保"}}
+	if err := s.CreatePrincipal(ctx, sup, store.CredentialToken, h1[:]); !errors.Is(err, store.ErrExists) {
+		t.Errorf("duplicate credential: %v", err)
+	}
+	if err := s.CreatePrincipal(ctx, sup, store.CredentialToken, h2[:]); err != nil {
+		t.Fatal(err)
+	}
+	cert := sm3.Sum([]byte("certificate"))
+	if err := s.AddCredential(ctx, "sup-1", store.CredentialCert, cert[:]); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.PrincipalByCredential(ctx, store.CredentialCert, cert[:]); err != nil || got.ID != "sup-1" || len(got.Domains) != 2 {
+		t.Errorf("by certificate: %+v, %v", got, err)
+	}
+	if err := s.AddCredential(ctx, "nobody", store.CredentialToken, make([]byte, 32)); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("credential for unknown principal: %v", err)
+	}
+	all, err := s.ListPrincipals(ctx)
+	if err != nil || len(all) != 2 {
+		t.Fatalf("ListPrincipals: %d, %v", len(all), err)
+	}
+	info, err := s.DisablePrincipal(ctx, "clerk-1")
+	if err != nil || !info.Disabled {
+		t.Fatalf("DisablePrincipal: %+v, %v", info, err)
+	}
+	if _, err := other.PrincipalByCredential(ctx, store.CredentialToken, h1[:]); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("a disabled principal still authenticates: %v", err)
+	}
+}
+
+// NewRecord makes a ledger record for tests.
+func NewRecord(i int, result seal.Result) *seal.Record {
+	in := sm3.Sum(fmt.Appendf(nil, "input %d", i))
+	r := &seal.Record{
+		Time: time.Now(), RequestID: fmt.Sprintf("req-%d", i), Township: "450224100", SealID: "seal-1",
+		CertSerial: "01ab", Item: "450224-XK-0002", Domain: "农业农村", CaseNo: fmt.Sprintf("CA-%d", i),
+		Principal: "clerk-1", Window: seal.WindowApproval, DocKind: "准予行政许可决定书", InputSM3: in[:], Result: result,
+	}
+	if result == seal.ResultSealed {
+		out := sm3.Sum(fmt.Appendf(nil, "output %d", i))
+		r.OutputSM3 = out[:]
+	} else {
+		r.Rule, r.Detail = seal.RuleWrongWindow, "not at this window"
+	}
+	return r
+}
+
+func verifyAll(t *testing.T, s store.Store, cps []*seal.Checkpoint) uint64 {
+	t.Helper()
+	v, err := seal.NewChainVerifier(cps, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var after uint64
+	for {
+		recs, err := s.Records(context.Background(), store.RecordFilter{}, after, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(recs) == 0 {
+			break
+		}
+		for _, r := range recs {
+			if err := v.Add(r); err != nil {
+				t.Fatalf("chain: %v", err)
+			}
+			after = r.Seq
+		}
+	}
+	if err := v.Finish(); err != nil {
+		t.Fatal(err)
+	}
+	return v.Checked
+}
+
+func testLedger(t *testing.T, o Opener) {
+	ctx := context.Background()
+	s, other := o.Open(t)
+	if _, err := s.Head(ctx); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("head of an empty ledger: %v", err)
+	}
+	doc := []byte("%PDF-1.7 sealed")
+	first, err := s.Append(ctx, NewRecord(1, seal.ResultSealed), doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.Seq != 1 || !bytes.Equal(first.PrevHash, seal.GenesisHash) || !bytes.Equal(first.Hash, first.ComputeHash()) {
+		t.Fatalf("first record %+v", first)
+	}
+	r2 := NewRecord(2, seal.ResultRefused)
+	r2.Domain, r2.Township = "民政", "450224101"
+	if _, err := other.Append(ctx, r2, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Append(ctx, NewRecord(3, seal.ResultSealed), doc); err != nil {
+		t.Fatal(err)
+	}
+	head, err := other.Head(ctx)
+	if err != nil || head.Seq != 3 {
+		t.Fatalf("head: %+v, %v", head, err)
+	}
+	got, err := other.Record(ctx, 2)
+	if err != nil || !bytes.Equal(got.Hash, got.ComputeHash()) || got.Rule != seal.RuleWrongWindow || got.OutputSM3 != nil {
+		t.Fatalf("record 2 did not round-trip: %+v, %v", got, err)
+	}
+	if _, err := s.Record(ctx, 4); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("record 4: %v", err)
+	}
+	if n := verifyAll(t, other, nil); n != 3 {
+		t.Errorf("verified %d records, want 3", n)
+	}
+	recs, err := s.Records(ctx, store.RecordFilter{Domains: []string{"民政"}}, 0, 10)
+	if err != nil || len(recs) != 1 || recs[0].Seq != 2 {
+		t.Errorf("民政 records: %v, %v", recs, err)
+	}
+	recs, err = s.Records(ctx, store.RecordFilter{Township: "450224100"}, 1, 10)
+	if err != nil || len(recs) != 1 || recs[0].Seq != 3 {
+		t.Errorf("township records after 1: %v, %v", recs, err)
+	}
+	rec, gotDoc, err := other.Result(ctx, "req-3")
+	if err != nil || rec.Seq != 3 || !bytes.Equal(gotDoc, doc) {
+		t.Errorf("Result(req-3): %v, %q, %v", rec, gotDoc, err)
+	}
+	if _, _, err := s.Result(ctx, "req-2"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("a refusal has a result: %v", err)
+	}
+}
+
+func testIdempotency(t *testing.T, o Opener) {
+	ctx := context.Background()
+	s, other := o.Open(t)
+	refused := NewRecord(1, seal.ResultRefused)
+	if _, err := s.Append(ctx, refused, nil); err != nil {
+		t.Fatal(err)
+	}
+	first, err := s.Append(ctx, NewRecord(1, seal.ResultSealed), []byte("one"))
+	if err != nil {
+		t.Fatalf("a refusal reserved its request id: %v", err)
+	}
+	again, err := other.Append(ctx, NewRecord(1, seal.ResultSealed), []byte("two"))
+	if !errors.Is(err, store.ErrDuplicateRequest) || again == nil || again.Seq != first.Seq {
+		t.Fatalf("second sealing with the same request id: %+v, %v", again, err)
+	}
+	_, doc, err := s.Result(ctx, "req-1")
+	if err != nil || string(doc) != "one" {
+		t.Fatalf("result after a duplicate: %q, %v", doc, err)
+	}
+	if head, _ := s.Head(ctx); head.Seq != 2 {
+		t.Errorf("the duplicate was appended: head %d", head.Seq)
+	}
+}
+
+// testConcurrentAppend appends from many goroutines through two handles,
+// as two replicas would, and checks the chain has no gap or duplicate.
+func testConcurrentAppend(t *testing.T, o Opener) {
+	ctx := context.Background()
+	a, b := o.Open(t)
+	const workers, each = 8, 15
+	var wg sync.WaitGroup
+	errs := make(chan error, workers*each)
+	for w := range workers {
+		s := a
+		if w%2 == 1 {
+			s = b
+		}
+		wg.Go(func() {
+			for i := range each {
+				n := w*1000 + i
+				res := seal.ResultSealed
+				if i%4 == 3 {
+					res = seal.ResultRefused
+				}
+				if _, err := s.Append(ctx, NewRecord(n, res), []byte("doc")); err != nil {
+					errs <- err
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatalf("concurrent append: %v", err)
+	}
+	if n := verifyAll(t, a, nil); n != workers*each {
+		t.Fatalf("chain has %d records, want %d", n, workers*each)
+	}
+}
+
+func testCheckpoints(t *testing.T, o Opener) {
+	ctx := context.Background()
+	s, other := o.Open(t)
+	county := testpki.MustChain(testpki.Options{LeafName: "账本签名 (测试)"})
+	var cps []*seal.Checkpoint
+	for i := 1; i <= 5; i++ {
+		r, err := s.Append(ctx, NewRecord(i, seal.ResultSealed), []byte("d"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i%2 == 0 {
+			cp, err := seal.SignCheckpoint(r, time.Now(), county.LeafKey(), county.Leaf())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := s.AddCheckpoint(ctx, cp); err != nil {
+				t.Fatal(err)
+			}
+			cps = append(cps, cp)
+		}
+	}
+	got, err := other.Checkpoints(ctx)
+	if err != nil || len(got) != 2 {
+		t.Fatalf("Checkpoints: %d, %v", len(got), err)
+	}
+	for i := range got {
+		if got[i].Seq != cps[i].Seq || !bytes.Equal(got[i].Signature, cps[i].Signature) || !got[i].Time.Equal(cps[i].Time) {
+			t.Errorf("checkpoint %d did not round-trip", i)
+		}
+	}
+	verifyAll(t, other, got)
+}
