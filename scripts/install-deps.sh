@@ -4,11 +4,14 @@
 #
 #   qpdf           qpdf --check on every sealed output
 #   poppler-utils  pdfsig (another verifier) and pdftoppm (renders the seal)
+#   postgresql     the server binaries; tests start a throwaway cluster with
+#                  initdb in a temporary directory (internal/pgtest)
 set -euo pipefail
 
 need=()
 command -v qpdf >/dev/null 2>&1 || need+=(qpdf)
 { command -v pdfsig >/dev/null 2>&1 && command -v pdftoppm >/dev/null 2>&1; } || need+=(poppler-utils)
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql)
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0

@@ -1,0 +1,216 @@
+// Package pgtest gives tests a real PostgreSQL server: the one named by
+// ESEAL_TEST_POSTGRES (an admin connection string), or else a throwaway
+// cluster it starts from Debian's postgresql binaries with initdb in a
+// temporary directory, listening only on loopback, and removes afterwards.
+// Tests that need PostgreSQL fail, never skip, when neither is possible.
+package pgtest
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+)
+
+// EnvDSN names the environment variable of an existing server's admin DSN.
+const EnvDSN = "ESEAL_TEST_POSTGRES"
+
+// Server is a running PostgreSQL server for tests.
+type Server struct {
+	AdminDSN string
+	host     string
+	port     int
+	cmd      *exec.Cmd
+	dir      string
+	n        atomic.Int64
+}
+
+// Start returns the server named by ESEAL_TEST_POSTGRES, or starts one.
+func Start() (*Server, error) {
+	if dsn := os.Getenv(EnvDSN); dsn != "" {
+		return &Server{AdminDSN: dsn}, nil
+	}
+	bin, err := findBin()
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "eseal-pg-")
+	if err != nil {
+		return nil, err
+	}
+	run := func(name string, args ...string) *exec.Cmd {
+		return exec.Command(filepath.Join(bin, name), args...)
+	}
+	// initdb and postgres refuse to run as root: run them as the postgres
+	// user that Debian's package creates.
+	if os.Geteuid() == 0 {
+		u, err := user.Lookup("postgres")
+		if err != nil {
+			return nil, fmt.Errorf("pgtest: running as root needs the postgres user (apt-get install postgresql): %w", err)
+		}
+		uid, _ := strconv.Atoi(u.Uid)
+		gid, _ := strconv.Atoi(u.Gid)
+		if err := os.Chown(dir, uid, gid); err != nil {
+			return nil, err
+		}
+		run = func(name string, args ...string) *exec.Cmd {
+			c := exec.Command(filepath.Join(bin, name), args...)
+			c.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}}
+			return c
+		}
+	}
+	data := filepath.Join(dir, "data")
+	if out, err := run("initdb", "-D", data, "-A", "trust", "-U", "postgres", "-E", "UTF8", "--locale=C", "--no-sync").CombinedOutput(); err != nil {
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("pgtest: initdb: %v\n%s", err, out)
+	}
+	port, err := freePort()
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	s := &Server{host: "127.0.0.1", port: port, dir: dir,
+		AdminDSN: fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", port)}
+	s.cmd = run("postgres", "-D", data, "-p", strconv.Itoa(port), "-k", dir,
+		"-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "synchronous_commit=off",
+		"-c", "full_page_writes=off", "-c", "max_connections=200")
+	s.cmd.Stdout, s.cmd.Stderr = nil, nil
+	if err := s.cmd.Start(); err != nil {
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("pgtest: starting postgres: %w", err)
+	}
+	if err := s.waitReady(30 * time.Second); err != nil {
+		s.Stop()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Server) waitReady(limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	for {
+		db, err := sql.Open("pgx", s.AdminDSN)
+		if err == nil {
+			err = db.PingContext(context.Background())
+			db.Close()
+		}
+		if err == nil {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("pgtest: postgres did not accept connections within %v: %w", limit, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// Stop stops a server that Start started, and removes its files.
+func (s *Server) Stop() {
+	if s.cmd == nil {
+		return
+	}
+	s.cmd.Process.Signal(syscall.SIGINT) // fast shutdown
+	done := make(chan struct{})
+	go func() { s.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(15 * time.Second):
+		s.cmd.Process.Kill()
+		<-done
+	}
+	os.RemoveAll(s.dir)
+}
+
+// NewDatabase creates an empty database for one test, dropped when the
+// test ends, and returns its DSN.
+func (s *Server) NewDatabase(t testing.TB) string {
+	t.Helper()
+	admin, err := sql.Open("pgx", s.AdminDSN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	name := fmt.Sprintf("eseal_test_%d_%d", os.Getpid(), s.n.Add(1))
+	if _, err := admin.Exec("CREATE DATABASE " + name); err != nil {
+		t.Fatalf("pgtest: %v", err)
+	}
+	t.Cleanup(func() {
+		admin, err := sql.Open("pgx", s.AdminDSN)
+		if err != nil {
+			return
+		}
+		defer admin.Close()
+		admin.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)")
+	})
+	u := *mustParse(s.AdminDSN)
+	u.Path = "/" + name
+	return u.String()
+}
+
+// Main is TestMain for a package whose tests use Shared: it starts the
+// server, runs the tests, and stops it. A server that cannot start fails the
+// package.
+func Main(m *testing.M) {
+	s, err := Start()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "pgtest:", err)
+		os.Exit(1)
+	}
+	shared = s
+	code := m.Run()
+	s.Stop()
+	os.Exit(code)
+}
+
+var shared *Server
+
+// Shared returns the server that Main started.
+func Shared(t testing.TB) *Server {
+	if shared == nil {
+		t.Fatal("pgtest: no server; call pgtest.Main from TestMain")
+	}
+	return shared
+}
+
+func findBin() (string, error) {
+	matches, _ := filepath.Glob("/usr/lib/postgresql/*/bin/initdb")
+	if len(matches) == 0 {
+		return "", fmt.Errorf("pgtest: no PostgreSQL server binaries; run scripts/install-deps.sh (apt-get install postgresql) or set %s", EnvDSN)
+	}
+	sort.Slice(matches, func(i, j int) bool {
+		vi, _ := strconv.Atoi(filepath.Base(filepath.Dir(filepath.Dir(matches[i]))))
+		vj, _ := strconv.Atoi(filepath.Base(filepath.Dir(filepath.Dir(matches[j]))))
+		return vi < vj
+	})
+	return filepath.Dir(matches[len(matches)-1]), nil
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+func mustParse(dsn string) *url.URL {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		panic(fmt.Sprintf("pgtest: admin DSN %q is not a URL: %v", dsn, err))
+	}
+	return u
+}

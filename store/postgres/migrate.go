@@ -1,0 +1,67 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+)
+
+type migration struct {
+	version int
+	name    string
+	sql     string
+}
+
+// migrations lists every migration in order; a released one never changes.
+var migrations = []migration{
+	{1, "service: catalog, principals, ledger, results, checkpoints", serviceSchemaV1},
+}
+
+// migrationLock is the advisory lock key under which replicas migrate.
+const migrationLock = 0x65_73_65_61_6c // "eseal"
+
+// ErrSchemaTooNew means the database was migrated by a newer program.
+var ErrSchemaTooNew = errors.New("postgres: database schema is newer than this program")
+
+func migrate(ctx context.Context, db *sql.DB) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("postgres: migrate: %w", err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", migrationLock); err != nil {
+		return fmt.Errorf("postgres: migrate: lock: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`); err != nil {
+		return fmt.Errorf("postgres: migrate: %w", err)
+	}
+	for _, m := range migrations {
+		var name string
+		err := tx.QueryRowContext(ctx, "SELECT name FROM schema_migrations WHERE version = $1", m.version).Scan(&name)
+		switch {
+		case err == nil:
+			if name != m.name {
+				return fmt.Errorf("postgres: migration %d is %q in the database, %q here", m.version, name, m.name)
+			}
+			continue
+		case !errors.Is(err, sql.ErrNoRows):
+			return fmt.Errorf("postgres: migration %d: %w", m.version, err)
+		}
+		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+			return fmt.Errorf("postgres: migration %d (%s): %w", m.version, m.name, err)
+		}
+		if _, err := tx.ExecContext(ctx, "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", m.version, m.name); err != nil {
+			return fmt.Errorf("postgres: migration %d: %w", m.version, err)
+		}
+	}
+	var newest int
+	if err := tx.QueryRowContext(ctx, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations").Scan(&newest); err != nil {
+		return fmt.Errorf("postgres: migrate: %w", err)
+	}
+	if latest := migrations[len(migrations)-1].version; newest > latest {
+		return fmt.Errorf("%w: it has migration %d, this program knows up to %d", ErrSchemaTooNew, newest, latest)
+	}
+	return tx.Commit()
+}
