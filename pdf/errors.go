@@ -27,6 +27,10 @@ var (
 	// signature whose DocMDP permission (P=1) forbids any change, signing
 	// included. The certifier must issue a version that permits signing.
 	ErrCertifiedNoChanges = errors.New("pdf: certified document permits no changes (DocMDP P=1)")
+	// ErrCertifiedNoAnnotations means the document's certification (DocMDP
+	// P=2) permits signing but not adding annotations, which a seal drawn
+	// in several places (a cross-page seal) needs. Seal it in one place.
+	ErrCertifiedNoAnnotations = errors.New("pdf: certified document permits signing but not added annotations (DocMDP P=2)")
 	// ErrPageOutOfRange means a placement names a page the document lacks.
 	ErrPageOutOfRange = errors.New("pdf: page out of range")
 	// ErrKeywordNotFound means a keyword placement's text is not on the

@@ -245,3 +245,12 @@ func sm3Sum(b []byte) []byte {
 	s := sm3.Sum(b)
 	return s[:]
 }
+
+func readFile(t testing.TB, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}

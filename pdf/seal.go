@@ -216,6 +216,10 @@ func (s *sealer) build() error {
 		spots = []spot{{page: p}}
 	}
 
+	if len(spots) > 1 && f.docMDP == 2 {
+		return fmt.Errorf("%w: a seal drawn in %d places adds annotations", ErrCertifiedNoAnnotations, len(spots))
+	}
+
 	next := d.maxNum + 1
 	if sz, ok := asInt(d.trailer.get("Size")); ok && sz > int64(next) && sz <= maxObjNum {
 		next = int(sz)
@@ -238,43 +242,47 @@ func (s *sealer) build() error {
 	if req.Image != nil {
 		imgRef = u.writeImage(req.Image)
 	}
-	fieldRef := u.alloc()
-	widgets := make([]ref, len(spots))
+	// The first spot is the signature field's widget. The others (the
+	// strips of a cross-page seal, or further seals) are stamp
+	// annotations in the same signed revision: a signature field with
+	// several widgets would be the natural form, but poppler-based viewers
+	// show each such widget as a separate, unsigned signature.
+	annots := make([]ref, len(spots))
 	for i, sp := range spots {
 		ap := u.writeAppearance(sp, req.Image, imgRef)
-		wd := dict{
+		annots[i] = u.alloc()
+		ad := dict{
 			{"Type", name("Annot")},
-			{"Subtype", name("Widget")},
 			{"Rect", rectArray(sp.rect)},
-			{"F", int64(132)}, // Print, Locked
 			{"P", sp.page.ref},
 			{"AP", dict{{"N", ap}}},
 		}
-		if len(spots) == 1 {
-			widgets[i] = fieldRef
-			wd = append(wd, dictEntry{"FT", name("Sig")}, dictEntry{"T", textString(field)}, dictEntry{"V", sigRef})
+		if i == 0 {
+			ad = append(ad,
+				dictEntry{"Subtype", name("Widget")},
+				dictEntry{"F", int64(annotPrint | annotLocked)},
+				dictEntry{"FT", name("Sig")},
+				dictEntry{"T", textString(field)},
+				dictEntry{"V", sigRef})
 		} else {
-			widgets[i] = u.alloc()
-			wd = append(wd, dictEntry{"Parent", fieldRef})
+			ad = append(ad,
+				dictEntry{"Subtype", name("Stamp")},
+				dictEntry{"F", int64(annotPrint | annotReadOnly | annotLocked)},
+				dictEntry{"NM", textString(fmt.Sprintf("%s-%d", field, i+1))},
+				dictEntry{"Contents", textString(fmt.Sprintf("%s %d/%d", field, i+1, len(spots)))})
 		}
-		u.put(widgets[i], wd)
+		u.put(annots[i], ad)
 		if req.Image != nil {
 			s.res.Seals = append(s.res.Seals, Placed{Page: sp.page.index + 1, Rect: [4]float64{
 				float64(num(sp.rect.llx)), float64(num(sp.rect.lly)), float64(num(sp.rect.urx)), float64(num(sp.rect.ury))}})
 		}
 	}
-	if len(spots) > 1 {
-		kids := make(array, len(widgets))
-		for i, w := range widgets {
-			kids[i] = w
-		}
-		u.put(fieldRef, dict{{"FT", name("Sig")}, {"T", textString(field)}, {"V", sigRef}, {"Kids", kids}})
-	}
+	fieldRef := annots[0]
 
 	changed := newChangeSet()
 	// Each page lists its new widgets in /Annots.
 	for i, sp := range spots {
-		if err := changed.addAnnot(d, sp.page, widgets[i]); err != nil {
+		if err := changed.addAnnot(d, sp.page, annots[i]); err != nil {
 			return err
 		}
 	}
@@ -305,6 +313,13 @@ func (s *sealer) build() error {
 	u.finish(d.trailer, d.startxref, d.xrefStream, next)
 	return nil
 }
+
+// Annotation flags (ISO 32000-2 §12.5.3).
+const (
+	annotPrint    = 1 << 2
+	annotReadOnly = 1 << 6
+	annotLocked   = 1 << 7
+)
 
 // changeSet collects the existing objects the update rewrites, so that
 // each is written once with all its changes.
