@@ -27,6 +27,8 @@ const (
 	RuleSealSuspended      Rule = "seal_suspended"       // 挂失
 	RuleSealRevoked        Rule = "seal_revoked"         // 注销
 	RuleCertificateInvalid Rule = "certificate_invalid"  // not yet valid or expired
+	RuleBadDocument        Rule = "bad_document"         // not a PDF we can seal: encrypted, damaged, certified
+	RulePlacement          Rule = "placement"            // the seal cannot be placed as asked
 )
 
 // zh holds the rule explanations in Chinese, for clerks.
@@ -45,6 +47,8 @@ var zh = map[Rule]string{
 	RuleSealSuspended:      "印章已挂失，暂停使用",
 	RuleSealRevoked:        "印章已注销",
 	RuleCertificateInvalid: "印章证书不在有效期内",
+	RuleBadDocument:        "文件无法盖章（不是PDF、已加密、已损坏或已认证禁止修改）",
+	RulePlacement:          "无法按要求放置印章（页码超出范围或未找到关键字）",
 }
 
 // Chinese returns the rule's explanation in Chinese.

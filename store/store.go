@@ -18,7 +18,7 @@ var (
 	// ErrNotFound: no such township, item, principal, record or result.
 	ErrNotFound = seal.ErrNotFound
 	// ErrDuplicateRequest: a sealed record with this request id exists.
-	ErrDuplicateRequest = errors.New("store: request id already sealed")
+	ErrDuplicateRequest = seal.ErrDuplicateRequest
 	// ErrExists: a principal or credential with this id or hash exists.
 	ErrExists = errors.New("store: already exists")
 )

@@ -1,0 +1,216 @@
+package seal
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/emmansun/gmsm/sm3"
+	"github.com/emmansun/gmsm/smx509"
+	"github.com/ronganxian/eseal/pdf"
+	"github.com/ronganxian/eseal/seal/cms"
+)
+
+// ErrDuplicateRequest is what a SealerLedger returns, with the earlier
+// record, when a request id was sealed before.
+var ErrDuplicateRequest = errors.New("request id already sealed")
+
+// ErrRequestConflict means a request id was used before for another case,
+// township or principal: a client bug, not a retry.
+var ErrRequestConflict = errors.New("request id was used for a different request")
+
+// SealerLedger is what the Sealer needs of the ledger (store.Ledger).
+type SealerLedger interface {
+	// Append chains and durably stores r, with document when sealed; for a
+	// request id sealed before it returns the earlier record and
+	// ErrDuplicateRequest.
+	Append(ctx context.Context, r *Record, document []byte) (*Record, error)
+	// Result returns the sealed record and document of a request id, or
+	// ErrNotFound.
+	Result(ctx context.Context, requestID string) (*Record, []byte, error)
+}
+
+// SealKey is a township's active seal, ready to sign.
+type SealKey struct {
+	ID     string
+	Name   string
+	Signer crypto.Signer
+	// Chain is the seal certificate first, then its issuers.
+	Chain []*smx509.Certificate
+	// Image is the visible seal, decoded and compressed once per seal.
+	Image *pdf.SealImage
+}
+
+// SealKeys hands out the active seal of a township (the keystore).
+type SealKeys interface {
+	SealKey(ctx context.Context, township string) (*SealKey, error)
+}
+
+// Sealer seals documents. Every sealing in the service goes through Seal,
+// which asks the Policy first and records the decision in the ledger, so no
+// path can use a seal without the rules or without a record.
+type Sealer struct {
+	Policy  *Policy
+	Keys    SealKeys
+	Ledger  SealerLedger
+	Profile cms.Profile
+	Now     func() time.Time // nil: time.Now
+}
+
+// SealInput is one sealing request with its document.
+type SealInput struct {
+	Request
+	// RequestID makes the request idempotent; required.
+	RequestID string
+	Document  []byte
+	// Placements say where the seal goes; empty means pdf.Default.
+	Placements []pdf.Placement
+	// Reason is the signature's /Reason; empty means the item's name.
+	Reason string
+}
+
+// SealOutput is a sealed document and its ledger record.
+type SealOutput struct {
+	Record   *Record
+	Document []byte
+	// Replayed is true when the request id was sealed before and this is
+	// that earlier result.
+	Replayed bool
+}
+
+const maxRequestIDLen = 128
+
+// Seal applies the rules to in, and if they allow it, seals the document
+// and records it. A refusal is recorded too, and returned as a *Refusal.
+// The sealed document is returned only once its record is durable.
+func (s *Sealer) Seal(ctx context.Context, who *Principal, in SealInput) (*SealOutput, error) {
+	rec := &Record{RequestID: in.RequestID, CaseNo: in.CaseNo, DocKind: in.DocKind, Item: in.Item, Township: in.Township}
+	if who != nil {
+		rec.Principal = who.ID
+		if rec.Township == "" {
+			rec.Township = who.Township
+		}
+		if len(who.Windows) > 0 {
+			rec.Window = who.Windows[0]
+		}
+	}
+	if !validText(in.RequestID, maxRequestIDLen) {
+		rec.RequestID = ""
+		return nil, s.refused(ctx, rec, in.Document,
+			refuse(RuleBadRequest, "request id must be 1 to %d printable characters", maxRequestIDLen))
+	}
+	if out, err := s.replay(ctx, who, in); out != nil || err != nil {
+		return out, err
+	}
+	d, err := s.Policy.Check(ctx, who, in.Request)
+	if err != nil {
+		return nil, s.refused(ctx, rec, in.Document, err)
+	}
+	rec.Township, rec.Window, rec.Domain = d.Township.Code, d.Item.Window, d.Item.Domain
+
+	key, err := s.Keys.SealKey(ctx, d.Township.Code)
+	if err != nil {
+		// The policy saw an active seal a moment ago; a change since then
+		// is refused under the seal rule it breaks.
+		if r, ok := AsRefusal(err); ok {
+			return nil, s.refused(ctx, rec, in.Document, r)
+		}
+		return nil, fmt.Errorf("seal of %s: %w", d.Township.Code, err)
+	}
+	rec.SealID = key.ID
+	rec.CertSerial = hex.EncodeToString(key.Chain[0].SerialNumber.Bytes())
+	signer, err := cms.NewSigner(key.Signer, key.Chain, s.Profile)
+	if err != nil {
+		return nil, fmt.Errorf("seal %s: %w", key.ID, err)
+	}
+	reason := in.Reason
+	if reason == "" {
+		reason = d.Item.Name
+	}
+	now := time.Now
+	if s.Now != nil {
+		now = s.Now
+	}
+	var buf bytes.Buffer
+	buf.Grow(len(in.Document) + 64<<10)
+	res, err := pdf.Seal(&buf, bytes.NewReader(in.Document), int64(len(in.Document)), pdf.Request{
+		Signer: signer, Time: now(), SealName: key.Name, Reason: reason, Location: d.Township.Government(),
+		ItemCode: d.Item.Code, ItemName: d.Item.Name, CaseNumber: in.CaseNo,
+		Image: key.Image, Placements: in.Placements,
+	})
+	if err != nil {
+		if r := documentRefusal(err); r != nil {
+			return nil, s.refused(ctx, rec, in.Document, r)
+		}
+		return nil, fmt.Errorf("sealing: %w", err)
+	}
+	rec.Time, rec.Result = now(), ResultSealed
+	rec.InputSM3, rec.OutputSM3 = res.SourceDigest, res.OutputDigest
+	stored, err := s.Ledger.Append(ctx, rec, buf.Bytes())
+	if errors.Is(err, ErrDuplicateRequest) {
+		// Another replica sealed the same request first: return its result
+		// and let ours go, unrecorded and unreturned.
+		return s.replay(ctx, who, in)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("recording the sealing: %w", err)
+	}
+	return &SealOutput{Record: stored, Document: buf.Bytes()}, nil
+}
+
+// replay returns the earlier result of in.RequestID, if there is one.
+func (s *Sealer) replay(ctx context.Context, who *Principal, in SealInput) (*SealOutput, error) {
+	rec, doc, err := s.Ledger.Result(ctx, in.RequestID)
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("looking up request %s: %w", in.RequestID, err)
+	}
+	if who == nil || rec.Principal != who.ID || rec.CaseNo != in.CaseNo || rec.Item != in.Item {
+		return nil, fmt.Errorf("%w: request %s sealed case %s", ErrRequestConflict, in.RequestID, rec.CaseNo)
+	}
+	return &SealOutput{Record: rec, Document: doc, Replayed: true}, nil
+}
+
+// refused records a refusal and returns it.
+func (s *Sealer) refused(ctx context.Context, rec *Record, doc []byte, err error) error {
+	r, ok := AsRefusal(err)
+	if !ok {
+		return err
+	}
+	sum := sm3.Sum(doc)
+	rec.InputSM3 = sum[:]
+	rec.Result, rec.Rule, rec.Detail = ResultRefused, r.Rule, r.Message
+	rec.Time = time.Now()
+	if s.Now != nil {
+		rec.Time = s.Now()
+	}
+	if _, err := s.Ledger.Append(ctx, rec, nil); err != nil {
+		// The refusal stands; failing to record it is the service's fault
+		// and must not pass silently.
+		return fmt.Errorf("recording refusal (%s): %w", r.Rule, err)
+	}
+	return r
+}
+
+// documentRefusal turns a PDF error that the caller can fix into a refusal;
+// other errors (a signer that failed, say) are the service's and stay errors.
+func documentRefusal(err error) *Refusal {
+	for _, e := range []error{pdf.ErrNotPDF, pdf.ErrTruncated, pdf.ErrDamaged, pdf.ErrEncrypted, pdf.ErrCertifiedNoChanges,
+		pdf.ErrCertifiedNoAnnotations, pdf.ErrTooLarge, pdf.ErrUnsupported} {
+		if errors.Is(err, e) {
+			return refuse(RuleBadDocument, "%v", err)
+		}
+	}
+	for _, e := range []error{pdf.ErrPageOutOfRange, pdf.ErrKeywordNotFound, pdf.ErrBadRequest, pdf.ErrFieldExists} {
+		if errors.Is(err, e) {
+			return refuse(RulePlacement, "%v", err)
+		}
+	}
+	return nil
+}
