@@ -261,8 +261,8 @@ func verifyCAChain(certs []*smx509.Certificate, now time.Time) ([]*smx509.Certif
 	}
 	roots, inter := smx509.NewCertPool(), smx509.NewCertPool()
 	roots.AddCert(root)
-	for _, c := range certs[1 : len(certs)-1] {
-		inter.AddCert(c)
+	for i := 1; i < len(certs)-1; i++ {
+		inter.AddCert(certs[i])
 	}
 	chains, err := certs[0].Verify(smx509.VerifyOptions{
 		Roots: roots, Intermediates: inter, CurrentTime: now,

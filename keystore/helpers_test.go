@@ -55,7 +55,7 @@ func (c *clock) add(d time.Duration) { c.ns.Add(int64(d)) }
 
 // env is a keystore over a fresh SQLite file.
 type env struct {
-	t     *testing.T
+	t     testing.TB
 	ctx   context.Context
 	path  string
 	db    *sqlite.DB
@@ -65,7 +65,7 @@ type env struct {
 }
 
 // newEnv opens a keystore with a new KEK; withCA creates the county root.
-func newEnv(t *testing.T, withCA bool) *env {
+func newEnv(t testing.TB, withCA bool) *env {
 	t.Helper()
 	e := &env{t: t, ctx: context.Background(), path: filepath.Join(t.TempDir(), "eseal.db"),
 		kek: keystore.GenerateKEK(), clock: newClock()}
@@ -146,7 +146,7 @@ func (e *env) mustSign(township string, msg []byte) *keystore.SealSigner {
 
 // verifyBoth checks an SM2 signature (default user ID) with emmansun/gmsm and
 // with tjfoc/gmsm.
-func verifyBoth(t *testing.T, pub *ecdsa.PublicKey, msg, sig []byte) {
+func verifyBoth(t testing.TB, pub *ecdsa.PublicKey, msg, sig []byte) {
 	t.Helper()
 	if !sm2.VerifyASN1WithSM2(pub, nil, msg, sig) {
 		t.Fatalf("emmansun/gmsm rejects the signature")
@@ -156,7 +156,7 @@ func verifyBoth(t *testing.T, pub *ecdsa.PublicKey, msg, sig []byte) {
 	}
 }
 
-func tjfocPublicKey(t *testing.T, pub *ecdsa.PublicKey) *tjsm2.PublicKey {
+func tjfocPublicKey(t testing.TB, pub *ecdsa.PublicKey) *tjsm2.PublicKey {
 	t.Helper()
 	der, err := smx509.MarshalPKIXPublicKey(pub)
 	if err != nil {

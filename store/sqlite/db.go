@@ -41,6 +41,7 @@ type DB struct {
 	path string
 	w    *sql.DB // the single writer connection; transactions BEGIN IMMEDIATE
 	r    *sql.DB // read-only connections
+	ks   *KeystoreStore
 }
 
 // Open opens (creating if needed) the database at path and brings its schema
@@ -83,6 +84,10 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	r.SetMaxOpenConns(4)
 	r.SetMaxIdleConns(4)
 	db.r = r
+	if db.ks, err = newKeystoreStore(ctx, db); err != nil {
+		db.Close()
+		return nil, err
+	}
 	return db, nil
 }
 
@@ -100,6 +105,9 @@ func (db *DB) checkWAL(ctx context.Context) error {
 // Close closes the database.
 func (db *DB) Close() error {
 	var errs []error
+	if db.ks != nil {
+		errs = append(errs, db.ks.close())
+	}
 	if db.r != nil {
 		errs = append(errs, db.r.Close())
 	}

@@ -20,12 +20,45 @@ import (
 // inside it, so the answers are exact even when several processes write.
 type KeystoreStore struct {
 	db *DB
+	// Prepared statements for the reads on the signing path: parsing SQL
+	// costs as much as running it.
+	liveSeal, seal, key *sql.Stmt
 }
 
 var _ keystore.Store = (*KeystoreStore)(nil)
 
 // Keystore returns the keystore's view of the database.
-func (db *DB) Keystore() *KeystoreStore { return &KeystoreStore{db: db} }
+func (db *DB) Keystore() *KeystoreStore { return db.ks }
+
+func newKeystoreStore(ctx context.Context, db *DB) (*KeystoreStore, error) {
+	s := &KeystoreStore{db: db}
+	for _, p := range []struct {
+		stmt **sql.Stmt
+		sql  string
+	}{
+		{&s.liveSeal, "SELECT " + sealColumns + " FROM keystore_seals WHERE township_code = ? AND state IN ('issued', 'active', 'suspended')"},
+		{&s.seal, "SELECT " + sealColumns + " FROM keystore_seals WHERE id = ?"},
+		{&s.key, "SELECT " + keyColumns + " FROM keystore_keys WHERE id = ?"},
+	} {
+		stmt, err := db.r.PrepareContext(ctx, p.sql)
+		if err != nil {
+			s.close()
+			return nil, fmt.Errorf("sqlite: prepare: %w", err)
+		}
+		*p.stmt = stmt
+	}
+	return s, nil
+}
+
+func (s *KeystoreStore) close() error {
+	var errs []error
+	for _, st := range []*sql.Stmt{s.liveSeal, s.seal, s.key} {
+		if st != nil {
+			errs = append(errs, st.Close())
+		}
+	}
+	return errors.Join(errs...)
+}
 
 // timeLayout is fixed-width UTC, so stored times sort as text.
 const timeLayout = "2006-01-02T15:04:05.000000000Z"
@@ -210,7 +243,7 @@ func scanKey(row scanner) (keystore.KeyRecord, error) {
 
 // Key implements keystore.Store.
 func (s *KeystoreStore) Key(ctx context.Context, id string) (keystore.KeyRecord, error) {
-	k, err := scanKey(s.db.r.QueryRowContext(ctx, "SELECT "+keyColumns+" FROM keystore_keys WHERE id = ?", id))
+	k, err := scanKey(s.key.QueryRowContext(ctx, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return k, fmt.Errorf("key %s: %w", id, keystore.ErrNotFound)
 	}
@@ -261,7 +294,7 @@ func scanSeal(row scanner) (keystore.Seal, error) {
 
 // Seal implements keystore.Store.
 func (s *KeystoreStore) Seal(ctx context.Context, id string) (keystore.Seal, error) {
-	seal, err := scanSeal(s.db.r.QueryRowContext(ctx, "SELECT "+sealColumns+" FROM keystore_seals WHERE id = ?", id))
+	seal, err := scanSeal(s.seal.QueryRowContext(ctx, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return seal, fmt.Errorf("seal %s: %w", id, keystore.ErrNotFound)
 	}
@@ -273,8 +306,7 @@ func (s *KeystoreStore) Seal(ctx context.Context, id string) (keystore.Seal, err
 
 // LiveSeal implements keystore.Store.
 func (s *KeystoreStore) LiveSeal(ctx context.Context, township string) (keystore.Seal, error) {
-	seal, err := scanSeal(s.db.r.QueryRowContext(ctx, "SELECT "+sealColumns+
-		" FROM keystore_seals WHERE township_code = ? AND state IN ('issued', 'active', 'suspended')", township))
+	seal, err := scanSeal(s.liveSeal.QueryRowContext(ctx, township))
 	if errors.Is(err, sql.ErrNoRows) {
 		return seal, keystore.ErrNoSeal
 	}
