@@ -66,7 +66,8 @@ type Principals interface {
 	// AddCredential gives an existing principal another credential.
 	AddCredential(ctx context.Context, id, kind string, hash []byte) error
 	// PrincipalByCredential finds the principal a credential hash belongs
-	// to; ErrNotFound if none, or if the principal is disabled.
+	// to; ErrNotFound if none, or if the principal is disabled. The stored
+	// hash is compared in constant time.
 	PrincipalByCredential(ctx context.Context, kind string, hash []byte) (seal.Principal, error)
 	ListPrincipals(ctx context.Context) ([]PrincipalInfo, error)
 	DisablePrincipal(ctx context.Context, id string) (PrincipalInfo, error)

@@ -31,8 +31,8 @@ func TestServiceStore(t *testing.T) {
 
 func TestRebind(t *testing.T) {
 	for in, want := range map[string]string{
-		"SELECT 1":                        "SELECT 1",
-		"a = ? AND b IN (?, ?)":           "a = $1 AND b IN ($2, $3)",
+		"SELECT 1":                         "SELECT 1",
+		"a = ? AND b IN (?, ?)":            "a = $1 AND b IN ($2, $3)",
 		"INSERT INTO x VALUES (?, '中', ?)": "INSERT INTO x VALUES ($1, '中', $2)",
 	} {
 		if got := (backend{}).Rebind(in); got != want {

@@ -45,10 +45,12 @@ CREATE TABLE principals (
 CREATE TABLE credentials (
 	kind         TEXT NOT NULL CHECK (kind IN ('token', 'cert')),
 	hash         BYTEA NOT NULL CHECK (length(hash) = 32),
+	lookup       BYTEA NOT NULL CHECK (lookup = substring(hash from 1 for 8)),
 	principal_id TEXT NOT NULL REFERENCES principals(id),
 	created_us   BIGINT NOT NULL,
 	PRIMARY KEY (kind, hash)
 );
+CREATE INDEX credentials_lookup ON credentials(kind, lookup);
 
 CREATE TABLE ledger (
 	seq            BIGINT PRIMARY KEY CHECK (seq > 0),

@@ -48,10 +48,12 @@ CREATE TABLE principals (
 CREATE TABLE credentials (
 	kind         TEXT NOT NULL CHECK (kind IN ('token', 'cert')),
 	hash         BLOB NOT NULL CHECK (length(hash) = 32),
+	lookup       BLOB NOT NULL CHECK (lookup = substr(hash, 1, 8)), -- what queries match on
 	principal_id TEXT NOT NULL REFERENCES principals(id),
 	created_us   INTEGER NOT NULL,
 	PRIMARY KEY (kind, hash)
 ) STRICT, WITHOUT ROWID;
+CREATE INDEX credentials_lookup ON credentials(kind, lookup);
 
 CREATE TABLE ledger (
 	seq           INTEGER PRIMARY KEY CHECK (seq > 0),

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"crypto/subtle"
 	"database/sql"
 	"fmt"
 	"time"
@@ -37,9 +38,7 @@ func (s *Store) CreatePrincipal(ctx context.Context, p seal.Principal, kind stri
 		if err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, s.sql(`INSERT INTO credentials (kind, hash, principal_id, created_us) VALUES (?, ?, ?, ?)`),
-			kind, hash, p.ID, now)
-		return err
+		return s.insertCredential(ctx, tx, p.ID, kind, hash, now)
 	})
 	if s.b.IsUniqueViolation(err) {
 		return fmt.Errorf("principal %s: %w", p.ID, store.ErrExists)
@@ -57,9 +56,7 @@ func (s *Store) AddCredential(ctx context.Context, id, kind string, hash []byte)
 		if err := tx.QueryRowContext(ctx, s.sql(`SELECT 1 FROM principals WHERE id = ?`), id).Scan(&one); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, s.sql(`INSERT INTO credentials (kind, hash, principal_id, created_us) VALUES (?, ?, ?, ?)`),
-			kind, hash, id, time.Now().UnixMicro())
-		return err
+		return s.insertCredential(ctx, tx, id, kind, hash, time.Now().UnixMicro())
 	})
 	if s.b.IsUniqueViolation(err) {
 		return fmt.Errorf("credential of %s: %w", id, store.ErrExists)
@@ -70,15 +67,59 @@ func (s *Store) AddCredential(ctx context.Context, id, kind string, hash []byte)
 	return nil
 }
 
-// PrincipalByCredential implements store.Principals.
-func (s *Store) PrincipalByCredential(ctx context.Context, kind string, hash []byte) (seal.Principal, error) {
-	p, err := scanPrincipal(s.b.Reader().QueryRowContext(ctx, s.sql(`SELECT p.id, p.name, p.role, p.township_code, p.windows,
-		p.domains, p.disabled FROM credentials c JOIN principals p ON p.id = c.principal_id
-		WHERE c.kind = ? AND c.hash = ? AND p.disabled = 0`), kind, hash))
-	if err != nil {
-		return seal.Principal{}, notFound(err, "credential")
+// lookupLen is how much of a credential hash the database matches on; the
+// rest is compared in constant time here.
+const lookupLen = 8
+
+func (s *Store) insertCredential(ctx context.Context, tx *sql.Tx, id, kind string, hash []byte, now int64) error {
+	if len(hash) != 32 {
+		return fmt.Errorf("credential hash is %d bytes, want 32", len(hash))
 	}
-	return p.Principal, nil
+	_, err := tx.ExecContext(ctx, s.sql(`INSERT INTO credentials (kind, hash, lookup, principal_id, created_us) VALUES (?, ?, ?, ?, ?)`),
+		kind, hash, hash[:lookupLen], id, now)
+	return err
+}
+
+// PrincipalByCredential implements store.Principals. The query matches a
+// prefix of the hash; the whole hash is compared in constant time, so the
+// database's comparison never decides on the secret part alone.
+func (s *Store) PrincipalByCredential(ctx context.Context, kind string, hash []byte) (seal.Principal, error) {
+	if len(hash) != 32 {
+		return seal.Principal{}, fmt.Errorf("credential: %w", store.ErrNotFound)
+	}
+	rows, err := s.b.Reader().QueryContext(ctx, s.sql(`SELECT c.hash, p.id, p.name, p.role, p.township_code, p.windows,
+		p.domains, p.disabled FROM credentials c JOIN principals p ON p.id = c.principal_id
+		WHERE c.kind = ? AND c.lookup = ? AND p.disabled = 0`), kind, hash[:lookupLen])
+	if err != nil {
+		return seal.Principal{}, fmt.Errorf("credential: %w", err)
+	}
+	defer rows.Close()
+	var found *store.PrincipalInfo
+	for rows.Next() {
+		var stored []byte
+		var p store.PrincipalInfo
+		var windows, domains string
+		var disabled int
+		if err := rows.Scan(&stored, &p.ID, &p.Name, &p.Role, &p.Township, &windows, &domains, &disabled); err != nil {
+			return seal.Principal{}, fmt.Errorf("credential: %w", err)
+		}
+		if subtle.ConstantTimeCompare(stored, hash) == 1 {
+			if p.Windows, err = decodeList[seal.Window](windows); err != nil {
+				return seal.Principal{}, err
+			}
+			if p.Domains, err = decodeList[string](domains); err != nil {
+				return seal.Principal{}, err
+			}
+			found = &p
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return seal.Principal{}, fmt.Errorf("credential: %w", err)
+	}
+	if found == nil {
+		return seal.Principal{}, fmt.Errorf("credential: %w", store.ErrNotFound)
+	}
+	return found.Principal, nil
 }
 
 // ListPrincipals implements store.Principals.

@@ -1,0 +1,181 @@
+package api
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"slices"
+	"strings"
+
+	"github.com/emmansun/gmsm/sm3"
+	"github.com/ronganxian/eseal/seal"
+	"github.com/ronganxian/eseal/store"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/peer"
+	"google.golang.org/grpc/status"
+)
+
+// tokenPrefix marks the service's bearer tokens, so that a leaked one is
+// recognisable in a scanner's report.
+const tokenPrefix = "esk_"
+
+// NewToken returns a new bearer token (256 random bits) and the hash that
+// is stored in its place.
+func NewToken() (token string, hash []byte) {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic("api: crypto/rand failed: " + err.Error())
+	}
+	token = tokenPrefix + base64.RawURLEncoding.EncodeToString(b[:])
+	return token, TokenHash(token)
+}
+
+// TokenHash is the SM3 hash under which a token is stored. Tokens carry 256
+// random bits, so an unsalted hash cannot be reversed by search. The store
+// finds a credential by a prefix of its hash and compares the whole hash in
+// constant time (see store.Principals).
+func TokenHash(token string) []byte {
+	h := sm3.Sum([]byte(token))
+	return h[:]
+}
+
+// access says who may call a method.
+type access struct {
+	public bool        // no credentials needed
+	roles  []seal.Role // otherwise, one of these roles
+}
+
+var (
+	anyone          = access{public: true}
+	authenticated   = access{roles: []seal.Role{seal.RoleClerk, seal.RoleAdmin, seal.RoleSupervisor}}
+	clerks          = access{roles: []seal.Role{seal.RoleClerk}}
+	admins          = access{roles: []seal.Role{seal.RoleAdmin}}
+	ledgerReaders   = access{roles: []seal.Role{seal.RoleAdmin, seal.RoleSupervisor, seal.RoleClerk}}
+	healthAndReflex = access{public: true}
+)
+
+// methodAccess lists every method the server serves. A method not listed is
+// refused: a new RPC must be given its access here before anyone can call it.
+var methodAccess = map[string]access{
+	"/seal.v1.SealingService/Seal":          clerks,
+	"/seal.v1.SealingService/SealStream":    clerks,
+	"/seal.v1.SealingService/GetSealResult": clerks,
+
+	"/seal.v1.VerificationService/Verify": anyone,
+
+	"/seal.v1.RegistryService/ListTownships":         authenticated,
+	"/seal.v1.RegistryService/GetTownship":           authenticated,
+	"/seal.v1.RegistryService/ListItems":             authenticated,
+	"/seal.v1.RegistryService/GetItem":               authenticated,
+	"/seal.v1.RegistryService/GetImplementationList": authenticated,
+	"/seal.v1.RegistryService/SetItemActive":         admins,
+	"/seal.v1.RegistryService/ImportCatalog":         admins,
+
+	"/seal.v1.SealAdminService/IssueSeal":      admins,
+	"/seal.v1.SealAdminService/SuspendSeal":    admins,
+	"/seal.v1.SealAdminService/ResumeSeal":     admins,
+	"/seal.v1.SealAdminService/RotateSeal":     admins,
+	"/seal.v1.SealAdminService/RevokeSeal":     admins,
+	"/seal.v1.SealAdminService/ListSeals":      authenticated,
+	"/seal.v1.SealAdminService/GetTrustBundle": anyone,
+	"/seal.v1.SealAdminService/GetCRL":         anyone,
+
+	"/seal.v1.LedgerService/ListRecords":      ledgerReaders,
+	"/seal.v1.LedgerService/GetRecord":        ledgerReaders,
+	"/seal.v1.LedgerService/WatchRecords":     ledgerReaders,
+	"/seal.v1.LedgerService/ListCheckpoints":  ledgerReaders,
+	"/seal.v1.LedgerService/CreateCheckpoint": admins,
+	"/seal.v1.LedgerService/VerifyLedger":     ledgerReaders,
+
+	"/seal.v1.PrincipalService/CreatePrincipal":  admins,
+	"/seal.v1.PrincipalService/ListPrincipals":   admins,
+	"/seal.v1.PrincipalService/DisablePrincipal": admins,
+	"/seal.v1.PrincipalService/WhoAmI":           authenticated,
+
+	"/grpc.health.v1.Health/Check":                                   healthAndReflex,
+	"/grpc.health.v1.Health/Watch":                                   healthAndReflex,
+	"/grpc.health.v1.Health/List":                                    healthAndReflex,
+	"/grpc.reflection.v1.ServerReflection/ServerReflectionInfo":      healthAndReflex,
+	"/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo": healthAndReflex,
+}
+
+type principalKey struct{}
+
+// PrincipalFrom returns the authenticated caller, or nil.
+func PrincipalFrom(ctx context.Context) *seal.Principal {
+	p, _ := ctx.Value(principalKey{}).(*seal.Principal)
+	return p
+}
+
+// authenticator finds the caller of a request.
+type authenticator struct {
+	principals store.Principals
+}
+
+// errBadCredentials is deliberately vague: it does not say whether the
+// token is unknown, malformed or disabled.
+var errBadCredentials = status.Error(codes.Unauthenticated, "invalid credentials")
+
+// authorize authenticates the caller of method and checks its access. It
+// returns the context carrying the principal.
+func (a *authenticator) authorize(ctx context.Context, method string) (context.Context, error) {
+	acc, ok := methodAccess[method]
+	if !ok {
+		return nil, status.Errorf(codes.PermissionDenied, "method %s is not served", method)
+	}
+	p, err := a.authenticate(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if p != nil {
+		ctx = context.WithValue(ctx, principalKey{}, p)
+	}
+	if acc.public {
+		return ctx, nil
+	}
+	if p == nil {
+		return nil, status.Error(codes.Unauthenticated, "credentials required: a bearer token or a client certificate")
+	}
+	if !slices.Contains(acc.roles, p.Role) {
+		return nil, status.Errorf(codes.PermissionDenied, "role %s may not call %s", p.Role, method)
+	}
+	return ctx, nil
+}
+
+// authenticate returns the principal of the bearer token, or else of the
+// verified client certificate; nil when the caller presents neither.
+func (a *authenticator) authenticate(ctx context.Context) (*seal.Principal, error) {
+	if md, ok := metadata.FromIncomingContext(ctx); ok {
+		if vals := md.Get("authorization"); len(vals) > 0 {
+			if len(vals) > 1 {
+				return nil, errBadCredentials
+			}
+			scheme, token, ok := strings.Cut(vals[0], " ")
+			if !ok || !strings.EqualFold(scheme, "bearer") || !strings.HasPrefix(token, tokenPrefix) {
+				return nil, errBadCredentials
+			}
+			return a.lookup(ctx, store.CredentialToken, TokenHash(token))
+		}
+	}
+	if pr, ok := peer.FromContext(ctx); ok {
+		if ti, ok := pr.AuthInfo.(credentials.TLSInfo); ok && len(ti.State.VerifiedChains) > 0 {
+			h := sm3.Sum(ti.State.VerifiedChains[0][0].Raw)
+			return a.lookup(ctx, store.CredentialCert, h[:])
+		}
+	}
+	return nil, nil
+}
+
+func (a *authenticator) lookup(ctx context.Context, kind string, hash []byte) (*seal.Principal, error) {
+	p, err := a.principals.PrincipalByCredential(ctx, kind, hash)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, errBadCredentials
+	}
+	if err != nil {
+		return nil, status.Error(codes.Unavailable, "credential store unavailable")
+	}
+	return &p, nil
+}
