@@ -116,21 +116,42 @@ func oracleCentre(t testing.TB, file string, page int, key string, occurrence in
 
 // pageVariant appends a revision to a fixture that replaces its page
 // object with pageDict, to make rotated pages and pages whose boxes do not
-// start at the origin out of a real CJK document. The revision is written
-// here by hand, apart from the package's writer.
+// start at the origin out of a real CJK document.
 func pageVariant(t testing.TB, in []byte, pageNum int, pageDict string) []byte {
 	t.Helper()
-	tr := regexp.MustCompile(`/Size (\d+) /Root (\d+ \d+ R)`).FindSubmatch(in)
+	return appendRevision(t, in, rawObj{pageNum, pageDict})
+}
+
+// rawObj is an object for appendRevision: its number and its syntax.
+type rawObj struct {
+	num  int
+	body string
+}
+
+// appendRevision appends an incremental update with objs to a file whose
+// newest section is a classic table, writing it by hand, apart from the
+// package's writer.
+func appendRevision(t testing.TB, in []byte, objs ...rawObj) []byte {
+	t.Helper()
+	tr := regexp.MustCompile(`/Size (\d+)\s*/Root (\d+ \d+ R)`).FindSubmatch(in)
 	sx := regexp.MustCompile(`startxref\s+(\d+)\s+%%EOF\s*$`).FindSubmatch(in)
 	if tr == nil || sx == nil {
-		t.Fatal("pageVariant: trailer not found")
+		t.Fatal("appendRevision: trailer not found")
 	}
+	size, _ := strconv.Atoi(string(tr[1]))
 	b := append([]byte(nil), in...)
-	off := len(b)
-	b = fmt.Appendf(b, "%d 0 obj\n%s\nendobj\n", pageNum, pageDict)
+	offs := make([]int, len(objs))
+	for i, o := range objs {
+		offs[i] = len(b)
+		b = fmt.Appendf(b, "%d 0 obj\n%s\nendobj\n", o.num, o.body)
+		size = max(size, o.num+1)
+	}
 	xref := len(b)
-	b = fmt.Appendf(b, "xref\n%d 1\n%010d 00000 n \ntrailer\n<< /Size %s /Root %s /Prev %s >>\nstartxref\n%d\n%%%%EOF\n",
-		pageNum, off, tr[1], tr[2], sx[1], xref)
+	b = append(b, "xref\n"...)
+	for i, o := range objs {
+		b = fmt.Appendf(b, "%d 1\n%010d 00000 n \n", o.num, offs[i])
+	}
+	b = fmt.Appendf(b, "trailer\n<< /Size %d /Root %s /Prev %s >>\nstartxref\n%d\n%%%%EOF\n", size, tr[2], sx[1], xref)
 	return b
 }
 

@@ -1,6 +1,7 @@
 package pdf
 
 import (
+	"errors"
 	"fmt"
 )
 
@@ -297,7 +298,10 @@ func (d *document) readXRefStream(off int64) (dict, error) {
 
 // notSection explains a failure to find a section where one should be.
 func notSection(off int64, err error) error {
-	return fmt.Errorf("no cross-reference section at byte %d: %w", off, err)
+	if errors.Is(err, ErrDamaged) {
+		return damaged(off, "startxref or /Prev points where there is no cross-reference section")
+	}
+	return err
 }
 
 func field(b []byte) uint64 {
