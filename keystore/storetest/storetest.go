@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"math/big"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -78,7 +79,9 @@ func der(s string) []byte {
 	return b
 }
 
-var serial int64 = 1000
+// serial numbers the made-up certificates; seals are made from several
+// goroutines.
+var serial atomic.Int64
 
 func key(id string) keystore.KeyRecord {
 	return keystore.KeyRecord{
@@ -101,8 +104,7 @@ func seal(id, township string, state keystore.State) keystore.Seal {
 func fill(s *keystore.Seal, state keystore.State) {
 	s.State = state
 	if state != keystore.StatePending && state != keystore.StateRevoked && s.Certificate == nil {
-		serial++
-		s.Certificate, s.Serial = der("cert "+s.ID), big.NewInt(serial)
+		s.Certificate, s.Serial = der("cert "+s.ID), big.NewInt(1000+serial.Add(1))
 		s.NotBefore, s.NotAfter = now(), now().Add(time.Hour)
 	}
 	switch state {
