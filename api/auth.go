@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"slices"
 	"strings"
@@ -148,7 +149,8 @@ func (a *authenticator) authorize(ctx context.Context, method string) (context.C
 // authenticate returns the principal of the bearer token, or else of the
 // verified client certificate; nil when the caller presents neither.
 func (a *authenticator) authenticate(ctx context.Context) (*seal.Principal, error) {
-	if md, ok := metadata.FromIncomingContext(ctx); ok {
+	md, _ := metadata.FromIncomingContext(ctx)
+	if md != nil {
 		if vals := md.Get("authorization"); len(vals) > 0 {
 			if len(vals) > 1 {
 				return nil, errBadCredentials
@@ -160,11 +162,23 @@ func (a *authenticator) authenticate(ctx context.Context) (*seal.Principal, erro
 			return a.lookup(ctx, store.CredentialToken, TokenHash(token))
 		}
 	}
-	if pr, ok := peer.FromContext(ctx); ok {
-		if ti, ok := pr.AuthInfo.(credentials.TLSInfo); ok && len(ti.State.VerifiedChains) > 0 {
-			h := sm3.Sum(ti.State.VerifiedChains[0][0].Raw)
-			return a.lookup(ctx, store.CredentialCert, h[:])
+	pr, _ := peer.FromContext(ctx)
+	if pr == nil {
+		return nil, nil
+	}
+	if ti, ok := pr.AuthInfo.(credentials.TLSInfo); ok && len(ti.State.VerifiedChains) > 0 {
+		h := sm3.Sum(ti.State.VerifiedChains[0][0].Raw)
+		return a.lookup(ctx, store.CredentialCert, h[:])
+	}
+	// The REST gateway passes on a client certificate it verified. Only
+	// the gateway's in-memory connection may say so; from anywhere else the
+	// header is ignored.
+	if vals := md.Get(gatewayCertHeader); len(vals) == 1 && pr.Addr != nil && pr.Addr.Network() == "bufconn" {
+		h, err := hex.DecodeString(vals[0])
+		if err != nil {
+			return nil, errBadCredentials
 		}
+		return a.lookup(ctx, store.CredentialCert, h)
 	}
 	return nil, nil
 }

@@ -63,9 +63,12 @@ type Refusal struct {
 
 func (r *Refusal) Error() string { return fmt.Sprintf("seal refused (%s): %s", r.Rule, r.Message) }
 
-func refuse(rule Rule, format string, args ...any) *Refusal {
+// Refuse returns a refusal by rule; the message says what to fix.
+func Refuse(rule Rule, format string, args ...any) *Refusal {
 	return &Refusal{Rule: rule, Message: fmt.Sprintf(format, args...)}
 }
+
+var refuse = Refuse
 
 // AsRefusal returns the Refusal in err's chain, if any.
 func AsRefusal(err error) (*Refusal, bool) {

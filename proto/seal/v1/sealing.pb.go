@@ -273,8 +273,8 @@ type RidingPlacement struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Pages to span (1-based); empty means every page.
 	Pages []int32 `protobuf:"varint,1,rep,packed,name=pages,proto3" json:"pages,omitempty"`
-	// Height of the seal's centre in millimetres from the bottom edge; 0 means
-	// the middle of the page.
+	// Distance of the seal's centre in millimetres from the top edge; 0 means
+	// the middle of the first page's height.
 	YMm           float64 `protobuf:"fixed64,2,opt,name=y_mm,json=yMm,proto3" json:"y_mm,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

@@ -141,10 +141,11 @@ func (x *Seal) GetRevokedAt() *timestamppb.Timestamp {
 }
 
 type IssueSealRequest struct {
-	state        protoimpl.MessageState `protogen:"open.v1"`
-	TownshipCode string                 `protobuf:"bytes,1,opt,name=township_code,json=townshipCode,proto3" json:"township_code,omitempty"`
-	// Validity in days; 0 means the configured default.
-	ValidityDays  int32 `protobuf:"varint,2,opt,name=validity_days,json=validityDays,proto3" json:"validity_days,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The township; the seal's name and organisation come from its
+	// registration. The certificate's validity is the service's configured
+	// seal validity.
+	TownshipCode  string `protobuf:"bytes,1,opt,name=township_code,json=townshipCode,proto3" json:"township_code,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -186,17 +187,12 @@ func (x *IssueSealRequest) GetTownshipCode() string {
 	return ""
 }
 
-func (x *IssueSealRequest) GetValidityDays() int32 {
-	if x != nil {
-		return x.ValidityDays
-	}
-	return 0
-}
-
 type SealActionRequest struct {
 	state        protoimpl.MessageState `protogen:"open.v1"`
 	TownshipCode string                 `protobuf:"bytes,1,opt,name=township_code,json=townshipCode,proto3" json:"township_code,omitempty"`
-	// Why; required for revocation.
+	// For revocation, the RFC 5280 reason: "unspecified", "keyCompromise",
+	// "affiliationChanged", "superseded", "cessationOfOperation" or
+	// "privilegeWithdrawn". Ignored by the other actions.
 	Reason        string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -531,10 +527,9 @@ const file_seal_v1_seals_proto_rawDesc = "" +
 	"\x11revocation_reason\x18\t \x01(\tR\x10revocationReason\x129\n" +
 	"\n" +
 	"revoked_at\x18\n" +
-	" \x01(\v2\x1a.google.protobuf.TimestampR\trevokedAt\"\\\n" +
+	" \x01(\v2\x1a.google.protobuf.TimestampR\trevokedAt\"7\n" +
 	"\x10IssueSealRequest\x12#\n" +
-	"\rtownship_code\x18\x01 \x01(\tR\ftownshipCode\x12#\n" +
-	"\rvalidity_days\x18\x02 \x01(\x05R\fvalidityDays\"P\n" +
+	"\rtownship_code\x18\x01 \x01(\tR\ftownshipCode\"P\n" +
 	"\x11SealActionRequest\x12#\n" +
 	"\rtownship_code\x18\x01 \x01(\tR\ftownshipCode\x12\x16\n" +
 	"\x06reason\x18\x02 \x01(\tR\x06reason\"7\n" +

@@ -1,0 +1,150 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+
+	sealv1 "github.com/ronganxian/eseal/proto/seal/v1"
+	"github.com/ronganxian/eseal/seal"
+	"github.com/ronganxian/eseal/store"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// streamChunk is the size of the document chunks SealStream sends back.
+const streamChunk = 1 << 20
+
+// sealingServer implements SealingService over a seal.Sealer.
+type sealingServer struct {
+	sealv1.UnimplementedSealingServiceServer
+	sealer *seal.Sealer
+	ledger store.Ledger
+	maxDoc int64
+	m      *metrics
+}
+
+func (s *sealingServer) input(req *sealv1.SealRequest, doc []byte) (seal.SealInput, error) {
+	placements, err := placementsFromProto(req.Placement)
+	if err != nil {
+		return seal.SealInput{}, status.Error(codes.InvalidArgument, err.Error())
+	}
+	return seal.SealInput{
+		Request:   seal.Request{Township: req.TownshipCode, Item: req.ItemCode, CaseNo: req.CaseNo, DocKind: req.DocKind},
+		RequestID: req.RequestId, Document: doc, Placements: placements, Reason: req.Reason,
+	}, nil
+}
+
+// seal runs the Sealer and counts its decision.
+func (s *sealingServer) seal(ctx context.Context, in seal.SealInput) (*seal.SealOutput, error) {
+	out, err := s.sealer.Seal(ctx, PrincipalFrom(ctx), in)
+	township := "-" // the caller's own township, never one named in the request
+	if p := PrincipalFrom(ctx); p != nil && p.Township != "" {
+		township = p.Township
+	}
+	switch r, refused := seal.AsRefusal(err); {
+	case err == nil:
+		s.m.decisions.WithLabelValues(township, in.Item, string(seal.ResultSealed), "").Inc()
+		s.m.ledgerSeq.Set(float64(out.Record.Seq))
+	case refused:
+		item := in.Item
+		if r.Rule == seal.RuleUnknownItem || r.Rule == seal.RuleBadRequest || r.Rule == seal.RuleUnauthenticated {
+			item = "-" // not a registered code: keep arbitrary strings out of the labels
+		}
+		s.m.decisions.WithLabelValues(township, item, string(seal.ResultRefused), string(r.Rule)).Inc()
+	}
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	return out, nil
+}
+
+func (s *sealingServer) tooLarge(n int64) error {
+	return status.Errorf(codes.ResourceExhausted, "document of %d bytes exceeds the limit of %d bytes", n, s.maxDoc)
+}
+
+// Seal implements SealingService.Seal.
+func (s *sealingServer) Seal(ctx context.Context, req *sealv1.SealRequest) (*sealv1.SealResponse, error) {
+	if int64(len(req.Document)) > s.maxDoc {
+		return nil, s.tooLarge(int64(len(req.Document)))
+	}
+	in, err := s.input(req, req.Document)
+	if err != nil {
+		return nil, err
+	}
+	out, err := s.seal(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	return &sealv1.SealResponse{Document: out.Document, Record: recordToProto(out.Record)}, nil
+}
+
+// SealStream implements SealingService.SealStream.
+func (s *sealingServer) SealStream(stream sealv1.SealingService_SealStreamServer) error {
+	ctx := stream.Context()
+	first, err := stream.Recv()
+	if err != nil {
+		return status.Error(codes.InvalidArgument, "no header")
+	}
+	req := first.GetHeader()
+	if req == nil {
+		return status.Error(codes.InvalidArgument, "the first message must be the header")
+	}
+	if len(req.Document) > 0 {
+		return status.Error(codes.InvalidArgument, "the header carries no document; send it in chunks")
+	}
+	var doc bytes.Buffer
+	for {
+		m, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		chunk := m.GetChunk()
+		if m.GetHeader() != nil {
+			return status.Error(codes.InvalidArgument, "a second header")
+		}
+		if int64(doc.Len()+len(chunk)) > s.maxDoc {
+			// Refuse as soon as the limit is passed, not after reading it all.
+			return s.tooLarge(int64(doc.Len() + len(chunk)))
+		}
+		doc.Write(chunk)
+	}
+	in, err := s.input(req, doc.Bytes())
+	if err != nil {
+		return err
+	}
+	out, err := s.seal(ctx, in)
+	if err != nil {
+		return err
+	}
+	if err := stream.Send(&sealv1.SealStreamResponse{Part: &sealv1.SealStreamResponse_Record{Record: recordToProto(out.Record)}}); err != nil {
+		return err
+	}
+	for b := out.Document; len(b) > 0; {
+		n := min(len(b), streamChunk)
+		if err := stream.Send(&sealv1.SealStreamResponse{Part: &sealv1.SealStreamResponse_Chunk{Chunk: b[:n]}}); err != nil {
+			return err
+		}
+		b = b[n:]
+	}
+	return nil
+}
+
+// GetSealResult implements SealingService.GetSealResult. A clerk gets only
+// results it sealed itself, and only with the matching case number.
+func (s *sealingServer) GetSealResult(ctx context.Context, req *sealv1.GetSealResultRequest) (*sealv1.SealResponse, error) {
+	rec, doc, err := s.ledger.Result(ctx, req.RequestId)
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	p := PrincipalFrom(ctx)
+	if rec.Principal != p.ID || rec.CaseNo != req.CaseNo {
+		// Do not tell a stranger that the request id exists.
+		return nil, status.Errorf(codes.NotFound, "no result for request %s and case %s", req.RequestId, req.CaseNo)
+	}
+	return &sealv1.SealResponse{Document: doc, Record: recordToProto(rec)}, nil
+}

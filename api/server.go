@@ -1,0 +1,364 @@
+package api
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/emmansun/gmsm/sm3"
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/ronganxian/eseal/keystore"
+	sealv1 "github.com/ronganxian/eseal/proto/seal/v1"
+	"github.com/ronganxian/eseal/seal"
+	"github.com/ronganxian/eseal/seal/cms"
+	"github.com/ronganxian/eseal/store"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/reflection"
+	"google.golang.org/grpc/test/bufconn"
+)
+
+// Config is the server's configuration.
+type Config struct {
+	// GRPCAddr and HTTPAddr are where gRPC and REST (with /metrics and
+	// /healthz) listen, e.g. 127.0.0.1:8443. A port of 0 picks a free one.
+	GRPCAddr string
+	HTTPAddr string
+	// TLSCertFile and TLSKeyFile enable TLS on both listeners. Listening on
+	// anything but loopback without TLS is refused.
+	TLSCertFile, TLSKeyFile string
+	// ClientCAFile, with TLS, lets callers authenticate with client
+	// certificates issued under it (gRPC only; REST takes bearer tokens).
+	ClientCAFile string
+	// MaxDocumentBytes bounds a document to seal (default 32 MiB).
+	MaxDocumentBytes int64
+	// RequestTimeout bounds a unary call without a deadline (default 60 s).
+	RequestTimeout time.Duration
+	// CheckpointEvery signs the ledger head this often when it has moved
+	// (default 10 min; negative disables).
+	CheckpointEvery time.Duration
+	// ShutdownGrace is how long in-flight calls may finish (default 30 s).
+	ShutdownGrace time.Duration
+	// Profile is the CMS profile of new seals (default: the one Java
+	// stacks verify).
+	Profile cms.Profile
+	Logger  *slog.Logger
+}
+
+// Deps are what the server serves.
+type Deps struct {
+	Store       store.Store
+	Keystore    *keystore.Keystore
+	Images      SealImageSource
+	Checkpoints CheckpointSigner
+}
+
+// Server is a running sealing service.
+type Server struct {
+	cfg      Config
+	deps     Deps
+	log      *slog.Logger
+	metrics  *metrics
+	grpc     *grpc.Server
+	http     *http.Server
+	health   *health.Server
+	ledger   *ledgerServer
+	grpcLis  net.Listener
+	httpLis  net.Listener
+	internal *bufconn.Listener
+	conn     *grpc.ClientConn
+	wg       sync.WaitGroup
+}
+
+const gatewayCertHeader = "x-eseal-gateway-client-cert-sm3"
+
+// ErrPlaintextOffLoopback is New's refusal to listen without TLS on an
+// address that other machines can reach.
+var ErrPlaintextOffLoopback = errors.New("api: refusing to listen without TLS off loopback")
+
+// New builds the server and opens its listeners; Serve serves.
+func New(cfg Config, deps Deps) (*Server, error) {
+	if cfg.MaxDocumentBytes <= 0 {
+		cfg.MaxDocumentBytes = 32 << 20
+	}
+	if cfg.RequestTimeout <= 0 {
+		cfg.RequestTimeout = 60 * time.Second
+	}
+	if cfg.CheckpointEvery == 0 {
+		cfg.CheckpointEvery = 10 * time.Minute
+	}
+	if cfg.ShutdownGrace <= 0 {
+		cfg.ShutdownGrace = 30 * time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	tlsCfg, err := serverTLS(cfg)
+	if err != nil {
+		return nil, err
+	}
+	for _, addr := range []string{cfg.GRPCAddr, cfg.HTTPAddr} {
+		if tlsCfg == nil && !IsLoopback(addr) {
+			return nil, fmt.Errorf("%w: %s; set a certificate and key, or listen on loopback", ErrPlaintextOffLoopback, addr)
+		}
+	}
+	if deps.Store == nil || deps.Keystore == nil || deps.Images == nil {
+		return nil, errors.New("api: a store, a keystore and a seal image source are required")
+	}
+
+	s := &Server{cfg: cfg, deps: deps, log: cfg.Logger, metrics: newMetrics(), health: health.NewServer()}
+	notifier := newAppendNotifier()
+	ledger := notifyingLedger{Ledger: deps.Store, n: notifier}
+	seals := &keystoreSeals{ks: deps.Keystore, images: deps.Images}
+	sealer := &seal.Sealer{
+		Policy:  &seal.Policy{Registry: deps.Store, Seals: seals},
+		Keys:    seals,
+		Ledger:  ledger,
+		Profile: cfg.Profile,
+	}
+	ic := &interceptors{auth: &authenticator{principals: deps.Store}, log: s.log, m: s.metrics, timeout: cfg.RequestTimeout}
+	opts := []grpc.ServerOption{
+		grpc.ChainUnaryInterceptor(ic.unary),
+		grpc.ChainStreamInterceptor(ic.stream),
+		// A document and the envelope around it; larger unary requests
+		// are refused by gRPC with ResourceExhausted before they are read.
+		grpc.MaxRecvMsgSize(int(cfg.MaxDocumentBytes) + 1<<20),
+		grpc.MaxSendMsgSize(int(cfg.MaxDocumentBytes) + 4<<20),
+	}
+	if tlsCfg != nil {
+		opts = append(opts, grpc.Creds(credentials.NewTLS(tlsCfg)))
+	}
+	s.grpc = grpc.NewServer(opts...)
+	s.ledger = &ledgerServer{st: deps.Store, notifier: notifier, signer: deps.Checkpoints,
+		roots: keystoreRoots{deps.Keystore}, now: time.Now}
+	sealv1.RegisterSealingServiceServer(s.grpc, &sealingServer{sealer: sealer, ledger: deps.Store,
+		maxDoc: cfg.MaxDocumentBytes, m: s.metrics})
+	sealv1.RegisterRegistryServiceServer(s.grpc, &registryServer{st: deps.Store})
+	sealv1.RegisterSealAdminServiceServer(s.grpc, &sealAdminServer{ks: deps.Keystore, st: deps.Store, log: s.log})
+	sealv1.RegisterLedgerServiceServer(s.grpc, s.ledger)
+	sealv1.RegisterPrincipalServiceServer(s.grpc, &principalServer{st: deps.Store})
+	healthpb.RegisterHealthServer(s.grpc, s.health)
+	reflection.Register(s.grpc)
+
+	if s.grpcLis, err = listen(cfg.GRPCAddr, tlsCfg, false); err != nil {
+		return nil, err
+	}
+	if s.httpLis, err = listen(cfg.HTTPAddr, tlsCfg, true); err != nil {
+		s.grpcLis.Close()
+		return nil, err
+	}
+	// The gateway reaches gRPC through an in-memory listener, so REST goes
+	// through the same interceptors without a second TLS hop.
+	s.internal = bufconn.Listen(1 << 20)
+	s.conn, err = grpc.NewClient("passthrough:///internal",
+		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return s.internal.DialContext(ctx) }),
+		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(int(cfg.MaxDocumentBytes)+4<<20),
+			grpc.MaxCallSendMsgSize(int(cfg.MaxDocumentBytes)+1<<20)))
+	if err != nil {
+		s.closeListeners()
+		return nil, err
+	}
+	gw, err := s.gateway()
+	if err != nil {
+		s.closeListeners()
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/v1/", s.limitBody(gw))
+	mux.Handle("/metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
+	s.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, TLSConfig: tlsCfg}
+	return s, nil
+}
+
+// gateway maps REST onto the gRPC services. Only the Authorization header
+// is passed on (grpc-gateway always passes it; the matcher adds nothing, so
+// no client can set other metadata); a verified client certificate is
+// passed as its hash under a header that only the in-memory connection may
+// carry.
+func (s *Server) gateway() (http.Handler, error) {
+	gw := runtime.NewServeMux(
+		runtime.WithIncomingHeaderMatcher(func(string) (string, bool) { return "", false }),
+		runtime.WithMetadata(func(_ context.Context, r *http.Request) metadata.MD {
+			if r.TLS != nil && len(r.TLS.VerifiedChains) > 0 {
+				h := sm3.Sum(r.TLS.VerifiedChains[0][0].Raw)
+				return metadata.Pairs(gatewayCertHeader, hex.EncodeToString(h[:]))
+			}
+			return nil
+		}),
+	)
+	ctx := context.Background()
+	for _, reg := range []func(context.Context, *runtime.ServeMux, *grpc.ClientConn) error{
+		sealv1.RegisterSealingServiceHandler, sealv1.RegisterRegistryServiceHandler,
+		sealv1.RegisterSealAdminServiceHandler, sealv1.RegisterLedgerServiceHandler,
+		sealv1.RegisterPrincipalServiceHandler,
+	} {
+		if err := reg(ctx, gw, s.conn); err != nil {
+			return nil, err
+		}
+	}
+	return gw, nil
+}
+
+// limitBody refuses REST bodies beyond what a maximal document needs in
+// base64 JSON, before reading them.
+func (s *Server) limitBody(h http.Handler) http.Handler {
+	limit := s.cfg.MaxDocumentBytes/3*4 + 1<<20
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > limit {
+			http.Error(w, `{"code":8,"message":"request body exceeds the document size limit"}`, http.StatusRequestEntityTooLarge)
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
+		h.ServeHTTP(w, r)
+	})
+}
+
+// GRPCAddr and HTTPAddr return the listening addresses.
+func (s *Server) GRPCAddr() string { return s.grpcLis.Addr().String() }
+func (s *Server) HTTPAddr() string { return s.httpLis.Addr().String() }
+
+// Serve serves until ctx ends, then shuts down gracefully: it stops
+// accepting, lets in-flight calls finish for ShutdownGrace, and returns. The
+// caller closes the store and keystore afterwards.
+func (s *Server) Serve(ctx context.Context) error {
+	errc := make(chan error, 3)
+	s.wg.Add(3)
+	go func() { defer s.wg.Done(); errc <- s.grpc.Serve(s.grpcLis) }()
+	go func() { defer s.wg.Done(); errc <- s.grpc.Serve(s.internal) }()
+	go func() {
+		defer s.wg.Done()
+		err := s.http.Serve(s.httpLis)
+		if errors.Is(err, http.ErrServerClosed) {
+			err = nil
+		}
+		errc <- err
+	}()
+	s.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
+	s.log.Info("serving", "grpc", s.GRPCAddr(), "http", s.HTTPAddr(), "tls", s.http.TLSConfig != nil)
+	if s.cfg.CheckpointEvery > 0 && s.deps.Checkpoints != nil {
+		go s.checkpointLoop(ctx)
+	}
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+		s.log.Error("a listener failed; shutting down", "err", err)
+	}
+	s.shutdown()
+	return err
+}
+
+func (s *Server) shutdown() {
+	s.health.Shutdown()
+	s.log.Info("shutting down: finishing in-flight calls", "grace", s.cfg.ShutdownGrace)
+	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownGrace)
+	defer cancel()
+	s.http.Shutdown(ctx)
+	done := make(chan struct{})
+	go func() { s.grpc.GracefulStop(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		s.grpc.Stop()
+	}
+	s.conn.Close()
+	s.wg.Wait()
+	s.log.Info("stopped")
+}
+
+func (s *Server) closeListeners() {
+	s.grpcLis.Close()
+	s.httpLis.Close()
+}
+
+// checkpointLoop signs the ledger head every CheckpointEvery when it moved.
+func (s *Server) checkpointLoop(ctx context.Context) {
+	t := time.NewTicker(s.cfg.CheckpointEvery)
+	defer t.Stop()
+	var last uint64
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		head, err := s.deps.Store.Head(ctx)
+		if err != nil || head.Seq == last {
+			continue
+		}
+		c, err := s.ledger.checkpoint(ctx)
+		if err != nil {
+			s.log.Error("signing a ledger checkpoint", "err", err)
+			continue
+		}
+		last = c.Seq
+		s.log.Info("ledger checkpoint", "seq", c.Seq)
+	}
+}
+
+func listen(addr string, tlsCfg *tls.Config, useTLS bool) (net.Listener, error) {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("api: listen %s: %w", addr, err)
+	}
+	if useTLS && tlsCfg != nil {
+		return tls.NewListener(l, tlsCfg), nil
+	}
+	return l, nil
+}
+
+// IsLoopback reports whether addr (host:port) listens only on loopback.
+// An empty host listens everywhere.
+func IsLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil || host == "" {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func serverTLS(cfg Config) (*tls.Config, error) {
+	if cfg.TLSCertFile == "" && cfg.TLSKeyFile == "" {
+		if cfg.ClientCAFile != "" {
+			return nil, errors.New("api: client certificates need TLS: set a certificate and key")
+		}
+		return nil, nil
+	}
+	cert, err := tls.LoadX509KeyPair(cfg.TLSCertFile, cfg.TLSKeyFile)
+	if err != nil {
+		return nil, fmt.Errorf("api: TLS certificate: %w", err)
+	}
+	t := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12, NextProtos: []string{"h2", "http/1.1"}}
+	if cfg.ClientCAFile != "" {
+		pem, err := os.ReadFile(cfg.ClientCAFile)
+		if err != nil {
+			return nil, fmt.Errorf("api: client CA: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("api: client CA %s holds no certificate", cfg.ClientCAFile)
+		}
+		t.ClientCAs, t.ClientAuth = pool, tls.VerifyClientCertIfGiven
+	}
+	return t, nil
+}
