@@ -512,3 +512,31 @@ func TestExternalCA(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestAcceptDERWithTrailingSpaceByte accepts DER certificates whose last
+// byte is a white-space character, which a careless trim would cut off.
+func TestAcceptDERWithTrailingSpaceByte(t *testing.T) {
+	l := newLicensedCA(t, "测试")
+	e := newEnv(t, false)
+	if _, err := e.ks.ImportCA(e.ctx, l.chainPEM(), nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	s, csr, err := e.ks.RequestCertificate(e.ctx, changan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var der []byte
+	for i := 0; i < 2000 && der == nil; i++ {
+		d := l.issue(t, csr, nil)
+		switch d[len(d)-1] {
+		case ' ', '\t', '\n', '\v', '\f', '\r':
+			der = d
+		}
+	}
+	if der == nil {
+		t.Fatal("no certificate ending in a white-space byte in 2000 tries")
+	}
+	if _, err := e.ks.AcceptCertificate(e.ctx, s.ID, der); err != nil {
+		t.Fatalf("AcceptCertificate: %v", err)
+	}
+}

@@ -116,17 +116,18 @@ func keyUsageExtension() pkix.Extension {
 // parseCertificates reads DER or PEM certificates. PEM blocks other than
 // CERTIFICATE are refused.
 func parseCertificates(data []byte) ([]*smx509.Certificate, error) {
-	data = bytes.TrimSpace(data)
-	if len(data) == 0 {
+	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, fmt.Errorf("%w: no certificate given", ErrInvalidCertificate)
 	}
-	if !bytes.HasPrefix(data, []byte("-----BEGIN")) {
+	// DER is parsed as given: its last byte may well be a space or newline.
+	if !bytes.HasPrefix(bytes.TrimSpace(data), []byte("-----BEGIN")) {
 		certs, err := smx509.ParseCertificates(data)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrInvalidCertificate, err)
 		}
 		return certs, nil
 	}
+	data = bytes.TrimSpace(data)
 	var certs []*smx509.Certificate
 	for len(data) > 0 {
 		var b *pem.Block

@@ -19,3 +19,14 @@ func (ks *Keystore) CachedSeals() int {
 	ks.seals.Range(func(_, _ any) bool { n++; return true })
 	return n
 }
+
+// GenerateKEK returns a random KEK that exists only in memory. The package
+// offers no such function, because a KEK that cannot be kept loses every
+// key it wraps; WriteKEKFile is the way to make one.
+func GenerateKEK() *KEK {
+	k, err := newKEK(randomKEKBytes())
+	if err != nil {
+		panic(err)
+	}
+	return k
+}

@@ -2,6 +2,7 @@ package keystore_test
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -98,6 +99,17 @@ func TestOpenConfig(t *testing.T) {
 		if _, err := keystore.Open(e.ctx, cfg); !errors.Is(err, keystore.ErrInvalidRequest) {
 			t.Errorf("%s: err = %v, want ErrInvalidRequest", name, err)
 		}
+	}
+	noKEK := keystore.Config{Store: e.db.Keystore(), Backend: keystore.NewSoftwareBackend(nil)}
+	if _, err := keystore.Open(e.ctx, noKEK); !errors.Is(err, keystore.ErrInvalidKEK) {
+		t.Errorf("a backend without a KEK: err = %v, want ErrInvalidKEK", err)
+	}
+	if err := e.ks.RotateKEK(e.ctx, nil); !errors.Is(err, keystore.ErrInvalidRequest) {
+		t.Errorf("RotateKEK(nil): err = %v, want ErrInvalidRequest", err)
+	}
+	var nilKEK *keystore.KEK
+	if got := fmt.Sprint(nilKEK); got != "KEK()" {
+		t.Errorf("a nil KEK prints %q", got)
 	}
 }
 

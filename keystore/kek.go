@@ -36,12 +36,6 @@ const (
 	kekWrapInfo = "eseal/keystore/kek-wrap/v1"
 )
 
-// GenerateKEK returns a new random KEK. Use WriteKEKFile to keep it.
-func GenerateKEK() *KEK {
-	k, _ := newKEK(randomKEKBytes()) // 32 bytes always derive
-	return k
-}
-
 func randomKEKBytes() []byte {
 	b := make([]byte, kekSize)
 	rand.Read(b)
@@ -168,10 +162,15 @@ func WriteKEKFile(path string) (*KEK, error) {
 }
 
 // ID returns the KEK's public identifier, which the Store records.
-func (k *KEK) ID() string { return k.id }
+func (k *KEK) ID() string {
+	if k == nil {
+		return ""
+	}
+	return k.id
+}
 
 // String returns "KEK(<id>)"; the key itself is never printed.
-func (k *KEK) String() string { return "KEK(" + k.id + ")" }
+func (k *KEK) String() string { return "KEK(" + k.ID() + ")" }
 
 // Format prints the KEK as String does, whatever the verb, so that no
 // formatting of a KEK (e.g. %#v or %x) shows key bytes.

@@ -26,11 +26,17 @@ func (ks *Keystore) RotateKEK(ctx context.Context, next *KEK) error {
 	if next == nil {
 		return invalid("next", "must not be nil")
 	}
-	cur := sb.kek.Load()
+	cur, err := sb.current()
+	if err != nil {
+		return err
+	}
+	if next.ID() == "" {
+		return invalid("next", "is not a KEK")
+	}
 	if next.ID() == cur.ID() {
 		return invalid("next", "%s is the KEK in use", next)
 	}
-	_, err := ks.store.RewrapKeys(ctx, cur.ID(), next.ID(), func(k KeyRecord) ([]byte, error) {
+	_, err = ks.store.RewrapKeys(ctx, cur.ID(), next.ID(), func(k KeyRecord) ([]byte, error) {
 		if k.Backend != softwareBackendName {
 			return nil, fmt.Errorf("%w: key %s is held by backend %s", ErrUnsupported, k.ID, k.Backend)
 		}

@@ -73,6 +73,9 @@ func Open(ctx context.Context, cfg Config) (*Keystore, error) {
 		now = time.Now
 	}
 	id := cfg.Backend.ID()
+	if id == "" {
+		return nil, fmt.Errorf("%w: the backend has no ID (for the software backend: no KEK)", ErrInvalidKEK)
+	}
 	recorded, err := cfg.Store.ClaimBackend(ctx, id)
 	if err != nil {
 		return nil, fmt.Errorf("keystore: open: %w", err)

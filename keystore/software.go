@@ -34,11 +34,23 @@ func NewSoftwareBackend(kek *KEK) *SoftwareBackend {
 // Name returns "software-sm4gcm-v1".
 func (b *SoftwareBackend) Name() string { return softwareBackendName }
 
-// ID returns the id of the KEK in use.
+// ID returns the id of the KEK in use ("" if there is none).
 func (b *SoftwareBackend) ID() string { return b.kek.Load().ID() }
+
+// current returns the KEK in use.
+func (b *SoftwareBackend) current() (*KEK, error) {
+	k := b.kek.Load()
+	if k == nil {
+		return nil, fmt.Errorf("%w: the software backend has no KEK", ErrInvalidKEK)
+	}
+	return k, nil
+}
 
 // GenerateKey generates an SM2 key with crypto/rand and returns its envelope.
 func (b *SoftwareBackend) GenerateKey(ctx context.Context, ref KeyRef) ([]byte, *ecdsa.PublicKey, error) {
+	if _, err := b.current(); err != nil {
+		return nil, nil, err
+	}
 	priv, err := sm2.GenerateKey(rand.Reader)
 	if err != nil {
 		return nil, nil, fmt.Errorf("keystore: generate key %s: %w", ref.ID, err)
@@ -63,13 +75,21 @@ func (b *SoftwareBackend) seal(ref KeyRef, key *sm2.PrivateKey) ([]byte, error) 
 		return nil, fmt.Errorf("keystore: encode key %s: %w", ref.ID, err)
 	}
 	defer clear(der)
-	return sealEnvelope(b.kek.Load(), ref, der)
+	kek, err := b.current()
+	if err != nil {
+		return nil, err
+	}
+	return sealEnvelope(kek, ref, der)
 }
 
 // Signer decrypts the key's envelope and returns a signer for it. The
 // signer is the only holder of the decrypted key.
 func (b *SoftwareBackend) Signer(ctx context.Context, ref KeyRef, handle []byte) (crypto.MessageSigner, error) {
-	pt, err := openEnvelope(b.kek.Load(), ref, handle)
+	kek, err := b.current()
+	if err != nil {
+		return nil, err
+	}
+	pt, err := openEnvelope(kek, ref, handle)
 	if err != nil {
 		return nil, err
 	}

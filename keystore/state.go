@@ -4,10 +4,18 @@ import "fmt"
 
 // State is where a seal is in its life. The values are stored as text.
 //
-//	pending ──accept──▶ issued ──activate──▶ active ◀──resume── suspended
-//	   │                  │                   │  └──suspend──────▶ │
-//	   │                  ├──rotate──▶ rotated ◀┘                  │
-//	   └──────────────────┴──revoke──▶ revoked ◀──────────────────┴─┘
+//	from       to                        by
+//	(none)     issued                    Issue (local CA)
+//	(none)     pending                   RequestCertificate (external CA)
+//	pending    issued                    AcceptCertificate
+//	pending    active or issued          AcceptCertificate of a replacement:
+//	                                     the replaced seal is rotated
+//	issued     active                    Activate
+//	active     suspended                 Suspend (挂失)
+//	suspended  active                    Resume
+//	issued     rotated                   Rotate (a new seal takes its state)
+//	active     rotated                   Rotate
+//	any above  revoked                   Revoke (注销)
 //
 // A seal is live while it is issued, active or suspended; a township has at
 // most one live seal and at most one pending seal. Rotated and revoked are
