@@ -1,0 +1,135 @@
+// Command sealsvc runs the township e-seal service and administers it on the
+// server: init makes a data directory with its key-encryption key and county
+// CA, serve runs the gRPC and REST API (--demo fills it with the sample
+// county first).
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	"github.com/ronganxian/eseal/service"
+	"github.com/spf13/cobra"
+)
+
+func main() {
+	if err := root().Execute(); err != nil {
+		os.Exit(1)
+	}
+}
+
+type flags struct {
+	config, data, grpcListen, httpListen string
+}
+
+func (f *flags) load() (*service.Config, error) {
+	if f.data != "" {
+		os.Setenv("ESEAL_DATA_DIR", f.data)
+	}
+	c, err := service.LoadConfig(f.config)
+	if err != nil {
+		return nil, err
+	}
+	if f.grpcListen != "" {
+		c.GRPCListen = f.grpcListen
+	}
+	if f.httpListen != "" {
+		c.HTTPListen = f.httpListen
+	}
+	return c, nil
+}
+
+func root() *cobra.Command {
+	f := &flags{}
+	cmd := &cobra.Command{
+		Use:           "sealsvc",
+		Short:         "The township e-seal service (乡镇电子印章服务)",
+		SilenceUsage:  true,
+		SilenceErrors: false,
+	}
+	cmd.PersistentFlags().StringVar(&f.config, "config", "", "configuration file (YAML); ESEAL_* variables and flags override it")
+	cmd.PersistentFlags().StringVar(&f.data, "data", "", "data directory (default ./data)")
+	cmd.AddCommand(serveCmd(f), initCmd(f))
+	return cmd
+}
+
+func serveCmd(f *flags) *cobra.Command {
+	var demo bool
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the service (运行服务)",
+		Example: `  sealsvc serve --config /etc/eseal/sealsvc.yaml
+  sealsvc serve --demo --data ./demo-data --listen 127.0.0.1:8443`,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := f.load()
+			if err != nil {
+				return err
+			}
+			log := service.NewLogger(c.LogFormat, os.Stderr)
+			if demo {
+				if err := service.EnsureKEK(c.KEKFile); err != nil {
+					return err
+				}
+			}
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			svc, err := service.Open(ctx, c, log)
+			if err != nil {
+				return err
+			}
+			defer svc.Close()
+			if demo {
+				if err := svc.PrepareDemo(ctx); err != nil {
+					return fmt.Errorf("demo: %w", err)
+				}
+				log.Info("demo ready", "data", c.DataDir, "credentials", filepath.Join(c.DataDir, "credentials"),
+					"trust", filepath.Join(c.DataDir, "trust", "root.pem"))
+			}
+			return svc.Serve(ctx)
+		},
+	}
+	cmd.Flags().BoolVar(&demo, "demo", false, "fill the data directory with the demo county (test CA, twelve townships, credentials) on first start")
+	cmd.Flags().StringVar(&f.grpcListen, "listen", "", "gRPC address (default 127.0.0.1:8443)")
+	cmd.Flags().StringVar(&f.httpListen, "http", "", "REST address (default 127.0.0.1:8080)")
+	return cmd
+}
+
+func initCmd(f *flags) *cobra.Command {
+	var caName, caOrg string
+	cmd := &cobra.Command{
+		Use:   "init",
+		Short: "Make a data directory: key-encryption key, county CA, admin credential (初始化)",
+		Example: `  sealsvc init --data /var/lib/eseal --ca-name 融安县电子印章CA --ca-org 融安县政务服务监督管理办公室`,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := f.load()
+			if err != nil {
+				return err
+			}
+			if c.KEKEnv == "" {
+				if err := service.EnsureKEK(c.KEKFile); err != nil {
+					return err
+				}
+			}
+			ctx := cmd.Context()
+			svc, err := service.Open(ctx, c, service.NewLogger(c.LogFormat, os.Stderr))
+			if err != nil {
+				return err
+			}
+			defer svc.Close()
+			res, err := svc.Init(ctx, caName, caOrg)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "data directory: %s\nconfiguration:  %s\nKEK file:       %s (mode 0600; back it up apart from the database)\ncounty root:    %s\nadmin token:    %s\n",
+				c.DataDir, res.ConfigFile, c.KEKFile, res.RootPEM, res.AdminToken)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&caName, "ca-name", "融安县电子印章CA", "common name of the county seal CA")
+	cmd.Flags().StringVar(&caOrg, "ca-org", "融安县政务服务监督管理办公室", "organisation of the county seal CA")
+	return cmd
+}

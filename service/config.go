@@ -1,0 +1,204 @@
+// Package service assembles the sealing service from its configuration:
+// it opens the store and the keystore, builds the API server, and runs it.
+// It also makes the data directory of a new installation (Init) and of the
+// demo (Demo). It touches the files and database its configuration names.
+package service
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is the service's configuration, read from a YAML file, then
+// overridden by ESEAL_* environment variables, then by flags. Relative
+// paths are relative to the configuration file's directory (or, without a
+// file, to DataDir).
+type Config struct {
+	// DataDir holds the SQLite database, the KEK file and the trust files
+	// unless they are configured elsewhere.
+	DataDir string `yaml:"data_dir"`
+
+	GRPCListen string `yaml:"grpc_listen"` // default 127.0.0.1:8443
+	HTTPListen string `yaml:"http_listen"` // default 127.0.0.1:8080
+
+	TLSCert     string `yaml:"tls_cert"`
+	TLSKey      string `yaml:"tls_key"`
+	TLSClientCA string `yaml:"tls_client_ca"`
+
+	// Store is "sqlite" (default: DataDir/seal.db) or "postgres".
+	Store       string `yaml:"store"`
+	SQLitePath  string `yaml:"sqlite_path"`
+	PostgresDSN string `yaml:"postgres_dsn"`
+
+	// KEKFile (default DataDir/kek, mode 0600) or KEKEnv (the name of an
+	// environment variable that holds the key-encryption key).
+	KEKFile string `yaml:"kek_file"`
+	KEKEnv  string `yaml:"kek_env"`
+
+	SealValidity     Duration `yaml:"seal_validity"`      // default 3 years
+	MaxDocumentBytes int64    `yaml:"max_document_bytes"` // default 32 MiB
+	RequestTimeout   Duration `yaml:"request_timeout"`    // default 60 s
+	CheckpointEvery  Duration `yaml:"checkpoint_every"`   // default 10 min
+	// Profile is "default" (PKCS#7 with SM3withSM2, for Java verifiers) or
+	// "gmt0010".
+	Profile string `yaml:"profile"`
+	// SealImageDir holds <township code>.png images of the seals; a seal
+	// without one gets a plain generated image.
+	SealImageDir string `yaml:"seal_image_dir"`
+	// LogFormat is "text" (default) or "json".
+	LogFormat string `yaml:"log_format"`
+}
+
+// Duration is a time.Duration written like "10m" in YAML.
+type Duration time.Duration
+
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	v, err := time.ParseDuration(n.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: %w", n.Line, err)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+func (d Duration) MarshalYAML() (any, error) { return time.Duration(d).String(), nil }
+
+// LoadConfig reads the file at path (none when path is empty) and applies
+// the environment. It does not validate; see Config.Validate.
+func LoadConfig(path string) (*Config, error) {
+	c := &Config{}
+	base := ""
+	if path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("config: %w", err)
+		}
+		dec := yaml.NewDecoder(strings.NewReader(string(b)))
+		dec.KnownFields(true)
+		if err := dec.Decode(c); err != nil {
+			return nil, fmt.Errorf("config %s: %w", path, err)
+		}
+		base = filepath.Dir(path)
+	}
+	if err := c.applyEnv(os.LookupEnv); err != nil {
+		return nil, err
+	}
+	c.resolve(base)
+	return c, nil
+}
+
+// env lists the environment variables and the fields they set.
+func (c *Config) env() map[string]any {
+	return map[string]any{
+		"ESEAL_DATA_DIR": &c.DataDir, "ESEAL_GRPC_LISTEN": &c.GRPCListen, "ESEAL_HTTP_LISTEN": &c.HTTPListen,
+		"ESEAL_TLS_CERT": &c.TLSCert, "ESEAL_TLS_KEY": &c.TLSKey, "ESEAL_TLS_CLIENT_CA": &c.TLSClientCA,
+		"ESEAL_STORE": &c.Store, "ESEAL_SQLITE_PATH": &c.SQLitePath, "ESEAL_POSTGRES_DSN": &c.PostgresDSN,
+		"ESEAL_KEK_FILE": &c.KEKFile, "ESEAL_KEK_ENV": &c.KEKEnv, "ESEAL_SEAL_VALIDITY": &c.SealValidity,
+		"ESEAL_MAX_DOCUMENT_BYTES": &c.MaxDocumentBytes, "ESEAL_REQUEST_TIMEOUT": &c.RequestTimeout,
+		"ESEAL_CHECKPOINT_EVERY": &c.CheckpointEvery, "ESEAL_PROFILE": &c.Profile,
+		"ESEAL_SEAL_IMAGE_DIR": &c.SealImageDir, "ESEAL_LOG_FORMAT": &c.LogFormat,
+	}
+}
+
+func (c *Config) applyEnv(lookup func(string) (string, bool)) error {
+	for name, field := range c.env() {
+		v, ok := lookup(name)
+		if !ok {
+			continue
+		}
+		switch f := field.(type) {
+		case *string:
+			*f = v
+		case *int64:
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				return fmt.Errorf("config: %s=%q is not a number", name, v)
+			}
+			*f = n
+		case *Duration:
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				return fmt.Errorf("config: %s=%q is not a duration", name, v)
+			}
+			*f = Duration(d)
+		}
+	}
+	return nil
+}
+
+// resolve fills defaults and makes paths absolute against base.
+func (c *Config) resolve(base string) {
+	if c.DataDir == "" {
+		c.DataDir = "data"
+	}
+	c.DataDir = abs(base, c.DataDir)
+	if base == "" {
+		base = c.DataDir
+	}
+	def := func(s *string, v string) {
+		if *s == "" {
+			*s = v
+		}
+	}
+	def(&c.GRPCListen, "127.0.0.1:8443")
+	def(&c.HTTPListen, "127.0.0.1:8080")
+	def(&c.Store, "sqlite")
+	def(&c.Profile, "default")
+	def(&c.LogFormat, "text")
+	if c.SQLitePath == "" {
+		c.SQLitePath = filepath.Join(c.DataDir, "seal.db")
+	}
+	if c.KEKFile == "" && c.KEKEnv == "" {
+		c.KEKFile = filepath.Join(c.DataDir, "kek")
+	}
+	for _, p := range []*string{&c.SQLitePath, &c.KEKFile, &c.TLSCert, &c.TLSKey, &c.TLSClientCA, &c.SealImageDir} {
+		if *p != "" {
+			*p = abs(base, *p)
+		}
+	}
+}
+
+func abs(base, p string) string {
+	if filepath.IsAbs(p) || base == "" {
+		a, err := filepath.Abs(p)
+		if err != nil {
+			return p
+		}
+		return a
+	}
+	return filepath.Join(base, p)
+}
+
+// Validate checks the configuration for mistakes an operator can fix.
+func (c *Config) Validate() error {
+	var errs []error
+	if c.Store != "sqlite" && c.Store != "postgres" {
+		errs = append(errs, fmt.Errorf("store %q is not sqlite or postgres", c.Store))
+	}
+	if c.Store == "postgres" && c.PostgresDSN == "" {
+		errs = append(errs, errors.New("store postgres needs postgres_dsn (or ESEAL_POSTGRES_DSN)"))
+	}
+	if c.KEKFile != "" && c.KEKEnv != "" {
+		errs = append(errs, errors.New("set kek_file or kek_env, not both"))
+	}
+	if c.Profile != "default" && c.Profile != "gmt0010" {
+		errs = append(errs, fmt.Errorf("profile %q is not default or gmt0010", c.Profile))
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		errs = append(errs, fmt.Errorf("log_format %q is not text or json", c.LogFormat))
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		errs = append(errs, errors.New("tls_cert and tls_key go together"))
+	}
+	if c.MaxDocumentBytes < 0 {
+		errs = append(errs, errors.New("max_document_bytes must not be negative"))
+	}
+	return errors.Join(errs...)
+}
