@@ -101,8 +101,8 @@ func serveCmd(f *flags) *cobra.Command {
 func initCmd(f *flags) *cobra.Command {
 	var caName, caOrg string
 	cmd := &cobra.Command{
-		Use:   "init",
-		Short: "Make a data directory: key-encryption key, county CA, admin credential (初始化)",
+		Use:     "init",
+		Short:   "Make a data directory: key-encryption key, county CA, admin credential (初始化)",
 		Example: `  sealsvc init --data /var/lib/eseal --ca-name 融安县电子印章CA --ca-org 融安县政务服务监督管理办公室`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c, err := f.load()
