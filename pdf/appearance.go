@@ -33,8 +33,8 @@ func (u *update) writeImage(img *SealImage) ref {
 		u.put(mask, &stream{dict: dict{
 			{"Type", name("XObject")},
 			{"Subtype", name("Image")},
-			{"Width", int64(img.w)},
-			{"Height", int64(img.h)},
+			{"Width", int64(img.maskW)},
+			{"Height", int64(img.maskH)},
 			{"ColorSpace", name("DeviceGray")},
 			{"BitsPerComponent", int64(8)},
 			{"Interpolate", true},

@@ -30,9 +30,16 @@ type cidRange struct {
 	cid    int
 }
 
+// charEntry maps one code to text[off:off+n] of its CMap.
+type charEntry struct {
+	key    uint64
+	off, n int32
+}
+
 type cmap struct {
 	space     []codespace
-	chars     map[uint64][]rune
+	chars     []charEntry // sorted by key once parsed
+	text      []rune
 	ranges    []uniRange // sorted by lo
 	cidChars  map[uint64]int
 	cidRanges []cidRange
@@ -45,7 +52,7 @@ func codeKey(code uint32, n int) uint64 { return uint64(n)<<32 | uint64(code) }
 // does not understand it skips, since a wrong ToUnicode map costs a keyword
 // match, not the seal.
 func parseCMap(data []byte) *cmap {
-	c := &cmap{chars: map[uint64][]rune{}, cidChars: map[uint64]int{}}
+	c := &cmap{cidChars: map[uint64]int{}}
 	p := newParser(data, true)
 	var last []object // operands since the last keyword
 	entries := 0
@@ -101,7 +108,9 @@ func parseCMap(data []byte) *cmap {
 					break
 				}
 				if code, n, ok := codeOf(src); ok {
-					c.chars[codeKey(code, n)] = textOf(dst)
+					off := len(c.text)
+					c.text = appendTextOf(c.text, dst)
+					c.chars = append(c.chars, charEntry{codeKey(code, n), int32(off), int32(len(c.text) - off)})
 				}
 				entries++
 			}
@@ -170,6 +179,24 @@ func parseCMap(data []byte) *cmap {
 		last = last[:0]
 	}
 	slices.SortFunc(c.ranges, func(a, b uniRange) int { return cmpU32(a.lo, b.lo) })
+	// Sort the codes for lookup; of a code mapped twice, the later wins.
+	slices.SortStableFunc(c.chars, func(a, b charEntry) int {
+		switch {
+		case a.key < b.key:
+			return -1
+		case a.key > b.key:
+			return 1
+		}
+		return 0
+	})
+	out := c.chars[:0]
+	for i, e := range c.chars {
+		if i+1 < len(c.chars) && c.chars[i+1].key == e.key {
+			continue
+		}
+		out = append(out, e)
+	}
+	c.chars = out
 	return c
 }
 
@@ -214,16 +241,28 @@ func codeOf(b []byte) (uint32, int, bool) {
 }
 
 // textOf reads a ToUnicode destination: UTF-16BE bytes, or a glyph name.
-func textOf(o object) []rune {
+func textOf(o object) []rune { return appendTextOf(nil, o) }
+
+func appendTextOf(rs []rune, o object) []rune {
 	switch v := o.(type) {
 	case str:
-		return []rune(utf16Decode(v, true))
+		for i := 0; i+1 < len(v); i += 2 {
+			u := rune(v[i])<<8 | rune(v[i+1])
+			if u >= 0xD800 && u < 0xDC00 && i+3 < len(v) {
+				if l := rune(v[i+2])<<8 | rune(v[i+3]); l >= 0xDC00 && l < 0xE000 {
+					rs = append(rs, 0x10000+(u-0xD800)<<10+(l-0xDC00))
+					i += 2
+					continue
+				}
+			}
+			rs = append(rs, u)
+		}
 	case name:
 		if r, ok := glyphRune(v); ok {
-			return []rune{r}
+			rs = append(rs, r)
 		}
 	}
-	return nil
+	return rs
 }
 
 // next splits the first code off s by the codespace ranges; without them,
@@ -259,8 +298,18 @@ func (c *cmap) unicode(code uint32, n int) ([]rune, bool) {
 	if c == nil {
 		return nil, false
 	}
-	if r, ok := c.chars[codeKey(code, n)]; ok {
-		return r, true
+	key := codeKey(code, n)
+	if i, ok := slices.BinarySearchFunc(c.chars, key, func(e charEntry, k uint64) int {
+		switch {
+		case e.key < k:
+			return -1
+		case e.key > k:
+			return 1
+		}
+		return 0
+	}); ok {
+		e := c.chars[i]
+		return c.text[e.off : e.off+e.n : e.off+e.n], true
 	}
 	i, _ := slices.BinarySearchFunc(c.ranges, code, func(r uniRange, code uint32) int {
 		if r.lo > code {

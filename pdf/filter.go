@@ -3,10 +3,9 @@ package pdf
 import (
 	"bytes"
 	"compress/flate"
-	"compress/zlib"
-	"errors"
 	"fmt"
 	"io"
+	"sync"
 )
 
 // maxDecoded bounds the decoded size of any stream the engine decodes
@@ -84,28 +83,52 @@ func (d *document) decodeFilters(s *stream, raw []byte) ([]byte, error) {
 	return data, nil
 }
 
+// inflaters keeps flate decompressors, whose set-up costs more than
+// decoding the small streams (CMaps, page content) the engine reads.
+var inflaters sync.Pool
+
 // inflate decodes zlib data, tolerating a bad or missing checksum and raw
 // deflate data without the zlib header, as other readers do.
 func inflate(raw []byte) ([]byte, error) {
-	var r io.Reader
-	zr, err := zlib.NewReader(bytes.NewReader(raw))
-	if err != nil {
-		r = flate.NewReader(bytes.NewReader(raw))
+	body := raw
+	if len(raw) >= 2 && raw[0]&0x0F == 8 && (uint16(raw[0])<<8|uint16(raw[1]))%31 == 0 {
+		if raw[1]&0x20 != 0 {
+			return nil, damaged(-1, "flate stream needs a preset dictionary")
+		}
+		body = raw[2:] // the zlib header; the Adler-32 trailer is not checked
+	}
+	src := bytes.NewReader(body)
+	var fr io.ReadCloser
+	if v := inflaters.Get(); v != nil {
+		fr = v.(io.ReadCloser)
+		fr.(flate.Resetter).Reset(src, nil)
 	} else {
-		r = zr
+		fr = flate.NewReader(src)
 	}
-	var out bytes.Buffer
-	out.Grow(len(raw) * 3)
-	n, err := io.Copy(&out, io.LimitReader(r, maxDecoded+1))
-	if n > maxDecoded {
-		return nil, fmt.Errorf("%w: stream decodes to more than %d bytes", ErrTooLarge, maxDecoded)
-	}
-	if err != nil && !errors.Is(err, zlib.ErrChecksum) && !errors.Is(err, io.ErrUnexpectedEOF) {
-		if out.Len() == 0 {
-			return nil, damaged(-1, "flate stream: %v", err)
+	defer inflaters.Put(fr)
+	out := make([]byte, 0, min(4*len(raw)+64, maxDecoded+1))
+	for {
+		if len(out) == cap(out) {
+			if len(out) > maxDecoded {
+				return nil, fmt.Errorf("%w: stream decodes to more than %d bytes", ErrTooLarge, maxDecoded)
+			}
+			out = append(out, 0)[:len(out)]
+		}
+		n, err := fr.Read(out[len(out):min(cap(out), maxDecoded+1)])
+		out = out[:len(out)+n]
+		if len(out) > maxDecoded {
+			return nil, fmt.Errorf("%w: stream decodes to more than %d bytes", ErrTooLarge, maxDecoded)
+		}
+		if err == io.EOF {
+			return out, nil
+		}
+		if err != nil {
+			if len(out) == 0 {
+				return nil, damaged(-1, "flate stream: %v", err)
+			}
+			return out, nil // what decoded before the damage, as viewers show it
 		}
 	}
-	return out.Bytes(), nil
 }
 
 // unpredict undoes a PNG (10–15) or TIFF (2) predictor.

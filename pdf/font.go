@@ -20,9 +20,19 @@ type font struct {
 	decode    textDec // for Type0 fonts without ToUnicode
 	toUni     *cmap
 	simple    [256][]rune // simple fonts: text by the font's encoding
-	widths    map[int]float64
+	simpleW   [256]float64
+	hasW      [256]bool
+	cidW      []cidWidth // CIDFonts: /W, in order
 	dw        float64 // default width, glyph space
 	scale     float64 // glyph space to text space: 1/1000, or a Type3 FontMatrix
+}
+
+// cidWidth is one entry of a CIDFont's /W: a width for each CID from lo,
+// or one width for lo through hi.
+type cidWidth struct {
+	lo, hi int
+	w      float64
+	list   []float64
 }
 
 // textDec is how a predefined CMap's codes read as text.
@@ -101,15 +111,17 @@ func (d *document) readFont(o object) *font {
 			}
 		}
 	}
-	f.widths = map[int]float64{}
 	first, _ := d.resolve(fd.get("FirstChar"))
 	fc, _ := asInt(first)
 	if w, _ := d.resolve(fd.get("Widths")); w != nil {
-		if wa, ok := w.(array); ok {
+		if wa, ok := w.(array); ok && fc >= 0 && fc < 256 {
 			for i, e := range wa {
+				if int(fc)+i >= 256 {
+					break
+				}
 				e, _ = d.resolve(e)
-				if v, ok := asNumber(e); ok && fc+int64(i) < 256 {
-					f.widths[int(fc)+i] = v
+				if v, ok := asNumber(e); ok {
+					f.simpleW[int(fc)+i], f.hasW[int(fc)+i] = v, true
 				}
 			}
 		}
@@ -180,19 +192,18 @@ func (f *font) readCIDWidths(d *document, cf dict) {
 	if !ok {
 		return
 	}
-	f.widths = map[int]float64{}
-	for i := 0; i < len(wa) && len(f.widths) < maxCMapEntries; {
+	for i := 0; i < len(wa) && len(f.cidW) < maxCMapEntries; {
 		c1, ok := asInt(wa[i])
-		if !ok || i+1 >= len(wa) {
+		if !ok || c1 < 0 || i+1 >= len(wa) {
 			return
 		}
 		next, _ := d.resolve(wa[i+1])
 		if list, ok := next.(array); ok {
+			cw := cidWidth{lo: int(c1), hi: int(c1) + len(list) - 1, list: make([]float64, len(list))}
 			for k, e := range list {
-				if v, ok := asNumber(e); ok {
-					f.widths[int(c1)+k] = v
-				}
+				cw.list[k], _ = asNumber(e)
 			}
+			f.cidW = append(f.cidW, cw)
 			i += 2
 			continue
 		}
@@ -200,11 +211,8 @@ func (f *font) readCIDWidths(d *document, cf dict) {
 		if !ok1 || i+2 >= len(wa) {
 			return
 		}
-		v, ok2 := asNumber(wa[i+2])
-		if ok2 && c2 >= c1 && c2-c1 < 1<<16 {
-			for c := c1; c <= c2; c++ {
-				f.widths[int(c)] = v
-			}
+		if v, ok := asNumber(wa[i+2]); ok && c2 >= c1 {
+			f.cidW = append(f.cidW, cidWidth{lo: int(c1), hi: int(c2), w: v})
 		}
 		i += 3
 	}
@@ -289,8 +297,20 @@ func (f *font) width(code uint32, n int) float64 {
 			return f.dw // the CIDs of predefined CMaps are not known here
 		}
 	}
-	if w, ok := f.widths[key]; ok {
-		return w
+	if !f.composite {
+		if key < 256 && f.hasW[key] {
+			return f.simpleW[key]
+		}
+		return f.dw
+	}
+	// Later /W entries override earlier ones; look from the end.
+	for i := len(f.cidW) - 1; i >= 0; i-- {
+		if cw := &f.cidW[i]; key >= cw.lo && key <= cw.hi {
+			if cw.list != nil {
+				return cw.list[key-cw.lo]
+			}
+			return cw.w
+		}
 	}
 	return f.dw
 }

@@ -1,7 +1,5 @@
 package pdf
 
-import "errors"
-
 // maxDepth bounds the nesting of arrays and dictionaries (and of form
 // XObjects, page trees and field trees elsewhere), so that a hostile file
 // cannot exhaust the stack.
@@ -65,26 +63,51 @@ func (p *parser) objectFrom(t token) (object, error) {
 }
 
 // intOrRef reads "n g R" as a reference, anything else as the integer n.
+// It looks ahead over the bytes rather than lexing tokens, since most
+// integers (in /Widths, /W and content) are not references.
 func (p *parser) intOrRef(n int64) (object, error) {
-	save := p.lex.pos
-	t2, err := p.lex.next()
-	if errors.Is(err, errIncomplete) {
-		return nil, err
-	}
-	if err == nil && t2.kind == tokInt {
-		t3, err := p.lex.next()
-		if errors.Is(err, errIncomplete) {
-			return nil, err
-		}
-		if err == nil && t3.is("R") {
-			if n <= 0 || n >= maxObjNum || t2.i < 0 || t2.i > 65535 {
-				return nil, p.lex.syntax("bad reference %d %d R", n, t2.i)
-			}
-			return ref{int(n), int(t2.i)}, nil
+	buf, i := p.lex.buf, p.lex.pos
+	skip := func() { // white space only: comments make the slow path
+		for i < len(buf) && isWhite(buf[i]) {
+			i++
 		}
 	}
-	p.lex.pos = save
-	return n, nil
+	skip()
+	start := i
+	for i < len(buf) && buf[i] >= '0' && buf[i] <= '9' {
+		i++
+	}
+	if i == len(buf) && !p.lex.eof {
+		return nil, errIncomplete
+	}
+	if i == start || i-start > 5 || i == len(buf) || !isWhite(buf[i]) {
+		return n, nil
+	}
+	gen := 0
+	for _, c := range buf[start:i] {
+		gen = gen*10 + int(c-'0')
+	}
+	skip()
+	if i == len(buf) {
+		if !p.lex.eof {
+			return nil, errIncomplete
+		}
+		return n, nil
+	}
+	if buf[i] != 'R' {
+		return n, nil
+	}
+	if i+1 == len(buf) && !p.lex.eof {
+		return nil, errIncomplete
+	}
+	if i+1 < len(buf) && isRegular(buf[i+1]) {
+		return n, nil // a keyword such as RG
+	}
+	if n <= 0 || n >= maxObjNum || gen > 65535 {
+		return nil, p.lex.syntax("bad reference %d %d R", n, gen)
+	}
+	p.lex.pos = i + 1
+	return ref{int(n), gen}, nil
 }
 
 func (p *parser) array() (object, error) {

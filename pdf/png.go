@@ -16,11 +16,22 @@ import (
 // PNG with a tRNS chunk keeps its transparency this way; reading only its
 // palette colours would draw the transparent entries as a black box.
 //
+// A seal is printed in one ink: its pixels differ in coverage (alpha), not
+// in colour. When that holds — every pixel's colour, weighted by its
+// alpha, within inkTolerance of the ink — the colour image is stored as a
+// single pixel of the ink, and the soft mask alone carries the shape (the
+// standard lets a soft mask's resolution differ from its image's). That
+// halves what every sealed document carries and hashes.
+//
 // The decoded and compressed samples are kept in the SealImage, which is
 // made once per seal and used for every document.
 
 // DefaultSealWidthMM is the diameter of a township government's seal.
 const DefaultSealWidthMM = 42
+
+// inkTolerance is the largest difference, in 8-bit levels over any
+// background, that storing a seal as one ink may make to a pixel.
+const inkTolerance = 4
 
 // maxImagePixels bounds the seal image's size in pixels.
 const maxImagePixels = 4096 * 4096
@@ -30,7 +41,9 @@ const ptPerMM = 72 / 25.4
 // SealImage is a seal image ready to be placed: decoded, converted and
 // compressed once. It is immutable and safe for concurrent use.
 type SealImage struct {
-	w, h       int     // pixels
+	w, h       int     // pixels of the colour image: 1×1 for one ink
+	maskW      int     // pixels of the soft mask
+	maskH      int     //
 	wPt, hPt   float64 // size on the page, in points
 	colorSpace name    // DeviceRGB, or DeviceGray when every pixel is grey
 	samples    []byte  // zlib-compressed colour samples
@@ -58,11 +71,15 @@ func NewSealImage(pngData []byte, widthMM float64) (*SealImage, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBadImage, err)
 	}
-	s := &SealImage{w: cfg.Width, h: cfg.Height}
+	s := &SealImage{w: cfg.Width, h: cfg.Height, maskW: cfg.Width, maskH: cfg.Height}
 	s.wPt = widthMM * ptPerMM
 	s.hPt = s.wPt * float64(s.h) / float64(s.w)
 
 	rgb, alpha, grey, opaque := samples(img)
+	if ink, ok := oneInk(rgb, alpha); ok && !opaque {
+		rgb = ink[:]
+		s.w, s.h = 1, 1
+	}
 	if grey {
 		s.colorSpace = "DeviceGray"
 		g := make([]byte, len(rgb)/3)
@@ -133,6 +150,39 @@ func samples(img image.Image) (rgb, alpha []byte, grey, opaque bool) {
 		}
 	}
 	return rgb, alpha, grey, opaque
+}
+
+// oneInk reports whether the image is one ink, and which: the
+// alpha-weighted mean colour, when no pixel differs from it by more than
+// inkTolerance once weighted by its alpha.
+func oneInk(rgb, alpha []byte) ([3]byte, bool) {
+	var sum [3]uint64
+	var wsum uint64
+	for i, a := range alpha {
+		for k := range 3 {
+			sum[k] += uint64(a) * uint64(rgb[3*i+k])
+		}
+		wsum += uint64(a)
+	}
+	if wsum == 0 {
+		return [3]byte{}, false
+	}
+	var ink [3]byte
+	for k := range 3 {
+		ink[k] = byte((sum[k] + wsum/2) / wsum)
+	}
+	for i, a := range alpha {
+		for k := range 3 {
+			d := int(rgb[3*i+k]) - int(ink[k])
+			if d < 0 {
+				d = -d
+			}
+			if d*int(a) > inkTolerance*255 {
+				return [3]byte{}, false
+			}
+		}
+	}
+	return ink, true
 }
 
 // pixelReader returns a fast accessor for the common PNG image types and

@@ -141,11 +141,31 @@ func inflateAll(t *testing.T, b []byte) []byte {
 }
 
 // TestSealImageSamples checks the conversion of every colour type: each
-// visible pixel keeps its colour and alpha, and transparent pixels stay
-// transparent (a paletted image's transparent entry must not turn black
-// and opaque).
+// pixel keeps its alpha exactly, and its colour within what a viewer could
+// show (inkTolerance levels, weighted by alpha). Transparent pixels stay
+// transparent: a paletted image's transparent entry must not turn black and
+// opaque.
 func TestSealImageSamples(t *testing.T) {
-	for name, v := range sealVariants(t) {
+	variants := sealVariants(t)
+	// Two inks: the colour image must keep every pixel.
+	two := image.NewNRGBA(image.Rect(0, 0, 64, 32))
+	for y := range 32 {
+		for x := range 64 {
+			if x < 32 {
+				two.Set(x, y, color.NRGBA{220, 20, 20, 255})
+			} else if y > 8 {
+				two.Set(x, y, color.NRGBA{20, 20, 200, uint8(y * 7)})
+			}
+		}
+	}
+	var buf bytes.Buffer
+	png.Encode(&buf, two)
+	variants["two inks"] = struct {
+		png []byte
+		ink color.NRGBA
+	}{buf.Bytes(), color.NRGBA{}}
+
+	for name, v := range variants {
 		t.Run(name, func(t *testing.T) {
 			s, err := NewSealImage(v.png, 0)
 			if err != nil {
@@ -166,9 +186,13 @@ func TestSealImageSamples(t *testing.T) {
 			if name == "grey+alpha" && comps != 1 {
 				t.Errorf("a grey seal is written as %s", s.colorSpace)
 			}
+			oneInk := name != "two inks"
+			if oneInk != (s.w == 1 && s.h == 1) {
+				t.Errorf("colour image %d×%d; one ink: %v", s.w, s.h, oneInk)
+			}
 			b := src.Bounds()
-			if len(samples) != b.Dx()*b.Dy()*comps || len(alpha) != b.Dx()*b.Dy() {
-				t.Fatalf("%d samples and %d alpha bytes for %v", len(samples), len(alpha), b)
+			if s.maskW != b.Dx() || s.maskH != b.Dy() || len(alpha) != b.Dx()*b.Dy() || len(samples) != s.w*s.h*comps {
+				t.Fatalf("%d samples (%d×%d) and %d alpha bytes (%d×%d) for %v", len(samples), s.w, s.h, len(alpha), s.maskW, s.maskH, b)
 			}
 			bad := 0
 			for y := b.Min.Y; y < b.Max.Y; y++ {
@@ -179,13 +203,19 @@ func TestSealImageSamples(t *testing.T) {
 						bad++
 						continue
 					}
-					if c.A == 0 {
-						continue
-					}
-					got := samples[i*comps : i*comps+comps]
-					want := []byte{c.R, c.G, c.B}[:comps]
-					if !bytes.Equal(got, want) {
-						bad++
+					// The colour image's pixel under this mask pixel.
+					cx, cy := (x-b.Min.X)*s.w/b.Dx(), (y-b.Min.Y)*s.h/b.Dy()
+					j := (cy*s.w + cx) * comps
+					got := samples[j : j+comps]
+					for k, want := range []byte{c.R, c.G, c.B}[:comps] {
+						d := int(got[k]) - int(want)
+						if d < 0 {
+							d = -d
+						}
+						if d*int(c.A) > inkTolerance*255 {
+							bad++
+							break
+						}
 					}
 				}
 			}

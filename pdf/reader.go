@@ -175,7 +175,7 @@ func (d *document) readObject(off int64, want ref) (object, ref, error) {
 		got       ref
 		dataStart int64 = -1
 	)
-	err := d.parseWindow(off, 1024, func(buf []byte, eof bool) error {
+	err := d.parseWindow(off, 4096, func(buf []byte, eof bool) error {
 		p := newParser(buf, eof)
 		t1, err := p.lex.next()
 		if err != nil {

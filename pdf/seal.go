@@ -233,10 +233,6 @@ func (s *sealer) build() error {
 	}
 
 	sigRef := u.alloc()
-	s.ph = u.writeSigDict(sigRef, sigFields{
-		time: req.Time, name: req.SealName, reason: req.Reason, location: req.Location, contact: req.ContactInfo,
-		itemCode: req.ItemCode, itemName: req.ItemName, caseNumber: req.CaseNumber,
-	}, req.Signer.Size(req.Time))
 
 	var imgRef ref
 	if req.Image != nil {
@@ -310,6 +306,12 @@ func (s *sealer) build() error {
 	for _, c := range changed.order {
 		u.put(c, changed.objs[c])
 	}
+	// The signature dictionary comes last, so that little follows its
+	// /Contents: the output digest hashes that tail a second time.
+	s.ph = u.writeSigDict(sigRef, sigFields{
+		time: req.Time, name: req.SealName, reason: req.Reason, location: req.Location, contact: req.ContactInfo,
+		itemCode: req.ItemCode, itemName: req.ItemName, caseNumber: req.CaseNumber,
+	}, req.Signer.Size(req.Time))
 	u.finish(d.trailer, d.startxref, d.xrefStream, next)
 	return nil
 }
@@ -447,12 +449,15 @@ func (s *sealer) sign() error {
 		}
 		s.res.SourceDigest = all.Sum(nil)
 	}
+	// The signed digest and the output digest share everything up to
+	// /Contents; keep the hash state there for the second.
+	h.Write(u.buf[:ph.contents])
 	state, err := h.(encoding.BinaryMarshaler).MarshalBinary()
 	if err != nil {
 		return err
 	}
-	h.Write(u.buf[:ph.contents])
-	h.Write(u.buf[ph.contents+ph.hexLen+2:])
+	tail := u.buf[ph.contents+ph.hexLen+2:]
+	h.Write(tail)
 	s.res.Digest = h.Sum(nil)
 
 	der, err := s.req.Signer.SignDigest(s.res.Digest, s.req.Time)
@@ -466,7 +471,7 @@ func (s *sealer) sign() error {
 	if err := out.(encoding.BinaryUnmarshaler).UnmarshalBinary(state); err != nil {
 		return err
 	}
-	out.Write(u.buf)
+	out.Write(u.buf[ph.contents:])
 	s.res.OutputDigest = out.Sum(nil)
 	s.res.ByteRange = br
 	s.res.Size = total
