@@ -144,4 +144,3 @@ func benchSealTo(b *testing.B, w io.Writer, in []byte, req Request) float64 {
 	}
 	return perOp(b)
 }
-

@@ -23,8 +23,8 @@ type font struct {
 	simpleW   [256]float64
 	hasW      [256]bool
 	cidW      []cidWidth // CIDFonts: /W, in order
-	dw        float64 // default width, glyph space
-	scale     float64 // glyph space to text space: 1/1000, or a Type3 FontMatrix
+	dw        float64    // default width, glyph space
+	scale     float64    // glyph space to text space: 1/1000, or a Type3 FontMatrix
 }
 
 // cidWidth is one entry of a CIDFont's /W: a width for each CID from lo,
