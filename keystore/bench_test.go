@@ -13,8 +13,10 @@ import (
 // decrypted key from the cache) and signs; rawsm2 signs with an
 // *sm2.PrivateKey in memory. Both sign the same 32-byte message with the
 // default user ID, so keystore/rawsm2 is the keystore's overhead. The
-// parallel pair shows that signing does not serialise; cold decrypts the key
-// envelope each time (a new Keystore per iteration).
+// parallel runs show that signing does not serialise: held-parallel signs
+// with one SealSigner from every goroutine and should match rawsm2-parallel.
+// keystore-cold decrypts the key envelope each time (a new Keystore per
+// iteration).
 func BenchmarkSigner(b *testing.B) {
 	e := newEnv(b, true)
 	ks := e.ks
@@ -76,6 +78,22 @@ func BenchmarkSigner(b *testing.B) {
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
 				if _, err := raw.Sign(rand.Reader, msg, sm2.DefaultSM2SignerOpts); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	})
+	b.Run("held-parallel", func(b *testing.B) {
+		s, err := ks.Signer(e.ctx, changan.TownshipCode)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		b.ResetTimer()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if _, err := s.Sign(rand.Reader, msg, sm2.DefaultSM2SignerOpts); err != nil {
 					b.Error(err)
 					return
 				}

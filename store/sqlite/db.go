@@ -1,7 +1,8 @@
 // Package sqlite stores the service's data in one SQLite file, through the
 // pure-Go driver modernc.org/sqlite, so that a deployment needs no database
-// server. It implements keystore.Store (Keystore); the service's own tables
-// will join it here.
+// server. It implements keystore.Store (DB.Keystore, in keystore*.go) and
+// the service's store.Store (DB.Service, in service*.go), each with its own
+// tables and migrations.
 //
 // What it touches: the database file it is given, and the -wal and -shm files
 // SQLite keeps beside it. The file is created with mode 0600.

@@ -96,7 +96,15 @@ const backendIDKey = "backend_id"
 // ClaimBackend implements keystore.Store.
 func (s *KeystoreStore) ClaimBackend(ctx context.Context, id string) (string, error) {
 	var recorded string
-	err := s.db.write(ctx, func(tx *sql.Tx) error {
+	// Most opens find the id recorded: read it without taking the write lock.
+	err := s.db.r.QueryRowContext(ctx, "SELECT value FROM keystore_meta WHERE name = ?", backendIDKey).Scan(&recorded)
+	if err == nil {
+		return recorded, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return "", fmt.Errorf("sqlite: claim backend: %w", err)
+	}
+	err = s.db.write(ctx, func(tx *sql.Tx) error {
 		err := tx.QueryRowContext(ctx, "SELECT value FROM keystore_meta WHERE name = ?", backendIDKey).Scan(&recorded)
 		if errors.Is(err, sql.ErrNoRows) {
 			recorded = id
