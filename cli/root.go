@@ -1,0 +1,124 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+)
+
+// app is one run of sealctl.
+type app struct {
+	conn
+	langFlag string
+	lang     string
+	output   string // "table" or "json"
+	stdout   io.Writer
+	stderr   io.Writer
+}
+
+// Main runs sealctl with args and returns the process exit status.
+func Main(args []string, stdout, stderr io.Writer) int {
+	a := &app{stdout: stdout, stderr: stderr}
+	root := a.root()
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.ExecuteContext(context.Background())
+	a.close()
+	if err == nil {
+		return 0
+	}
+	if e, ok := err.(exitError); ok {
+		return e.code
+	}
+	fmt.Fprintf(stderr, "sealctl: %s\n", a.explain(err))
+	return 1
+}
+
+// exitError ends sealctl with a status, its message already printed.
+type exitError struct{ code int }
+
+func (e exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
+
+func (a *app) root() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "sealctl",
+		Short: "乡镇电子印章客户端 / the township e-seal client",
+		Long: `sealctl 为窗口工作人员盖章、批量盖章，管理事项、乡镇、印章和账本，并离线验证已盖章的PDF。
+sealctl seals files for window clerks (one or in batches), administers items, townships, seals
+and the ledger, and verifies sealed PDFs offline.
+
+连接 / connection: --server or SEAL_SERVER (default 127.0.0.1:8443), --token-file or
+SEAL_TOKEN_FILE, --tls-ca or SEAL_TLS_CA. Plain text is used only to a loopback address.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRun: func(*cobra.Command, []string) {
+			a.lang = detectLang(a.langFlag)
+		},
+	}
+	f := cmd.PersistentFlags()
+	f.StringVar(&a.server, "server", "", "service address (SEAL_SERVER; default 127.0.0.1:8443)")
+	f.StringVar(&a.tokenFile, "token-file", "", "file holding the bearer token (SEAL_TOKEN_FILE)")
+	f.StringVar(&a.caFile, "tls-ca", "", "PEM file of the CA that issued the service's TLS certificate (SEAL_TLS_CA)")
+	f.StringVar(&a.output, "output", "table", "output: table or json")
+	f.StringVar(&a.langFlag, "lang", "", "language of messages: zh or en (SEAL_LANG, LANG)")
+	cmd.AddCommand(a.stampCmd(), a.batchCmd(), a.townshipsCmd(), a.itemsCmd(), a.sealsCmd(),
+		a.ledgerCmd(), a.principalsCmd(), a.whoamiCmd())
+	return cmd
+}
+
+// table prints rows under a header, aligned.
+func (a *app) table(header []string, rows [][]string) {
+	w := tabwriter.NewWriter(a.stdout, 2, 4, 2, ' ', 0)
+	line := func(cells []string) {
+		for i, c := range cells {
+			if i > 0 {
+				fmt.Fprint(w, "\t")
+			}
+			fmt.Fprint(w, c)
+		}
+		fmt.Fprintln(w)
+	}
+	line(header)
+	for _, r := range rows {
+		line(r)
+	}
+	w.Flush()
+}
+
+// printJSON prints a protobuf message, or any value, as JSON.
+func (a *app) printJSON(v any) error {
+	if m, ok := v.(proto.Message); ok {
+		b, err := protojson.MarshalOptions{Multiline: true, Indent: "  ", EmitUnpopulated: true}.Marshal(m)
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintln(a.stdout, string(b))
+		return err
+	}
+	enc := json.NewEncoder(a.stdout)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
+
+func (a *app) json() bool { return a.output == "json" }
+
+// need dials and checks that there is a credential.
+func (a *app) need(cmd *cobra.Command) (context.Context, error) {
+	if _, err := a.dial(); err != nil {
+		return nil, err
+	}
+	if a.token == "" {
+		return nil, errNoCredential
+	}
+	return a.ctx(cmd.Context()), nil
+}
+
+
