@@ -120,5 +120,3 @@ func (a *app) need(cmd *cobra.Command) (context.Context, error) {
 	}
 	return a.ctx(cmd.Context()), nil
 }
-
-
