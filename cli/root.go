@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"text/tabwriter"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -73,23 +73,29 @@ SEAL_TOKEN_FILE, --tls-ca or SEAL_TLS_CA. Plain text is used only to a loopback 
 	return cmd
 }
 
-// table prints rows under a header, aligned.
+// table prints rows under a header, in columns aligned for the terminal's
+// widths (Chinese characters take two columns).
 func (a *app) table(header []string, rows [][]string) {
-	w := tabwriter.NewWriter(a.stdout, 2, 4, 2, ' ', 0)
-	line := func(cells []string) {
-		for i, c := range cells {
-			if i > 0 {
-				fmt.Fprint(w, "\t")
+	all := append([][]string{header}, rows...)
+	widths := make([]int, len(header))
+	for _, r := range all {
+		for i, c := range r {
+			if i < len(widths) {
+				widths[i] = max(widths[i], displayWidth(c))
 			}
-			fmt.Fprint(w, c)
 		}
-		fmt.Fprintln(w)
 	}
-	line(header)
-	for _, r := range rows {
-		line(r)
+	var b strings.Builder
+	for _, r := range all {
+		for i, c := range r {
+			b.WriteString(c)
+			if i < len(r)-1 {
+				b.WriteString(strings.Repeat(" ", widths[i]-displayWidth(c)+2))
+			}
+		}
+		b.WriteByte('\n')
 	}
-	w.Flush()
+	io.WriteString(a.stdout, b.String())
 }
 
 // printJSON prints a protobuf message, or any value, as JSON.
