@@ -3,12 +3,17 @@ GO       ?= go
 FUZZTIME ?= 1m
 BENCHTIME ?= 1s
 
-.PHONY: all build test deps lint bench fuzz generate check-generated clean
+.PHONY: all build demo test deps lint bench fuzz generate check-generated clean
 
 all: build
 
 build:
 	$(GO) build ./...
+	$(GO) build -o bin/ ./cmd/sealsvc ./cmd/sealctl
+
+## demo: start the demo service, seal and verify a sample decision.
+demo:
+	@scripts/demo.sh
 
 deps:
 	@scripts/install-deps.sh

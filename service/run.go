@@ -101,8 +101,8 @@ func (s *Service) images() api.SealImageSource {
 	}
 }
 
-// Serve builds the API server and serves until ctx ends.
-func (s *Service) Serve(ctx context.Context) error {
+// NewServer builds the API server and opens its listeners.
+func (s *Service) NewServer() (*api.Server, error) {
 	profile := cms.ProfileDefault
 	if s.Config.Profile == "gmt0010" {
 		profile = cms.ProfileGMT0010
@@ -114,9 +114,18 @@ func (s *Service) Serve(ctx context.Context) error {
 		CheckpointEvery: time.Duration(s.Config.CheckpointEvery), Profile: profile, Logger: s.Log,
 	}, api.Deps{Store: s.Store, Keystore: s.Keystore, Images: s.images()})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	s.Server = srv
+	return srv, nil
+}
+
+// Serve builds the API server and serves until ctx ends.
+func (s *Service) Serve(ctx context.Context) error {
+	srv, err := s.NewServer()
+	if err != nil {
+		return err
+	}
 	return srv.Serve(ctx)
 }
 

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# demo.sh: build, start the demo service on loopback with an embedded
+# SQLite store, seal a sample approval decision for 长安镇 under item
+# 450224-XK-0002 through the API, verify it offline, show its ledger record,
+# and leave the service running.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+data=${DEMO_DATA:-out/demo}
+grpc=${DEMO_GRPC:-127.0.0.1:8443}
+http=${DEMO_HTTP:-127.0.0.1:8080}
+mkdir -p "$data"
+pidfile="$data/sealsvc.pid"
+log="$data/sealsvc.log"
+
+say() { printf '\n== %s\n' "$*"; }
+
+say "building bin/sealsvc and bin/sealctl"
+go build -o bin/ ./cmd/sealsvc ./cmd/sealctl
+
+if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
+  say "stopping the demo service left running before (pid $(cat "$pidfile"))"
+  kill "$(cat "$pidfile")"
+  while kill -0 "$(cat "$pidfile")" 2>/dev/null; do sleep 0.2; done
+fi
+
+say "starting the demo service: gRPC $grpc, REST $http, data in $data"
+nohup bin/sealsvc serve --demo --data "$data" --listen "$grpc" --http "$http" >"$log" 2>&1 &
+echo $! >"$pidfile"
+
+export SEAL_SERVER=$grpc
+export SEAL_TOKEN_FILE=$data/credentials/450224100-approval.token
+for _ in $(seq 1 300); do
+  if ! kill -0 "$(cat "$pidfile")" 2>/dev/null; then
+    echo "the service stopped; its log ($log):" >&2
+    cat "$log" >&2
+    exit 1
+  fi
+  if [ -f "$SEAL_TOKEN_FILE" ] && bin/sealctl whoami >/dev/null 2>&1; then
+    break
+  fi
+  sleep 0.2
+done
+bin/sealctl whoami
+
+in=testdata/pdfs/decision.pdf
+out=$data/sealed/准予行政许可决定书-长安镇-盖章.pdf
+mkdir -p "$data/sealed"
+say "sealing $in as the 长安镇 approval window (行政审批专窗), item 450224-XK-0002 农村村民宅基地审批"
+bin/sealctl stamp "$in" -o "$out" --item 450224-XK-0002 --case-no 长安-2026-0001 --doc-kind 准予行政许可决定书
+
+say "verifying offline, with only the county root certificate"
+bin/sealctl verify --trust "$data/trust/root.pem" "$out"
+
+say "the ledger record"
+SEAL_TOKEN_FILE=$data/credentials/admin.token bin/sealctl ledger list --limit 5
+
+say "a request the rules refuse: the comprehensive-service window (综合服务专窗) asks for a licensing seal"
+SEAL_TOKEN_FILE=$data/credentials/450224100-service.token \
+  bin/sealctl stamp "$in" -o "$data/sealed/refused.pdf" --item 450224-XK-0002 --case-no 长安-2026-0002 \
+  --doc-kind 准予行政许可决定书 || true
+
+cat <<EOT
+
+== done
+The sealed PDF:     $out
+County root:        $data/trust/root.pem
+Credentials:        $data/credentials/ (admin, each township's two windows, each domain's supervisor)
+Service log:        $log
+The service is still running (pid $(cat "$pidfile")), gRPC on $grpc and REST on $http:
+  SEAL_SERVER=$grpc SEAL_TOKEN_FILE=$data/credentials/450224100-approval.token bin/sealctl stamp IN.pdf -o OUT.pdf --item 450224-XK-0002 --case-no NO --doc-kind 准予行政许可决定书
+  curl -s http://$http/v1/items -H "Authorization: Bearer \$(cat $data/credentials/admin.token)"
+Stop it with:       kill \$(cat $pidfile)
+Run make demo again to restart it on the same data.
+EOT
