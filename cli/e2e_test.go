@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ronganxian/eseal/internal/clitest"
+	"github.com/ronganxian/eseal/internal/testbin"
 	"github.com/ronganxian/eseal/pdf"
 	"github.com/ronganxian/eseal/seal/cms"
 	"github.com/ronganxian/eseal/service"
@@ -186,7 +186,7 @@ func TestCLIEndToEnd(t *testing.T) {
 	})
 
 	t.Run("interrupted batch resumes without sealing twice", func(t *testing.T) {
-		bin := clitest.Build(t)
+		bin := testbin.Build(t, "sealctl")
 		in, out := filepath.Join(tmp, "in-int"), filepath.Join(tmp, "out-int")
 		os.MkdirAll(in, 0o755)
 		doc, _ := os.ReadFile(decision)
