@@ -59,8 +59,7 @@ func parseCMap(data []byte) *cmap {
 	for entries < maxCMapEntries {
 		t, err := p.lex.next()
 		if err != nil {
-			p.lex.pos++
-			if p.lex.pos >= len(data) {
+			if !p.lex.skipBad(err) {
 				break
 			}
 			continue

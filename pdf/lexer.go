@@ -79,6 +79,11 @@ var errIncomplete = errors.New("pdf: object runs past the read window")
 // into ErrDamaged with the offset.
 var errSyntax = errors.New("syntax error")
 
+// errUnterminated is wrapped by the syntax errors of a string that runs to
+// the end of the data: whoever skips bad syntax must stop there, since
+// the rest of the data is inside the string.
+var errUnterminated = fmt.Errorf("%w: unterminated string", errSyntax)
+
 type lexer struct {
 	buf []byte
 	pos int
@@ -131,6 +136,17 @@ func (l *lexer) skipSpace() error {
 
 func (l *lexer) syntax(format string, args ...any) error {
 	return fmt.Errorf("%w at window offset %d: %s", errSyntax, l.pos, fmt.Sprintf(format, args...))
+}
+
+// skipBad moves past a byte that does not lex, for readers that tolerate
+// bad syntax as viewers do. It reports false when nothing is left to read.
+func (l *lexer) skipBad(err error) bool {
+	if errors.Is(err, errUnterminated) || errors.Is(err, errIncomplete) {
+		l.pos = len(l.buf)
+		return false
+	}
+	l.pos++
+	return l.pos < len(l.buf)
 }
 
 // next returns the next token.
@@ -288,7 +304,7 @@ func (l *lexer) hexString() (token, error) {
 		if !l.eof {
 			return token{}, errIncomplete
 		}
-		return token{}, l.syntax("unterminated hex string")
+		return token{}, errUnterminated
 	}
 	raw := l.buf[l.pos : l.pos+end]
 	out := make([]byte, 0, len(raw)/2+1)
@@ -384,5 +400,5 @@ func (l *lexer) literalString() (token, error) {
 	if !l.eof {
 		return token{}, errIncomplete
 	}
-	return token{}, l.syntax("unterminated string")
+	return token{}, errUnterminated
 }

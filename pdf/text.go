@@ -16,9 +16,8 @@ import (
 // into lines as the page is seen, so that a keyword is found however the
 // producer split, ordered or rotated its text.
 
-// maxContentOps bounds the operators interpreted on one page, forms
-// included.
-const maxContentOps = 1 << 21
+// maxContentOps bounds the tokens read on one page, forms included.
+const maxContentOps = 1 << 22
 
 type matrix [6]float64
 
@@ -122,9 +121,9 @@ func (e *extractor) run(data []byte, res dict, ctm matrix, depth int) {
 	var args []object
 	for e.ops < maxContentOps {
 		t, err := p.lex.next()
+		e.ops++
 		if err != nil {
-			p.lex.pos++ // skip what does not lex, as viewers do
-			if p.lex.pos >= len(data) {
+			if !p.lex.skipBad(err) { // skip what does not lex, as viewers do
 				return
 			}
 			continue
@@ -143,7 +142,6 @@ func (e *extractor) run(data []byte, res dict, ctm matrix, depth int) {
 			}
 			continue
 		}
-		e.ops++
 		op := string(t.b)
 		f := func(i int) float64 {
 			if i < len(args) {
