@@ -49,17 +49,24 @@ func (d *document) catalog() (dict, error) {
 	return d.getDict(d.trailer.get("Root"), "document catalog")
 }
 
-func (d *document) pagesRoot() (dict, error) {
+// pagesRoot returns the root of the page tree, and its object number (0
+// when the catalog holds it directly) for loop detection.
+func (d *document) pagesRoot() (dict, int, error) {
 	cat, err := d.catalog()
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	return d.getDict(cat.get("Pages"), "page tree root /Pages")
+	num := 0
+	if r, ok := cat.get("Pages").(ref); ok {
+		num = r.num
+	}
+	root, err := d.getDict(cat.get("Pages"), "page tree root /Pages")
+	return root, num, err
 }
 
 // pageCount returns the number of pages, from the root's /Count.
 func (d *document) pageCount() (int, error) {
-	root, err := d.pagesRoot()
+	root, _, err := d.pagesRoot()
 	if err != nil {
 		return 0, err
 	}
@@ -97,20 +104,12 @@ func (d *document) nodeCount(node dict) (int, bool, error) {
 
 // page returns the page at 0-based index i.
 func (d *document) page(i int) (*page, error) {
-	rootRef := ref{}
-	cat, err := d.catalog()
-	if err != nil {
-		return nil, err
-	}
-	if r, ok := cat.get("Pages").(ref); ok {
-		rootRef = r
-	}
-	node, err := d.pagesRoot()
+	node, rootNum, err := d.pagesRoot()
 	if err != nil {
 		return nil, err
 	}
 	var inh inherited
-	seen := map[int]bool{rootRef.num: true}
+	seen := map[int]bool{rootNum: true}
 	want := i
 	for depth := 0; depth < maxDepth; depth++ {
 		inh = inh.with(node)
@@ -160,15 +159,12 @@ func (d *document) page(i int) (*page, error) {
 
 // pages returns every page, in order.
 func (d *document) pages() ([]*page, error) {
-	root, err := d.pagesRoot()
+	root, rootNum, err := d.pagesRoot()
 	if err != nil {
 		return nil, err
 	}
 	var out []*page
-	seen := map[int]bool{}
-	if r, ok := mustCatalogPagesRef(d); ok {
-		seen[r.num] = true
-	}
+	seen := map[int]bool{rootNum: true}
 	var walk func(node dict, inh inherited, depth int) error
 	walk = func(node dict, inh inherited, depth int) error {
 		if depth > maxDepth {
@@ -221,15 +217,6 @@ func (d *document) pages() ([]*page, error) {
 		return nil, err
 	}
 	return out, nil
-}
-
-func mustCatalogPagesRef(d *document) (ref, bool) {
-	cat, err := d.catalog()
-	if err != nil {
-		return ref{}, false
-	}
-	r, ok := cat.get("Pages").(ref)
-	return r, ok
 }
 
 func (inh inherited) with(node dict) inherited {
