@@ -60,6 +60,7 @@ func FuzzSeal(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		req := baseRequest(t)
 		req.Image = testSeal(t)
+		req.Repair = len(b)%2 == 1
 		var out bytes.Buffer
 		res, err := Seal(&out, bytes.NewReader(b), int64(len(b)), req)
 		if err != nil {
@@ -101,8 +102,10 @@ func TestMutations(t *testing.T) {
 	req := baseRequest(t)
 	req.Image = testSeal(t)
 	sealed, refused := 0, map[error]int{}
+	repaired := 0
 	for i := range 2000 {
 		b := mutate(rng, files[rng.IntN(len(files))])
+		req.Repair = i%2 == 1
 		var out bytes.Buffer
 		res, err := Seal(&out, bytes.NewReader(b), int64(len(b)), req)
 		if err != nil {
@@ -123,12 +126,15 @@ func TestMutations(t *testing.T) {
 			continue
 		}
 		sealed++
+		if res.Repaired != "" {
+			repaired++
+		}
 		sigs, err := Signatures(bytes.NewReader(out.Bytes()), int64(out.Len()))
 		if err != nil || len(sigs) != len(res.PriorSignatures)+1 {
 			t.Errorf("mutation %d: sealed output reads back with %d signatures (%v)", i, len(sigs), err)
 		}
 	}
-	t.Logf("sealed %d, refused %v", sealed, refused)
+	t.Logf("sealed %d (%d repaired), refused %v", sealed, repaired, refused)
 }
 
 // mutate damages a copy of b as fuzzers do: byte changes, deletions,

@@ -254,3 +254,13 @@ func readFile(t testing.TB, name string) []byte {
 	}
 	return b
 }
+
+// pdftotext returns the text of file as poppler extracts it.
+func pdftotext(t testing.TB, file string) string {
+	t.Helper()
+	out, err := exec.Command(tool(t, "pdftotext", "poppler-utils"), "-layout", file, "-").Output()
+	if err != nil {
+		t.Fatalf("pdftotext %s: %v", filepath.Base(file), err)
+	}
+	return string(out)
+}

@@ -1,6 +1,7 @@
 package pdf
 
 import (
+	"bytes"
 	"encoding"
 	"errors"
 	"fmt"
@@ -48,10 +49,12 @@ type Request struct {
 	// them belong to the one signature: for example Keyword and Riding
 	// together put the seal at the signature line and across the pages.
 	Placements []Placement
-	// Repair allows sealing a damaged file whose only damage is junk
-	// before its header, by dropping the junk, when it carries no
-	// signatures. The output then does not start with the input's bytes;
-	// Result.Repaired says so.
+	// Repair allows sealing a damaged file that carries no signatures:
+	// junk before the header is dropped, and a file whose
+	// cross-reference data is broken is rebuilt from the objects found in
+	// it. The output then does not start with the input's bytes;
+	// Result.Repaired says so, and Result.UpdateOffset is where the
+	// repaired file ends.
 	Repair bool
 }
 
@@ -59,6 +62,9 @@ type Request struct {
 type Result struct {
 	// Field is the new signature field's name.
 	Field string
+	// UpdateOffset is where the sealing revision starts in the output:
+	// the bytes before it are the input's, unless Repaired.
+	UpdateOffset int64
 	// ByteRange is the signed byte ranges, as offset/length pairs.
 	ByteRange [4]int64
 	// Size is the number of bytes written.
@@ -145,11 +151,20 @@ func (s *sealer) open() error {
 	s.res = &Result{}
 	d, err := open(s.src, s.size)
 	var shift *shiftError
-	if err != nil && s.req.Repair && errors.As(err, &shift) {
+	switch {
+	case err == nil || !s.req.Repair || !errors.Is(err, ErrDamaged):
+	case errors.As(err, &shift):
 		s.base = io.NewSectionReader(s.src, shift.junk, s.size-shift.junk)
 		s.n = s.size - shift.junk
 		d, err = open(s.base, s.n)
 		s.res.Repaired = fmt.Sprintf("dropped %d bytes of junk before the %%PDF- header", shift.junk)
+	default:
+		var rebuilt []byte
+		if rebuilt, s.res.Repaired, err = rebuild(s.src, s.size); err != nil {
+			return err
+		}
+		s.base, s.n = bytes.NewReader(rebuilt), int64(len(rebuilt))
+		d, err = open(s.base, s.n)
 	}
 	if err != nil {
 		return err
@@ -168,7 +183,7 @@ func (s *sealer) open() error {
 		return err
 	}
 	if s.res.Repaired != "" && len(s.f.sigs) > 0 {
-		return fmt.Errorf("%w: it carries %d signature(s), which a repair would break", shift, len(s.f.sigs))
+		return fmt.Errorf("%w: it carries %d signature(s), which a repair would break", ErrDamaged, len(s.f.sigs))
 	}
 	if s.f.docMDP == 1 {
 		return ErrCertifiedNoChanges
@@ -475,6 +490,7 @@ func (s *sealer) sign() error {
 	s.res.OutputDigest = out.Sum(nil)
 	s.res.ByteRange = br
 	s.res.Size = total
+	s.res.UpdateOffset = s.n
 	return nil
 }
 

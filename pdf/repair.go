@@ -1,0 +1,221 @@
+package pdf
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"regexp"
+	"slices"
+	"strconv"
+)
+
+// Repair of damaged files, which Seal attempts only when the request asks
+// for it and the file carries no signatures (a repair would break them).
+// Junk before the header is dropped, the rest of the file kept as it is.
+// A file whose cross-reference data is broken is rebuilt: read by
+// scanning for its objects, as viewers do, and written anew with every
+// object and a fresh cross-reference table. The sealed revision then
+// follows the rebuilt file, not the damaged original.
+
+// maxRebuildSize bounds the files rebuilt, which are read into memory.
+const maxRebuildSize = 256 << 20
+
+var objHeader = regexp.MustCompile(`(\d{1,7})[ \t\r\n\f\x00]+(\d{1,5})[ \t\r\n\f\x00]+obj\b`)
+
+// rebuild scans src for objects and returns a new, sound file holding
+// them, with a note of what it did.
+func rebuild(src io.ReaderAt, size int64) ([]byte, string, error) {
+	if size > maxRebuildSize {
+		return nil, "", fmt.Errorf("%w: a %d-byte file is too large to rebuild", ErrTooLarge, size)
+	}
+	data := make([]byte, size)
+	if n, err := src.ReadAt(data, 0); int64(n) != size {
+		return nil, "", fmt.Errorf("pdf: reading the source: %w", err)
+	}
+	hdr := bytes.Index(data[:min(len(data), 1024)], []byte("%PDF-"))
+	if hdr < 0 {
+		return nil, "", fmt.Errorf("%w: no %%PDF- header", ErrNotPDF)
+	}
+	if bytes.Contains(data, []byte("/ByteRange")) {
+		return nil, "", damaged(-1, "the file carries signatures, which a rebuild would break")
+	}
+	data = data[hdr:]
+	d := &document{src: bytes.NewReader(data), size: int64(len(data)), xref: map[int]xrefEntry{}, cache: map[int]object{}}
+	v := data[5:]
+	n := 0
+	for n < len(v) && n < 4 && (v[n] == '.' || v[n] >= '0' && v[n] <= '9') {
+		n++
+	}
+	d.version = string(v[:n])
+
+	// Find the objects: the last definition of a number wins, as in an
+	// updated file. Stream data is skipped, so that bytes in it that look
+	// like an object header are not taken for one.
+	entries := map[int]xrefEntry{}
+	end := 0
+	for _, m := range objHeader.FindAllSubmatchIndex(data, -1) {
+		off := m[0]
+		if off < end || (off > 0 && data[off-1] >= '0' && data[off-1] <= '9') {
+			continue
+		}
+		o, got, err := d.readObject(int64(off), ref{})
+		if err != nil || got.num <= 0 || got.num >= maxObjNum || got.gen < 0 || got.gen > 65535 {
+			continue
+		}
+		entries[got.num] = xrefEntry{kind: xrefOffset, gen: uint16(got.gen), off: int64(off)}
+		end = m[1]
+		if s, ok := o.(*stream); ok {
+			end = int(s.off + s.n)
+		}
+	}
+	if len(entries) == 0 {
+		return nil, "", damaged(-1, "no objects found")
+	}
+	d.xref = entries
+	for num := range entries {
+		d.maxNum = max(d.maxNum, num)
+	}
+
+	// Objects in object streams become ordinary objects.
+	var nums []int
+	for num := range entries {
+		nums = append(nums, num)
+	}
+	slices.Sort(nums)
+	skip := map[int]bool{}
+	var trailer dict
+	for _, num := range nums {
+		o, err := d.get(ref{num, int(entries[num].gen)})
+		if err != nil {
+			continue
+		}
+		s, ok := o.(*stream)
+		if !ok {
+			continue
+		}
+		switch nameOf(s.dict.get("Type")) {
+		case "XRef":
+			skip[num] = true
+			trailer = s.dict // the last, by number: good enough for Root and Info
+		case "ObjStm":
+			skip[num] = true
+			os, err := d.objStream(num)
+			if err != nil {
+				continue
+			}
+			for i, c := range os.nums {
+				if _, ok := d.xref[c]; !ok && c > 0 && c < maxObjNum {
+					d.xref[c] = xrefEntry{kind: xrefCompressed, off: int64(num), idx: int32(i)}
+					d.maxNum = max(d.maxNum, c)
+				}
+			}
+		}
+	}
+	if i := bytes.LastIndex(data, []byte("trailer")); i >= 0 {
+		p := newParser(data[i+len("trailer"):], true)
+		if o, err := p.object(); err == nil {
+			if td, ok := o.(dict); ok {
+				trailer = td
+			}
+		}
+	}
+	root, _ := trailer.get("Root").(ref)
+	if c, err := d.get(root); err != nil || c == nil || nameOf(dictOf(c).get("Type")) != "Catalog" {
+		root = ref{}
+		for num := d.maxNum; num > 0 && root.num == 0; num-- {
+			e, ok := d.xref[num]
+			if !ok || e.kind == xrefFree {
+				continue
+			}
+			gen := int(e.gen)
+			if e.kind == xrefCompressed {
+				gen = 0
+			}
+			if o, err := d.get(ref{num, gen}); err == nil && nameOf(dictOf(o).get("Type")) == "Catalog" {
+				root = ref{num, gen}
+			}
+		}
+	}
+	if root.num == 0 {
+		return nil, "", damaged(-1, "no document catalog found")
+	}
+
+	// Write the file anew.
+	out := make([]byte, 0, len(data)+len(data)/16)
+	out = append(out, "%PDF-"...)
+	out = append(out, d.version...)
+	out = append(out, "\n%\xe2\xe3\xcf\xd3\n"...)
+	offs := make([]int64, d.maxNum+1)
+	gens := make([]int, d.maxNum+1)
+	count := 0
+	for num := 1; num <= d.maxNum; num++ {
+		e, ok := d.xref[num]
+		if !ok || e.kind == xrefFree || skip[num] {
+			continue
+		}
+		gen := int(e.gen)
+		if e.kind == xrefCompressed {
+			gen = 0
+		}
+		o, err := d.get(ref{num, gen})
+		if err != nil || o == nil {
+			continue
+		}
+		offs[num], gens[num] = int64(len(out)), gen
+		out = strconv.AppendInt(out, int64(num), 10)
+		out = append(out, ' ')
+		out = strconv.AppendInt(out, int64(gen), 10)
+		out = append(out, " obj\n"...)
+		if s, ok := o.(*stream); ok {
+			raw, _, err := d.window(s.off, int(s.n))
+			if err != nil {
+				return nil, "", err
+			}
+			out = appendObject(out, &stream{dict: s.dict, data: raw})
+		} else {
+			out = appendObject(out, o)
+		}
+		out = append(out, "\nendobj\n"...)
+		count++
+	}
+	xref := len(out)
+	out = append(out, "xref\n0 "...)
+	out = strconv.AppendInt(out, int64(d.maxNum+1), 10)
+	out = append(out, "\n0000000000 65535 f \n"...)
+	for num := 1; num <= d.maxNum; num++ {
+		if offs[num] == 0 {
+			out = append(out, "0000000000 00000 f \n"...)
+			continue
+		}
+		out = appendPadded(out, offs[num], 10)
+		out = append(out, ' ')
+		out = appendPadded(out, int64(gens[num]), 5)
+		out = append(out, " n \n"...)
+	}
+	tr := dict{{"Size", int64(d.maxNum + 1)}, {"Root", root}}
+	for _, k := range []name{"Info", "ID", "Encrypt"} {
+		if v := trailer.get(k); v != nil {
+			tr = append(tr, dictEntry{k, v})
+		}
+	}
+	out = append(out, "trailer\n"...)
+	out = appendObject(out, tr)
+	out = append(out, "\nstartxref\n"...)
+	out = strconv.AppendInt(out, int64(xref), 10)
+	out = append(out, "\n%%EOF\n"...)
+	note := fmt.Sprintf("rebuilt the file from the %d objects found in it, its cross-reference data being broken", count)
+	if hdr > 0 {
+		note += fmt.Sprintf("; dropped %d bytes of junk before the header", hdr)
+	}
+	return out, note, nil
+}
+
+func dictOf(o object) dict {
+	switch v := o.(type) {
+	case dict:
+		return v
+	case *stream:
+		return v.dict
+	}
+	return nil
+}
