@@ -2,27 +2,71 @@ package pdf
 
 import (
 	"bytes"
+	"sync"
 	"testing"
 
 	"github.com/ronganxian/eseal/seal/cms"
 )
 
-func TestSealOneInvisible(t *testing.T) {
+// TestInvisibleSeal signs without an image: a zero-size widget on the
+// first page, and no seal drawn.
+func TestInvisibleSeal(t *testing.T) {
 	in := fixture(t, "one.pdf")
 	out, res := sealBytes(t, in, baseRequest(t))
-	if !bytes.Equal(out[:len(in)], in) {
-		t.Fatal("original bytes changed")
+	checkSealed(t, in, out, res, 0)
+	if len(res.Seals) != 0 {
+		t.Errorf("an invisible signature reports seals %v", res.Seals)
 	}
-	f := writeTemp(t, "out.pdf", out)
-	qpdfCheck(t, f)
-	t.Logf("%+v", pdfsig(t, f))
-	sigs := scanSignatures(t, out)
-	if len(sigs) != 1 {
-		t.Fatalf("%d signatures", len(sigs))
+	if !bytes.Contains(out[len(in):], []byte("/Subtype /Widget/F 132/FT /Sig")) || !bytes.Contains(out[len(in):], []byte("/Rect [0 0 0 0]")) {
+		t.Errorf("no zero-size signature widget in the update:\n%s", out[len(in):])
 	}
-	if _, err := cms.Verify(sigs[0].der, bytes.NewReader(sigs[0].signed(out)), nil); err != nil {
-		t.Fatal(err)
+	before := render(t, writeTemp(t, "in.pdf", in), 1)
+	after := render(t, writeTemp(t, "out.pdf", out), 1)
+	if before.Bounds() != after.Bounds() {
+		t.Fatal("the page size changed")
 	}
-	t.Log(res.ByteRange)
-	t.Logf("%s", out[len(in):len(in)+400])
+	b := before.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y += 4 {
+		for x := b.Min.X; x < b.Max.X; x += 4 {
+			if before.At(x, y) != after.At(x, y) {
+				t.Fatalf("an invisible signature changed the page at (%d,%d)", x, y)
+			}
+		}
+	}
+}
+
+// TestConcurrentSeals seals from several goroutines with one Signer and
+// one SealImage, as the service does; run it with -race.
+func TestConcurrentSeals(t *testing.T) {
+	files := []string{"decision.pdf", "one_objstm.pdf", "one_type0.pdf", "one_hybrid.pdf"}
+	req := baseRequest(t)
+	req.Image = testSeal(t)
+	var wg sync.WaitGroup
+	errs := make(chan error, 16)
+	for i := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			in := fixture(t, files[i%len(files)])
+			for range 3 {
+				var out bytes.Buffer
+				res, err := Seal(&out, bytes.NewReader(in), int64(len(in)), req)
+				if err != nil {
+					errs <- err
+					return
+				}
+				sigs := scanSignatures(t, out.Bytes())
+				last := sigs[len(sigs)-1]
+				if _, err := cms.VerifyDigest(last.der, res.Digest, nil); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
 }
