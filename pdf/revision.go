@@ -241,4 +241,3 @@ func (c *changeSet) addAnnot(d *document, p *page, w ref) error {
 	c.set(p.ref, pd)
 	return nil
 }
-
