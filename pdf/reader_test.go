@@ -230,3 +230,20 @@ func TestSignaturesInterop(t *testing.T) {
 		t.Errorf("Signatures on an encrypted file: %v", err)
 	}
 }
+
+// TestNormalizeText checks matching folds what looks alike: full-width
+// and half-width forms, Kangxi radicals and ideographs, white space.
+func TestNormalizeText(t *testing.T) {
+	for _, tc := range [][2]string{
+		{"（盖章）", "(盖章)"},
+		{"青山镇 人民政府", "青山镇人民政府"},
+		{"\u2F47期：２０２６年", "日期:2026年"}, // ⽇ is the Kangxi radical for 日
+		{"〇、。「」", "〇、。「」"},
+		{"\u3000A", "A"},
+		{"\u3038", "十"},
+	} {
+		if got := string(normalizeText(tc[0])); got != tc[1] {
+			t.Errorf("normalizeText(%q) = %q, want %q", tc[0], got, tc[1])
+		}
+	}
+}

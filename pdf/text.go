@@ -548,14 +548,16 @@ func normalizeText(s string) []rune {
 }
 
 func normalizeRunes(rs []rune) []rune {
-	ascii := true
+	stable := true
 	for _, r := range rs {
-		if r >= 0x80 || unicode.IsSpace(r) {
-			ascii = false
+		// ASCII but space, the CJK unified ideographs, and the CJK
+		// punctuation 、。〃〄々〆〇 and brackets are their own NFKC form.
+		if !(r > ' ' && r < 0x7F || r >= 0x4E00 && r <= 0x9FFF || r >= 0x3001 && r <= 0x3011) {
+			stable = false
 			break
 		}
 	}
-	if ascii {
+	if stable {
 		return rs
 	}
 	n := []rune(norm.NFKC.String(string(rs)))
