@@ -28,9 +28,9 @@ func (u *update) writeImage(img *SealImage) ref {
 		mask = u.alloc()
 		d = append(d, dictEntry{"SMask", mask})
 	}
-	u.put(r, &stream{dict: d, data: img.samples})
+	u.putNew(r, &stream{dict: d, data: img.samples})
 	if img.alpha != nil {
-		u.put(mask, &stream{dict: dict{
+		u.putNew(mask, &stream{dict: dict{
 			{"Type", name("XObject")},
 			{"Subtype", name("Image")},
 			{"Width", int64(img.maskW)},
@@ -70,7 +70,7 @@ func (u *update) writeAppearance(s spot, img *SealImage, imgRef ref) ref {
 		content = appendReal(content, float64(num(-s.offsetX)))
 		content = append(content, " 0 cm /"+imageResource+" Do Q"...)
 	}
-	u.put(r, &stream{dict: d, data: content})
+	u.putNew(r, &stream{dict: d, data: content})
 	return r
 }
 

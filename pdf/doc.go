@@ -9,6 +9,9 @@
 // linearized files, PDF 2.0) and then only the objects a seal needs — the
 // catalog, the form, the path through the page tree to the pages sealed,
 // and, for keyword and default placement, those pages' content and fonts.
+// Documents encrypted with the standard security handler and an empty user
+// password (RC4, AES-128, AES-256) are sealed with the new objects
+// encrypted as the file requires.
 // It refuses what it cannot seal correctly with errors that errors.Is can
 // tell apart (ErrEncrypted, ErrDamaged, ErrCertifiedNoChanges…), each
 // saying what to do. It decodes and compresses a seal image once

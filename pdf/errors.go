@@ -20,8 +20,12 @@ var (
 	// the document in its authoring application, or seal with
 	// Request.Repair when it carries no signatures.
 	ErrDamaged = errors.New("pdf: file is damaged")
-	// ErrEncrypted means the document is encrypted. Remove the password
-	// protection (print or export an unencrypted copy) before sealing.
+	// ErrEncrypted means the document is encrypted in a way the engine
+	// cannot seal: it needs a password to open, uses a security handler
+	// other than the standard one, or its permissions forbid adding a
+	// signature field. Documents encrypted with the standard handler and
+	// an empty user password are sealed. Remove the protection (export an
+	// unprotected copy) before sealing.
 	ErrEncrypted = errors.New("pdf: document is encrypted")
 	// ErrCertifiedNoChanges means the document carries a certification
 	// signature whose DocMDP permission (P=1) forbids any change, signing

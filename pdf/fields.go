@@ -54,7 +54,9 @@ func Signatures(src io.ReaderAt, size int64) ([]Signature, error) {
 		return nil, err
 	}
 	if d.trailer.has("Encrypt") {
-		return nil, ErrEncrypted
+		if err := d.setupCrypt(); err != nil {
+			return nil, err
+		}
 	}
 	f, err := d.form()
 	if err != nil {
@@ -119,12 +121,13 @@ func (d *document) form() (*form, error) {
 			if err != nil {
 				return err
 			}
+			fr, _ := fo.(ref)
 			full := parent
 			if t, ok := fd.get("T").(str); ok {
 				if full != "" {
 					full += "."
 				}
-				full += decodeText(t)
+				full += d.text(fr, t)
 			}
 			fft := ft
 			if v, ok := fd.get("FT").(name); ok {
@@ -134,7 +137,7 @@ func (d *document) form() (*form, error) {
 				f.names[full] = true
 			}
 			if fft == "Sig" {
-				if err := d.addSignature(f, fd, full); err != nil {
+				if err := d.addSignature(f, fd, fr, full); err != nil {
 					return err
 				}
 			}
@@ -175,7 +178,7 @@ func (f *form) tighten(p int) {
 }
 
 // addSignature records the signature in field fd, if it is signed.
-func (d *document) addSignature(f *form, fd dict, field string) error {
+func (d *document) addSignature(f *form, fd dict, fr ref, field string) error {
 	// A locked field may carry DocMDP permissions too (PDF 2.0 /Lock /P).
 	if lock, err := d.resolve(fd.get("Lock")); err != nil {
 		return err
@@ -183,6 +186,10 @@ func (d *document) addSignature(f *form, fd dict, field string) error {
 		if p, ok := asInt(ld.get("P")); ok && p >= 1 && p <= 3 {
 			f.tighten(int(p))
 		}
+	}
+	vr, isRef := fd.get("V").(ref)
+	if !isRef {
+		vr = fr // a direct dictionary is encrypted with its field
 	}
 	vo, err := d.resolve(fd.get("V"))
 	if err != nil {
@@ -210,9 +217,8 @@ func (d *document) addSignature(f *form, fd dict, field string) error {
 		s.Contents = []byte(cs)
 	}
 	text := func(key name) string {
-		o, _ := d.resolve(sd.get(key))
-		if v, ok := o.(str); ok {
-			return decodeText(v)
+		if v, ok := sd.get(key).(str); ok {
+			return d.text(vr, v)
 		}
 		return ""
 	}

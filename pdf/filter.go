@@ -73,6 +73,10 @@ func (d *document) decodeFilters(s *stream, raw []byte) ([]byte, error) {
 			data, err = ascii85Decode(data)
 		case "RunLengthDecode", "RL":
 			data, err = runLengthDecode(data)
+		case "Crypt":
+			if n := nameOf(pd.get("Name")); n != "" && n != "Identity" {
+				return nil, fmt.Errorf("%w: stream crypt filter /%s", ErrUnsupported, n)
+			}
 		default:
 			return nil, fmt.Errorf("%w: stream filter /%s", ErrUnsupported, fn)
 		}

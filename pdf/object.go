@@ -85,6 +85,7 @@ func (d dict) clone() dict {
 // raw (still encoded) data lies; a stream the engine creates holds its data.
 type stream struct {
 	dict dict
+	ref  ref   // the stream's object, when read (streams are indirect)
 	off  int64 // offset of the data in the source, when read
 	n    int64 // length of the raw data, when read
 	data []byte

@@ -38,6 +38,7 @@ type document struct {
 	cache   map[int]object
 	objstms map[int]*objStream
 	depth   int
+	crypt   *crypt // set by setupCrypt for an encrypted document
 }
 
 // open reads the header, the trailer and the cross-reference chain.
@@ -227,7 +228,7 @@ func (d *document) readObject(off int64, want ref) (object, ref, error) {
 	if dataStart < 0 {
 		return obj, got, nil
 	}
-	s := &stream{dict: obj.(dict), off: dataStart}
+	s := &stream{dict: obj.(dict), off: dataStart, ref: got}
 	if err := d.streamLength(s, got); err != nil {
 		return nil, got, err
 	}
@@ -351,7 +352,45 @@ func (d *document) streamData(s *stream) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	if d.crypt != nil && d.streamEncrypted(s) {
+		if raw, err = d.crypt.decrypt(s.ref, d.crypt.stm, raw); err != nil {
+			return nil, err
+		}
+	}
 	return d.decodeFilters(s, raw)
+}
+
+// streamEncrypted reports whether a stream of an encrypted document is
+// encrypted: all are but cross-reference streams, metadata when the
+// handler says so, and streams with their own crypt filter.
+func (d *document) streamEncrypted(s *stream) bool {
+	switch nameOf(s.dict.get("Type")) {
+	case "XRef":
+		return false
+	case "Metadata":
+		if !d.crypt.encryptMetadata {
+			return false
+		}
+	}
+	f := s.dict.get("Filter")
+	if nameOf(f) == "Crypt" {
+		return false
+	}
+	if fa, ok := f.(array); ok && len(fa) > 0 && nameOf(fa[0]) == "Crypt" {
+		return false
+	}
+	return true
+}
+
+// text decodes a text string of object r, decrypting it first in an
+// encrypted document.
+func (d *document) text(r ref, s str) string {
+	if d.crypt != nil && r.num != 0 {
+		if p, err := d.crypt.decrypt(r, d.crypt.str, s); err == nil {
+			s = p
+		}
+	}
+	return decodeText(s)
 }
 
 func typeName(o object) string {

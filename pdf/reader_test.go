@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -226,8 +228,35 @@ func TestSignaturesInterop(t *testing.T) {
 	if res.SignatureAlgorithm.OID.String() != "1.2.156.10197.1.501" {
 		t.Errorf("BC signature algorithm %v", res.SignatureAlgorithm)
 	}
-	if _, err := Signatures(bytes.NewReader(fixture(t, "one_enc_rc4.pdf")), int64(len(fixture(t, "one_enc_rc4.pdf")))); !errors.Is(err, ErrEncrypted) {
-		t.Errorf("Signatures on an encrypted file: %v", err)
+}
+
+// TestEncryptedRefusals: documents that need a password to open, or whose
+// permissions forbid adding a signature field, are refused.
+func TestEncryptedRefusals(t *testing.T) {
+	qpdf := tool(t, "qpdf", "qpdf")
+	src := fixtureDir + "/one.pdf"
+	for _, tc := range []struct {
+		name string
+		args []string
+	}{
+		{"user password AES-256", []string{"--encrypt", "secret", "owner", "256", "--"}},
+		{"user password RC4", []string{"--allow-weak-crypto", "--encrypt", "secret", "owner", "40", "--"}},
+		{"no form filling or annotating", []string{"--encrypt", "", "owner", "128", "--use-aes=y", "--modify=none", "--annotate=n", "--form=n", "--"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dst := filepath.Join(t.TempDir(), "enc.pdf")
+			args := append(append([]string{}, tc.args...), src, dst)
+			if out, err := exec.Command(qpdf, args...).CombinedOutput(); err != nil {
+				t.Fatalf("qpdf: %v\n%s", err, out)
+			}
+			in := readFile(t, dst)
+			var out bytes.Buffer
+			_, err := Seal(&out, bytes.NewReader(in), int64(len(in)), baseRequest(t))
+			if !errors.Is(err, ErrEncrypted) || out.Len() != 0 {
+				t.Fatalf("Seal: %v, want ErrEncrypted", err)
+			}
+			t.Log(err)
+		})
 	}
 }
 
@@ -245,5 +274,40 @@ func TestNormalizeText(t *testing.T) {
 		if got := string(normalizeText(tc[0])); got != tc[1] {
 			t.Errorf("normalizeText(%q) = %q, want %q", tc[0], got, tc[1])
 		}
+	}
+}
+
+// TestEncryptedVariants seals documents that qpdf encrypts with an empty
+// user password, with object streams (so the catalog and pages are read
+// through decrypted object streams and the update is an xref stream), and
+// seals the result again.
+func TestEncryptedVariants(t *testing.T) {
+	qpdf := tool(t, "qpdf", "qpdf")
+	src := fixtureDir + "/decision.pdf"
+	img := testSeal(t)
+	for _, tc := range []struct {
+		name string
+		args []string
+	}{
+		{"AES-256 object streams", []string{"--object-streams=generate", "--encrypt", "", "owner", "256", "--"}},
+		{"AES-128 object streams", []string{"--object-streams=generate", "--encrypt", "", "owner", "128", "--use-aes=y", "--"}},
+		{"RC4-128", []string{"--allow-weak-crypto", "--encrypt", "", "owner", "128", "--use-aes=n", "--"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dst := filepath.Join(t.TempDir(), "enc.pdf")
+			if out, err := exec.Command(qpdf, append(append([]string{}, tc.args...), src, dst)...).CombinedOutput(); err != nil {
+				t.Fatalf("qpdf: %v\n%s", err, out)
+			}
+			in := readFile(t, dst)
+			req := baseRequest(t)
+			req.Image = img
+			req.Placements = []Placement{Keyword{Text: "青山镇人民政府（印章）"}}
+			once, res := sealBytes(t, in, req)
+			checkSealed(t, in, once, res, 0)
+			req.Placements = []Placement{At{Page: 1, Corner: TopLeft, X: 50, Y: 60}}
+			twice, res2 := sealBytes(t, once, req)
+			checkSealed(t, once, twice, res2, 1)
+			checkSealPixels(t, render(t, dst, 1), render(t, writeTemp(t, "out.pdf", twice), 1), mmBox(50, 60, 42, 42))
+		})
 	}
 }

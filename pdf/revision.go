@@ -29,7 +29,7 @@ func (s *sealer) build() error {
 	if sz, ok := asInt(d.trailer.get("Size")); ok && sz > int64(next) && sz <= maxObjNum {
 		next = int(sz)
 	}
-	u := &update{base: s.n, next: next}
+	u := &update{base: s.n, next: next, crypt: d.crypt}
 	s.u = u
 	if last, _, err := d.window(s.n-1, 1); err != nil {
 		return err
@@ -129,7 +129,7 @@ func (s *sealer) writeAnnots(spots []spot, field string, sigRef ref) []ref {
 				dictEntry{"NM", textString(fmt.Sprintf("%s-%d", field, i+1))},
 				dictEntry{"Contents", textString(fmt.Sprintf("%s %d/%d", field, i+1, len(spots)))})
 		}
-		u.put(annots[i], ad)
+		u.putNew(annots[i], ad)
 		if img != nil {
 			r := sp.rect
 			s.res.Seals = append(s.res.Seals, Placed{Page: sp.page.index + 1, Rect: [4]float64{

@@ -170,14 +170,10 @@ func (s *sealer) open() error {
 		return err
 	}
 	s.d = d
-	if enc := d.trailer.get("Encrypt"); enc != nil {
-		what := ""
-		if ed, err := d.getDict(enc, "/Encrypt"); err == nil {
-			v, _ := asInt(ed.get("V"))
-			r, _ := asInt(ed.get("R"))
-			what = fmt.Sprintf(" (/%s V%d R%d)", nameOf(ed.get("Filter")), v, r)
+	if d.trailer.get("Encrypt") != nil {
+		if err := d.setupCrypt(); err != nil {
+			return err
 		}
-		return fmt.Errorf("%w%s: remove the password protection before sealing", ErrEncrypted, what)
 	}
 	if s.f, err = d.form(); err != nil {
 		return err

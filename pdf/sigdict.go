@@ -43,7 +43,8 @@ type sigFields struct {
 }
 
 // writeSigDict writes the signature dictionary as object r, with room
-// for a DER signature of sigLen bytes.
+// for a DER signature of sigLen bytes. In an encrypted document its strings
+// are encrypted but /Contents, as the standard requires.
 func (u *update) writeSigDict(r ref, f sigFields, sigLen int) sigPlaceholders {
 	u.begin(r)
 	b := append(u.buf, "<</Type/Sig/Filter/Adobe.PPKLite/SubFilter/adbe.pkcs7.detached/ByteRange["...)
@@ -61,11 +62,11 @@ func (u *update) writeSigDict(r ref, f sigFields, sigLen int) sigPlaceholders {
 	}
 	b = append(b, '>')
 	b = append(b, "/M"...)
-	b = appendString(b, str(pdfDate(f.time)))
+	b = appendString(b, u.encryptString(r, str(pdfDate(f.time))))
 	add := func(key name, v string) {
 		if v != "" {
 			b = appendName(b, key)
-			b = appendString(b, textString(v))
+			b = appendString(b, u.encryptString(r, textString(v)))
 		}
 	}
 	add("Name", f.name)

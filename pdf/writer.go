@@ -149,7 +149,8 @@ type update struct {
 	base    int64
 	buf     []byte
 	written []writtenObj
-	next    int // next unused object number
+	next    int    // next unused object number
+	crypt   *crypt // the document's encryption, nil when it has none
 }
 
 type writtenObj struct {
@@ -176,11 +177,30 @@ func (u *update) begin(r ref) {
 
 func (u *update) end() { u.buf = append(u.buf, "\nendobj\n"...) }
 
-// put writes indirect object r with value o.
+// put writes indirect object r with value o, which holds only strings
+// already encrypted as r requires (an existing object, rewritten).
 func (u *update) put(r ref, o object) {
 	u.begin(r)
 	u.buf = appendObject(u.buf, o)
 	u.end()
+}
+
+// putNew writes a new object, encrypting its strings and stream data when
+// the document is encrypted.
+func (u *update) putNew(r ref, o object) {
+	if u.crypt != nil {
+		o = u.crypt.encryptObject(r, o)
+	}
+	u.put(r, o)
+}
+
+// encryptString encrypts a string of object r, when the document is
+// encrypted.
+func (u *update) encryptString(r ref, s str) str {
+	if u.crypt == nil {
+		return s
+	}
+	return str(u.crypt.encrypt(r, u.crypt.str, s))
 }
 
 // finish writes the cross-reference section and trailer, in the kind of
