@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sync"
 	"testing"
 
 	"github.com/ronganxian/eseal/seal/cms"
@@ -189,10 +190,16 @@ func checkSealed(t *testing.T, in, out []byte, res *Result, prior int) {
 	}
 }
 
+// tjMu serialises calls into tjfoc/gmsm, whose BER-to-DER conversion
+// writes package state and so races when parallel subtests verify.
+var tjMu sync.Mutex
+
 // tjVerify checks a CMS signature with tjfoc/gmsm, written apart from the
 // emmansun code that made it.
 func tjVerify(t *testing.T, der, content []byte, cn string) {
 	t.Helper()
+	tjMu.Lock()
+	defer tjMu.Unlock()
 	p7, err := tjx509.ParsePKCS7(der)
 	if err != nil {
 		t.Fatalf("tjfoc cannot parse the CMS: %v", err)
