@@ -264,3 +264,6 @@ func pdftotext(t testing.TB, file string) string {
 	}
 	return string(out)
 }
+
+// The engine takes the signature core's signer as it is.
+var _ Signer = (*cms.Signer)(nil)

@@ -39,6 +39,7 @@ type document struct {
 	objstms map[int]*objStream
 	depth   int
 	crypt   *crypt // set by setupCrypt for an encrypted document
+	scratch []byte // parseWindow's buffer: parsed objects never alias it
 }
 
 // open reads the header, the trailer and the cross-reference chain.
@@ -119,6 +120,11 @@ func (e *shiftError) Unwrap() error { return ErrDamaged }
 // window reads n bytes at off, fewer at the end of the file; eof reports
 // that the window reaches the end.
 func (d *document) window(off int64, n int) (buf []byte, eof bool, err error) {
+	return d.windowInto(nil, off, n)
+}
+
+// windowInto is window reading into buf's storage when it is large enough.
+func (d *document) windowInto(buf []byte, off int64, n int) (_ []byte, eof bool, err error) {
 	if off < 0 || off > d.size {
 		return nil, false, damaged(off, "offset outside the file of %d bytes", d.size)
 	}
@@ -126,7 +132,11 @@ func (d *document) window(off int64, n int) (buf []byte, eof bool, err error) {
 		n = int(d.size - off)
 		eof = true
 	}
-	buf = make([]byte, n)
+	if cap(buf) >= n {
+		buf = buf[:n]
+	} else {
+		buf = make([]byte, n)
+	}
 	m, err := d.src.ReadAt(buf, off)
 	if m < n {
 		if err == nil || errors.Is(err, io.EOF) {
@@ -141,10 +151,11 @@ func (d *document) window(off int64, n int) (buf []byte, eof bool, err error) {
 // while parse reports errIncomplete.
 func (d *document) parseWindow(off int64, n int, parse func(buf []byte, eof bool) error) error {
 	for {
-		buf, eof, err := d.window(off, n)
+		buf, eof, err := d.windowInto(d.scratch, off, n)
 		if err != nil {
 			return err
 		}
+		d.scratch = buf
 		err = parse(buf, eof)
 		if !errors.Is(err, errIncomplete) {
 			return err

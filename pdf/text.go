@@ -526,6 +526,9 @@ func (t *pageText) dateLine() (rect, bool) {
 			continue
 		}
 		rs, owner := t.lineText(l)
+		if !slices.Contains(rs, '年') || !slices.Contains(rs, '日') {
+			continue
+		}
 		s := string(rs)
 		locs := datePattern.FindAllStringIndex(s, -1)
 		if len(locs) == 0 {
