@@ -36,8 +36,10 @@ func SealFile(dstPath, srcPath string, req Request) (res *Result, err error) {
 			os.Remove(tmp.Name())
 		}
 	}()
+	// The output goes to a temporary file that is removed on error, so
+	// the source can be copied while it is hashed: read once, not twice.
 	bw := bufio.NewWriterSize(tmp, 256<<10)
-	if res, err = Seal(bw, in, st.Size(), req); err != nil {
+	if res, err = seal(bw, in, st.Size(), req, true); err != nil {
 		return nil, err
 	}
 	if err = bw.Flush(); err != nil {
