@@ -17,7 +17,10 @@ import (
 //     not ended has a key the backend opens and that matches;
 //   - each ended seal's key is destroyed, and each rotated seal names the
 //     seal that replaced it, which names it back;
-//   - the CA key, if held, opens and matches the CA certificate.
+//   - the CA key, if held, opens and matches the CA certificate;
+//   - there is at most one current and one pending ledger-signing key; the
+//     current one has a ledger certificate and, like the pending one, a key
+//     the backend opens and that matches; retired ones' keys are destroyed.
 //
 // Check decrypts keys but caches none of them.
 func (ks *Keystore) Check(ctx context.Context) error {
@@ -65,7 +68,56 @@ func (ks *Keystore) Check(ctx context.Context) error {
 			fail(err)
 		}
 	}
+	ledger, err := ks.store.LedgerKeys(ctx)
+	if err != nil {
+		return fmt.Errorf("keystore: check: %w", err)
+	}
+	count := map[LedgerKeyState]string{}
+	for _, r := range ledger {
+		if other, dup := count[r.State]; dup && r.State != LedgerKeyRetired {
+			fail(fmt.Errorf("%w: ledger keys %s and %s are both %s", ErrLedgerKeyExists, other, r.ID, r.State))
+		}
+		count[r.State] = r.ID
+		if err := ks.checkLedgerKey(ctx, r); err != nil {
+			fail(err)
+		}
+	}
 	return errors.Join(errs...)
+}
+
+func (ks *Keystore) checkLedgerKey(ctx context.Context, r LedgerKeyRecord) error {
+	var cert *smx509.Certificate
+	if r.Certificate != nil {
+		var err error
+		if cert, err = smx509.ParseCertificate(r.Certificate); err != nil {
+			return fmt.Errorf("%w: ledger key %s: %v", ErrInvalidCertificate, r.ID, err)
+		}
+		if !IsLedgerCertificate(cert) {
+			return fmt.Errorf("%w: ledger key %s: the certificate is not a ledger certificate", ErrInvalidCertificate, r.ID)
+		}
+	}
+	switch r.State {
+	case LedgerKeyRetired:
+		key, err := ks.store.Key(ctx, r.KeyID)
+		if err != nil {
+			return fmt.Errorf("keystore: ledger key %s: key %s: %w", r.ID, r.KeyID, err)
+		}
+		if key.Handle != nil {
+			return fmt.Errorf("keystore: ledger key %s is retired but its key %s is not destroyed", r.ID, key.ID)
+		}
+		return nil
+	case LedgerKeyCurrent:
+		if cert == nil {
+			return fmt.Errorf("keystore: ledger key %s is current without a certificate", r.ID)
+		}
+	case LedgerKeyPending:
+	default:
+		return fmt.Errorf("keystore: ledger key %s has unknown state %q", r.ID, r.State)
+	}
+	if _, err := ks.loadSigner(ctx, r.KeyID, ledgerOwner(r.ID), cert); err != nil {
+		return fmt.Errorf("keystore: ledger key %s: %w", r.ID, err)
+	}
+	return nil
 }
 
 func (ks *Keystore) checkSeal(ctx context.Context, s Seal, byID map[string]Seal) error {

@@ -7,10 +7,12 @@ import (
 	"encoding/hex"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/emmansun/gmsm/sm2"
 	"github.com/emmansun/gmsm/smx509"
@@ -65,9 +67,10 @@ func scan(t *testing.T, dir string, needles []needle) []string {
 	return found
 }
 
-// TestNoPlaintextKeyMaterial issues, uses, rotates and revokes seals, then
-// searches the database file and its WAL, while open and after closing, for
-// every private key (the CA's, live ones and destroyed ones) in every
+// TestNoPlaintextKeyMaterial issues, uses, rotates and revokes seals, signs
+// with the ledger key and renews it, then searches the database file and its
+// WAL, while open and after closing, for every private key (the CA's, the
+// seals' and the ledger keys', live ones and destroyed ones) in every
 // encoding, and for the KEK.
 func TestNoPlaintextKeyMaterial(t *testing.T) {
 	e := newEnv(t, true)
@@ -108,6 +111,23 @@ func TestNoPlaintextKeyMaterial(t *testing.T) {
 	if _, err := e.ks.PublishCRL(e.ctx); err != nil {
 		t.Fatal(err)
 	}
+	// The ledger-signing key, used, then renewed: one retired (destroyed)
+	// and one current.
+	for round := range 2 {
+		signer, _, err := e.ks.LedgerSigner(e.ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := signer.Sign(nil, []byte("checkpoint"), sm2.DefaultSM2SignerOpts); err != nil {
+			t.Fatal(err)
+		}
+		recs, err := store.LedgerKeys(e.ctx)
+		if err != nil || len(recs) != round+1 {
+			t.Fatalf("ledger keys: %d, %v", len(recs), err)
+		}
+		collect(fmt.Sprint("ledger key ", round), recs[round].KeyID)
+		e.clock.add(340 * 24 * time.Hour) // into the last tenth of its validity
+	}
 	// The KEK, as the rotation test would keep it.
 	kekPath := filepath.Join(t.TempDir(), "kek")
 	next, err := keystore.WriteKEKFile(kekPath)
@@ -138,7 +158,7 @@ func TestNoPlaintextKeyMaterial(t *testing.T) {
 	if found := scan(t, dir, needles); len(found) < 2 {
 		t.Fatalf("the scan missed planted key material: found %v", found)
 	}
-	if len(needles) < 6*(len(townships)+1) {
+	if len(needles) < 6*(len(townships)+3) {
 		t.Fatalf("only %d needles", len(needles))
 	}
 }

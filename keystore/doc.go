@@ -7,6 +7,10 @@
 // seal CA: it creates an SM2 root or imports a licensed CA's certificate chain
 // and key, signs seal certificates, produces CSRs for an external CA, accepts
 // the certificates that CA issues, and publishes a CRL and the trust bundle.
+// It also keeps the key that signs the sealing ledger's checkpoints
+// (LedgerSigner): a key of its own, certified by the CA for that one use
+// (certificate policy LedgerKeyPolicyOID), so that the CA key signs only
+// certificates and CRLs.
 //
 // Custody rules:
 //   - Private keys are generated inside a KeyBackend with crypto/rand. The
@@ -23,7 +27,8 @@
 //   - A hardware module can replace SoftwareBackend by implementing
 //     KeyBackend; callers do not change.
 //
-// What it touches: the Store it is given (see package store/sqlite), the
+// What it touches: the Store it is given (store/sqlite for one machine,
+// store/postgres for replicas sharing a database), the
 // KeyBackend it is given, crypto/rand, and, through LoadKEKFile and
 // WriteKEKFile, the one KEK file named by the caller. It opens no network
 // connections and writes no other files.

@@ -46,6 +46,15 @@ var (
 	// certificates or CRLs here; use RequestCertificate with the external CA.
 	ErrNoCAKey = errors.New("keystore: CA key is not held here")
 
+	// ErrNoLedgerKey: the keystore has no key for signing ledger checkpoints
+	// and cannot make one, because the CA key is not held here; request a
+	// ledger certificate from the external CA (RequestLedgerCertificate) and
+	// accept it (AcceptLedgerCertificate).
+	ErrNoLedgerKey = errors.New("keystore: no ledger-signing key")
+	// ErrLedgerKeyExists: the keystore already has a current (or a pending)
+	// ledger-signing key; another process made it first.
+	ErrLedgerKeyExists = errors.New("keystore: ledger-signing key already exists")
+
 	// ErrInvalidRequest: an argument is malformed; see *RequestError.
 	ErrInvalidRequest = errors.New("keystore: invalid request")
 	// ErrInvalidCertificate: a certificate, chain or key could not be parsed

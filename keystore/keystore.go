@@ -45,7 +45,8 @@ type Keystore struct {
 
 	seals  sync.Map // seal id -> *sealEntry: decrypted signers
 	ca     atomic.Pointer[caEntry]
-	caLoad sync.Mutex // serialises loading the CA, not its use
+	caLoad sync.Mutex                  // serialises loading the CA, not its use
+	ledger atomic.Pointer[ledgerEntry] // the decrypted ledger-signing key
 	closed atomic.Bool
 }
 
@@ -93,6 +94,7 @@ func (ks *Keystore) Close() error {
 	ks.closed.Store(true)
 	ks.seals.Range(func(k, _ any) bool { ks.seals.Delete(k); return true })
 	ks.ca.Store(nil)
+	ks.ledger.Store(nil)
 	return nil
 }
 

@@ -56,6 +56,13 @@ type Store interface {
 	PublishCRL(ctx context.Context, build func(number int64, listed []Seal) (CRLRecord, error)) (CRLRecord, error)
 	// LatestCRL returns the CRL with the highest number, or ErrNotFound.
 	LatestCRL(ctx context.Context) (CRLRecord, error)
+
+	// LedgerKeys returns the keys that sign ledger checkpoints, oldest
+	// first: at most one current, at most one pending, and those retired.
+	LedgerKeys(ctx context.Context) ([]LedgerKeyRecord, error)
+	// ApplyLedgerKey makes one change to the ledger-signing keys
+	// atomically; see LedgerKeyChange.
+	ApplyLedgerKey(ctx context.Context, c LedgerKeyChange) error
 }
 
 // Change is one lifecycle change, applied by Store.Apply in one transaction
@@ -127,4 +134,43 @@ type CRLRecord struct {
 	ThisUpdate time.Time
 	NextUpdate time.Time
 	DER        []byte
+}
+
+// LedgerKeyRecord is a key that signs ledger checkpoints, as stored. Its key
+// is a KeyRecord whose Owner is "ledger:<ID>", so KEK rotation rewraps it
+// like any other key.
+type LedgerKeyRecord struct {
+	ID    string
+	KeyID string
+	State LedgerKeyState
+	// Certificate is the DER certificate the CA issued for the key; nil
+	// while pending.
+	Certificate []byte
+	CreatedAt   time.Time
+	RetiredAt   time.Time // when a newer key replaced it; zero until then
+}
+
+// LedgerKeyChange is one change to the ledger-signing keys, applied by
+// Store.ApplyLedgerKey in one transaction in this order: Retire, Key, Put.
+//
+// The store refuses the whole change, and writes nothing, if
+//   - Retire names a ledger key that is not current (ErrConflict: another
+//     process replaced it first), or none at all (ErrNotFound);
+//   - Put would leave two current or two pending ledger keys
+//     (ErrLedgerKeyExists);
+//   - Put has the ID of a stored record and is not that pending record
+//     made current with a certificate, its KeyID and CreatedAt unchanged
+//     (ErrInvalidTransition);
+//   - Retire is set but Put is not current (ErrInvalidRequest);
+//   - Key's BackendID is not the recorded backend id (ErrWrongKEK).
+type LedgerKeyChange struct {
+	// Retire is the current ledger key that Put replaces ("" if none). It
+	// becomes retired at At and its key's handle is erased.
+	Retire string
+	At     time.Time
+	// Key is Put's key when Put is a new record; nil otherwise.
+	Key *KeyRecord
+	// Put is a new record (pending or current), or a stored pending record
+	// now current with its certificate.
+	Put LedgerKeyRecord
 }

@@ -47,6 +47,10 @@ func Run(t *testing.T, open Opener) {
 		{"Queries", testQueries},
 		{"RewrapKeys", testRewrap},
 		{"CRL", testCRL},
+		{"CRLConcurrently", testCRLConcurrently},
+		{"LedgerKeys", testLedgerKeys},
+		{"LedgerKeyConcurrently", testLedgerKeyConcurrently},
+		{"RewrapLedgerKey", testRewrapLedgerKey},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open) })

@@ -21,6 +21,7 @@ type migration struct {
 var migrations = []migration{
 	{1, "keystore: keys, CA, seals, events, CRLs", keystoreSchemaV1},
 	{2, "service: catalog, principals, ledger, results, checkpoints", serviceSchemaV1},
+	{3, "keystore: ledger-signing keys", keystoreLedgerSchemaV1},
 }
 
 // ErrSchemaTooNew means the database was migrated by a newer program.
