@@ -269,6 +269,15 @@ func TestChanges(t *testing.T) {
 			cat.set("OpenAction", dict{{"S", name("JavaScript")}, {"JS", str("app.alert(1)")}})
 			u.put(d.trailer.get("Root").(ref), cat)
 		}, ChangeCatalog, true},
+		{"catalog key repeated", func(d *document, u *update) {
+			cat, _ := d.catalog()
+			// get reads the first /Type, unchanged; other readers the second.
+			cat = append(cat.clone(), dictEntry{"Type", name("NotACatalog")})
+			u.put(d.trailer.get("Root").(ref), cat)
+		}, ChangeCatalog, true},
+		{"page key repeated", withPage(func(p dict) dict {
+			return append(p, dictEntry{"Contents", array{}}) // a second /Contents, which get ignores
+		}), ChangePageContent, true},
 		{"validation data", func(d *document, u *update) {
 			dss := u.alloc()
 			u.put(dss, dict{{"Certs", array{}}})

@@ -471,6 +471,9 @@ func (df *differ) comparePage(num, page int, pv, cv object) verdict {
 	if !ok1 || !ok2 {
 		return verdict{kind: ChangePageTree, alters: true, detail: fmt.Sprintf("page %d (object %d) is no longer a dictionary", page, num)}
 	}
+	if k, ok := repeated(cd); ok {
+		return verdict{kind: ChangePageContent, alters: true, detail: fmt.Sprintf("page %d: its dictionary repeats /%s", page, k)}
+	}
 	var keys []string
 	annots := false
 	for _, k := range unionKeys(pd, cd) {
@@ -493,6 +496,19 @@ func (df *differ) comparePage(num, page int, pv, cv object) verdict {
 		return verdict{kind: ChangeAnnotation, alters: true, detail: fmt.Sprintf("page %d: annotations removed or reordered", page)}
 	}
 	return verdict{skip: true}
+}
+
+// repeated returns a key that dictionary d holds twice, if any: readers
+// may take either value, so a key-by-key comparison cannot vouch for it.
+func repeated(d dict) (name, bool) {
+	for i := range d {
+		for j := i + 1; j < len(d); j++ {
+			if d[i].key == d[j].key {
+				return d[i].key, true
+			}
+		}
+	}
+	return "", false
 }
 
 func unionKeys(a, b dict) []name {
@@ -520,6 +536,9 @@ func (df *differ) compareCatalogs() {
 	root := 0
 	if r, ok := df.cur.trailer.get("Root").(ref); ok {
 		root = r.num
+	}
+	if k, ok := repeated(cc); ok {
+		df.add(ChangeCatalog, true, root, 0, fmt.Sprintf("the catalog repeats /%s", k))
 	}
 	for _, k := range unionKeys(pc, cc) {
 		pv, cv := pc.get(k), cc.get(k)
@@ -556,6 +575,9 @@ func (df *differ) compareAcroForm(pv, cv object) verdict {
 	cd, ok := co.(dict)
 	if !ok {
 		return verdict{kind: ChangeFormField, alters: true, detail: "the interactive form was removed"}
+	}
+	if k, ok := repeated(cd); ok {
+		return verdict{kind: ChangeFormField, alters: true, detail: fmt.Sprintf("the interactive form repeats /%s", k)}
 	}
 	var alters, quiet []string
 	for _, k := range unionKeys(pd, cd) {
