@@ -30,7 +30,7 @@ func TestMain(m *testing.M) { pgtest.Main(m) }
 
 // env is a running service with a catalog, seals and principals.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	srv    *Server
 	st     store.Store
 	ksDB   *sqlite.DB
@@ -41,7 +41,7 @@ type env struct {
 // storeKinds are the service stores the end-to-end tests run on.
 var storeKinds = []string{"sqlite", "postgres"}
 
-func openStore(t *testing.T, kind string, ksDB *sqlite.DB) store.Store {
+func openStore(t testing.TB, kind string, ksDB *sqlite.DB) store.Store {
 	switch kind {
 	case "sqlite":
 		return ksDB.Service()
@@ -56,7 +56,7 @@ func openStore(t *testing.T, kind string, ksDB *sqlite.DB) store.Store {
 	return nil
 }
 
-func newEnv(t *testing.T, kind string, tweak func(*Config)) *env {
+func newEnv(t testing.TB, kind string, tweak func(*Config)) *env {
 	t.Helper()
 	ctx := context.Background()
 	ksDB, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "seal.db"))
@@ -151,7 +151,7 @@ func (e *env) as(id string) context.Context {
 	return metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+e.tokens[id])
 }
 
-func readDecision(t *testing.T) []byte {
+func readDecision(t testing.TB) []byte {
 	t.Helper()
 	b, err := os.ReadFile("../../shared/testdata/pdfs/decision.pdf")
 	if err != nil {

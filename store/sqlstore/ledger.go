@@ -36,13 +36,12 @@ func scanRecord(row interface{ Scan(...any) error }) (*seal.Record, error) {
 func (s *Store) Append(ctx context.Context, r *seal.Record, document []byte) (*seal.Record, error) {
 	rec := *r
 	var earlier *seal.Record
-	err := s.b.Write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(tx *sql.Tx) error {
 		if err := s.b.LockLedger(ctx, tx); err != nil {
 			return fmt.Errorf("locking the ledger: %w", err)
 		}
 		if rec.Result == seal.ResultSealed {
-			e, err := scanRecord(tx.QueryRowContext(ctx, s.sql(`SELECT `+recordColumns+` FROM ledger
-				WHERE request_id = ? AND result = 'sealed'`), rec.RequestID))
+			e, err := scanRecord(s.txQueryRow(ctx, tx, qSealedByRequest, rec.RequestID))
 			if err == nil {
 				earlier = e
 				return store.ErrDuplicateRequest
@@ -50,14 +49,14 @@ func (s *Store) Append(ctx context.Context, r *seal.Record, document []byte) (*s
 				return err
 			}
 		}
-		head, err := scanRecord(tx.QueryRowContext(ctx, `SELECT `+recordColumns+` FROM ledger ORDER BY seq DESC LIMIT 1`))
+		head, err := scanRecord(s.txQueryRow(ctx, tx, qHead))
 		if errors.Is(err, sql.ErrNoRows) {
 			head = nil
 		} else if err != nil {
 			return fmt.Errorf("reading the head: %w", err)
 		}
 		rec.Seal(head)
-		_, err = tx.ExecContext(ctx, s.sql(`INSERT INTO ledger (`+recordColumns+`) VALUES (`+placeholders(19)+`)`),
+		_, err = s.txExec(ctx, tx, qInsertRecord,
 			rec.Seq, rec.Time.UnixMicro(), rec.RequestID, rec.Township, rec.SealID, rec.CertSerial, rec.Item, rec.Domain,
 			rec.CaseNo, rec.Principal, string(rec.Window), rec.DocKind, rec.InputSM3, rec.OutputSM3, string(rec.Result),
 			string(rec.Rule), rec.Detail, rec.PrevHash, rec.Hash)
@@ -65,7 +64,7 @@ func (s *Store) Append(ctx context.Context, r *seal.Record, document []byte) (*s
 			return fmt.Errorf("inserting record %d: %w", rec.Seq, err)
 		}
 		if rec.Result == seal.ResultSealed {
-			_, err = tx.ExecContext(ctx, s.sql(`INSERT INTO results (request_id, seq, document) VALUES (?, ?, ?)`),
+			_, err = s.txExec(ctx, tx, qInsertResult,
 				rec.RequestID, rec.Seq, document)
 			if err != nil {
 				return fmt.Errorf("storing the result of record %d: %w", rec.Seq, err)
@@ -84,7 +83,7 @@ func (s *Store) Append(ctx context.Context, r *seal.Record, document []byte) (*s
 
 // Head implements store.Ledger.
 func (s *Store) Head(ctx context.Context) (*seal.Record, error) {
-	r, err := scanRecord(s.b.Reader().QueryRowContext(ctx, `SELECT `+recordColumns+` FROM ledger ORDER BY seq DESC LIMIT 1`))
+	r, err := scanRecord(s.queryRow(ctx, `SELECT `+recordColumns+` FROM ledger ORDER BY seq DESC LIMIT 1`))
 	if err != nil {
 		return nil, notFound(err, "ledger head")
 	}
@@ -93,7 +92,7 @@ func (s *Store) Head(ctx context.Context) (*seal.Record, error) {
 
 // Record implements store.Ledger.
 func (s *Store) Record(ctx context.Context, seq uint64) (*seal.Record, error) {
-	r, err := scanRecord(s.b.Reader().QueryRowContext(ctx, s.sql(`SELECT `+recordColumns+` FROM ledger WHERE seq = ?`), seq))
+	r, err := scanRecord(s.queryRow(ctx, `SELECT `+recordColumns+` FROM ledger WHERE seq = ?`, seq))
 	if err != nil {
 		return nil, notFound(err, fmt.Sprintf("ledger record %d", seq))
 	}
@@ -116,7 +115,7 @@ func (s *Store) Records(ctx context.Context, f store.RecordFilter, afterSeq uint
 	}
 	q += ` ORDER BY seq LIMIT ?`
 	args = append(args, limit)
-	rows, err := s.b.Reader().QueryContext(ctx, s.sql(q), args...)
+	rows, err := s.b.Reader().QueryContext(ctx, s.b.Rebind(q), args...) // dynamic: not cached
 	if err != nil {
 		return nil, fmt.Errorf("ledger records: %w", err)
 	}
@@ -136,7 +135,7 @@ func (s *Store) Records(ctx context.Context, f store.RecordFilter, afterSeq uint
 func (s *Store) Result(ctx context.Context, requestID string) (*seal.Record, []byte, error) {
 	var doc []byte
 	var seq uint64
-	err := s.b.Reader().QueryRowContext(ctx, s.sql(`SELECT seq, document FROM results WHERE request_id = ?`), requestID).Scan(&seq, &doc)
+	err := s.queryRow(ctx, `SELECT seq, document FROM results WHERE request_id = ?`, requestID).Scan(&seq, &doc)
 	if err != nil {
 		return nil, nil, notFound(err, "result of request "+requestID)
 	}
@@ -149,8 +148,8 @@ func (s *Store) Result(ctx context.Context, requestID string) (*seal.Record, []b
 
 // AddCheckpoint implements store.Ledger.
 func (s *Store) AddCheckpoint(ctx context.Context, c *seal.Checkpoint) error {
-	return s.b.Write(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, s.sql(`INSERT INTO checkpoints (seq, head, time_us, signature, certificate) VALUES (?, ?, ?, ?, ?)`),
+	return s.write(ctx, func(tx *sql.Tx) error {
+		_, err := s.txExec(ctx, tx, qInsertCheckpoint,
 			c.Seq, c.Head, c.Time.UnixMicro(), c.Signature, c.Cert)
 		if err != nil {
 			return fmt.Errorf("storing checkpoint %d: %w", c.Seq, err)
@@ -161,7 +160,7 @@ func (s *Store) AddCheckpoint(ctx context.Context, c *seal.Checkpoint) error {
 
 // Checkpoints implements store.Ledger.
 func (s *Store) Checkpoints(ctx context.Context) ([]*seal.Checkpoint, error) {
-	rows, err := s.b.Reader().QueryContext(ctx, `SELECT seq, head, time_us, signature, certificate FROM checkpoints ORDER BY id`)
+	rows, err := s.query(ctx, `SELECT seq, head, time_us, signature, certificate FROM checkpoints ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("checkpoints: %w", err)
 	}

@@ -32,8 +32,8 @@ func scanPrincipal(row interface{ Scan(...any) error }) (store.PrincipalInfo, er
 // CreatePrincipal implements store.Principals.
 func (s *Store) CreatePrincipal(ctx context.Context, p seal.Principal, kind string, hash []byte) error {
 	now := time.Now().UnixMicro()
-	err := s.b.Write(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, s.sql(`INSERT INTO principals (`+principalColumns+`, created_us) VALUES (?, ?, ?, ?, ?, ?, 0, ?)`),
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		_, err := s.txExec(ctx, tx, qInsertPrincipal,
 			p.ID, p.Name, string(p.Role), p.Township, encodeList(p.Windows), encodeList(p.Domains), now)
 		if err != nil {
 			return err
@@ -51,9 +51,9 @@ func (s *Store) CreatePrincipal(ctx context.Context, p seal.Principal, kind stri
 
 // AddCredential implements store.Principals.
 func (s *Store) AddCredential(ctx context.Context, id, kind string, hash []byte) error {
-	err := s.b.Write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(tx *sql.Tx) error {
 		var one int
-		if err := tx.QueryRowContext(ctx, s.sql(`SELECT 1 FROM principals WHERE id = ?`), id).Scan(&one); err != nil {
+		if err := s.txQueryRow(ctx, tx, qPrincipalExists, id).Scan(&one); err != nil {
 			return err
 		}
 		return s.insertCredential(ctx, tx, id, kind, hash, time.Now().UnixMicro())
@@ -75,7 +75,7 @@ func (s *Store) insertCredential(ctx context.Context, tx *sql.Tx, id, kind strin
 	if len(hash) != 32 {
 		return fmt.Errorf("credential hash is %d bytes, want 32", len(hash))
 	}
-	_, err := tx.ExecContext(ctx, s.sql(`INSERT INTO credentials (kind, hash, lookup, principal_id, created_us) VALUES (?, ?, ?, ?, ?)`),
+	_, err := s.txExec(ctx, tx, qInsertCredential,
 		kind, hash, hash[:lookupLen], id, now)
 	return err
 }
@@ -87,9 +87,9 @@ func (s *Store) PrincipalByCredential(ctx context.Context, kind string, hash []b
 	if len(hash) != 32 {
 		return seal.Principal{}, fmt.Errorf("credential: %w", store.ErrNotFound)
 	}
-	rows, err := s.b.Reader().QueryContext(ctx, s.sql(`SELECT c.hash, p.id, p.name, p.role, p.township_code, p.windows,
+	rows, err := s.query(ctx, `SELECT c.hash, p.id, p.name, p.role, p.township_code, p.windows,
 		p.domains, p.disabled FROM credentials c JOIN principals p ON p.id = c.principal_id
-		WHERE c.kind = ? AND c.lookup = ? AND p.disabled = 0`), kind, hash[:lookupLen])
+		WHERE c.kind = ? AND c.lookup = ? AND p.disabled = 0`, kind, hash[:lookupLen])
 	if err != nil {
 		return seal.Principal{}, fmt.Errorf("credential: %w", err)
 	}
@@ -124,7 +124,7 @@ func (s *Store) PrincipalByCredential(ctx context.Context, kind string, hash []b
 
 // ListPrincipals implements store.Principals.
 func (s *Store) ListPrincipals(ctx context.Context) ([]store.PrincipalInfo, error) {
-	rows, err := s.b.Reader().QueryContext(ctx, `SELECT `+principalColumns+` FROM principals ORDER BY id`)
+	rows, err := s.query(ctx, `SELECT `+principalColumns+` FROM principals ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("principals: %w", err)
 	}
@@ -143,12 +143,12 @@ func (s *Store) ListPrincipals(ctx context.Context) ([]store.PrincipalInfo, erro
 // DisablePrincipal implements store.Principals.
 func (s *Store) DisablePrincipal(ctx context.Context, id string) (store.PrincipalInfo, error) {
 	var p store.PrincipalInfo
-	err := s.b.Write(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, s.sql(`UPDATE principals SET disabled = 1 WHERE id = ?`), id); err != nil {
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		if _, err := s.txExec(ctx, tx, qDisablePrincipal, id); err != nil {
 			return err
 		}
 		var err error
-		p, err = scanPrincipal(tx.QueryRowContext(ctx, s.sql(`SELECT `+principalColumns+` FROM principals WHERE id = ?`), id))
+		p, err = scanPrincipal(s.txQueryRow(ctx, tx, qPrincipalByID, id))
 		return err
 	})
 	if err != nil {

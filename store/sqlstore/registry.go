@@ -27,7 +27,7 @@ func scanItem(row interface{ Scan(...any) error }) (seal.Item, error) {
 // Township implements seal.Registry.
 func (s *Store) Township(ctx context.Context, code string) (seal.Township, error) {
 	var t seal.Township
-	err := s.b.Reader().QueryRowContext(ctx, s.sql(`SELECT code, name, kind, seal_name FROM townships WHERE code = ?`), code).
+	err := s.queryRow(ctx, `SELECT code, name, kind, seal_name FROM townships WHERE code = ?`, code).
 		Scan(&t.Code, &t.Name, &t.Kind, &t.SealName)
 	if err != nil {
 		return t, notFound(err, "township "+code)
@@ -37,7 +37,7 @@ func (s *Store) Township(ctx context.Context, code string) (seal.Township, error
 
 // Item implements seal.Registry.
 func (s *Store) Item(ctx context.Context, code string) (seal.Item, error) {
-	it, err := scanItem(s.b.Reader().QueryRowContext(ctx, s.sql(`SELECT `+itemColumns+` FROM items WHERE code = ?`), code))
+	it, err := scanItem(s.queryRow(ctx, `SELECT `+itemColumns+` FROM items WHERE code = ?`, code))
 	if err != nil {
 		return it, notFound(err, "item "+code)
 	}
@@ -47,8 +47,8 @@ func (s *Store) Item(ctx context.Context, code string) (seal.Item, error) {
 // Implements implements seal.Registry.
 func (s *Store) Implements(ctx context.Context, township, item string) (bool, error) {
 	var one int
-	err := s.b.Reader().QueryRowContext(ctx,
-		s.sql(`SELECT 1 FROM implementations WHERE township_code = ? AND item_code = ?`), township, item).Scan(&one)
+	err := s.queryRow(ctx,
+		`SELECT 1 FROM implementations WHERE township_code = ? AND item_code = ?`, township, item).Scan(&one)
 	switch {
 	case err == sql.ErrNoRows:
 		return false, nil
@@ -60,10 +60,9 @@ func (s *Store) Implements(ctx context.Context, township, item string) (bool, er
 
 // ImportCatalog implements store.Registry.
 func (s *Store) ImportCatalog(ctx context.Context, c *seal.Catalog) error {
-	return s.b.Write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(tx *sql.Tx) error {
 		for _, t := range c.Townships {
-			_, err := tx.ExecContext(ctx, s.sql(`INSERT INTO townships (code, name, kind, seal_name) VALUES (?, ?, ?, ?)
-				ON CONFLICT (code) DO UPDATE SET name = excluded.name, kind = excluded.kind, seal_name = excluded.seal_name`),
+			_, err := s.txExec(ctx, tx, qUpsertTownship,
 				t.Code, t.Name, t.Kind, t.SealName)
 			if err != nil {
 				return fmt.Errorf("township %s: %w", t.Code, err)
@@ -74,10 +73,7 @@ func (s *Store) ImportCatalog(ctx context.Context, c *seal.Catalog) error {
 			if it.Active {
 				active = 1
 			}
-			_, err := tx.ExecContext(ctx, s.sql(`INSERT INTO items (`+itemColumns+`) VALUES (`+placeholders(10)+`)
-				ON CONFLICT (code) DO UPDATE SET name = excluded.name, type = excluded.type, service_window = excluded.service_window,
-				domain = excluded.domain, supervisor = excluded.supervisor, legal_basis = excluded.legal_basis,
-				time_limit_days = excluded.time_limit_days, documents = excluded.documents, active = excluded.active`),
+			_, err := s.txExec(ctx, tx, qUpsertItem,
 				it.Code, it.Name, it.Type, string(it.Window), it.Domain, it.Supervisor, it.LegalBasis, it.TimeLimitDays,
 				encodeList(it.Documents), active)
 			if err != nil {
@@ -87,12 +83,12 @@ func (s *Store) ImportCatalog(ctx context.Context, c *seal.Catalog) error {
 		replaced := map[string]bool{}
 		for _, p := range c.Implementations {
 			if !replaced[p.Township] {
-				if _, err := tx.ExecContext(ctx, s.sql(`DELETE FROM implementations WHERE township_code = ?`), p.Township); err != nil {
+				if _, err := s.txExec(ctx, tx, qDeleteImplementations, p.Township); err != nil {
 					return fmt.Errorf("implementation list of %s: %w", p.Township, err)
 				}
 				replaced[p.Township] = true
 			}
-			_, err := tx.ExecContext(ctx, s.sql(`INSERT INTO implementations (township_code, item_code) VALUES (?, ?)`), p.Township, p.Item)
+			_, err := s.txExec(ctx, tx, qInsertImplementation, p.Township, p.Item)
 			if err != nil {
 				return fmt.Errorf("implementation %s/%s: %w", p.Township, p.Item, err)
 			}
@@ -103,7 +99,7 @@ func (s *Store) ImportCatalog(ctx context.Context, c *seal.Catalog) error {
 
 // Townships implements store.Registry.
 func (s *Store) Townships(ctx context.Context) ([]seal.Township, error) {
-	rows, err := s.b.Reader().QueryContext(ctx, `SELECT code, name, kind, seal_name FROM townships ORDER BY code`)
+	rows, err := s.query(ctx, `SELECT code, name, kind, seal_name FROM townships ORDER BY code`)
 	if err != nil {
 		return nil, fmt.Errorf("townships: %w", err)
 	}
@@ -120,7 +116,7 @@ func (s *Store) Townships(ctx context.Context) ([]seal.Township, error) {
 }
 
 func (s *Store) queryItems(ctx context.Context, query string, args ...any) ([]seal.Item, error) {
-	rows, err := s.b.Reader().QueryContext(ctx, s.sql(query), args...)
+	rows, err := s.query(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("items: %w", err)
 	}
@@ -150,15 +146,15 @@ func (s *Store) SetItemActive(ctx context.Context, code string, active bool) (se
 		v = 1
 	}
 	var it seal.Item
-	err := s.b.Write(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, s.sql(`UPDATE items SET active = ? WHERE code = ?`), v, code)
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		res, err := s.txExec(ctx, tx, qSetItemActive, v, code)
 		if err != nil {
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return sql.ErrNoRows
 		}
-		it, err = scanItem(tx.QueryRowContext(ctx, s.sql(`SELECT `+itemColumns+` FROM items WHERE code = ?`), code))
+		it, err = scanItem(s.txQueryRow(ctx, tx, qItemByCode, code))
 		return err
 	})
 	if err != nil {

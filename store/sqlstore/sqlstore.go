@@ -25,6 +25,9 @@ type Backend interface {
 	Write(ctx context.Context, fn func(*sql.Tx) error) error
 	// Reader returns the pool for reads.
 	Reader() *sql.DB
+	// Writer returns the pool Write's transactions come from, on which
+	// statements for them are prepared.
+	Writer() *sql.DB
 	// Rebind turns a query written with ? placeholders into the dialect's.
 	Rebind(query string) string
 	// LockLedger makes the calling transaction the only one that appends to
@@ -37,19 +40,23 @@ type Backend interface {
 
 // Store is store.Store over a Backend.
 type Store struct {
-	b Backend
+	b             Backend
+	reads, writes *stmtCache
 }
 
 var _ store.Store = (*Store)(nil)
 
 // New returns a Store over b.
-func New(b Backend) *Store { return &Store{b: b} }
+func New(b Backend) *Store {
+	return &Store{b: b, reads: newStmtCache(b.Reader(), b.Rebind), writes: newStmtCache(b.Writer(), b.Rebind)}
+}
 
-// Close closes the backend.
-func (s *Store) Close() error { return s.b.Close() }
-
-// sql returns query in the backend's placeholder syntax.
-func (s *Store) sql(query string) string { return s.b.Rebind(query) }
+// Close closes the prepared statements and the backend.
+func (s *Store) Close() error {
+	s.reads.close()
+	s.writes.close()
+	return s.b.Close()
+}
 
 func encodeList[T ~string](xs []T) string {
 	if xs == nil {
