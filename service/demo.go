@@ -210,3 +210,14 @@ profile: %q
 	res.AdminToken = filepath.Join(creds, "admin.token")
 	return res, nil
 }
+
+// RotateKEK writes a new KEK file at path and rewraps every key under it.
+// The file is written first, so a failed rotation leaves a spare file but
+// every key still under the old KEK.
+func (s *Service) RotateKEK(ctx context.Context, path string) error {
+	next, err := keystore.WriteKEKFile(path)
+	if err != nil {
+		return err
+	}
+	return s.Keystore.RotateKEK(ctx, next)
+}

@@ -53,7 +53,7 @@ func root() *cobra.Command {
 	}
 	cmd.PersistentFlags().StringVar(&f.config, "config", "", "configuration file (YAML); ESEAL_* variables and flags override it")
 	cmd.PersistentFlags().StringVar(&f.data, "data", "", "data directory (default ./data)")
-	cmd.AddCommand(serveCmd(f), initCmd(f))
+	cmd.AddCommand(serveCmd(f), initCmd(f), kekCmd(f))
 	return cmd
 }
 
@@ -131,5 +131,40 @@ func initCmd(f *flags) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&caName, "ca-name", "融安县电子印章CA", "common name of the county seal CA")
 	cmd.Flags().StringVar(&caOrg, "ca-org", "融安县政务服务监督管理办公室", "organisation of the county seal CA")
+	return cmd
+}
+
+func kekCmd(f *flags) *cobra.Command {
+	var next string
+	rotate := &cobra.Command{
+		Use:   "rotate --new-kek-file PATH",
+		Short: "Rewrap every key under a new key-encryption key (更换密钥加密密钥)",
+		Long: `Generate a new key-encryption key at PATH (mode 0600) and rewrap every stored key under it, in one
+transaction; seals and certificates stay as they are. Stop the service first. Afterwards configure
+kek_file: PATH (or ESEAL_KEK_FILE) and keep the old KEK only as long as backups made under it.`,
+		Example: "  sealsvc kek rotate --config /etc/eseal/sealsvc.yaml --new-kek-file /etc/eseal/kek-2027",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if next == "" {
+				return fmt.Errorf("rotate needs --new-kek-file")
+			}
+			c, err := f.load()
+			if err != nil {
+				return err
+			}
+			svc, err := service.Open(cmd.Context(), c, service.NewLogger(c.LogFormat, os.Stderr))
+			if err != nil {
+				return err
+			}
+			defer svc.Close()
+			if err := svc.RotateKEK(cmd.Context(), next); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "every key is now wrapped under %s; set kek_file: %s (or ESEAL_KEK_FILE) before the next start\n", next, next)
+			return nil
+		},
+	}
+	rotate.Flags().StringVar(&next, "new-kek-file", "", "where to write the new key-encryption key")
+	cmd := &cobra.Command{Use: "kek", Short: "Key-encryption key administration"}
+	cmd.AddCommand(rotate)
 	return cmd
 }
