@@ -76,6 +76,8 @@ func (b backend) Write(ctx context.Context, fn func(*sql.Tx) error) error {
 
 func (b backend) Reader() *sql.DB { return b.db }
 
+func (b backend) Writer() *sql.DB { return b.db }
+
 // Rebind numbers the ? placeholders as $1, $2, ... The service's queries
 // have no ? inside string literals.
 func (backend) Rebind(q string) string {

@@ -23,6 +23,8 @@ func (b serviceBackend) Write(ctx context.Context, fn func(*sql.Tx) error) error
 
 func (b serviceBackend) Reader() *sql.DB { return b.db.r }
 
+func (b serviceBackend) Writer() *sql.DB { return b.db.w }
+
 // Rebind keeps ?, which is SQLite's placeholder.
 func (serviceBackend) Rebind(q string) string { return q }
 
