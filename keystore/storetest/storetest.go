@@ -1,5 +1,5 @@
 // Package storetest is the conformance suite of keystore.Store. Every
-// implementation (SQLite now, PostgreSQL later) runs it, so that they all
+// implementation (store/sqlite and store/postgres) runs it, so that they all
 // keep the keystore's rules the same way: one live seal per township, only
 // valid state changes, atomic changes, exact errors.
 //

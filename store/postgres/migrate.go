@@ -16,6 +16,8 @@ type migration struct {
 // migrations lists every migration in order; a released one never changes.
 var migrations = []migration{
 	{1, "service: catalog, principals, ledger, results, checkpoints", serviceSchemaV1},
+	{2, "keystore: keys, CA, seals, events, CRLs", keystoreSchemaV1},
+	{3, "keystore: ledger-signing keys", keystoreLedgerSchemaV1},
 }
 
 // migrationLock is the advisory lock key under which replicas migrate.
