@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -46,9 +47,18 @@ func loadKEK(c *Config) (*keystore.KEK, error) {
 	return keystore.LoadKEKFile(c.KEKFile)
 }
 
-// Open opens the store and keystore that c names. The keystore lives in the
-// SQLite database; with store postgres, the catalog, principals and ledger
-// live in PostgreSQL.
+// ErrKeystoreInSQLite means the configuration keeps the keystore in
+// PostgreSQL (store: postgres), whose keystore is empty, while the SQLite
+// file at sqlite_path holds a county CA. Starting anyway would run without
+// that CA, and a later init would make a second one. Configure store: sqlite
+// to use the file's keystore, or move it to PostgreSQL first.
+var ErrKeystoreInSQLite = errors.New("the county CA is in the SQLite file, not in PostgreSQL")
+
+// Open opens the store and keystore that c names: with store sqlite both
+// live in the SQLite file; with store postgres both live in PostgreSQL, so
+// that every replica on the database shares the keystore (the CA, one live
+// seal per township, the keys as encrypted envelopes, the CRLs). Every
+// replica must be configured with the same KEK.
 func Open(ctx context.Context, c *Config, log *slog.Logger) (*Service, error) {
 	if err := c.Validate(); err != nil {
 		return nil, fmt.Errorf("config: %w", err)
@@ -57,31 +67,58 @@ func Open(ctx context.Context, c *Config, log *slog.Logger) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(filepath.Dir(c.SQLitePath), 0o700); err != nil {
-		return nil, err
-	}
-	db, err := sqlite.Open(ctx, c.SQLitePath)
-	if err != nil {
-		return nil, err
-	}
-	s := &Service{Config: c, Log: log, sqlite: db}
+	s := &Service{Config: c, Log: log}
+	var ks keystore.Store
 	if c.Store == "postgres" {
 		pg, err := postgres.Open(ctx, c.PostgresDSN)
 		if err != nil {
-			db.Close()
 			return nil, err
 		}
-		s.Store = pg.Service()
+		if err := noCAInSQLite(ctx, c.SQLitePath, pg.Keystore()); err != nil {
+			pg.Close()
+			return nil, err
+		}
+		s.Store, ks = pg.Service(), pg.Keystore()
 	} else {
-		s.Store = db.Service()
+		if err := os.MkdirAll(filepath.Dir(c.SQLitePath), 0o700); err != nil {
+			return nil, err
+		}
+		db, err := sqlite.Open(ctx, c.SQLitePath)
+		if err != nil {
+			return nil, err
+		}
+		s.sqlite = db
+		s.Store, ks = db.Service(), db.Keystore()
 	}
-	s.Keystore, err = keystore.Open(ctx, keystore.Config{Store: db.Keystore(), Backend: keystore.NewSoftwareBackend(kek),
+	s.Keystore, err = keystore.Open(ctx, keystore.Config{Store: ks, Backend: keystore.NewSoftwareBackend(kek),
 		SealValidity: time.Duration(c.SealValidity)})
 	if err != nil {
 		s.Close()
 		return nil, err
 	}
 	return s, nil
+}
+
+// noCAInSQLite fails with ErrKeystoreInSQLite if pg holds no CA while the
+// SQLite file at path, if there is one, does. It reads the file without
+// changing it.
+func noCAInSQLite(ctx context.Context, path string, pg keystore.Store) error {
+	if _, err := pg.CA(ctx); !errors.Is(err, keystore.ErrNoCA) {
+		return err // a CA in PostgreSQL, or a failure to read it
+	}
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	db, err := sql.Open("sqlite", path+"?_pragma=query_only(1)")
+	if err != nil {
+		return fmt.Errorf("checking %s for a keystore: %w", path, err)
+	}
+	defer db.Close()
+	var n int
+	if err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM keystore_ca").Scan(&n); err != nil || n == 0 {
+		return nil // no keystore tables, or no CA in them
+	}
+	return fmt.Errorf("%w: %s holds the keystore (store: sqlite); the PostgreSQL keystore has no CA", ErrKeystoreInSQLite, path)
 }
 
 // images returns seal images from SealImageDir, or a generated one.
@@ -139,9 +176,12 @@ func (s *Service) Close() error {
 	if s.Keystore != nil {
 		errs = append(errs, s.Keystore.Close())
 	}
-	if s.Store != nil && s.Config.Store == "postgres" {
+	// The SQLite database holds both stores; PostgreSQL's service store
+	// owns the connections that its keystore shares.
+	if s.sqlite != nil {
+		errs = append(errs, s.sqlite.Close())
+	} else if s.Store != nil {
 		errs = append(errs, s.Store.Close())
 	}
-	errs = append(errs, s.sqlite.Close())
 	return errors.Join(errs...)
 }
