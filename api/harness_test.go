@@ -33,7 +33,8 @@ type env struct {
 	t      testing.TB
 	srv    *Server
 	st     store.Store
-	ksDB   *sqlite.DB
+	ks     *keystore.Keystore
+	ksDB   *sqlite.DB // the SQLite file: both stores with kind sqlite, neither with postgres
 	conn   *grpc.ClientConn
 	tokens map[string]string // principal id -> bearer token
 }
@@ -41,19 +42,21 @@ type env struct {
 // storeKinds are the service stores the end-to-end tests run on.
 var storeKinds = []string{"sqlite", "postgres"}
 
-func openStore(t testing.TB, kind string, ksDB *sqlite.DB) store.Store {
+// openStores returns the service store and the keystore's store of kind,
+// as service.Open does: both in the SQLite file, or both in PostgreSQL.
+func openStores(t testing.TB, kind string, ksDB *sqlite.DB) (store.Store, keystore.Store) {
 	switch kind {
 	case "sqlite":
-		return ksDB.Service()
+		return ksDB.Service(), ksDB.Keystore()
 	case "postgres":
 		pg, err := postgres.Open(context.Background(), pgtest.Shared(t).NewDatabase(t))
 		if err != nil {
 			t.Fatal(err)
 		}
-		return pg.Service()
+		return pg.Service(), pg.Keystore()
 	}
 	t.Fatalf("unknown store %s", kind)
-	return nil
+	return nil, nil
 }
 
 func newEnv(t testing.TB, kind string, tweak func(*Config)) *env {
@@ -63,12 +66,12 @@ func newEnv(t testing.TB, kind string, tweak func(*Config)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := openStore(t, kind, ksDB)
+	st, ksStore := openStores(t, kind, ksDB)
 	kek, err := keystore.WriteKEKFile(filepath.Join(t.TempDir(), "kek"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	ks, err := keystore.Open(ctx, keystore.Config{Store: ksDB.Keystore(), Backend: keystore.NewSoftwareBackend(kek)})
+	ks, err := keystore.Open(ctx, keystore.Config{Store: ksStore, Backend: keystore.NewSoftwareBackend(kek)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +87,7 @@ func newEnv(t testing.TB, kind string, tweak func(*Config)) *env {
 	if tweak != nil {
 		tweak(&cfg)
 	}
-	srv, err := New(cfg, Deps{Store: st, Keystore: ks,
+	srv, err := New(cfg, Deps{Store: st, Keystore: ks, Checkpoints: LedgerCheckpoints(ks),
 		Images: func(keystore.Seal) ([]byte, float64, error) { return image, 42, nil }})
 	if err != nil {
 		t.Fatal(err)
@@ -97,7 +100,7 @@ func newEnv(t testing.TB, kind string, tweak func(*Config)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, srv: srv, st: st, ksDB: ksDB, conn: conn, tokens: map[string]string{}}
+	e := &env{t: t, srv: srv, st: st, ks: ks, ksDB: ksDB, conn: conn, tokens: map[string]string{}}
 	t.Cleanup(func() {
 		conn.Close()
 		cancel()

@@ -11,6 +11,8 @@ import (
 	"github.com/ronganxian/eseal/keystore"
 	"github.com/ronganxian/eseal/pdf"
 	"github.com/ronganxian/eseal/seal"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 )
 
 // SealImageSource gives the PNG image of a seal, and its diameter in
@@ -110,6 +112,27 @@ func (r keystoreRoots) Roots(ctx context.Context) (*smx509.CertPool, error) {
 		return nil, fmt.Errorf("the trust bundle holds no certificate")
 	}
 	return pool, nil
+}
+
+// LedgerCheckpoints is the CheckpointSigner that signs ledger checkpoints
+// with the keystore's ledger-signing key (keystore.LedgerSigner): a key the
+// county CA certified for that one use, made on first use when the CA key
+// is held here, rather than the CA key itself. When there is no usable
+// ledger key (an external CA has not certified one yet, or its certificate
+// expired), checkpoints are refused with FailedPrecondition.
+func LedgerCheckpoints(ks *keystore.Keystore) CheckpointSigner { return ledgerCheckpoints{ks} }
+
+type ledgerCheckpoints struct{ ks *keystore.Keystore }
+
+func (l ledgerCheckpoints) CheckpointKey(ctx context.Context) (crypto.Signer, *smx509.Certificate, error) {
+	signer, cert, err := l.ks.LedgerSigner(ctx)
+	switch {
+	case errors.Is(err, keystore.ErrNoLedgerKey), errors.Is(err, keystore.ErrNoCA), errors.Is(err, keystore.ErrCertificateExpired):
+		return nil, nil, status.Errorf(codes.FailedPrecondition, "no key to sign ledger checkpoints: %v", err)
+	case err != nil:
+		return nil, nil, err
+	}
+	return signer, cert, nil
 }
 
 var _ crypto.Signer = (*keystore.SealSigner)(nil)

@@ -149,12 +149,19 @@ func (s *Service) NewServer() (*api.Server, error) {
 		TLSCertFile: s.Config.TLSCert, TLSKeyFile: s.Config.TLSKey, ClientCAFile: s.Config.TLSClientCA,
 		MaxDocumentBytes: s.Config.MaxDocumentBytes, RequestTimeout: time.Duration(s.Config.RequestTimeout),
 		CheckpointEvery: time.Duration(s.Config.CheckpointEvery), Profile: profile, Logger: s.Log,
-	}, api.Deps{Store: s.Store, Keystore: s.Keystore, Images: s.images()})
+	}, s.deps())
 	if err != nil {
 		return nil, err
 	}
 	s.Server = srv
 	return srv, nil
+}
+
+// deps are what the API server serves: the store, the keystore, the seal
+// images, and the keystore's ledger-signing key for checkpoints.
+func (s *Service) deps() api.Deps {
+	return api.Deps{Store: s.Store, Keystore: s.Keystore, Images: s.images(),
+		Checkpoints: api.LedgerCheckpoints(s.Keystore)}
 }
 
 // Serve builds the API server and serves until ctx ends.

@@ -88,14 +88,18 @@ func TestOpenKeystoreOnPostgres(t *testing.T) {
 	if _, err := first.Keystore.Signer(ctx, changan.TownshipCode); err != nil {
 		t.Fatalf("Signer on the first replica after the second activated: %v", err)
 	}
-	// The ledger key is shared too.
-	_, a, err := first.Keystore.LedgerSigner(ctx)
+	// The servers sign checkpoints with the keystore's ledger key, which
+	// the replicas share.
+	_, a, err := first.deps().Checkpoints.CheckpointKey(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, b, err := second.Keystore.LedgerSigner(ctx)
+	_, b, err := second.deps().Checkpoints.CheckpointKey(ctx)
 	if err != nil || a.SerialNumber.Cmp(b.SerialNumber) != 0 {
-		t.Fatalf("the replicas' ledger keys differ (%v)", err)
+		t.Fatalf("the replicas' checkpoint keys differ (%v)", err)
+	}
+	if !keystore.IsLedgerCertificate(a) {
+		t.Fatal("the checkpoint key is not the ledger-signing key")
 	}
 }
 
