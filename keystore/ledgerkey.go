@@ -75,8 +75,10 @@ func (ks *Keystore) LedgerSigner(ctx context.Context) (crypto.Signer, *smx509.Ce
 	}
 	for attempt := 1; ; attempt++ {
 		e, err := ks.ledgerKey(ctx)
-		if attempt < 3 && (errors.Is(err, ErrLedgerKeyExists) || errors.Is(err, ErrConflict)) {
-			continue // another process made or renewed the key first: use its key
+		// Another process made or renewed the key first (or, between our
+		// reads, retired and destroyed the one we found): use its key.
+		if attempt < 3 && (errors.Is(err, ErrLedgerKeyExists) || errors.Is(err, ErrConflict) || errors.Is(err, ErrKeyDestroyed)) {
+			continue
 		}
 		if err != nil {
 			return nil, nil, fmt.Errorf("keystore: ledger key: %w", err)

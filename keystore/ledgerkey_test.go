@@ -2,6 +2,7 @@ package keystore_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/ecdsa"
 	"crypto/rand"
 	"database/sql"
@@ -388,5 +389,42 @@ func TestLedgerKeyExternalCA(t *testing.T) {
 	e.clock.add(3 * 365 * 24 * time.Hour)
 	if _, _, err := e.ks.LedgerSigner(e.ctx); !errors.Is(err, keystore.ErrCertificateExpired) {
 		t.Fatalf("LedgerSigner after the certificate expired: err = %v, want ErrCertificateExpired", err)
+	}
+}
+
+// staleLedgerStore answers LedgerKeys once with a list read before another
+// process renewed the ledger key, as a read racing that renewal would.
+type staleLedgerStore struct {
+	keystore.Store
+	stale []keystore.LedgerKeyRecord
+}
+
+func (s *staleLedgerStore) LedgerKeys(ctx context.Context) ([]keystore.LedgerKeyRecord, error) {
+	if recs := s.stale; recs != nil {
+		s.stale = nil
+		return recs, nil
+	}
+	return s.Store.LedgerKeys(ctx)
+}
+
+// TestLedgerSignerRacesRenewal: a Keystore that finds a ledger key current
+// just before another process retires it (and its key is destroyed) reads
+// again and uses the new key.
+func TestLedgerSignerRacesRenewal(t *testing.T) {
+	e := newEnv(t, true)
+	e.ledgerSign(e.ks, []byte("first"))
+	stale := e.ledgerKeys()
+	e.clock.add(340 * 24 * time.Hour)
+	renewed := e.ledgerSign(e.ks, []byte("renewed"))
+
+	ks, err := keystore.Open(e.ctx, keystore.Config{
+		Store:   &staleLedgerStore{Store: e.db.Keystore(), stale: stale},
+		Backend: keystore.NewSoftwareBackend(e.kek), SealValidity: 365 * 24 * time.Hour, Now: e.clock.now,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := e.ledgerSign(ks, []byte("after the race")); !bytes.Equal(got.Raw, renewed.Raw) {
+		t.Fatal("the racing Keystore did not move to the renewed key")
 	}
 }
