@@ -128,15 +128,28 @@ func (x *VerifyResponse) GetReport() *FileReport {
 	return nil
 }
 
-// FileReport is the verdict on one file.
+// FileReport is the verdict on one file. `sealctl verify --json` prints one
+// for each file it checks, in the protobuf JSON mapping (lowerCamelCase
+// names, int64 as strings, times in RFC 3339).
+//
+// Reasons and warnings are strings "CODE: meaning: detail": CODE is stable
+// (see seal.Code), the meaning and detail are English. Reasons and warnings
+// of the file hold its own; each signature has its own too.
 type FileReport struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// "valid", "invalid" or "unreadable".
+	// "valid": at least one signature and all valid; "invalid"; or
+	// "unreadable": not a PDF, or encrypted with a password.
 	Verdict string `protobuf:"bytes,1,opt,name=verdict,proto3" json:"verdict,omitempty"`
-	// Why, when not valid.
-	Reasons       []string           `protobuf:"bytes,2,rep,name=reasons,proto3" json:"reasons,omitempty"`
-	Size          int64              `protobuf:"varint,3,opt,name=size,proto3" json:"size,omitempty"`
-	Signatures    []*SignatureReport `protobuf:"bytes,4,rep,name=signatures,proto3" json:"signatures,omitempty"`
+	// Why, when not valid: the file's own reasons, then the first reason of
+	// each invalid signature.
+	Reasons    []string           `protobuf:"bytes,2,rep,name=reasons,proto3" json:"reasons,omitempty"`
+	Size       int64              `protobuf:"varint,3,opt,name=size,proto3" json:"size,omitempty"`
+	Signatures []*SignatureReport `protobuf:"bytes,4,rep,name=signatures,proto3" json:"signatures,omitempty"`
+	Warnings   []string           `protobuf:"bytes,5,rep,name=warnings,proto3" json:"warnings,omitempty"`
+	// The number of revisions: the original and each incremental update.
+	Revisions int32 `protobuf:"varint,6,opt,name=revisions,proto3" json:"revisions,omitempty"`
+	// The file's name, as sealctl was given it; empty from the service.
+	File          string `protobuf:"bytes,7,opt,name=file,proto3" json:"file,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -199,6 +212,27 @@ func (x *FileReport) GetSignatures() []*SignatureReport {
 	return nil
 }
 
+func (x *FileReport) GetWarnings() []string {
+	if x != nil {
+		return x.Warnings
+	}
+	return nil
+}
+
+func (x *FileReport) GetRevisions() int32 {
+	if x != nil {
+		return x.Revisions
+	}
+	return 0
+}
+
+func (x *FileReport) GetFile() string {
+	if x != nil {
+		return x.File
+	}
+	return ""
+}
+
 type SignatureReport struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Field string                 `protobuf:"bytes,1,opt,name=field,proto3" json:"field,omitempty"`
@@ -229,8 +263,24 @@ type SignatureReport struct {
 	Valid          bool              `protobuf:"varint,20,opt,name=valid,proto3" json:"valid,omitempty"`
 	Reasons        []string          `protobuf:"bytes,21,rep,name=reasons,proto3" json:"reasons,omitempty"`
 	Warnings       []string          `protobuf:"bytes,22,rep,name=warnings,proto3" json:"warnings,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	Location       string            `protobuf:"bytes,23,opt,name=location,proto3" json:"location,omitempty"`
+	Filter         string            `protobuf:"bytes,24,opt,name=filter,proto3" json:"filter,omitempty"`
+	SubFilter      string            `protobuf:"bytes,25,opt,name=sub_filter,json=subFilter,proto3" json:"sub_filter,omitempty"`
+	// Where signing_time comes from: "cms" (the signed signing-time
+	// attribute), "pdf" (/M), or empty when the signature claims none.
+	SigningTimeSource string `protobuf:"bytes,26,opt,name=signing_time_source,json=signingTimeSource,proto3" json:"signing_time_source,omitempty"`
+	// Whether the signer certificate may sign documents (digitalSignature or
+	// nonRepudiation, or no key usage restriction).
+	KeyUsageOk bool `protobuf:"varint,27,opt,name=key_usage_ok,json=keyUsageOk,proto3" json:"key_usage_ok,omitempty"`
+	// Whether every certificate of the chain was valid at the signing time.
+	ValidAtSigningTime bool `protobuf:"varint,28,opt,name=valid_at_signing_time,json=validAtSigningTime,proto3" json:"valid_at_signing_time,omitempty"`
+	// When the signer certificate was revoked or suspended, if it is listed.
+	RevokedAt *timestamppb.Timestamp `protobuf:"bytes,29,opt,name=revoked_at,json=revokedAt,proto3" json:"revoked_at,omitempty"`
+	// The certification level (1-3) of a certification signature, 0 for an
+	// approval signature.
+	DocMdp        int32 `protobuf:"varint,30,opt,name=doc_mdp,json=docMdp,proto3" json:"doc_mdp,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *SignatureReport) Reset() {
@@ -417,6 +467,62 @@ func (x *SignatureReport) GetWarnings() []string {
 	return nil
 }
 
+func (x *SignatureReport) GetLocation() string {
+	if x != nil {
+		return x.Location
+	}
+	return ""
+}
+
+func (x *SignatureReport) GetFilter() string {
+	if x != nil {
+		return x.Filter
+	}
+	return ""
+}
+
+func (x *SignatureReport) GetSubFilter() string {
+	if x != nil {
+		return x.SubFilter
+	}
+	return ""
+}
+
+func (x *SignatureReport) GetSigningTimeSource() string {
+	if x != nil {
+		return x.SigningTimeSource
+	}
+	return ""
+}
+
+func (x *SignatureReport) GetKeyUsageOk() bool {
+	if x != nil {
+		return x.KeyUsageOk
+	}
+	return false
+}
+
+func (x *SignatureReport) GetValidAtSigningTime() bool {
+	if x != nil {
+		return x.ValidAtSigningTime
+	}
+	return false
+}
+
+func (x *SignatureReport) GetRevokedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.RevokedAt
+	}
+	return nil
+}
+
+func (x *SignatureReport) GetDocMdp() int32 {
+	if x != nil {
+		return x.DocMdp
+	}
+	return 0
+}
+
 type CertificateInfo struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
 	Subject   string                 `protobuf:"bytes,1,opt,name=subject,proto3" json:"subject,omitempty"`
@@ -426,9 +532,14 @@ type CertificateInfo struct {
 	NotAfter  *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=not_after,json=notAfter,proto3" json:"not_after,omitempty"`
 	KeyUsage  []string               `protobuf:"bytes,6,rep,name=key_usage,json=keyUsage,proto3" json:"key_usage,omitempty"`
 	// Whether its issuer's signature on it verifies.
-	SignatureValid bool `protobuf:"varint,7,opt,name=signature_valid,json=signatureValid,proto3" json:"signature_valid,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	SignatureValid     bool `protobuf:"varint,7,opt,name=signature_valid,json=signatureValid,proto3" json:"signature_valid,omitempty"`
+	ValidAtSigningTime bool `protobuf:"varint,8,opt,name=valid_at_signing_time,json=validAtSigningTime,proto3" json:"valid_at_signing_time,omitempty"`
+	// Whether it is one of the trust anchors.
+	TrustAnchor bool `protobuf:"varint,9,opt,name=trust_anchor,json=trustAnchor,proto3" json:"trust_anchor,omitempty"`
+	// "good", "revoked", "suspended" or "unknown".
+	Revocation    string `protobuf:"bytes,10,opt,name=revocation,proto3" json:"revocation,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *CertificateInfo) Reset() {
@@ -510,15 +621,41 @@ func (x *CertificateInfo) GetSignatureValid() bool {
 	return false
 }
 
+func (x *CertificateInfo) GetValidAtSigningTime() bool {
+	if x != nil {
+		return x.ValidAtSigningTime
+	}
+	return false
+}
+
+func (x *CertificateInfo) GetTrustAnchor() bool {
+	if x != nil {
+		return x.TrustAnchor
+	}
+	return false
+}
+
+func (x *CertificateInfo) GetRevocation() string {
+	if x != nil {
+		return x.Revocation
+	}
+	return ""
+}
+
 // RevisionChange says what one later revision (incremental update) changes.
 type RevisionChange struct {
 	state    protoimpl.MessageState `protogen:"open.v1"`
 	Revision int32                  `protobuf:"varint,1,opt,name=revision,proto3" json:"revision,omitempty"`
 	// "signature", "dss", "timestamp", "annotation", "form_field",
-	// "page_content", "page_tree", "catalog" or "unparseable".
-	Kind          string `protobuf:"bytes,2,opt,name=kind,proto3" json:"kind,omitempty"`
-	Detail        string `protobuf:"bytes,3,opt,name=detail,proto3" json:"detail,omitempty"`
-	Allowed       bool   `protobuf:"varint,4,opt,name=allowed,proto3" json:"allowed,omitempty"`
+	// "page_content", "page_tree", "catalog", "metadata", "unreferenced",
+	// "unparseable", or "trailing_data" (bytes after the last %%EOF).
+	Kind   string `protobuf:"bytes,2,opt,name=kind,proto3" json:"kind,omitempty"`
+	Detail string `protobuf:"bytes,3,opt,name=detail,proto3" json:"detail,omitempty"`
+	// Whether it leaves the signature valid.
+	Allowed bool `protobuf:"varint,4,opt,name=allowed,proto3" json:"allowed,omitempty"`
+	// The objects and the (1-based) pages it involves.
+	Objects       []int32 `protobuf:"varint,5,rep,packed,name=objects,proto3" json:"objects,omitempty"`
+	Pages         []int32 `protobuf:"varint,6,rep,packed,name=pages,proto3" json:"pages,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -581,6 +718,20 @@ func (x *RevisionChange) GetAllowed() bool {
 	return false
 }
 
+func (x *RevisionChange) GetObjects() []int32 {
+	if x != nil {
+		return x.Objects
+	}
+	return nil
+}
+
+func (x *RevisionChange) GetPages() []int32 {
+	if x != nil {
+		return x.Pages
+	}
+	return nil
+}
+
 var File_seal_v1_verification_proto protoreflect.FileDescriptor
 
 const file_seal_v1_verification_proto_rawDesc = "" +
@@ -591,7 +742,7 @@ const file_seal_v1_verification_proto_rawDesc = "" +
 	"\ttrust_pem\x18\x02 \x03(\fR\btrustPem\x12\x12\n" +
 	"\x04crls\x18\x03 \x03(\fR\x04crls\"=\n" +
 	"\x0eVerifyResponse\x12+\n" +
-	"\x06report\x18\x01 \x01(\v2\x13.seal.v1.FileReportR\x06report\"\x8e\x01\n" +
+	"\x06report\x18\x01 \x01(\v2\x13.seal.v1.FileReportR\x06report\"\xdc\x01\n" +
 	"\n" +
 	"FileReport\x12\x18\n" +
 	"\averdict\x18\x01 \x01(\tR\averdict\x12\x18\n" +
@@ -599,7 +750,10 @@ const file_seal_v1_verification_proto_rawDesc = "" +
 	"\x04size\x18\x03 \x01(\x03R\x04size\x128\n" +
 	"\n" +
 	"signatures\x18\x04 \x03(\v2\x18.seal.v1.SignatureReportR\n" +
-	"signatures\"\x9e\x06\n" +
+	"signatures\x12\x1a\n" +
+	"\bwarnings\x18\x05 \x03(\tR\bwarnings\x12\x1c\n" +
+	"\trevisions\x18\x06 \x01(\x05R\trevisions\x12\x12\n" +
+	"\x04file\x18\a \x01(\tR\x04file\"\xca\b\n" +
 	"\x0fSignatureReport\x12\x14\n" +
 	"\x05field\x18\x01 \x01(\tR\x05field\x12\x16\n" +
 	"\x06signer\x18\x02 \x01(\tR\x06signer\x12\x1b\n" +
@@ -625,7 +779,18 @@ const file_seal_v1_verification_proto_rawDesc = "" +
 	"\x0flater_revisions\x18\x13 \x03(\v2\x17.seal.v1.RevisionChangeR\x0elaterRevisions\x12\x14\n" +
 	"\x05valid\x18\x14 \x01(\bR\x05valid\x12\x18\n" +
 	"\areasons\x18\x15 \x03(\tR\areasons\x12\x1a\n" +
-	"\bwarnings\x18\x16 \x03(\tR\bwarnings\"\x95\x02\n" +
+	"\bwarnings\x18\x16 \x03(\tR\bwarnings\x12\x1a\n" +
+	"\blocation\x18\x17 \x01(\tR\blocation\x12\x16\n" +
+	"\x06filter\x18\x18 \x01(\tR\x06filter\x12\x1d\n" +
+	"\n" +
+	"sub_filter\x18\x19 \x01(\tR\tsubFilter\x12.\n" +
+	"\x13signing_time_source\x18\x1a \x01(\tR\x11signingTimeSource\x12 \n" +
+	"\fkey_usage_ok\x18\x1b \x01(\bR\n" +
+	"keyUsageOk\x121\n" +
+	"\x15valid_at_signing_time\x18\x1c \x01(\bR\x12validAtSigningTime\x129\n" +
+	"\n" +
+	"revoked_at\x18\x1d \x01(\v2\x1a.google.protobuf.TimestampR\trevokedAt\x12\x17\n" +
+	"\adoc_mdp\x18\x1e \x01(\x05R\x06docMdp\"\x8b\x03\n" +
 	"\x0fCertificateInfo\x12\x18\n" +
 	"\asubject\x18\x01 \x01(\tR\asubject\x12\x16\n" +
 	"\x06issuer\x18\x02 \x01(\tR\x06issuer\x12\x16\n" +
@@ -634,12 +799,20 @@ const file_seal_v1_verification_proto_rawDesc = "" +
 	"not_before\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\tnotBefore\x127\n" +
 	"\tnot_after\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\bnotAfter\x12\x1b\n" +
 	"\tkey_usage\x18\x06 \x03(\tR\bkeyUsage\x12'\n" +
-	"\x0fsignature_valid\x18\a \x01(\bR\x0esignatureValid\"r\n" +
+	"\x0fsignature_valid\x18\a \x01(\bR\x0esignatureValid\x121\n" +
+	"\x15valid_at_signing_time\x18\b \x01(\bR\x12validAtSigningTime\x12!\n" +
+	"\ftrust_anchor\x18\t \x01(\bR\vtrustAnchor\x12\x1e\n" +
+	"\n" +
+	"revocation\x18\n" +
+	" \x01(\tR\n" +
+	"revocation\"\xa2\x01\n" +
 	"\x0eRevisionChange\x12\x1a\n" +
 	"\brevision\x18\x01 \x01(\x05R\brevision\x12\x12\n" +
 	"\x04kind\x18\x02 \x01(\tR\x04kind\x12\x16\n" +
 	"\x06detail\x18\x03 \x01(\tR\x06detail\x12\x18\n" +
-	"\aallowed\x18\x04 \x01(\bR\aallowed2P\n" +
+	"\aallowed\x18\x04 \x01(\bR\aallowed\x12\x18\n" +
+	"\aobjects\x18\x05 \x03(\x05R\aobjects\x12\x14\n" +
+	"\x05pages\x18\x06 \x03(\x05R\x05pages2P\n" +
 	"\x13VerificationService\x129\n" +
 	"\x06Verify\x12\x16.seal.v1.VerifyRequest\x1a\x17.seal.v1.VerifyResponseB2Z0github.com/ronganxian/eseal/proto/seal/v1;sealv1b\x06proto3"
 
@@ -671,15 +844,16 @@ var file_seal_v1_verification_proto_depIdxs = []int32{
 	6, // 2: seal.v1.SignatureReport.signing_time:type_name -> google.protobuf.Timestamp
 	4, // 3: seal.v1.SignatureReport.chain:type_name -> seal.v1.CertificateInfo
 	5, // 4: seal.v1.SignatureReport.later_revisions:type_name -> seal.v1.RevisionChange
-	6, // 5: seal.v1.CertificateInfo.not_before:type_name -> google.protobuf.Timestamp
-	6, // 6: seal.v1.CertificateInfo.not_after:type_name -> google.protobuf.Timestamp
-	0, // 7: seal.v1.VerificationService.Verify:input_type -> seal.v1.VerifyRequest
-	1, // 8: seal.v1.VerificationService.Verify:output_type -> seal.v1.VerifyResponse
-	8, // [8:9] is the sub-list for method output_type
-	7, // [7:8] is the sub-list for method input_type
-	7, // [7:7] is the sub-list for extension type_name
-	7, // [7:7] is the sub-list for extension extendee
-	0, // [0:7] is the sub-list for field type_name
+	6, // 5: seal.v1.SignatureReport.revoked_at:type_name -> google.protobuf.Timestamp
+	6, // 6: seal.v1.CertificateInfo.not_before:type_name -> google.protobuf.Timestamp
+	6, // 7: seal.v1.CertificateInfo.not_after:type_name -> google.protobuf.Timestamp
+	0, // 8: seal.v1.VerificationService.Verify:input_type -> seal.v1.VerifyRequest
+	1, // 9: seal.v1.VerificationService.Verify:output_type -> seal.v1.VerifyResponse
+	9, // [9:10] is the sub-list for method output_type
+	8, // [8:9] is the sub-list for method input_type
+	8, // [8:8] is the sub-list for extension type_name
+	8, // [8:8] is the sub-list for extension extendee
+	0, // [0:8] is the sub-list for field type_name
 }
 
 func init() { file_seal_v1_verification_proto_init() }
