@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	goruntime "runtime"
 	"sync"
 	"time"
 
@@ -53,6 +54,9 @@ type Config struct {
 	CheckpointEvery time.Duration
 	// ShutdownGrace is how long in-flight calls may finish (default 30 s).
 	ShutdownGrace time.Duration
+	// SealConcurrency is how many sealings run at once; the rest wait in
+	// order of arrival (default 2 per CPU).
+	SealConcurrency int
 	// Profile is the CMS profile of new seals (default: the one Java
 	// stacks verify).
 	Profile cms.Profile
@@ -77,6 +81,7 @@ type Server struct {
 	http     *http.Server
 	health   *health.Server
 	ledger   *ledgerServer
+	sealer   *seal.Sealer
 	grpcLis  net.Listener
 	httpLis  net.Listener
 	internal *bufconn.Listener
@@ -104,6 +109,9 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if cfg.ShutdownGrace <= 0 {
 		cfg.ShutdownGrace = 30 * time.Second
 	}
+	if cfg.SealConcurrency <= 0 {
+		cfg.SealConcurrency = 2 * goruntime.GOMAXPROCS(0)
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
@@ -130,6 +138,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		Ledger:  ledger,
 		Profile: cfg.Profile,
 	}
+	s.sealer = sealer
 	ic := &interceptors{auth: &authenticator{principals: deps.Store}, log: s.log, m: s.metrics, timeout: cfg.RequestTimeout}
 	opts := []grpc.ServerOption{
 		grpc.ChainUnaryInterceptor(ic.unary),
@@ -146,7 +155,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	s.ledger = &ledgerServer{st: deps.Store, notifier: notifier, signer: deps.Checkpoints,
 		roots: keystoreRoots{deps.Keystore}, now: time.Now}
 	sealv1.RegisterSealingServiceServer(s.grpc, &sealingServer{sealer: sealer, ledger: deps.Store,
-		maxDoc: cfg.MaxDocumentBytes, m: s.metrics})
+		maxDoc: cfg.MaxDocumentBytes, m: s.metrics, slots: make(chan struct{}, cfg.SealConcurrency)})
 	sealv1.RegisterRegistryServiceServer(s.grpc, &registryServer{st: deps.Store})
 	sealv1.RegisterSealAdminServiceServer(s.grpc, &sealAdminServer{ks: deps.Keystore, st: deps.Store, log: s.log})
 	sealv1.RegisterLedgerServiceServer(s.grpc, s.ledger)
