@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/emmansun/gmsm/smx509"
+	"github.com/ronganxian/eseal/keystore"
 	sealv1 "github.com/ronganxian/eseal/proto/seal/v1"
 	"github.com/ronganxian/eseal/seal"
 	"github.com/ronganxian/eseal/store"
@@ -244,7 +245,7 @@ func (s *ledgerServer) VerifyLedger(ctx context.Context, _ *sealv1.VerifyLedgerR
 		return nil, toStatus(err)
 	}
 	out := &sealv1.VerifyLedgerResponse{}
-	v, err := seal.NewChainVerifier(cps, roots)
+	v, err := seal.NewChainVerifier(cps, &seal.CheckpointTrust{Roots: roots, IsLedgerKey: keystore.IsLedgerCertificate})
 	if err != nil {
 		return breakResponse(out, err)
 	}

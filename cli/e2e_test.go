@@ -247,8 +247,11 @@ func TestCLIEndToEnd(t *testing.T) {
 
 	t.Run("ledger verify", func(t *testing.T) {
 		root := filepath.Join(d.dir, "trust", "root.pem")
+		if code, out, errs := d.run(t, "admin", "ledger", "checkpoint"); code != 0 {
+			t.Fatalf("checkpoint: %d %s %s", code, out, errs)
+		}
 		code, stdout, stderr := d.run(t, "admin", "ledger", "verify", "--trust", root)
-		if code != 0 || !strings.Contains(stdout, "账本完整") {
+		if code != 0 || !strings.Contains(stdout, "账本完整") || !strings.Contains(stdout, "1 个签名检查点") {
 			t.Fatalf("ledger verify: %d %q %q", code, stdout, stderr)
 		}
 		export := filepath.Join(tmp, "ledger.jsonl")
@@ -261,7 +264,15 @@ func TestCLIEndToEnd(t *testing.T) {
 		// Change one record's case number in the export: verify names it.
 		b, _ := os.ReadFile(export)
 		lines := strings.Split(string(b), "\n")
-		lines[4] = strings.Replace(lines[4], `"caseNo":"`, `"caseNo":"X`, 1)
+		changed := false
+		for i, l := range lines {
+			if strings.HasPrefix(l, `{"record":`) && strings.Contains(l, `"seq":"5"`) {
+				lines[i], changed = strings.Replace(l, `"caseNo":"`, `"caseNo":"X`, 1), true
+			}
+		}
+		if !changed {
+			t.Fatal("record 5 not found in the export")
+		}
 		os.WriteFile(export, []byte(strings.Join(lines, "\n")), 0o644)
 		code, stdout, _ = d.run(t, "", "--lang", "en", "ledger", "verify", "--file", export, "--trust", root)
 		if code != 1 || !strings.Contains(stdout, "record 5:") {

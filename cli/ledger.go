@@ -12,6 +12,7 @@ import (
 
 	"github.com/emmansun/gmsm/smx509"
 	"github.com/ronganxian/eseal/api"
+	"github.com/ronganxian/eseal/keystore"
 	sealv1 "github.com/ronganxian/eseal/proto/seal/v1"
 	"github.com/ronganxian/eseal/seal"
 	"github.com/spf13/cobra"
@@ -287,7 +288,7 @@ func (a *app) verifyLedger(recs []*sealv1.LedgerRecord, cps []*sealv1.Checkpoint
 		}
 		return exitError{1}
 	}
-	v, err := seal.NewChainVerifier(checkpoints, roots)
+	v, err := seal.NewChainVerifier(checkpoints, &seal.CheckpointTrust{Roots: roots, IsLedgerKey: keystore.IsLedgerCertificate})
 	if err != nil {
 		return fail(err)
 	}

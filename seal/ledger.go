@@ -156,10 +156,27 @@ type ChainVerifier struct {
 	Anchored    uint64 // checkpoints matched so far
 }
 
+// CheckpointTrust says whose checkpoints a verifier believes: a key
+// certified under Roots whose certificate IsLedgerKey accepts. Both are
+// needed: every township seal chains to the same county root, and a seal
+// key must not be able to vouch for the ledger.
+type CheckpointTrust struct {
+	Roots       *smx509.CertPool
+	IsLedgerKey func(*smx509.Certificate) bool
+}
+
+// ErrNoCheckpointTrust means a verifier was given roots without saying
+// which certificates under them may sign checkpoints.
+var ErrNoCheckpointTrust = errors.New("ledger: checkpoint trust needs both roots and a ledger-key test")
+
 // NewChainVerifier returns a verifier for the given checkpoints, whose
-// signatures it checks now against roots (a nil roots accepts any signer
-// whose signature verifies, for tests and self-checks only).
-func NewChainVerifier(checkpoints []*Checkpoint, roots *smx509.CertPool) (*ChainVerifier, error) {
+// signatures it checks now. With a nil trust it checks only that each
+// signature verifies under its own certificate, which proves nothing about
+// who signed: for tests and self-checks of a store's round trip.
+func NewChainVerifier(checkpoints []*Checkpoint, trust *CheckpointTrust) (*ChainVerifier, error) {
+	if trust != nil && (trust.Roots == nil || trust.IsLedgerKey == nil) {
+		return nil, ErrNoCheckpointTrust
+	}
 	v := &ChainVerifier{checkpoints: map[uint64]*Checkpoint{}}
 	for _, c := range checkpoints {
 		cert, err := smx509.ParseCertificate(c.Cert)
@@ -173,8 +190,11 @@ func NewChainVerifier(checkpoints []*Checkpoint, roots *smx509.CertPool) (*Chain
 		if !sm2.VerifyASN1WithSM2(pub, nil, c.Message(), c.Signature) {
 			return nil, &ChainBreak{c.Seq, "checkpoint signature does not verify"}
 		}
-		if roots != nil {
-			if _, err := cert.Verify(smx509.VerifyOptions{Roots: roots, CurrentTime: c.Time,
+		if trust != nil {
+			if !trust.IsLedgerKey(cert) {
+				return nil, fmt.Errorf("%w: checkpoint %d: %q is not a ledger-signing certificate", ErrUntrustedCheckpoint, c.Seq, cert.Subject.CommonName)
+			}
+			if _, err := cert.Verify(smx509.VerifyOptions{Roots: trust.Roots, CurrentTime: c.Time,
 				KeyUsages: []smx509.ExtKeyUsage{smx509.ExtKeyUsageAny}}); err != nil {
 				return nil, fmt.Errorf("%w: checkpoint %d: %v", ErrUntrustedCheckpoint, c.Seq, err)
 			}

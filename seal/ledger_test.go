@@ -1,6 +1,7 @@
 package seal_test
 
 import (
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"testing"
@@ -37,8 +38,14 @@ func buildChain(n int) []*seal.Record {
 	return recs
 }
 
+// isTestLedgerKey stands in for keystore.IsLedgerCertificate: the test
+// county's ledger key is the leaf named as such.
+func isTestLedgerKey(c *smx509.Certificate) bool { return c.Subject.CommonName == ledgerKeyName }
+
+const ledgerKeyName = "融安县电子印章账本签名 (测试)"
+
 func verifyChain(recs []*seal.Record, cps []*seal.Checkpoint, roots *smx509.CertPool) error {
-	v, err := seal.NewChainVerifier(cps, roots)
+	v, err := seal.NewChainVerifier(cps, &seal.CheckpointTrust{Roots: roots, IsLedgerKey: isTestLedgerKey})
 	if err != nil {
 		return err
 	}
@@ -51,7 +58,7 @@ func verifyChain(recs []*seal.Record, cps []*seal.Checkpoint, roots *smx509.Cert
 }
 
 func TestLedgerChain(t *testing.T) {
-	county := testpki.MustChain(testpki.Options{LeafName: "融安县电子印章账本签名 (测试)"})
+	county := testpki.MustChain(testpki.Options{LeafName: ledgerKeyName})
 	recs := buildChain(10)
 	if recs[0].Seq != 1 || recs[9].Seq != 10 || recs[0].Time.Nanosecond()%1000 != 0 {
 		t.Fatalf("sequence or time precision wrong: %d..%d, %v", recs[0].Seq, recs[9].Seq, recs[0].Time)
@@ -120,6 +127,25 @@ func TestLedgerChain(t *testing.T) {
 			t.Fatal("checkpoint with a changed sequence number accepted")
 		}
 	})
+	t.Run("checkpoint by a seal under the same root", func(t *testing.T) {
+		// A township's seal certificate chains to the same county root,
+		// but a seal must not vouch for the ledger.
+		sealKey := testpki.MustChain(testpki.Options{})
+
+		leaf := reissueUnder(t, sealKey, county)
+		cp, err := seal.SignCheckpoint(recs[3], recs[3].Time, sealKey.LeafKey(), leaf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := verifyChain(recs, []*seal.Checkpoint{cp}, roots); !errors.Is(err, seal.ErrUntrustedCheckpoint) {
+			t.Fatalf("got %v, want ErrUntrustedCheckpoint", err)
+		}
+	})
+	t.Run("roots without a ledger-key test", func(t *testing.T) {
+		if _, err := seal.NewChainVerifier(cps, &seal.CheckpointTrust{Roots: roots}); !errors.Is(err, seal.ErrNoCheckpointTrust) {
+			t.Fatalf("got %v, want ErrNoCheckpointTrust", err)
+		}
+	})
 	t.Run("checkpoint by another key", func(t *testing.T) {
 		other := testpki.MustChain(testpki.Options{})
 		cp, err := seal.SignCheckpoint(recs[3], recs[3].Time, other.LeafKey(), other.Leaf())
@@ -163,4 +189,20 @@ func TestLedgerHashCoversEveryField(t *testing.T) {
 			t.Errorf("changing %s leaves the hash unchanged", name)
 		}
 	}
+}
+
+// reissueUnder certifies key's leaf public key under county's root, as the
+// county CA certifies a township seal.
+func reissueUnder(t *testing.T, key, county *testpki.Chain) *smx509.Certificate {
+	t.Helper()
+	tmpl := *key.Leaf()
+	der, err := smx509.CreateCertificate(rand.Reader, &tmpl, county.Root(), key.LeafKey().Public(), county.Keys[len(county.Keys)-1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := smx509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
