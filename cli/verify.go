@@ -1,0 +1,380 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/ronganxian/eseal/api"
+	"github.com/ronganxian/eseal/seal"
+	"github.com/spf13/cobra"
+	"google.golang.org/protobuf/encoding/protojson"
+)
+
+// `sealctl verify`: is this PDF validly sealed, as it is displayed now? It
+// works offline, with the trust anchors and CRLs it is given, and needs no
+// server.
+
+const verifyLong = `验证PDF上的电子印章：签名是否完好、证书是否可信且未被吊销、签章后文件是否被修改。
+无需连接服务，只需县级根证书（--trust）；提供证书吊销列表（--crl）时同时检查吊销状态。
+verify checks the seals (signatures) on PDFs offline: are their bytes intact, is the
+certificate chain trusted and not revoked at the signing time, and did anything change
+what the pages show after signing. It needs only the county root (--trust) and, to
+check revocation, the CRL (--crl); both may be PEM or DER, and be given several times.
+
+退出状态 / exit status:
+  0  每个文件至少有一个签章，且全部有效 / every file has a signature and all are valid
+  1  有签章或文件无效 / a signature or a file is invalid
+  2  有文件无法作为PDF读取（优先于1）/ a file cannot be read as a PDF (wins over 1)
+
+--json (or --output json) prints, for each file, one JSON object: the FileReport
+message of proto/seal/v1/verification.proto in the protobuf JSON mapping:
+  {"verdict": "valid"|"invalid"|"unreadable", "reasons": [...], "warnings": [...],
+   "size": "123", "revisions": 2, "file": "a.pdf",
+   "signatures": [{"field", "signer", "sealName", "townshipCode", "itemCode", "itemName",
+     "caseNo", "reason", "location", "filter", "subFilter", "signingTime",
+     "signingTimeSource", "digestAlgorithm", "signatureAlgorithm", "digestMatch",
+     "signatureValid", "chain": [{"subject", "issuer", "serial", "notBefore", "notAfter",
+       "keyUsage", "signatureValid", "validAtSigningTime", "trustAnchor", "revocation"}],
+     "chainTrusted", "keyUsageOk", "validAtSigningTime", "revocation", "revokedAt",
+     "coversWholeFile", "revision", "laterRevisions": [{"revision", "kind", "detail",
+       "allowed", "objects", "pages"}], "docMdp", "valid", "reasons", "warnings"}]}
+Every field is present (false, 0 and "" included). Each reason and warning is
+"CODE: meaning: detail", where CODE is stable (e.g. digest_mismatch, untrusted,
+revoked, modified_after_signing, byte_range_gap).`
+
+// verifyText holds the verify command's words, in Chinese and English.
+var verifyText = map[string][2]string{
+	"valid":        {"有效", "VALID"},
+	"invalid":      {"无效", "INVALID"},
+	"unreadable":   {"无法读取", "UNREADABLE"},
+	"why":          {"原因", "why"},
+	"warning":      {"提示", "note"},
+	"signature":    {"签章", "signature"},
+	"nosig":        {"没有签章", "no signature"},
+	"seal":         {"印章", "seal"},
+	"township":     {"乡镇代码", "township"},
+	"signer":       {"签名者", "signer"},
+	"item":         {"事项", "item"},
+	"case":         {"办件编号", "case number"},
+	"reason":       {"签章理由", "reason"},
+	"time":         {"签章时间", "signing time"},
+	"claimed-cms":  {"签名属性中声明", "claimed in the signed attributes"},
+	"claimed-pdf":  {"签名字典中声明", "claimed in the signature dictionary"},
+	"none":         {"未声明", "none claimed"},
+	"algorithms":   {"算法", "algorithms"},
+	"integrity":    {"完整性", "integrity"},
+	"digest-ok":    {"摘要一致", "digest matches"},
+	"digest-bad":   {"摘要不符", "digest does not match"},
+	"sig-ok":       {"签名值有效", "signature verifies"},
+	"sig-bad":      {"签名值无效", "signature does not verify"},
+	"chain":        {"证书链", "chain"},
+	"trusted":      {"可信", "trusted"},
+	"untrusted":    {"不可信", "not trusted"},
+	"anchor":       {"信任锚", "trust anchor"},
+	"valid-from":   {"有效期", "valid"},
+	"cert-sig-ok":  {"签发者签名有效", "issuer's signature verifies"},
+	"cert-sig-bad": {"签发者签名未验证", "issuer's signature not verified"},
+	"revocation":   {"吊销状态", "revocation"},
+	"good":         {"未吊销", "not revoked"},
+	"revoked":      {"已吊销", "revoked"},
+	"suspended":    {"已挂失", "suspended"},
+	"unknown":      {"未知（未提供吊销列表）", "unknown (no CRL given)"},
+	"since":        {"自", "since"},
+	"coverage":     {"签署范围", "covers"},
+	"whole":        {"整个文件", "the whole file"},
+	"partial":      {"文件的第 %d 版（共 %d 版）", "revision %d of %d"},
+	"notrev":       {"不是文件的任何一版", "no revision of the file"},
+	"later":        {"后续修改", "later changes"},
+	"nolater":      {"无", "none"},
+	"allowed":      {"允许", "allowed"},
+	"forbidden":    {"不允许", "not allowed"},
+	"rev":          {"第 %d 版", "revision %d"},
+	"summary":      {"%d 个签章，%d 个有效", "%d signature(s), %d valid"},
+}
+
+// revisionKinds names the kinds of later change in Chinese.
+var revisionKinds = map[string]string{
+	"signature": "签章", "timestamp": "时间戳", "dss": "验证数据", "annotation": "注释", "form_field": "表单域",
+	"page_content": "页面内容", "page_tree": "页面结构", "catalog": "文档目录", "metadata": "元数据",
+	"unreferenced": "未引用的对象", "unparseable": "无法解析", "trailing_data": "文件末尾数据",
+}
+
+func (a *app) vt(key string) string {
+	if a.lang == "en" {
+		return verifyText[key][1]
+	}
+	return verifyText[key][0]
+}
+
+func (a *app) verifyCmd() *cobra.Command {
+	var trust, crls []string
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "verify [--trust root.pem]... [--crl file]... [--json] FILE...",
+		Short: "离线验证已盖章的PDF / verify sealed PDFs offline",
+		Long:  verifyLong,
+		Example: `  sealctl verify --trust county-root.pem approval.pdf
+  sealctl verify --trust county-root.pem --crl county.crl --lang en *.pdf
+  sealctl verify --trust county-root.pem --json approval.pdf`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, files []string) error {
+			opts, err := readTrust(trust, crls)
+			if err != nil {
+				fmt.Fprintf(a.stderr, "sealctl: %v\n", err)
+				return exitError{2}
+			}
+			status := 0
+			for _, name := range files {
+				rep := verifyFile(name, opts)
+				if asJSON || a.json() {
+					if err := a.printReportJSON(name, rep); err != nil {
+						return err
+					}
+				} else {
+					a.printReport(a.stdout, name, rep)
+				}
+				switch rep.Verdict {
+				case seal.VerdictUnreadable:
+					status = 2
+				case seal.VerdictInvalid:
+					status = max(status, 1)
+				}
+			}
+			if status != 0 {
+				return exitError{status}
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringArrayVar(&trust, "trust", nil, "trust anchor certificates, PEM or DER (the county root); repeatable")
+	f.StringArrayVar(&crls, "crl", nil, "certificate revocation lists, PEM or DER; repeatable")
+	f.BoolVar(&asJSON, "json", false, "print one JSON report per file (see the schema above)")
+	return cmd
+}
+
+// readTrust reads the trust anchors and CRLs named on the command line.
+func readTrust(trust, crls []string) (seal.VerifyOptions, error) {
+	var opts seal.VerifyOptions
+	for _, name := range trust {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			return opts, err
+		}
+		certs, err := seal.ParseCertificates(b)
+		if err != nil {
+			return opts, fmt.Errorf("--trust %s: %w", name, err)
+		}
+		opts.Roots = append(opts.Roots, certs...)
+	}
+	for _, name := range crls {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			return opts, err
+		}
+		rls, err := seal.ParseCRLs(b)
+		if err != nil {
+			return opts, fmt.Errorf("--crl %s: %w", name, err)
+		}
+		opts.CRLs = append(opts.CRLs, rls...)
+	}
+	return opts, nil
+}
+
+// verifyFile verifies one file; a file that cannot be opened or read is
+// reported unreadable.
+func verifyFile(name string, opts seal.VerifyOptions) *seal.FileReport {
+	unreadable := func(err error) *seal.FileReport {
+		return &seal.FileReport{Verdict: seal.VerdictUnreadable, Reasons: []seal.Problem{{Code: seal.CodeUnreadable, Detail: err.Error()}}}
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		return unreadable(err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return unreadable(err)
+	}
+	if !st.Mode().IsRegular() {
+		return unreadable(errors.New("not a regular file"))
+	}
+	rep, err := seal.Verify(f, st.Size(), opts)
+	if err != nil {
+		return unreadable(err)
+	}
+	return rep
+}
+
+// paren puts s in parentheses, full-width in Chinese.
+func (a *app) paren(s string) string {
+	if a.lang == "en" {
+		return " (" + s + ")"
+	}
+	return "（" + s + "）"
+}
+
+func (a *app) printReportJSON(name string, rep *seal.FileReport) error {
+	m := api.VerificationReport(rep)
+	m.File = name
+	b, err := protojson.MarshalOptions{Multiline: true, Indent: "  ", EmitUnpopulated: true}.Marshal(m)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(a.stdout, string(b))
+	return err
+}
+
+// problemText says a problem in the user's language: the code's meaning,
+// then the detail (which names offsets and objects, in English).
+func (a *app) problemText(p seal.Problem) string {
+	meaning := p.Code.Chinese()
+	if a.lang == "en" || meaning == "" {
+		meaning = p.Code.English()
+	}
+	if p.Detail == "" {
+		return meaning
+	}
+	if a.lang == "en" {
+		return meaning + ": " + p.Detail
+	}
+	return meaning + "：" + p.Detail
+}
+
+// printReport prints a report for a person: the verdict, then why, then
+// the details of each signature.
+func (a *app) printReport(w io.Writer, name string, rep *seal.FileReport) {
+	colon := "："
+	if a.lang == "en" {
+		colon = ": "
+	}
+	fmt.Fprintf(w, "%s%s%s\n", name, colon, a.vt(string(rep.Verdict)))
+	if rep.Verdict != seal.VerdictUnreadable && len(rep.Signatures) > 0 {
+		valid := 0
+		for _, s := range rep.Signatures {
+			if s.Valid {
+				valid++
+			}
+		}
+		fmt.Fprintf(w, "  "+a.vt("summary")+"\n", len(rep.Signatures), valid)
+	}
+	for _, p := range rep.Reasons {
+		fmt.Fprintf(w, "  %s%s%s\n", a.vt("why"), colon, a.problemText(p))
+	}
+	for _, p := range rep.Warnings {
+		fmt.Fprintf(w, "  %s%s%s\n", a.vt("warning"), colon, a.problemText(p))
+	}
+	for i, s := range rep.Signatures {
+		a.printSignature(w, i+1, rep.Revisions, s)
+	}
+}
+
+func (a *app) printSignature(w io.Writer, n, revisions int, s seal.SignatureReport) {
+	verdict := a.vt("invalid")
+	if s.Valid {
+		verdict = a.vt("valid")
+	}
+	fmt.Fprintf(w, "\n  %s %d %s  %s\n", a.vt("signature"), n, s.Field, verdict)
+	var rows [][2]string
+	add := func(label, value string) {
+		if value != "" {
+			rows = append(rows, [2]string{a.vt(label), value})
+		}
+	}
+	for _, p := range s.Reasons {
+		add("why", a.problemText(p))
+	}
+	add("seal", s.SealName)
+	add("township", s.Township)
+	add("signer", s.Signer)
+	add("item", strings.TrimSpace(s.ItemCode+" "+s.ItemName))
+	add("case", s.CaseNumber)
+	add("reason", s.Reason)
+	switch s.SigningTimeSource {
+	case "cms", "pdf":
+		add("time", s.SigningTime.Local().Format("2006-01-02 15:04:05 -07:00")+a.paren(a.vt("claimed-"+s.SigningTimeSource)))
+	default:
+		add("time", a.vt("none"))
+	}
+	if s.SignatureAlgorithm != "" {
+		add("algorithms", s.DigestAlgorithm+" / "+s.SignatureAlgorithm)
+		digest, sig := a.vt("digest-bad"), a.vt("sig-bad")
+		if s.DigestMatch {
+			digest = a.vt("digest-ok")
+		}
+		if s.SignatureValid {
+			sig = a.vt("sig-ok")
+		}
+		sep := "，"
+		if a.lang == "en" {
+			sep = ", "
+		}
+		add("integrity", digest+sep+sig)
+	}
+	if len(s.Chain) > 0 {
+		trusted := a.vt("untrusted")
+		if s.ChainTrusted {
+			trusted = a.vt("trusted")
+		}
+		add("chain", trusted)
+		for _, c := range s.Chain {
+			line := c.Subject + "  " + a.vt("valid-from") + " " + c.NotBefore.Local().Format("2006-01-02") + " – " + c.NotAfter.Local().Format("2006-01-02")
+			if len(c.KeyUsage) > 0 {
+				line += "  " + strings.Join(c.KeyUsage, ", ")
+			}
+			switch {
+			case c.TrustAnchor:
+				line += a.paren(a.vt("anchor"))
+			case c.SignatureValid:
+				line += a.paren(a.vt("cert-sig-ok"))
+			default:
+				line += a.paren(a.vt("cert-sig-bad"))
+			}
+			rows = append(rows, [2]string{"", "  " + line})
+		}
+		rev := a.vt(string(s.Revocation))
+		if !s.RevokedAt.IsZero() {
+			rev += a.paren(a.vt("since") + " " + s.RevokedAt.Local().Format("2006-01-02 15:04:05 -07:00"))
+		}
+		add("revocation", rev)
+	}
+	switch {
+	case s.Revision == 0:
+		add("coverage", a.vt("notrev"))
+	case s.CoversWholeFile:
+		add("coverage", a.vt("whole"))
+	default:
+		add("coverage", fmt.Sprintf(a.vt("partial"), s.Revision, revisions))
+	}
+	if len(s.LaterRevisions) == 0 {
+		add("later", a.vt("nolater"))
+	}
+	for i, c := range s.LaterRevisions {
+		kind := c.Kind
+		if a.lang != "en" && revisionKinds[kind] != "" {
+			kind = revisionKinds[kind]
+		}
+		ok := a.vt("forbidden")
+		if c.Allowed {
+			ok = a.vt("allowed")
+		}
+		label := ""
+		if i == 0 {
+			label = a.vt("later")
+		}
+		rows = append(rows, [2]string{label, fmt.Sprintf(a.vt("rev"), c.Revision) + " " + kind + a.paren(ok) + ": " + c.Detail})
+	}
+	for _, p := range s.Warnings {
+		add("warning", a.problemText(p))
+	}
+	width := 0
+	for _, r := range rows {
+		width = max(width, displayWidth(r[0]))
+	}
+	for _, r := range rows {
+		fmt.Fprintf(w, "    %s%s  %s\n", r[0], strings.Repeat(" ", width-displayWidth(r[0])), r[1])
+	}
+}
