@@ -49,8 +49,9 @@ mkdir -p "$data/sealed"
 say "sealing $in as the 长安镇 approval window (行政审批专窗), item 450224-XK-0002 农村村民宅基地审批"
 bin/sealctl stamp "$in" -o "$out" --item 450224-XK-0002 --case-no 长安-2026-0001 --doc-kind 准予行政许可决定书
 
-say "verifying offline, with only the county root certificate"
-bin/sealctl verify --trust "$data/trust/root.pem" "$out"
+say "verifying offline, with only the county root certificate and the county's CRL"
+bin/sealctl seals crl -f "$data/trust/county.crl"
+bin/sealctl verify --trust "$data/trust/root.pem" --crl "$data/trust/county.crl" "$out"
 
 say "the ledger record"
 SEAL_TOKEN_FILE=$data/credentials/admin.token bin/sealctl ledger list --limit 5
@@ -64,7 +65,7 @@ cat <<EOT
 
 == done
 The sealed PDF:     $out
-County root:        $data/trust/root.pem
+County root:        $data/trust/root.pem (CRL: $data/trust/county.crl)
 Credentials:        $data/credentials/ (admin, each township's two windows, each domain's supervisor)
 Service log:        $log
 The service is still running (pid $(cat "$pidfile")), gRPC on $grpc and REST on $http:
