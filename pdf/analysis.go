@@ -83,7 +83,7 @@ func Analyze(src io.ReaderAt, size int64) (*Analysis, error) {
 			first = s.Revision
 		}
 	}
-	if first >= 0 {
+	if first >= 0 && first < len(a.Revisions)-1 {
 		a.compare(src, first)
 	}
 	return a, nil
