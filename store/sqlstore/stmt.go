@@ -54,61 +54,100 @@ type errRow struct{ err error }
 
 func (r errRow) Scan(...any) error { return r.err }
 
-// queryRow runs a constant read query.
-func (s *Store) queryRow(ctx context.Context, q string, args ...any) scanner {
-	st, err := s.reads.get(ctx, q)
+// row runs the constant query q on the cache's pool.
+func (c *stmtCache) row(ctx context.Context, q string, args ...any) scanner {
+	st, err := c.get(ctx, q)
 	if err != nil {
 		return errRow{err}
 	}
 	return st.QueryRowContext(ctx, args...)
 }
 
-// query runs a constant read query.
-func (s *Store) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	st, err := s.reads.get(ctx, q)
+// rows runs the constant query q on the cache's pool.
+func (c *stmtCache) rows(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	st, err := c.get(ctx, q)
 	if err != nil {
 		return nil, err
 	}
 	return st.QueryContext(ctx, args...)
 }
 
-// write runs fn in a write transaction, after preparing the statements
-// that write transactions use (once; a failure is retried next time).
-func (s *Store) write(ctx context.Context, fn func(*sql.Tx) error) error {
-	for _, q := range writeQueries {
-		if _, err := s.writes.get(ctx, q); err != nil {
+// prepare prepares every query in qs, so that a transaction that holds
+// the pool's only connection can use them (see txStmt).
+func (c *stmtCache) prepare(ctx context.Context, qs []string) error {
+	for _, q := range qs {
+		if _, err := c.get(ctx, q); err != nil {
 			return fmt.Errorf("preparing %.40q: %w", q, err)
 		}
 	}
-	return s.b.Write(ctx, fn)
+	return nil
 }
 
-// txStmt returns q, prepared, for use in tx. Only writeQueries are
-// prepared for transactions; anything else is a programming error.
-func (s *Store) txStmt(ctx context.Context, tx *sql.Tx, q string) (*sql.Stmt, error) {
-	s.writes.mu.Lock()
-	st, ok := s.writes.m[q]
-	s.writes.mu.Unlock()
+// txStmt returns q, prepared already (see prepare), for use in tx. Only
+// prepared queries are used in transactions; anything else is a
+// programming error.
+func (c *stmtCache) txStmt(ctx context.Context, tx *sql.Tx, q string) (*sql.Stmt, error) {
+	c.mu.Lock()
+	st, ok := c.m[q]
+	c.mu.Unlock()
 	if !ok {
-		return nil, fmt.Errorf("sqlstore: statement not in writeQueries: %.60q", q)
+		return nil, fmt.Errorf("sqlstore: statement not prepared for transactions: %.60q", q)
 	}
 	return tx.StmtContext(ctx, st), nil
 }
 
-// txQueryRow runs a constant query in a write transaction.
-func (s *Store) txQueryRow(ctx context.Context, tx *sql.Tx, q string, args ...any) scanner {
-	st, err := s.txStmt(ctx, tx, q)
+// txRow runs a prepared query in tx.
+func (c *stmtCache) txRow(ctx context.Context, tx *sql.Tx, q string, args ...any) scanner {
+	st, err := c.txStmt(ctx, tx, q)
 	if err != nil {
 		return errRow{err}
 	}
 	return st.QueryRowContext(ctx, args...)
 }
 
-// txExec runs a constant statement in a write transaction.
-func (s *Store) txExec(ctx context.Context, tx *sql.Tx, q string, args ...any) (sql.Result, error) {
-	st, err := s.txStmt(ctx, tx, q)
+// txRows runs a prepared query in tx.
+func (c *stmtCache) txRows(ctx context.Context, tx *sql.Tx, q string, args ...any) (*sql.Rows, error) {
+	st, err := c.txStmt(ctx, tx, q)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(ctx, args...)
+}
+
+// txExec runs a prepared statement in tx.
+func (c *stmtCache) txExec(ctx context.Context, tx *sql.Tx, q string, args ...any) (sql.Result, error) {
+	st, err := c.txStmt(ctx, tx, q)
 	if err != nil {
 		return nil, err
 	}
 	return st.ExecContext(ctx, args...)
+}
+
+// queryRow runs a constant read query.
+func (s *Store) queryRow(ctx context.Context, q string, args ...any) scanner {
+	return s.reads.row(ctx, q, args...)
+}
+
+// query runs a constant read query.
+func (s *Store) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	return s.reads.rows(ctx, q, args...)
+}
+
+// write runs fn in a write transaction, after preparing the statements
+// that write transactions use (once; a failure is retried next time).
+func (s *Store) write(ctx context.Context, fn func(*sql.Tx) error) error {
+	if err := s.writes.prepare(ctx, writeQueries); err != nil {
+		return err
+	}
+	return s.b.Write(ctx, fn)
+}
+
+// txQueryRow runs a constant query in a write transaction.
+func (s *Store) txQueryRow(ctx context.Context, tx *sql.Tx, q string, args ...any) scanner {
+	return s.writes.txRow(ctx, tx, q, args...)
+}
+
+// txExec runs a constant statement in a write transaction.
+func (s *Store) txExec(ctx context.Context, tx *sql.Tx, q string, args ...any) (sql.Result, error) {
+	return s.writes.txExec(ctx, tx, q, args...)
 }
