@@ -151,9 +151,9 @@ var ErrUntrustedCheckpoint = errors.New("ledger checkpoint signed by an untruste
 // so it can check a ledger of any length as a stream.
 type ChainVerifier struct {
 	prev        *Record
-	checkpoints map[uint64]*Checkpoint
-	Checked     uint64 // records checked so far
-	Anchored    uint64 // checkpoints matched so far
+	checkpoints map[uint64][]*Checkpoint // several may vouch for one record
+	Checked     uint64                   // records checked so far
+	Anchored    uint64                   // checkpoints matched so far
 }
 
 // CheckpointTrust says whose checkpoints a verifier believes: a key
@@ -177,7 +177,7 @@ func NewChainVerifier(checkpoints []*Checkpoint, trust *CheckpointTrust) (*Chain
 	if trust != nil && (trust.Roots == nil || trust.IsLedgerKey == nil) {
 		return nil, ErrNoCheckpointTrust
 	}
-	v := &ChainVerifier{checkpoints: map[uint64]*Checkpoint{}}
+	v := &ChainVerifier{checkpoints: map[uint64][]*Checkpoint{}}
 	for _, c := range checkpoints {
 		cert, err := smx509.ParseCertificate(c.Cert)
 		if err != nil {
@@ -199,7 +199,7 @@ func NewChainVerifier(checkpoints []*Checkpoint, trust *CheckpointTrust) (*Chain
 				return nil, fmt.Errorf("%w: checkpoint %d: %v", ErrUntrustedCheckpoint, c.Seq, err)
 			}
 		}
-		v.checkpoints[c.Seq] = c
+		v.checkpoints[c.Seq] = append(v.checkpoints[c.Seq], c)
 	}
 	return v, nil
 }
@@ -221,9 +221,9 @@ func (v *ChainVerifier) Add(r *Record) error {
 	case !bytes.Equal(r.Hash, r.ComputeHash()):
 		return &ChainBreak{r.Seq, "record hash does not match its contents (the row was changed)"}
 	}
-	if c, ok := v.checkpoints[r.Seq]; ok {
+	for _, c := range v.checkpoints[r.Seq] {
 		if !bytes.Equal(c.Head, r.Hash) {
-			return &ChainBreak{r.Seq, "record differs from the signed checkpoint " + hex.EncodeToString(c.Head[:8])}
+			return &ChainBreak{r.Seq, "record differs from the signed checkpoint " + hex.EncodeToString(c.Head[:min(8, len(c.Head))])}
 		}
 		v.Anchored++
 	}

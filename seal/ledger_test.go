@@ -206,3 +206,46 @@ func reissueUnder(t *testing.T, key, county *testpki.Chain) *smx509.Certificate 
 	}
 	return c
 }
+
+// TestLedgerCheckpointsAtOneRecord: two checkpoints of the same record are
+// both checked, so a second, disagreeing one (a fork) is not hidden by the
+// first.
+func TestLedgerCheckpointsAtOneRecord(t *testing.T) {
+	county := testpki.MustChain(testpki.Options{LeafName: ledgerKeyName})
+	roots := smx509.NewCertPool()
+	roots.AddCert(county.Root())
+	recs := buildChain(4)
+	a, err := seal.SignCheckpoint(recs[2], recs[2].Time, county.LeafKey(), county.Leaf())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := seal.SignCheckpoint(recs[2], recs[3].Time, county.LeafKey(), county.Leaf())
+	if err != nil {
+		t.Fatal(err)
+	}
+	trust := &seal.CheckpointTrust{Roots: roots, IsLedgerKey: isTestLedgerKey}
+	v, err := seal.NewChainVerifier([]*seal.Checkpoint{a, b}, trust)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range recs {
+		if err := v.Add(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if v.Anchored != 2 {
+		t.Fatalf("%d checkpoints matched, want 2", v.Anchored)
+	}
+	// A fork: the second checkpoint vouches for another head at record 3.
+	forked := *recs[2]
+	forked.CaseNo = "fork"
+	forked.Seal(recs[1])
+	f, err := seal.SignCheckpoint(&forked, recs[3].Time, county.LeafKey(), county.Leaf())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The fork comes first: one checkpoint per record would keep only the last.
+	if err := verifyChain(recs, []*seal.Checkpoint{f, a}, roots); err == nil {
+		t.Fatal("a disagreeing second checkpoint at the same record was not noticed")
+	}
+}
