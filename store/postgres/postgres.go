@@ -28,6 +28,7 @@ import (
 // DB is an open PostgreSQL database.
 type DB struct {
 	db *sql.DB
+	ks *KeystoreStore
 }
 
 // Open connects to the database at dsn (a postgres:// URL or key=value
@@ -47,11 +48,14 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		db.Close()
 		return nil, err
 	}
-	return &DB{db: db}, nil
+	return &DB{db: db, ks: newKeystoreStore(db)}, nil
 }
 
-// Close closes the connections.
-func (d *DB) Close() error { return d.db.Close() }
+// Close closes the keystore's prepared statements and the connections.
+func (d *DB) Close() error {
+	d.ks.Close()
+	return d.db.Close()
+}
 
 // Service returns the sealing service's store over this database. Closing
 // it closes the database.
