@@ -37,6 +37,10 @@ type env struct {
 	ksDB   *sqlite.DB // the SQLite file: both stores with kind sqlite, neither with postgres
 	conn   *grpc.ClientConn
 	tokens map[string]string // principal id -> bearer token
+	// stop begins the server's graceful shutdown; stopped is closed when
+	// Serve has returned.
+	stop    context.CancelFunc
+	stopped chan struct{}
 }
 
 // storeKinds are the service stores the end-to-end tests run on.
@@ -100,7 +104,7 @@ func newEnv(t testing.TB, kind string, tweak func(*Config)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, srv: srv, st: st, ks: ks, ksDB: ksDB, conn: conn, tokens: map[string]string{}}
+	e := &env{t: t, srv: srv, st: st, ks: ks, ksDB: ksDB, conn: conn, tokens: map[string]string{}, stop: cancel, stopped: done}
 	t.Cleanup(func() {
 		conn.Close()
 		cancel()
