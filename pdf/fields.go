@@ -1,7 +1,6 @@
 package pdf
 
 import (
-	"fmt"
 	"io"
 	"strings"
 )
@@ -100,58 +99,16 @@ func (d *document) form() (*form, error) {
 		}
 		f.fields, _ = fo.(array)
 	}
-	seen := make(map[int]bool)
-	count := 0
-	var walk func(fields array, parent string, ft name, depth int) error
-	walk = func(fields array, parent string, ft name, depth int) error {
-		if depth > maxDepth {
-			return damaged(-1, "form field tree deeper than %d", maxDepth)
+	err = newFieldWalk(d).walk(f.fields, func(fd dict, fr ref, full string, ft name) error {
+		if full != "" {
+			f.names[full] = true
 		}
-		for _, fo := range fields {
-			if r, ok := fo.(ref); ok {
-				if seen[r.num] {
-					continue
-				}
-				seen[r.num] = true
-			}
-			if count++; count > maxFields {
-				return fmt.Errorf("%w: more than %d form fields", ErrTooLarge, maxFields)
-			}
-			fd, err := d.getDict(fo, "form field")
-			if err != nil {
-				return err
-			}
-			fr, _ := fo.(ref)
-			full := parent
-			if t, ok := fd.get("T").(str); ok {
-				if full != "" {
-					full += "."
-				}
-				full += d.text(fr, t)
-			}
-			fft := ft
-			if v, ok := fd.get("FT").(name); ok {
-				fft = v
-			}
-			if full != "" {
-				f.names[full] = true
-			}
-			if fft == "Sig" {
-				if err := d.addSignature(f, fd, fr, full); err != nil {
-					return err
-				}
-			}
-			if kids, err := d.resolve(fd.get("Kids")); err != nil {
-				return err
-			} else if ka, ok := kids.(array); ok {
-				if err := walk(ka, full, fft, depth+1); err != nil {
-					return err
-				}
-			}
+		if ft == "Sig" {
+			return d.addSignature(f, fd, fr, full)
 		}
 		return nil
-	}
-	if err := walk(f.fields, "", "", 0); err != nil {
+	})
+	if err != nil {
 		return nil, err
 	}
 	// The certification signature is named in the catalog's /Perms.

@@ -251,63 +251,24 @@ func (d *document) signatureFields() ([]SignatureField, error) {
 		fields, _ = fo.(array)
 	}
 	var out []SignatureField
-	seen := make(map[int]bool)
-	count := 0
-	var walk func(fields array, parent string, ft name, depth int) error
-	walk = func(fields array, parent string, ft name, depth int) error {
-		if depth > maxDepth {
-			return damaged(-1, "form field tree deeper than %d", maxDepth)
+	w := newFieldWalk(d)
+	err = w.walk(fields, func(fd dict, fr ref, full string, ft name) error {
+		if ft != "Sig" {
+			return nil
 		}
-		for _, fo := range fields {
-			if r, ok := fo.(ref); ok {
-				if seen[r.num] {
-					continue
-				}
-				seen[r.num] = true
-			}
-			if count++; count > maxFields {
-				return fmt.Errorf("%w: more than %d form fields", ErrTooLarge, maxFields)
-			}
-			fd, err := d.getDict(fo, "form field")
-			if err != nil {
-				return err
-			}
-			fr, _ := fo.(ref)
-			full := parent
-			if t, ok := fd.get("T").(str); ok {
-				if full != "" {
-					full += "."
-				}
-				full += d.text(fr, t)
-			}
-			fft := ft
-			if v, ok := fd.get("FT").(name); ok {
-				fft = v
-			}
-			if fft == "Sig" {
-				sf, ok, err := d.signatureField(fd, fr, full)
-				if err != nil {
-					return err
-				}
-				if ok {
-					out = append(out, sf)
-				}
-			}
-			kids, err := d.resolve(fd.get("Kids"))
-			if err != nil {
-				return err
-			}
-			if ka, ok := kids.(array); ok {
-				if err := walk(ka, full, fft, depth+1); err != nil {
-					return err
-				}
-			}
+		sf, ok, err := d.signatureField(fd, fr, full)
+		if err != nil {
+			return err
+		}
+		if ok {
+			out = append(out, sf)
 		}
 		return nil
-	}
-	if err := walk(fields, "", "", 0); err != nil {
+	})
+	if err != nil {
 		return nil, err
 	}
+	seen := w.seen
 	pages, err := d.pages()
 	if err != nil {
 		return nil, err
@@ -324,7 +285,7 @@ func (d *document) signatureFields() ([]SignatureField, error) {
 				continue
 			}
 			seen[r.num] = true
-			if count++; count > maxFields {
+			if w.count++; w.count > maxFields {
 				return nil, fmt.Errorf("%w: more than %d form fields and annotations", ErrTooLarge, maxFields)
 			}
 			ad, err := d.getDict(r, "annotation")
