@@ -160,3 +160,18 @@ func (p *parser) dict() (object, error) {
 		d = append(d, dictEntry{key, v})
 	}
 }
+
+// objHeader reads the "N G obj" that starts an indirect object. ok is false
+// when the three tokens are something else; err is a lexing error.
+func (p *parser) objHeader() (r ref, ok bool, err error) {
+	var t [3]token
+	for i := range t {
+		if t[i], err = p.lex.next(); err != nil {
+			return ref{}, false, err
+		}
+	}
+	if t[0].kind != tokInt || t[1].kind != tokInt || !t[2].is("obj") {
+		return ref{}, false, nil
+	}
+	return ref{int(t[0].i), int(t[1].i)}, true, nil
+}

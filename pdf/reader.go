@@ -189,22 +189,14 @@ func (d *document) readObject(off int64, want ref) (object, ref, error) {
 	)
 	err := d.parseWindow(off, 4096, func(buf []byte, eof bool) error {
 		p := newParser(buf, eof)
-		t1, err := p.lex.next()
+		hdr, ok, err := p.objHeader()
 		if err != nil {
 			return err
 		}
-		t2, err := p.lex.next()
-		if err != nil {
-			return err
-		}
-		t3, err := p.lex.next()
-		if err != nil {
-			return err
-		}
-		if t1.kind != tokInt || t2.kind != tokInt || !t3.is("obj") {
+		if !ok {
 			return damaged(off, "no \"N G obj\" where object %d should start", want.num)
 		}
-		got = ref{int(t1.i), int(t2.i)}
+		got = hdr
 		if obj, err = p.object(); err != nil {
 			return err
 		}

@@ -82,19 +82,11 @@ func (d *document) locateSignature(r ref) (int64, *sigSpan, error) {
 	err := d.parseWindow(off, 4096, func(buf []byte, eof bool) error {
 		span = &sigSpan{contentsStart: -1, contentsEnd: -1}
 		p := newParser(buf, eof)
-		t1, err := p.lex.next()
+		hdr, ok, err := p.objHeader()
 		if err != nil {
 			return err
 		}
-		t2, err := p.lex.next()
-		if err != nil {
-			return err
-		}
-		t3, err := p.lex.next()
-		if err != nil {
-			return err
-		}
-		if t1.kind != tokInt || t2.kind != tokInt || !t3.is("obj") || int(t1.i) != r.num || int(t2.i) != r.gen {
+		if !ok || hdr != r {
 			return damaged(off, "no \"%d %d obj\" where the signature dictionary should start", r.num, r.gen)
 		}
 		t, err := p.lex.next()
