@@ -18,6 +18,7 @@ var migrations = []migration{
 	{1, "service: catalog, principals, ledger, results, checkpoints", serviceSchemaV1},
 	{2, "keystore: keys, CA, seals, events, CRLs", keystoreSchemaV1},
 	{3, "keystore: ledger-signing keys", keystoreLedgerSchemaV1},
+	{4, "service: sealed documents stored uncompressed", serviceSchemaV2},
 }
 
 // migrationLock is the advisory lock key under which replicas migrate.

@@ -103,3 +103,10 @@ CREATE TRIGGER results_append_only BEFORE UPDATE OR DELETE ON results
 CREATE TRIGGER checkpoints_append_only BEFORE UPDATE OR DELETE ON checkpoints
 	FOR EACH ROW EXECUTE FUNCTION eseal_append_only();
 `
+
+// serviceSchemaV2 stores sealed documents without pglz compression: a PDF's
+// streams are compressed already, so trying again only spends CPU, and it
+// spent it inside the ledger append, while the ledger table is locked.
+const serviceSchemaV2 = `
+ALTER TABLE results ALTER COLUMN document SET STORAGE EXTERNAL;
+`
