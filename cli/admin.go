@@ -152,6 +152,7 @@ func (a *app) itemsCmd() *cobra.Command {
 	setActive := func(use, short string, active bool) *cobra.Command {
 		return &cobra.Command{
 			Use: use + " CODE", Short: short, Args: cobra.ExactArgs(1),
+			Example: "  sealctl items " + use + " 450224-XK-0003",
 			RunE: func(cmd *cobra.Command, args []string) error {
 				ctx, err := a.need(cmd)
 				if err != nil {
@@ -329,7 +330,7 @@ func (a *app) principalsCmd() *cobra.Command {
 	create.Flags().StringSliceVar(&p.Domains, "domains", nil, "supervisors: the domains they supervise")
 	create.Flags().StringVar(&tokenOut, "token-out", "", "write the token to this file (mode 0600) instead of printing it")
 	list := &cobra.Command{
-		Use: "list", Short: "列出用户 / list principals",
+		Use: "list", Short: "列出用户 / list principals", Example: "  sealctl principals list --output json",
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, err := a.need(cmd)
 			if err != nil {
@@ -352,6 +353,7 @@ func (a *app) principalsCmd() *cobra.Command {
 	}
 	disable := &cobra.Command{
 		Use: "disable ID", Short: "停用用户 / disable a principal's tokens", Args: cobra.ExactArgs(1),
+		Example: "  sealctl principals disable changan-1",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, err := a.need(cmd)
 			if err != nil {
@@ -372,6 +374,7 @@ func (a *app) principalsCmd() *cobra.Command {
 func (a *app) whoamiCmd() *cobra.Command {
 	return &cobra.Command{
 		Use: "whoami", Short: "当前凭据是谁 / who the credential belongs to",
+		Example: "  SEAL_TOKEN_FILE=out/demo/credentials/450224100-approval.token sealctl whoami",
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, err := a.need(cmd)
 			if err != nil {

@@ -65,6 +65,7 @@ func (a *app) ledgerCmd() *cobra.Command {
 	}
 	get := &cobra.Command{
 		Use: "get SEQ", Short: "查看一条记录 / show one record", Args: cobra.ExactArgs(1),
+		Example: "  sealctl ledger get 42",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, err := a.need(cmd)
 			if err != nil {
@@ -118,6 +119,7 @@ func (a *app) ledgerCmd() *cobra.Command {
 	watch.Flags().Uint64Var(&watchAfter, "after", 0, "start after this sequence number")
 	checkpoint := &cobra.Command{
 		Use: "checkpoint", Short: "签署账本检查点 / sign a checkpoint of the ledger's head now",
+		Example: "  SEAL_TOKEN_FILE=out/demo/credentials/admin.token sealctl ledger checkpoint",
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, err := a.need(cmd)
 			if err != nil {
