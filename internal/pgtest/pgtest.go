@@ -8,6 +8,7 @@ package pgtest
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"net"
 	"net/url"
@@ -15,8 +16,10 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -34,6 +37,7 @@ type Server struct {
 	host     string
 	port     int
 	cmd      *exec.Cmd
+	exited   chan struct{} // closed when the server process has exited
 	dir      string
 	n        atomic.Int64
 }
@@ -47,6 +51,7 @@ func Start() (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	sweepStale()
 	dir, err := os.MkdirTemp("", "eseal-pg-")
 	if err != nil {
 		return nil, err
@@ -88,7 +93,7 @@ func Start() (*Server, error) {
 		"-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "synchronous_commit=off",
 		"-c", "full_page_writes=off", "-c", "max_connections=200")
 	s.cmd.Stdout, s.cmd.Stderr = nil, nil
-	if err := s.cmd.Start(); err != nil {
+	if err := s.start(); err != nil {
 		os.RemoveAll(dir)
 		return nil, fmt.Errorf("pgtest: starting postgres: %w", err)
 	}
@@ -123,15 +128,44 @@ func (s *Server) Stop() {
 		return
 	}
 	s.cmd.Process.Signal(syscall.SIGINT) // fast shutdown
-	done := make(chan struct{})
-	go func() { s.cmd.Wait(); close(done) }()
 	select {
-	case <-done:
+	case <-s.exited:
 	case <-time.After(15 * time.Second):
 		s.cmd.Process.Kill()
-		<-done
+		<-s.exited
 	}
 	os.RemoveAll(s.dir)
+}
+
+// start starts the server so that it dies with the test process: a test
+// binary killed before Stop (a timeout, a SIGKILL) must not leave a cluster
+// running. The kernel sends SIGKILL to the child when the thread that
+// started it exits, so that thread is locked to a goroutine that lives as
+// long as the server.
+func (s *Server) start() error {
+	s.cmd.SysProcAttr = procAttr(s.cmd.SysProcAttr)
+	s.exited = make(chan struct{})
+	started := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread() // never unlocked: the thread ends with the goroutine
+		if err := s.cmd.Start(); err != nil {
+			started <- err
+			close(s.exited)
+			return
+		}
+		started <- nil
+		s.cmd.Wait()
+		close(s.exited)
+	}()
+	return <-started
+}
+
+func procAttr(a *syscall.SysProcAttr) *syscall.SysProcAttr {
+	if a == nil {
+		a = &syscall.SysProcAttr{}
+	}
+	a.Pdeathsig = syscall.SIGKILL
+	return a
 }
 
 // NewDatabase creates an empty database for one test, dropped when the
@@ -213,4 +247,25 @@ func mustParse(dsn string) *url.URL {
 		panic(fmt.Sprintf("pgtest: admin DSN %q is not a URL: %v", dsn, err))
 	}
 	return u
+}
+
+// sweepStale removes the directories of clusters whose test process was
+// killed before it could: their server died with it (see start), so a
+// directory whose postmaster.pid names no live process is garbage.
+func sweepStale() {
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), "eseal-pg-*"))
+	for _, d := range dirs {
+		b, err := os.ReadFile(filepath.Join(d, "data", "postmaster.pid"))
+		if err == nil {
+			first, _, _ := strings.Cut(string(b), "\n")
+			if pid, err := strconv.Atoi(strings.TrimSpace(first)); err == nil && syscall.Kill(pid, 0) == nil {
+				continue // a live server, maybe another test run's
+			}
+		} else if !errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if fi, err := os.Stat(d); err == nil && time.Since(fi.ModTime()) > time.Minute {
+			os.RemoveAll(d)
+		}
+	}
 }
