@@ -32,22 +32,59 @@ func scanRecord(row interface{ Scan(...any) error }) (*seal.Record, error) {
 	return r, nil
 }
 
-// Append implements store.Ledger.
+// Append implements store.Ledger. Appends that arrive together are
+// committed together (see groupCommit).
 func (s *Store) Append(ctx context.Context, r *seal.Record, document []byte) (*seal.Record, error) {
-	rec := *r
-	var earlier *seal.Record
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	c := &appendCall{ctx: ctx, rec: *r, doc: document}
+	s.appends.do(c, s.writeGroup)
+	return c.out, c.err
+}
+
+// appendTimeout bounds one group's transaction. It runs on its own
+// context: a caller that gives up must not fail the others' appends.
+const appendTimeout = time.Minute
+
+// writeGroup appends the calls of one group in one transaction. If that
+// transaction fails, each call is tried again alone, so that a call that
+// cannot be stored fails only itself.
+func (s *Store) writeGroup(group []*appendCall) {
+	live := group[:0:0]
+	for _, c := range group {
+		if err := c.ctx.Err(); err != nil {
+			c.err = fmt.Errorf("ledger append: %w", err)
+			continue
+		}
+		live = append(live, c)
+	}
+	if len(live) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(live[0].ctx), appendTimeout)
+	defer cancel()
+	err := s.appendInTx(ctx, live)
+	if err == nil {
+		return
+	}
+	if len(live) == 1 {
+		live[0].out, live[0].err = nil, fmt.Errorf("ledger append: %w", err)
+		return
+	}
+	for _, c := range live {
+		if err := s.appendInTx(ctx, []*appendCall{c}); err != nil {
+			c.out, c.err = nil, fmt.Errorf("ledger append: %w", err)
+		}
+	}
+}
+
+// appendInTx chains and stores the calls' records, in order, in one
+// transaction, and sets each call's out and err. A sealing whose request
+// id is stored already (before, or earlier in this group) gets the stored
+// record and ErrDuplicateRequest, and stores nothing. The returned error
+// is the transaction's: when it is not nil, nothing was stored.
+func (s *Store) appendInTx(ctx context.Context, calls []*appendCall) error {
+	return s.write(ctx, func(tx *sql.Tx) error {
 		if err := s.b.LockLedger(ctx, tx); err != nil {
 			return fmt.Errorf("locking the ledger: %w", err)
-		}
-		if rec.Result == seal.ResultSealed {
-			e, err := scanRecord(s.txQueryRow(ctx, tx, qSealedByRequest, rec.RequestID))
-			if err == nil {
-				earlier = e
-				return store.ErrDuplicateRequest
-			} else if !errors.Is(err, sql.ErrNoRows) {
-				return err
-			}
 		}
 		head, err := scanRecord(s.txQueryRow(ctx, tx, qHead))
 		if errors.Is(err, sql.ErrNoRows) {
@@ -55,30 +92,36 @@ func (s *Store) Append(ctx context.Context, r *seal.Record, document []byte) (*s
 		} else if err != nil {
 			return fmt.Errorf("reading the head: %w", err)
 		}
-		rec.Seal(head)
-		_, err = s.txExec(ctx, tx, qInsertRecord,
-			rec.Seq, rec.Time.UnixMicro(), rec.RequestID, rec.Township, rec.SealID, rec.CertSerial, rec.Item, rec.Domain,
-			rec.CaseNo, rec.Principal, string(rec.Window), rec.DocKind, rec.InputSM3, rec.OutputSM3, string(rec.Result),
-			string(rec.Rule), rec.Detail, rec.PrevHash, rec.Hash)
-		if err != nil {
-			return fmt.Errorf("inserting record %d: %w", rec.Seq, err)
-		}
-		if rec.Result == seal.ResultSealed {
-			_, err = s.txExec(ctx, tx, qInsertResult,
-				rec.RequestID, rec.Seq, document)
-			if err != nil {
-				return fmt.Errorf("storing the result of record %d: %w", rec.Seq, err)
+		for _, c := range calls {
+			c.out, c.err = nil, nil
+			rec := c.rec
+			if rec.Result == seal.ResultSealed {
+				earlier, err := scanRecord(s.txQueryRow(ctx, tx, qSealedByRequest, rec.RequestID))
+				if err == nil {
+					c.out, c.err = earlier, store.ErrDuplicateRequest
+					continue
+				} else if !errors.Is(err, sql.ErrNoRows) {
+					return err
+				}
 			}
+			rec.Seal(head)
+			_, err = s.txExec(ctx, tx, qInsertRecord,
+				rec.Seq, rec.Time.UnixMicro(), rec.RequestID, rec.Township, rec.SealID, rec.CertSerial, rec.Item, rec.Domain,
+				rec.CaseNo, rec.Principal, string(rec.Window), rec.DocKind, rec.InputSM3, rec.OutputSM3, string(rec.Result),
+				string(rec.Rule), rec.Detail, rec.PrevHash, rec.Hash)
+			if err != nil {
+				return fmt.Errorf("inserting record %d: %w", rec.Seq, err)
+			}
+			if rec.Result == seal.ResultSealed {
+				if _, err := s.txExec(ctx, tx, qInsertResult, rec.RequestID, rec.Seq, c.doc); err != nil {
+					return fmt.Errorf("storing the result of record %d: %w", rec.Seq, err)
+				}
+			}
+			c.out = &rec
+			head = &rec
 		}
 		return nil
 	})
-	if errors.Is(err, store.ErrDuplicateRequest) {
-		return earlier, err
-	}
-	if err != nil {
-		return nil, fmt.Errorf("ledger append: %w", err)
-	}
-	return &rec, nil
 }
 
 // Head implements store.Ledger.

@@ -42,6 +42,7 @@ type Backend interface {
 type Store struct {
 	b             Backend
 	reads, writes *stmtCache
+	appends       groupCommit
 }
 
 var _ store.Store = (*Store)(nil)

@@ -37,6 +37,7 @@ func Run(t *testing.T, o Opener) {
 	t.Run("Ledger", func(t *testing.T) { testLedger(t, o) })
 	t.Run("LedgerIdempotency", func(t *testing.T) { testIdempotency(t, o) })
 	t.Run("LedgerConcurrentReplicas", func(t *testing.T) { testConcurrentAppend(t, o) })
+	t.Run("LedgerGroupedAppends", func(t *testing.T) { testGroupedAppends(t, o) })
 	t.Run("Checkpoints", func(t *testing.T) { testCheckpoints(t, o) })
 }
 
@@ -361,6 +362,120 @@ func testConcurrentAppend(t *testing.T, o Opener) {
 	if n := verifyAll(t, a, nil); n != workers*each {
 		t.Fatalf("chain has %d records, want %d", n, workers*each)
 	}
+}
+
+// testGroupedAppends releases many appends at once, so that the store
+// commits them in groups, and mixes in the calls that must not spoil a
+// group: the same request id sealed four times, callers that gave up
+// before their turn and, in the second round, records the database
+// refuses. Every other call must be stored, with its own document, and the
+// chain stay whole. (A group holding a refused record is written again
+// call by call, so the first round is the one that checks groups of
+// several writes.)
+func testGroupedAppends(t *testing.T, o Opener) {
+	s, _ := o.Open(t)
+	stored := appendAtOnce(t, s, 0, false)
+	stored += appendAtOnce(t, s, 1, true)
+	if got := verifyAll(t, s, nil); got != uint64(stored) {
+		t.Errorf("chain has %d records, want %d", got, stored)
+	}
+}
+
+// appendAtOnce is one round of testGroupedAppends. It returns how many
+// records it stored.
+func appendAtOnce(t *testing.T, s store.Store, round int, withBad bool) int {
+	t.Helper()
+	const n = 32
+	type outcome struct {
+		rec *seal.Record
+		err error
+	}
+	var (
+		start    = make(chan struct{})
+		outcomes [n]outcome
+		wg       sync.WaitGroup
+	)
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	kind := func(i int) string {
+		switch {
+		case i < 4:
+			return "duplicate"
+		case i < 6:
+			return "cancelled"
+		case i < 8 && withBad:
+			return "bad"
+		}
+		return "good"
+	}
+	id := func(i int) int { return 1000*(round+1) + i }
+	doc := func(i int) []byte { return fmt.Appendf(nil, "%%PDF sealed %d", id(i)) }
+	for i := range n {
+		wg.Go(func() {
+			ctx, r := context.Background(), NewRecord(id(i), seal.ResultSealed)
+			switch kind(i) {
+			case "duplicate":
+				r.RequestID = fmt.Sprintf("req-dup-%d", round)
+			case "bad":
+				r.Result = "bogus"
+			case "cancelled":
+				ctx = cancelled
+			}
+			<-start
+			rec, err := s.Append(ctx, r, doc(i))
+			outcomes[i] = outcome{rec, err}
+		})
+	}
+	close(start)
+	wg.Wait()
+
+	ctx := context.Background()
+	stored, dupWinner, want := 0, -1, 0
+	for i, o := range outcomes {
+		switch k := kind(i); {
+		case k == "bad" || k == "cancelled":
+			if o.err == nil {
+				t.Errorf("round %d: %s call %d was stored as %d", round, k, i, o.rec.Seq)
+			}
+			if k == "cancelled" && !errors.Is(o.err, context.Canceled) {
+				t.Errorf("round %d: cancelled call %d: %v, want context.Canceled", round, i, o.err)
+			}
+		case k == "duplicate" && errors.Is(o.err, store.ErrDuplicateRequest):
+			// Checked against the winner below.
+		case o.err != nil:
+			t.Errorf("round %d: %s call %d failed: %v", round, k, i, o.err)
+		default:
+			stored++
+			if k == "duplicate" {
+				if dupWinner >= 0 {
+					t.Errorf("round %d: one request id sealed twice, by calls %d and %d", round, dupWinner, i)
+				}
+				dupWinner = i
+			}
+			got, err := s.Record(ctx, o.rec.Seq)
+			if err != nil || !bytes.Equal(got.Hash, o.rec.Hash) || got.RequestID != o.rec.RequestID {
+				t.Errorf("round %d: call %d was told record %d, which is stored as %+v (%v)", round, i, o.rec.Seq, got, err)
+			}
+			if _, d, err := s.Result(ctx, o.rec.RequestID); err != nil || !bytes.Equal(d, doc(i)) {
+				t.Errorf("round %d: call %d's stored document is %q (%v), want %q", round, i, d, err, doc(i))
+			}
+		}
+		if kind(i) == "good" {
+			want++
+		}
+	}
+	if dupWinner < 0 {
+		t.Fatalf("round %d: no call sealed the duplicated request id", round)
+	}
+	for i := range 4 {
+		if o := outcomes[i]; i != dupWinner && (o.rec == nil || o.rec.Seq != outcomes[dupWinner].rec.Seq) {
+			t.Errorf("round %d: duplicate call %d got %+v, %v; want record %d", round, i, o.rec, o.err, outcomes[dupWinner].rec.Seq)
+		}
+	}
+	if want++; stored != want {
+		t.Errorf("round %d: %d calls stored, want %d", round, stored, want)
+	}
+	return stored
 }
 
 func testCheckpoints(t *testing.T, o Opener) {
