@@ -17,8 +17,9 @@ import (
 // Signer makes the detached CMS signature over an SM3 digest. *cms.Signer
 // satisfies it.
 type Signer interface {
-	// Size is the exact length of the DER signature for signingTime;
-	// SignDigest never returns more.
+	// Size is the longest DER signature SignDigest returns for
+	// signingTime; the placeholder is that long, and a shorter signature
+	// is padded with zeros.
 	Size(signingTime time.Time) int
 	// SignDigest signs the SM3 digest of the signed byte ranges.
 	SignDigest(digest []byte, signingTime time.Time) ([]byte, error)

@@ -57,10 +57,6 @@ func (p Profile) signatureOID() asn1.ObjectIdentifier {
 // 33-byte INTEGERs (32 bytes and a leading zero).
 const maxSM2SignatureLen = 72
 
-// maxSignAttempts bounds the re-signing that makes a signature full length;
-// 0.75^64 < 1e-8 is the chance that all attempts come out short.
-const maxSignAttempts = 64
-
 // A Signer makes detached SM2 SignedData for one key and certificate chain.
 // It precomputes everything that does not depend on the content, so one
 // Signer per seal serves every document. A Signer is safe for concurrent use
@@ -70,12 +66,11 @@ type Signer struct {
 	cert    *smx509.Certificate
 	profile Profile
 
-	sid      []byte // IssuerAndSerialNumber, DER
-	certs    []byte // the certificates, DER, concatenated in chain order
-	essAttr  []byte // the signing-certificate-v2 Attribute, DER
-	ctAttr   []byte // the content-type Attribute, DER
-	rand     io.Reader
-	attempts int
+	sid     []byte // IssuerAndSerialNumber, DER
+	certs   []byte // the certificates, DER, concatenated in chain order
+	essAttr []byte // the signing-certificate-v2 Attribute, DER
+	ctAttr  []byte // the content-type Attribute, DER
+	rand    io.Reader
 
 	// sizeUTC and sizeGeneralized are the output lengths with a signing
 	// time written as UTCTime and as GeneralizedTime (see addTime).
@@ -101,7 +96,7 @@ func NewSigner(key crypto.Signer, chain []*smx509.Certificate, profile Profile) 
 	if eq, ok := pub.(interface{ Equal(crypto.PublicKey) bool }); !ok || !eq.Equal(cert.PublicKey) {
 		return nil, ErrKeyCertMismatch
 	}
-	s := &Signer{key: key, cert: cert, profile: profile, rand: rand.Reader, attempts: maxSignAttempts}
+	s := &Signer{key: key, cert: cert, profile: profile, rand: rand.Reader}
 
 	var b cryptobyte.Builder
 	addIssuerAndSerial(&b, cert)
@@ -149,11 +144,14 @@ func (s *Signer) Certificate() *smx509.Certificate { return s.cert }
 // Profile returns the profile the Signer writes.
 func (s *Signer) Profile() Profile { return s.profile }
 
-// Size returns the length in bytes of the DER SignedData that SignDigest
-// and Sign produce for signingTime, so that a PDF placeholder can be sized
-// before the content is hashed. The output is never longer. It is shorter
-// only if maxSignAttempts signatures in a row come out short, which happens
-// with probability below 1e-8; a PDF writer pads the rest with zeros.
+// Size returns the longest DER SignedData that SignDigest and Sign can
+// produce for signingTime, so that a PDF placeholder can be sized before
+// the content is hashed. The output is never longer, and in three cases
+// out of four one or two bytes shorter: the SM2 signature's r and s are
+// DER INTEGERs, 33 bytes only when their top bit is set. A PDF writer pads
+// the rest of the placeholder with zeros, as PDF signers do.
+// (Re-signing until the signature is full length made the size exact but
+// cost four signatures per document instead of one.)
 func (s *Signer) Size(signingTime time.Time) int {
 	if utcTime(signingTime) {
 		return s.sizeUTC
@@ -185,27 +183,17 @@ func (s *Signer) SignDigest(digest []byte, signingTime time.Time) ([]byte, error
 	if len(digest) != sm3.Size {
 		return nil, ErrBadDigest
 	}
-	return s.build(digest, signingTime, s.signFull)
+	return s.build(digest, signingTime, s.signOnce)
 }
 
-// signFull signs msg (the DER signed attributes) and retries until the
-// signature has its full DER length, which makes the output length
-// predictable (see Size). Each attempt uses fresh randomness, so the retries
-// reveal nothing but the leading bits of r and s, which are public anyway.
-func (s *Signer) signFull(msg []byte) ([]byte, error) {
-	var sig []byte
-	for range s.attempts {
-		var err error
-		sig, err = s.key.Sign(s.rand, msg, sm2.DefaultSM2SignerOpts)
-		if err != nil {
-			return nil, fmt.Errorf("cms: signing: %w", err)
-		}
-		if len(sig) > maxSM2SignatureLen {
-			return nil, fmt.Errorf("cms: signer returned a %d-byte signature, longer than any SM2 signature", len(sig))
-		}
-		if len(sig) == maxSM2SignatureLen {
-			break
-		}
+// signOnce signs msg (the DER signed attributes).
+func (s *Signer) signOnce(msg []byte) ([]byte, error) {
+	sig, err := s.key.Sign(s.rand, msg, sm2.DefaultSM2SignerOpts)
+	if err != nil {
+		return nil, fmt.Errorf("cms: signing: %w", err)
+	}
+	if len(sig) > maxSM2SignatureLen {
+		return nil, fmt.Errorf("cms: signer returned a %d-byte signature, longer than any SM2 signature", len(sig))
 	}
 	return sig, nil
 }
