@@ -48,12 +48,18 @@ var storeKinds = []string{"sqlite", "postgres"}
 
 // openStores returns the service store and the keystore's store of kind,
 // as service.Open does: both in the SQLite file, or both in PostgreSQL.
+// "postgres-durable" is PostgreSQL with production durability (see
+// pgtest.Durable); the test server trades it for speed.
 func openStores(t testing.TB, kind string, ksDB *sqlite.DB) (store.Store, keystore.Store) {
 	switch kind {
 	case "sqlite":
 		return ksDB.Service(), ksDB.Keystore()
-	case "postgres":
-		pg, err := postgres.Open(context.Background(), pgtest.Shared(t).NewDatabase(t))
+	case "postgres", "postgres-durable":
+		srv := pgtest.Shared(t)
+		if kind == "postgres-durable" {
+			srv = pgtest.Durable(t)
+		}
+		pg, err := postgres.Open(context.Background(), srv.NewDatabase(t))
 		if err != nil {
 			t.Fatal(err)
 		}

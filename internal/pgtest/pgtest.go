@@ -20,6 +20,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -42,8 +43,17 @@ type Server struct {
 	n        atomic.Int64
 }
 
-// Start returns the server named by ESEAL_TEST_POSTGRES, or starts one.
-func Start() (*Server, error) {
+// Start returns the server named by ESEAL_TEST_POSTGRES, or starts one
+// tuned for tests: without fsync, synchronous commit or full-page writes,
+// which a throwaway cluster does not need.
+func Start() (*Server, error) { return startServer(false) }
+
+// StartDurable is Start, but a server it starts keeps PostgreSQL's default
+// durability: a commit returns once its WAL is on disk, as in production.
+// Benchmarks that report what the service costs use it.
+func StartDurable() (*Server, error) { return startServer(true) }
+
+func startServer(durable bool) (*Server, error) {
 	if dsn := os.Getenv(EnvDSN); dsn != "" {
 		return &Server{AdminDSN: dsn}, nil
 	}
@@ -89,9 +99,12 @@ func Start() (*Server, error) {
 	}
 	s := &Server{host: "127.0.0.1", port: port, dir: dir,
 		AdminDSN: fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", port)}
-	s.cmd = run("postgres", "-D", data, "-p", strconv.Itoa(port), "-k", dir,
-		"-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "synchronous_commit=off",
-		"-c", "full_page_writes=off", "-c", "max_connections=200")
+	args := []string{"-D", data, "-p", strconv.Itoa(port), "-k", dir,
+		"-c", "listen_addresses=127.0.0.1", "-c", "max_connections=200"}
+	if !durable {
+		args = append(args, "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off")
+	}
+	s.cmd = run("postgres", args...)
 	s.cmd.Stdout, s.cmd.Stderr = nil, nil
 	if err := s.start(); err != nil {
 		os.RemoveAll(dir)
@@ -206,10 +219,30 @@ func Main(m *testing.M) {
 	shared = s
 	code := m.Run()
 	s.Stop()
+	if durable.s != nil {
+		durable.s.Stop()
+	}
 	os.Exit(code)
 }
 
-var shared *Server
+var (
+	shared  *Server
+	durable struct {
+		once sync.Once
+		s    *Server
+		err  error
+	}
+)
+
+// Durable returns a server started with StartDurable, the first time it is
+// asked for; Main stops it.
+func Durable(t testing.TB) *Server {
+	durable.once.Do(func() { durable.s, durable.err = StartDurable() })
+	if durable.err != nil {
+		t.Fatal(durable.err)
+	}
+	return durable.s
+}
 
 // Shared returns the server that Main started.
 func Shared(t testing.TB) *Server {
