@@ -40,8 +40,8 @@ type cmap struct {
 	space     []codespace
 	chars     []charEntry // sorted by key once parsed
 	text      []rune
-	ranges    []uniRange // sorted by lo
-	cidChars  map[uint64]int
+	ranges    []uniRange     // sorted by lo
+	cidChars  map[uint64]int // nil until a begincidchar section
 	cidRanges []cidRange
 	identity  bool // usecmap /Identity-H or -V
 }
@@ -52,7 +52,7 @@ func codeKey(code uint32, n int) uint64 { return uint64(n)<<32 | uint64(code) }
 // does not understand it skips, since a wrong ToUnicode map costs a keyword
 // match, not the seal.
 func parseCMap(data []byte) *cmap {
-	c := &cmap{cidChars: map[uint64]int{}}
+	c := &cmap{}
 	p := newParser(data, true)
 	var last []object // operands since the last keyword
 	entries := 0
@@ -170,6 +170,9 @@ func parseCMap(data []byte) *cmap {
 				code, n, ok1 := codeOf(src)
 				v, ok2 := asInt(cid)
 				if ok1 && ok2 {
+					if c.cidChars == nil {
+						c.cidChars = map[uint64]int{}
+					}
 					c.cidChars[codeKey(code, n)] = int(v)
 				}
 				entries++

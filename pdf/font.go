@@ -20,6 +20,7 @@ type font struct {
 	decode    textDec // for Type0 fonts without ToUnicode
 	toUni     *cmap
 	simple    [256][]rune // simple fonts: text by the font's encoding
+	simpleR   [256]rune   // simple's one-rune texts, which slice it
 	simpleW   [256]float64
 	hasW      [256]bool
 	cidW      []cidWidth // CIDFonts: /W, in order
@@ -145,9 +146,15 @@ func (d *document) readFont(o object) *font {
 	case dict:
 		diffs, _ = v.get("Differences").(array)
 	}
+	// One rune a code: each text slices simpleR rather than being a
+	// slice of its own.
+	setSimple := func(c int, r rune) {
+		f.simpleR[c] = r
+		f.simple[c] = f.simpleR[c : c+1 : c+1]
+	}
 	for c := range 256 {
 		if r := base(byte(c)); r != 0 {
-			f.simple[c] = []rune{r}
+			setSimple(c, r)
 		}
 	}
 	code := 0
@@ -158,7 +165,7 @@ func (d *document) readFont(o object) *font {
 		case name:
 			if code >= 0 && code < 256 {
 				if r, ok := glyphRune(v); ok {
-					f.simple[code] = []rune{r}
+					setSimple(code, r)
 				} else {
 					f.simple[code] = nil
 				}
