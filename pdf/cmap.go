@@ -295,10 +295,12 @@ func (c *cmap) next(s []byte, fallback int) (uint32, int) {
 	return v, n
 }
 
-// unicode returns the text for a code.
-func (c *cmap) unicode(code uint32, n int) ([]rune, bool) {
+// unicodeIn returns the text for a code. A text the CMap does not hold
+// as such (one in a range counting up) is built in buf, which it returns
+// grown.
+func (c *cmap) unicodeIn(code uint32, n int, buf []rune) (text, _ []rune, ok bool) {
 	if c == nil {
-		return nil, false
+		return nil, buf, false
 	}
 	key := codeKey(code, n)
 	if i, ok := slices.BinarySearchFunc(c.chars, key, func(e charEntry, k uint64) int {
@@ -311,7 +313,7 @@ func (c *cmap) unicode(code uint32, n int) ([]rune, bool) {
 		return 0
 	}); ok {
 		e := c.chars[i]
-		return c.text[e.off : e.off+e.n : e.off+e.n], true
+		return c.text[e.off : e.off+e.n : e.off+e.n], buf, true
 	}
 	i, _ := slices.BinarySearchFunc(c.ranges, code, func(r uniRange, code uint32) int {
 		if r.lo > code {
@@ -329,18 +331,19 @@ func (c *cmap) unicode(code uint32, n int) ([]rune, bool) {
 		off := int(code - r.lo)
 		if r.list != nil {
 			if off < len(r.list) {
-				return r.list[off], true
+				return r.list[off], buf, true
 			}
 			continue
 		}
 		if len(r.base) == 0 {
 			continue
 		}
-		out := slices.Clone(r.base)
-		out[len(out)-1] += rune(off)
-		return out, true
+		start := len(buf)
+		buf = append(buf, r.base...)
+		buf[len(buf)-1] += rune(off)
+		return buf[start:len(buf):len(buf)], buf, true
 	}
-	return nil, false
+	return nil, buf, false
 }
 
 // cid returns the CID for a code under an encoding CMap.

@@ -232,8 +232,10 @@ type glyphInfo struct {
 	space bool    // the single-byte code 32, which word spacing applies to
 }
 
-// glyphs splits s into codes.
-func (f *font) glyphs(s []byte, out []glyphInfo) []glyphInfo {
+// glyphs splits s into codes. Texts that are not already in the font are
+// built in buf, which it returns grown: a text stays valid as buf grows,
+// since it is never written again.
+func (f *font) glyphs(s []byte, out []glyphInfo, buf []rune) ([]glyphInfo, []rune) {
 	for len(s) > 0 {
 		var code uint32
 		var n int
@@ -254,20 +256,22 @@ func (f *font) glyphs(s []byte, out []glyphInfo) []glyphInfo {
 		raw := s[:n]
 		s = s[n:]
 		g := glyphInfo{space: n == 1 && code == 32}
-		text, ok := f.toUni.unicode(code, n)
+		var text []rune
+		var ok bool
+		text, buf, ok = f.toUni.unicodeIn(code, n, buf)
 		if !ok {
-			text = f.fallbackText(code, n, raw)
+			text, buf = f.fallbackText(code, n, raw, buf)
 		}
 		g.text = text
 		g.width = f.width(code, n) * f.scale
 		out = append(out, g)
 	}
-	return out
+	return out, buf
 }
 
-func (f *font) fallbackText(code uint32, n int, raw []byte) []rune {
+func (f *font) fallbackText(code uint32, n int, raw []byte, buf []rune) ([]rune, []rune) {
 	if !f.composite {
-		return f.simple[code&0xFF]
+		return f.simple[code&0xFF], buf
 	}
 	switch f.decode {
 	case decUCS2:
@@ -275,13 +279,13 @@ func (f *font) fallbackText(code uint32, n int, raw []byte) []rune {
 		for i := 0; i+1 < len(raw); i += 2 {
 			u = append(u, uint16(raw[i])<<8|uint16(raw[i+1]))
 		}
-		return utf16.Decode(u)
+		return utf16.Decode(u), buf
 	case decGBK:
 		if b, err := simplifiedchinese.GBK.NewDecoder().Bytes(raw); err == nil {
-			return []rune(string(b))
+			return []rune(string(b)), buf
 		}
 	}
-	return nil
+	return nil, buf
 }
 
 func (f *font) width(code uint32, n int) float64 {

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"slices"
 	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
 )
@@ -38,9 +39,9 @@ func (m matrix) apply(x, y float64) (float64, float64) {
 
 // glyph is one drawn character, as seen on the page.
 type glyph struct {
-	text   []rune // normalised; may be empty or several runes
-	box    rect   // as seen
-	dir    int    // writing direction as seen: 0 right, 1 up, 2 left, 3 down
+	off, n int32 // its text, pageText.runes[off:off+n]: normalised; may be empty or several runes
+	box    rect  // as seen
+	dir    int   // writing direction as seen: 0 right, 1 up, 2 left, 3 down
 	along  float64
 	across float64
 	size   float64
@@ -53,7 +54,14 @@ type textLine struct {
 // pageText is the text of one page.
 type pageText struct {
 	glyphs []glyph
+	runes  []rune // the glyphs' texts, one after the other
 	lines  []textLine
+}
+
+// text is the text of glyph i.
+func (t *pageText) text(i int) []rune {
+	g := &t.glyphs[i]
+	return t.runes[g.off : g.off+g.n]
 }
 
 func (pl *placer) text(p *page) (*pageText, error) {
@@ -87,7 +95,7 @@ func (pl *placer) text(p *page) (*pageText, error) {
 		}
 	}
 	e.run(data, p.resources, identity, 0)
-	t := &pageText{glyphs: e.glyphs}
+	t := &pageText{glyphs: e.glyphs, runes: e.runes}
 	t.buildLines()
 	pl.texts[p.index] = t
 	return t, nil
@@ -106,7 +114,11 @@ type extractor struct {
 	fonts  fontCache
 	ops    int
 	glyphs []glyph
+	runes  []rune // the glyphs' texts
 	gi     []glyphInfo
+	gtext  []rune // texts that show's codes build
+	utf8   []byte // scratch for normalising
+	nfkc   []byte //
 }
 
 // run interprets a content stream with its resources.
@@ -325,7 +337,7 @@ func (e *extractor) show(gs *gstate, tm *matrix, o object) {
 		return
 	}
 	f := gs.font
-	e.gi = f.glyphs(s, e.gi[:0])
+	e.gi, e.gtext = f.glyphs(s, e.gi[:0], e.gtext[:0])
 	for _, g := range e.gi {
 		w := g.width
 		trm := matrix{gs.size * gs.th, 0, 0, gs.size, 0, gs.trise}.mul(*tm).mul(gs.ctm)
@@ -384,7 +396,9 @@ func (e *extractor) addGlyph(text []rune, trm matrix, x0, y0, x1, y1, dx, dy flo
 	dir := int(math.Round(math.Atan2(vdy, vdx)/(math.Pi/2))+4) % 4
 	cx, cy := (b.llx+b.urx)/2, (b.lly+b.ury)/2
 	along, across := rotateToDir(dir, cx, cy)
-	g := glyph{text: normalizeRunes(text), box: b, dir: dir, along: along, across: across, size: size}
+	off := len(e.runes)
+	e.runes, e.utf8, e.nfkc = appendNormalized(e.runes, text, e.utf8, e.nfkc)
+	g := glyph{off: int32(off), n: int32(len(e.runes) - off), box: b, dir: dir, along: along, across: across, size: size}
 	e.glyphs = append(e.glyphs, g)
 }
 
@@ -467,7 +481,7 @@ func (t *pageText) lineText(l textLine) ([]rune, []int) {
 				owner = append(owner, -1)
 			}
 		}
-		for _, r := range g.text {
+		for _, r := range t.text(gi) {
 			rs = append(rs, r)
 			owner = append(owner, gi)
 		}
@@ -550,17 +564,49 @@ func normalizeText(s string) []rune {
 	return normalizeRunes([]rune(s))
 }
 
-func normalizeRunes(rs []rune) []rune {
-	stable := true
+// stableRunes reports whether rs is its own normal form for matching: so
+// are ASCII but space, the CJK unified ideographs, and the CJK punctuation
+// 、。〃〄々〆〇 and brackets.
+func stableRunes(rs []rune) bool {
 	for _, r := range rs {
-		// ASCII but space, the CJK unified ideographs, and the CJK
-		// punctuation 、。〃〄々〆〇 and brackets are their own NFKC form.
 		if !(r > ' ' && r < 0x7F || r >= 0x4E00 && r <= 0x9FFF || r >= 0x3001 && r <= 0x3011) {
-			stable = false
-			break
+			return false
 		}
 	}
-	if stable {
+	return true
+}
+
+// appendNormalized appends what normalizeRunes makes of rs to dst, using
+// and returning the scratch buffers b8 and n8 instead of allocating.
+func appendNormalized(dst, rs []rune, b8, n8 []byte) ([]rune, []byte, []byte) {
+	if stableRunes(rs) {
+		return append(dst, rs...), b8, n8
+	}
+	if len(rs) == 1 { // what NFKC makes of the usual others, without its buffers
+		switch r := rs[0]; {
+		case r == ' ' || r == '\u00A0' || r == '\u3000':
+			return dst, b8, n8 // white space, or NFKC's ' '
+		case r >= '\uFF01' && r <= '\uFF5E': // full-width forms of ASCII
+			return append(dst, r-0xFEE0), b8, n8
+		}
+	}
+	b8 = b8[:0]
+	for _, r := range rs {
+		b8 = utf8.AppendRune(b8, r) // as string(rs) does, invalid runes too
+	}
+	n8 = norm.NFKC.Append(n8[:0], b8...)
+	for i := 0; i < len(n8); {
+		r, size := utf8.DecodeRune(n8[i:]) // as []rune(string) does
+		i += size
+		if !unicode.IsSpace(r) {
+			dst = append(dst, r)
+		}
+	}
+	return dst, b8, n8
+}
+
+func normalizeRunes(rs []rune) []rune {
+	if stableRunes(rs) {
 		return rs
 	}
 	n := []rune(norm.NFKC.String(string(rs)))
