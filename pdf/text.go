@@ -436,45 +436,50 @@ func (t *pageText) buildLines() {
 		}
 		return 0
 	})
-	var cur []int
-	flush := func() {
-		if len(cur) == 0 {
+	// A line is a run of idx, sorted along the line in place.
+	byAlong := func(a, b int) int {
+		switch {
+		case g[a].along < g[b].along:
+			return -1
+		case g[a].along > g[b].along:
+			return 1
+		}
+		return 0
+	}
+	start := 0
+	flush := func(end int) {
+		if end == start {
 			return
 		}
-		slices.SortStableFunc(cur, func(a, b int) int {
-			switch {
-			case g[a].along < g[b].along:
-				return -1
-			case g[a].along > g[b].along:
-				return 1
-			}
-			return 0
-		})
+		cur := idx[start:end:end]
+		slices.SortStableFunc(cur, byAlong)
 		t.lines = append(t.lines, textLine{glyphs: cur})
-		cur = nil
+		start = end
 	}
-	for _, i := range idx {
-		if len(cur) > 0 {
-			first := g[cur[0]]
+	for k, i := range idx {
+		if k > start {
+			first := &g[idx[start]]
 			tol := 0.4 * math.Max(first.size, g[i].size)
 			if g[i].dir != first.dir || first.across-g[i].across > tol {
-				flush()
+				flush(k)
 			}
 		}
-		cur = append(cur, i)
 	}
-	flush()
+	flush(len(idx))
 }
 
 // lineText is a line's text with, for each rune, the glyph it came from.
 // A wide gap between glyphs becomes a separator that no keyword matches.
 func (t *pageText) lineText(l textLine) ([]rune, []int) {
-	var rs []rune
-	var owner []int
+	return t.appendLineText(l, nil, nil)
+}
+
+// appendLineText is lineText appending to rs and owner.
+func (t *pageText) appendLineText(l textLine, rs []rune, owner []int) ([]rune, []int) {
 	for k, gi := range l.glyphs {
-		g := t.glyphs[gi]
+		g := &t.glyphs[gi]
 		if k > 0 {
-			prev := t.glyphs[l.glyphs[k-1]]
+			prev := &t.glyphs[l.glyphs[k-1]]
 			gap := g.along - prev.along - (g.size+prev.size)/2
 			if gap > 3*math.Max(g.size, prev.size) {
 				rs = append(rs, separator)
@@ -495,8 +500,10 @@ const separator = '\uFFFF'
 // order.
 func (t *pageText) find(want []rune) []rect {
 	var out []rect
+	var rs []rune
+	var owner []int
 	for _, l := range t.lines {
-		rs, owner := t.lineText(l)
+		rs, owner = t.appendLineText(l, rs[:0], owner[:0])
 		for i := 0; i+len(want) <= len(rs); {
 			if !slices.Equal(rs[i:i+len(want)], want) {
 				i++
@@ -535,11 +542,13 @@ var datePattern = regexp.MustCompile(`(?:[0-9]{4}|[〇零○O一二三四五六�
 func (t *pageText) dateLine() (rect, bool) {
 	var found rect
 	ok := false
+	var rs []rune
+	var owner []int
 	for _, l := range t.lines {
 		if t.glyphs[l.glyphs[0]].dir != 0 {
 			continue
 		}
-		rs, owner := t.lineText(l)
+		rs, owner = t.appendLineText(l, rs[:0], owner[:0])
 		if !slices.Contains(rs, '年') || !slices.Contains(rs, '日') {
 			continue
 		}
@@ -550,8 +559,8 @@ func (t *pageText) dateLine() (rect, bool) {
 		}
 		loc := locs[len(locs)-1]
 		// Byte offsets to rune offsets.
-		start := len([]rune(s[:loc[0]]))
-		end := start + len([]rune(s[loc[0]:loc[1]]))
+		start := utf8.RuneCountInString(s[:loc[0]])
+		end := start + utf8.RuneCountInString(s[loc[0]:loc[1]])
 		found, ok = t.union(owner[start:end]), true
 	}
 	return found, ok
