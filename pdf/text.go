@@ -94,6 +94,10 @@ func (pl *placer) text(p *page) (*pageText, error) {
 			}
 		}
 	}
+	// Room for the glyphs of a page that is mostly text: pages measured
+	// hold one for every 1 to 10 bytes of content.
+	e.glyphs = make([]glyph, 0, min(max(len(data)/16, 32), 512))
+	e.runes = make([]rune, 0, cap(e.glyphs))
 	e.run(data, p.resources, identity, 0)
 	t := &pageText{glyphs: e.glyphs, runes: e.runes}
 	t.buildLines()
