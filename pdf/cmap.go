@@ -1,6 +1,7 @@
 package pdf
 
 import (
+	"bytes"
 	"slices"
 )
 
@@ -56,6 +57,17 @@ func parseCMap(data []byte) *cmap {
 	p := newParser(data, true)
 	var last []object // operands since the last keyword
 	entries := 0
+	// Scratch for the strings of the mappings, which are read but not kept.
+	var sbuf, dbuf [8]byte
+	str2 := func() ([]byte, []byte, bool) {
+		a, ok := p.nextStringIn(sbuf[:0])
+		if !ok {
+			return nil, nil, false
+		}
+		b, ok := p.nextStringIn(dbuf[:0])
+		return a, b, ok
+	}
+
 	for entries < maxCMapEntries {
 		t, err := p.lex.next()
 		if err != nil {
@@ -84,7 +96,7 @@ func parseCMap(data []byte) *cmap {
 			}
 		case "begincodespacerange":
 			for {
-				lo, hi, ok := p.stringPair()
+				lo, hi, ok := str2()
 				if !ok {
 					break
 				}
@@ -98,24 +110,34 @@ func parseCMap(data []byte) *cmap {
 			}
 		case "beginbfchar":
 			for entries < maxCMapEntries {
-				src, ok := p.nextString()
+				src, ok := p.nextStringIn(sbuf[:0])
 				if !ok {
 					break
 				}
-				dst, err := p.object()
-				if err != nil {
-					break
+				// A hex string, as destinations mostly are, is read
+				// without making an object of it.
+				var dst object
+				hex, isHex := p.hexStringIn(dbuf[:0])
+				if !isHex {
+					var err error
+					if dst, err = p.object(); err != nil {
+						break
+					}
 				}
 				if code, n, ok := codeOf(src); ok {
 					off := len(c.text)
-					c.text = appendTextOf(c.text, dst)
+					if isHex {
+						c.text = appendUTF16BE(c.text, hex)
+					} else {
+						c.text = appendTextOf(c.text, dst)
+					}
 					c.chars = append(c.chars, charEntry{codeKey(code, n), int32(off), int32(len(c.text) - off)})
 				}
 				entries++
 			}
 		case "beginbfrange":
 			for entries < maxCMapEntries {
-				lo, hi, ok := p.stringPair()
+				lo, hi, ok := str2()
 				if !ok {
 					break
 				}
@@ -141,7 +163,7 @@ func parseCMap(data []byte) *cmap {
 			}
 		case "begincidrange":
 			for entries < maxCMapEntries {
-				lo, hi, ok := p.stringPair()
+				lo, hi, ok := str2()
 				if !ok {
 					break
 				}
@@ -159,7 +181,7 @@ func parseCMap(data []byte) *cmap {
 			}
 		case "begincidchar":
 			for entries < maxCMapEntries {
-				src, ok := p.nextString()
+				src, ok := p.nextStringIn(sbuf[:0])
 				if !ok {
 					break
 				}
@@ -212,9 +234,13 @@ func cmpU32(a, b uint32) int {
 	return 0
 }
 
-// nextString reads a string; anything else (the section's end keyword
-// included) ends the section.
-func (p *parser) nextString() ([]byte, bool) {
+// nextStringIn reads a string; anything else (the section's end keyword
+// included) ends the section. A hex string is decoded into buf, whose
+// storage it uses when large enough.
+func (p *parser) nextStringIn(buf []byte) ([]byte, bool) {
+	if b, ok := p.hexStringIn(buf); ok {
+		return b, true
+	}
 	t, err := p.lex.next()
 	if err != nil || t.kind != tokString {
 		return nil, false
@@ -222,13 +248,45 @@ func (p *parser) nextString() ([]byte, bool) {
 	return t.b, true
 }
 
-func (p *parser) stringPair() ([]byte, []byte, bool) {
-	a, ok := p.nextString()
-	if !ok {
-		return nil, nil, false
+// hexStringIn reads the next token when it is a well-formed hex string,
+// decoding it as the lexer does but into buf. Otherwise it reads nothing
+// and reports false, leaving the lexer to read (or refuse) the token.
+func (p *parser) hexStringIn(buf []byte) ([]byte, bool) {
+	l := &p.lex
+	start := l.pos
+	if l.skipSpace() != nil || l.pos+1 >= len(l.buf) || l.buf[l.pos] != '<' || l.buf[l.pos+1] == '<' {
+		l.pos = start
+		return nil, false
 	}
-	b, ok := p.nextString()
-	return a, b, ok
+	end := bytes.IndexByte(l.buf[l.pos+1:], '>')
+	if end < 0 {
+		l.pos = start
+		return nil, false
+	}
+	out := buf[:0]
+	var hi byte
+	half := false
+	for _, c := range l.buf[l.pos+1 : l.pos+1+end] {
+		if isWhite(c) {
+			continue
+		}
+		v, ok := unhex(c)
+		if !ok {
+			l.pos = start
+			return nil, false
+		}
+		if half {
+			out = append(out, hi<<4|v)
+		} else {
+			hi = v
+		}
+		half = !half
+	}
+	if half {
+		out = append(out, hi<<4)
+	}
+	l.pos += 1 + end + 1
+	return out, true
 }
 
 func codeOf(b []byte) (uint32, int, bool) {
@@ -248,21 +306,27 @@ func textOf(o object) []rune { return appendTextOf(nil, o) }
 func appendTextOf(rs []rune, o object) []rune {
 	switch v := o.(type) {
 	case str:
-		for i := 0; i+1 < len(v); i += 2 {
-			u := rune(v[i])<<8 | rune(v[i+1])
-			if u >= 0xD800 && u < 0xDC00 && i+3 < len(v) {
-				if l := rune(v[i+2])<<8 | rune(v[i+3]); l >= 0xDC00 && l < 0xE000 {
-					rs = append(rs, 0x10000+(u-0xD800)<<10+(l-0xDC00))
-					i += 2
-					continue
-				}
-			}
-			rs = append(rs, u)
-		}
+		rs = appendUTF16BE(rs, v)
 	case name:
 		if r, ok := glyphRune(v); ok {
 			rs = append(rs, r)
 		}
+	}
+	return rs
+}
+
+// appendUTF16BE appends the text of UTF-16BE bytes to rs.
+func appendUTF16BE(rs []rune, v []byte) []rune {
+	for i := 0; i+1 < len(v); i += 2 {
+		u := rune(v[i])<<8 | rune(v[i+1])
+		if u >= 0xD800 && u < 0xDC00 && i+3 < len(v) {
+			if l := rune(v[i+2])<<8 | rune(v[i+3]); l >= 0xDC00 && l < 0xE000 {
+				rs = append(rs, 0x10000+(u-0xD800)<<10+(l-0xDC00))
+				i += 2
+				continue
+			}
+		}
+		rs = append(rs, u)
 	}
 	return rs
 }
