@@ -19,8 +19,8 @@ type font struct {
 	vertical  bool    // a -V CMap
 	decode    textDec // for Type0 fonts without ToUnicode
 	toUni     *cmap
-	simple    [256][]rune // simple fonts: text by the font's encoding
-	simpleR   [256]rune   // simple's one-rune texts, which slice it
+	simple    [256]rune // simple fonts: text by the font's encoding, one rune a code
+	hasSimple [256]bool // whether the code has a text in simple
 	simpleW   [256]float64
 	hasW      [256]bool
 	cidW      []cidWidth // CIDFonts: /W, in order
@@ -146,15 +146,9 @@ func (d *document) readFont(o object) *font {
 	case dict:
 		diffs, _ = v.get("Differences").(array)
 	}
-	// One rune a code: each text slices simpleR rather than being a
-	// slice of its own.
-	setSimple := func(c int, r rune) {
-		f.simpleR[c] = r
-		f.simple[c] = f.simpleR[c : c+1 : c+1]
-	}
 	for c := range 256 {
 		if r := base(byte(c)); r != 0 {
-			setSimple(c, r)
+			f.simple[c], f.hasSimple[c] = r, true
 		}
 	}
 	code := 0
@@ -164,11 +158,7 @@ func (d *document) readFont(o object) *font {
 			code = int(v)
 		case name:
 			if code >= 0 && code < 256 {
-				if r, ok := glyphRune(v); ok {
-					setSimple(code, r)
-				} else {
-					f.simple[code] = nil
-				}
+				f.simple[code], f.hasSimple[code] = glyphRune(v)
 			}
 			code++
 		}
@@ -271,7 +261,10 @@ func (f *font) glyphs(s []byte, out []glyphInfo, buf []rune) ([]glyphInfo, []run
 
 func (f *font) fallbackText(code uint32, n int, raw []byte, buf []rune) ([]rune, []rune) {
 	if !f.composite {
-		return f.simple[code&0xFF], buf
+		if c := code & 0xFF; f.hasSimple[c] {
+			return f.simple[c : c+1 : c+1], buf
+		}
+		return nil, buf
 	}
 	switch f.decode {
 	case decUCS2:
