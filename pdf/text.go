@@ -112,6 +112,46 @@ type gstate struct {
 	size                  float64
 }
 
+// operand is one operand of a content-stream operator. Numbers, names,
+// strings and arrays of only numbers and strings (TJ's) are kept as read,
+// without making objects of them; anything else is an object.
+type operand struct {
+	kind   opKind
+	num    float64 // opNum
+	b      []byte  // opName, opStr
+	lo, hi int     // opArray: the extractor's elems[lo:hi]
+	o      object  // opObject
+}
+
+type opKind uint8
+
+const (
+	opObject opKind = iota
+	opNum
+	opName
+	opStr
+	opArray
+)
+
+// number is the operand as a number, 0 when it is not one.
+func (a *operand) number() float64 {
+	switch a.kind {
+	case opNum:
+		return a.num
+	case opObject:
+		v, _ := asNumber(a.o)
+		return v
+	}
+	return 0
+}
+
+// element is a number or a string of an opArray operand.
+type element struct {
+	isNum bool
+	num   float64
+	s     []byte
+}
+
 type extractor struct {
 	d      *document
 	p      *page
@@ -120,9 +160,10 @@ type extractor struct {
 	glyphs []glyph
 	runes  []rune // the glyphs' texts
 	gi     []glyphInfo
-	gtext  []rune // texts that show's codes build
-	utf8   []byte // scratch for normalising
-	nfkc   []byte //
+	elems  []element // the elements of the operands' arrays
+	gtext  []rune    // texts that show's codes build
+	utf8   []byte    // scratch for normalising
+	nfkc   []byte    //
 }
 
 // run interprets a content stream with its resources.
@@ -134,7 +175,13 @@ func (e *extractor) run(data []byte, res dict, ctm matrix, depth int) {
 	var stack []gstate
 	var tm, tlm matrix
 	p := newParser(data, true)
-	var args []object
+	var args []operand
+	elems := len(e.elems) // this stream's operands' elements start here
+	defer func() { e.elems = e.elems[:elems] }()
+	reset := func() {
+		args = args[:0]
+		e.elems = e.elems[:elems]
+	}
 	for e.ops < maxContentOps {
 		t, err := p.lex.next()
 		e.ops++
@@ -148,21 +195,22 @@ func (e *extractor) run(data []byte, res dict, ctm matrix, depth int) {
 			return
 		}
 		if t.kind != tokKeyword || t.is("true") || t.is("false") || t.is("null") {
-			o, err := p.objectFrom(t)
-			if err != nil {
-				args = args[:0]
+			a, ok := e.operand(p, t)
+			if !ok {
+				reset()
 				continue
 			}
 			if len(args) < 64 {
-				args = append(args, o)
+				args = append(args, a)
+			} else if a.kind == opArray {
+				e.elems = e.elems[:a.lo]
 			}
 			continue
 		}
 		op := string(t.b)
 		f := func(i int) float64 {
 			if i < len(args) {
-				v, _ := asNumber(args[i])
-				return v
+				return args[i].number()
 			}
 			return 0
 		}
@@ -185,8 +233,8 @@ func (e *extractor) run(data []byte, res dict, ctm matrix, depth int) {
 		case "Tf":
 			if len(args) == 2 {
 				gs.size = f(1)
-				if fn, ok := args[0].(name); ok {
-					gs.font = e.font(res, fn)
+				if args[0].kind == opName {
+					gs.font = e.font(res, name(args[0].b))
 				}
 			}
 		case "Tc":
@@ -216,49 +264,128 @@ func (e *extractor) run(data []byte, res dict, ctm matrix, depth int) {
 			tm = tlm
 		case "Tj":
 			if len(args) == 1 {
-				e.show(&gs, &tm, args[0])
+				e.showOperand(&gs, &tm, &args[0])
 			}
 		case "'":
 			tlm = matrix{1, 0, 0, 1, 0, -gs.tl}.mul(tlm)
 			tm = tlm
 			if len(args) == 1 {
-				e.show(&gs, &tm, args[0])
+				e.showOperand(&gs, &tm, &args[0])
 			}
 		case "\"":
 			if len(args) == 3 {
 				gs.tw, gs.tc = f(0), f(1)
 				tlm = matrix{1, 0, 0, 1, 0, -gs.tl}.mul(tlm)
 				tm = tlm
-				e.show(&gs, &tm, args[2])
+				e.showOperand(&gs, &tm, &args[2])
 			}
 		case "TJ":
-			if len(args) == 1 {
-				if a, ok := args[0].(array); ok {
+			if len(args) != 1 {
+				break
+			}
+			adjust := func(v float64) {
+				adj := -v / 1000 * gs.size
+				if gs.font != nil && gs.font.vertical {
+					tm = matrix{1, 0, 0, 1, 0, adj}.mul(tm)
+				} else {
+					tm = matrix{1, 0, 0, 1, adj * gs.th, 0}.mul(tm)
+				}
+			}
+			switch a := &args[0]; a.kind {
+			case opArray:
+				for _, el := range e.elems[a.lo:a.hi] {
+					if el.isNum {
+						adjust(el.num)
+						continue
+					}
+					e.show(&gs, &tm, el.s)
+				}
+			case opObject:
+				if a, ok := a.o.(array); ok {
 					for _, el := range a {
 						if v, ok := asNumber(el); ok {
-							adj := -v / 1000 * gs.size
-							if gs.font != nil && gs.font.vertical {
-								tm = matrix{1, 0, 0, 1, 0, adj}.mul(tm)
-							} else {
-								tm = matrix{1, 0, 0, 1, adj * gs.th, 0}.mul(tm)
-							}
+							adjust(v)
 							continue
 						}
-						e.show(&gs, &tm, el)
+						if s, ok := el.(str); ok {
+							e.show(&gs, &tm, s)
+						}
 					}
 				}
 			}
 		case "Do":
 			if len(args) == 1 {
-				if n, ok := args[0].(name); ok {
-					e.form(res, n, gs.ctm, depth)
+				if args[0].kind == opName {
+					e.form(res, name(args[0].b), gs.ctm, depth)
 				}
 			}
 		case "BI":
 			skipInlineImage(&p.lex)
 		}
-		args = args[:0]
+		reset()
 	}
+}
+
+// operand reads the operand that starts with t; ok is false when it does
+// not parse.
+func (e *extractor) operand(p *parser, t token) (a operand, ok bool) {
+	switch t.kind {
+	case tokInt:
+		o, err := p.intOrRef(t.i)
+		if err != nil {
+			return a, false
+		}
+		if v, ok := o.(int64); ok {
+			return operand{kind: opNum, num: float64(v)}, true
+		}
+		return operand{o: o}, true
+	case tokReal:
+		return operand{kind: opNum, num: t.f}, true
+	case tokName:
+		return operand{kind: opName, b: t.b}, true
+	case tokString:
+		return operand{kind: opStr, b: t.b}, true
+	case tokArrayOpen:
+		lo := len(e.elems)
+		if e.simpleArray(p) {
+			return operand{kind: opArray, lo: lo, hi: len(e.elems)}, true
+		}
+		e.elems = e.elems[:lo]
+	}
+	o, err := p.objectFrom(t)
+	return operand{o: o}, err == nil
+}
+
+// simpleArray reads the rest of an array of only numbers and strings into
+// elems. Given anything else it reads nothing and reports false, leaving
+// the array to the parser.
+func (e *extractor) simpleArray(p *parser) bool {
+	start := p.lex.pos
+	for {
+		t, err := p.lex.next()
+		if err != nil {
+			break
+		}
+		switch t.kind {
+		case tokArrayClose:
+			return true
+		case tokReal:
+			e.elems = append(e.elems, element{isNum: true, num: t.f})
+			continue
+		case tokString:
+			e.elems = append(e.elems, element{s: t.b})
+			continue
+		case tokInt:
+			o, err := p.intOrRef(t.i)
+			if v, ok := o.(int64); ok && err == nil {
+				e.elems = append(e.elems, element{isNum: true, num: float64(v)})
+				continue
+			}
+		}
+		break
+	}
+	p.lex.pos = start
+	return false
 }
 
 // skipInlineImage moves past an inline image's dictionary and data.
@@ -334,10 +461,16 @@ func (e *extractor) form(res dict, n name, ctm matrix, depth int) {
 	e.run(data, fres, m.mul(ctm), depth+1)
 }
 
+// showOperand shows a string operand; any other operand shows nothing.
+func (e *extractor) showOperand(gs *gstate, tm *matrix, a *operand) {
+	if a.kind == opStr {
+		e.show(gs, tm, a.b)
+	}
+}
+
 // show records the glyphs of one string and advances the text matrix.
-func (e *extractor) show(gs *gstate, tm *matrix, o object) {
-	s, ok := o.(str)
-	if !ok || gs.font == nil {
+func (e *extractor) show(gs *gstate, tm *matrix, s []byte) {
+	if gs.font == nil {
 		return
 	}
 	f := gs.font
