@@ -12,7 +12,8 @@
 //     schema_migrations, each in its own transaction;
 //   - the journal is a write-ahead log (WAL) with synchronous=FULL, so a
 //     committed transaction survives a crash or power loss and an
-//     interrupted one leaves no trace;
+//     interrupted one leaves no trace; the log is copied back into the
+//     file by a background checkpoint, not inside commits (checkpoint.go);
 //   - every write is one transaction begun with BEGIN IMMEDIATE on a single
 //     writer connection, so writers in this process queue up and writers in
 //     other processes wait (busy_timeout) instead of failing half-way;
@@ -43,6 +44,7 @@ type DB struct {
 	w    *sql.DB // the single writer connection; transactions BEGIN IMMEDIATE
 	r    *sql.DB // read-only connections
 	ks   *KeystoreStore
+	cp   *checkpointer
 }
 
 // Open opens (creating if needed) the database at path and brings its schema
@@ -58,7 +60,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	f.Close()
 
 	common := fmt.Sprintf("_pragma=busy_timeout(%d)&_pragma=foreign_keys(1)", busyTimeoutMillis)
-	w, err := sql.Open("sqlite", path+"?"+common+
+	w, err := sql.Open("sqlite", path+"?"+common+fmt.Sprintf("&_pragma=wal_autocheckpoint(%d)", backstopCheckpointPages)+
 		"&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=secure_delete(1)&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
@@ -85,6 +87,10 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	r.SetMaxOpenConns(4)
 	r.SetMaxIdleConns(4)
 	db.r = r
+	if db.cp, err = startCheckpointer(path, common); err != nil {
+		db.Close()
+		return nil, err
+	}
 	if db.ks, err = newKeystoreStore(ctx, db); err != nil {
 		db.Close()
 		return nil, err
@@ -106,6 +112,9 @@ func (db *DB) checkWAL(ctx context.Context) error {
 // Close closes the database.
 func (db *DB) Close() error {
 	var errs []error
+	if db.cp != nil {
+		errs = append(errs, db.cp.close())
+	}
 	if db.ks != nil {
 		errs = append(errs, db.ks.close())
 	}
@@ -143,5 +152,6 @@ func (db *DB) write(ctx context.Context, fn func(*sql.Tx) error) error {
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("sqlite: commit: %w", err)
 	}
+	db.cp.committed()
 	return nil
 }
