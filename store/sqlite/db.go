@@ -145,8 +145,10 @@ func (db *DB) write(ctx context.Context, fn func(*sql.Tx) error) error {
 	if err != nil {
 		return fmt.Errorf("sqlite: begin: %w", err)
 	}
+	// Rolling back after a commit does nothing; if fn panics, it frees the
+	// connection (SQLite's only writer) instead of holding it forever.
+	defer tx.Rollback()
 	if err := fn(tx); err != nil {
-		tx.Rollback()
 		return err
 	}
 	if err := tx.Commit(); err != nil {

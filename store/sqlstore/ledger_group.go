@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"errors"
 	"sync"
 
 	"github.com/ronganxian/eseal/seal"
@@ -63,12 +64,21 @@ func (g *groupCommit) do(c *appendCall, write func([]*appendCall)) {
 	g.writing = true
 	group := g.take()
 	g.mu.Unlock()
-
+	defer g.finish(group)
 	write(group)
+}
+
+// finish answers the calls of a group that has been written and hands the
+// lead on. It runs even if write panics (the service recovers panics per
+// request), so that the queue never waits for a leader that is gone; calls
+// left unanswered then fail.
+func (g *groupCommit) finish(group []*appendCall) {
 	for _, w := range group {
+		if w.out == nil && w.err == nil {
+			w.err = errGroupAborted
+		}
 		close(w.done)
 	}
-
 	g.mu.Lock()
 	if len(g.queue) > 0 {
 		g.queue[0].lead <- struct{}{}
@@ -77,6 +87,8 @@ func (g *groupCommit) do(c *appendCall, write func([]*appendCall)) {
 	}
 	g.mu.Unlock()
 }
+
+var errGroupAborted = errors.New("sqlstore: ledger append: the transaction of its group was abandoned")
 
 // take removes the next group from the front of the queue: at least one
 // call, and then as many as fit the bounds. g.mu is held.
