@@ -148,6 +148,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		grpc.MaxRecvMsgSize(int(cfg.MaxDocumentBytes) + 1<<20),
 		grpc.MaxSendMsgSize(int(cfg.MaxDocumentBytes) + 4<<20),
 	}
+	UseDocumentBuffers()
 	if tlsCfg != nil {
 		opts = append(opts, grpc.Creds(credentials.NewTLS(tlsCfg)))
 	}

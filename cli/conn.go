@@ -73,6 +73,7 @@ func (c *conn) dial() (*grpc.ClientConn, error) {
 	default:
 		creds = credentials.NewTLS(&tls.Config{MinVersion: tls.VersionTLS12})
 	}
+	api.UseDocumentBuffers()
 	cc, err := grpc.NewClient(c.server, grpc.WithTransportCredentials(creds),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxMessage), grpc.MaxCallSendMsgSize(maxMessage)))
 	if err != nil {
