@@ -19,6 +19,7 @@ var migrations = []migration{
 	{2, "keystore: keys, CA, seals, events, CRLs", keystoreSchemaV1},
 	{3, "keystore: ledger-signing keys", keystoreLedgerSchemaV1},
 	{4, "service: sealed documents stored uncompressed", serviceSchemaV2},
+	{5, "service: results may refer to documents kept elsewhere", serviceSchemaV3},
 }
 
 // migrationLock is the advisory lock key under which replicas migrate.

@@ -110,3 +110,11 @@ CREATE TRIGGER checkpoints_append_only BEFORE UPDATE OR DELETE ON checkpoints
 const serviceSchemaV2 = `
 ALTER TABLE results ALTER COLUMN document SET STORAGE EXTERNAL;
 `
+
+// serviceSchemaV3 matches SQLite's results table, whose documents may be
+// kept outside the database (the column the shared queries name). On
+// PostgreSQL it stays NULL: the documents are in the table, where every
+// replica reads them.
+const serviceSchemaV3 = `
+ALTER TABLE results ADD COLUMN document_ref BYTEA;
+`

@@ -4,8 +4,9 @@
 // the service's store.Store (DB.Service, in service*.go), each with its own
 // tables and migrations.
 //
-// What it touches: the database file it is given, and the -wal and -shm files
-// SQLite keeps beside it. The file is created with mode 0600.
+// What it touches: the database file it is given, the -wal and -shm files
+// SQLite keeps beside it, and the -documents log of sealed documents
+// (documents.go). The files it creates have mode 0600.
 //
 // How it stays consistent:
 //   - the schema is built by numbered migrations, recorded in the table
@@ -45,6 +46,7 @@ type DB struct {
 	r    *sql.DB // read-only connections
 	ks   *KeystoreStore
 	cp   *checkpointer
+	docs *documentLog // sealed documents (documents.go)
 }
 
 // Open opens (creating if needed) the database at path and brings its schema
@@ -91,6 +93,10 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		db.Close()
 		return nil, err
 	}
+	if db.docs, err = openDocumentLog(path + "-documents"); err != nil {
+		db.Close()
+		return nil, err
+	}
 	if db.ks, err = newKeystoreStore(ctx, db); err != nil {
 		db.Close()
 		return nil, err
@@ -114,6 +120,9 @@ func (db *DB) Close() error {
 	var errs []error
 	if db.cp != nil {
 		errs = append(errs, db.cp.close())
+	}
+	if db.docs != nil {
+		errs = append(errs, db.docs.close())
 	}
 	if db.ks != nil {
 		errs = append(errs, db.ks.close())

@@ -22,6 +22,7 @@ var migrations = []migration{
 	{1, "keystore: keys, CA, seals, events, CRLs", keystoreSchemaV1},
 	{2, "service: catalog, principals, ledger, results, checkpoints", serviceSchemaV1},
 	{3, "keystore: ledger-signing keys", keystoreLedgerSchemaV1},
+	{4, "service: sealed documents in the log beside the database", serviceSchemaV2},
 }
 
 // ErrSchemaTooNew means the database was migrated by a newer program.

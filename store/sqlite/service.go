@@ -23,6 +23,12 @@ func (b serviceBackend) Write(ctx context.Context, fn func(*sql.Tx) error) error
 
 func (b serviceBackend) Reader() *sql.DB { return b.db.r }
 
+// WriteDocuments and ReadDocument keep sealed documents in the log beside
+// the database (sqlstore.DocumentLog).
+func (b serviceBackend) WriteDocuments(docs [][]byte) ([][]byte, error) { return b.db.docs.write(docs) }
+
+func (b serviceBackend) ReadDocument(ref []byte) ([]byte, error) { return b.db.docs.read(ref) }
+
 func (b serviceBackend) Writer() *sql.DB { return b.db.w }
 
 // Rebind keeps ?, which is SQLite's placeholder.

@@ -105,3 +105,10 @@ BEGIN SELECT RAISE(ABORT, 'checkpoints never change'); END;
 CREATE TRIGGER checkpoints_no_delete BEFORE DELETE ON checkpoints
 BEGIN SELECT RAISE(ABORT, 'checkpoints are never deleted'); END;
 `
+
+// serviceSchemaV2 lets a result refer to its document in the document log
+// (documents.go) instead of holding it: document is then empty. Results
+// stored before keep their documents.
+const serviceSchemaV2 = `
+ALTER TABLE results ADD COLUMN document_ref BLOB;
+`

@@ -59,6 +59,12 @@ func (s *Store) writeGroup(group []*appendCall) {
 	if len(live) == 0 {
 		return
 	}
+	if err := s.writeDocuments(live); err != nil {
+		for _, c := range live {
+			c.out, c.err = nil, fmt.Errorf("ledger append: %w", err)
+		}
+		return
+	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(live[0].ctx), appendTimeout)
 	defer cancel()
 	err := s.appendInTx(ctx, live)
@@ -74,6 +80,34 @@ func (s *Store) writeGroup(group []*appendCall) {
 			c.out, c.err = nil, fmt.Errorf("ledger append: %w", err)
 		}
 	}
+}
+
+// writeDocuments stores the sealed documents of calls in the backend's
+// DocumentLog, if it has one, before their transaction begins, and keeps
+// each reference in its call.
+func (s *Store) writeDocuments(calls []*appendCall) error {
+	if s.docs == nil {
+		return nil
+	}
+	var docs [][]byte
+	var owners []*appendCall
+	for _, c := range calls {
+		if c.rec.Result == seal.ResultSealed {
+			docs = append(docs, c.doc)
+			owners = append(owners, c)
+		}
+	}
+	if len(docs) == 0 {
+		return nil
+	}
+	refs, err := s.docs.WriteDocuments(docs)
+	if err != nil {
+		return err
+	}
+	for i, c := range owners {
+		c.ref = refs[i]
+	}
+	return nil
 }
 
 // appendInTx chains and stores the calls' records, in order, in one
@@ -113,7 +147,11 @@ func (s *Store) appendInTx(ctx context.Context, calls []*appendCall) error {
 				return fmt.Errorf("inserting record %d: %w", rec.Seq, err)
 			}
 			if rec.Result == seal.ResultSealed {
-				if _, err := s.txExec(ctx, tx, qInsertResult, rec.RequestID, rec.Seq, c.doc); err != nil {
+				doc := c.doc
+				if c.ref != nil {
+					doc = []byte{} // the document is in the log
+				}
+				if _, err := s.txExec(ctx, tx, qInsertResult, rec.RequestID, rec.Seq, doc, c.ref); err != nil {
 					return fmt.Errorf("storing the result of record %d: %w", rec.Seq, err)
 				}
 			}
@@ -176,11 +214,19 @@ func (s *Store) Records(ctx context.Context, f store.RecordFilter, afterSeq uint
 
 // Result implements store.Ledger.
 func (s *Store) Result(ctx context.Context, requestID string) (*seal.Record, []byte, error) {
-	var doc []byte
+	var doc, ref []byte
 	var seq uint64
-	err := s.queryRow(ctx, `SELECT seq, document FROM results WHERE request_id = ?`, requestID).Scan(&seq, &doc)
+	err := s.queryRow(ctx, `SELECT seq, document, document_ref FROM results WHERE request_id = ?`, requestID).Scan(&seq, &doc, &ref)
 	if err != nil {
 		return nil, nil, notFound(err, "result of request "+requestID)
+	}
+	if ref != nil {
+		if s.docs == nil {
+			return nil, nil, fmt.Errorf("result of request %s: its document is kept outside this database", requestID)
+		}
+		if doc, err = s.docs.ReadDocument(ref); err != nil {
+			return nil, nil, fmt.Errorf("result of request %s: %w", requestID, err)
+		}
 	}
 	r, err := s.Record(ctx, seq)
 	if err != nil {

@@ -31,6 +31,7 @@ type appendCall struct {
 	ctx  context.Context
 	rec  seal.Record
 	doc  []byte
+	ref  []byte        // doc's reference in the backend's DocumentLog, if it has one
 	lead chan struct{} // signalled when this call is to write the next group
 	done chan struct{} // closed when out and err are set
 	out  *seal.Record

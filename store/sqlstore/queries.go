@@ -9,7 +9,7 @@ var (
 				WHERE request_id = ? AND result = 'sealed'`
 	qHead                  = `SELECT ` + recordColumns + ` FROM ledger ORDER BY seq DESC LIMIT 1`
 	qInsertRecord          = `INSERT INTO ledger (` + recordColumns + `) VALUES (` + placeholders(19) + `)`
-	qInsertResult          = `INSERT INTO results (request_id, seq, document) VALUES (?, ?, ?)`
+	qInsertResult          = `INSERT INTO results (request_id, seq, document, document_ref) VALUES (?, ?, ?, ?)`
 	qInsertCheckpoint      = `INSERT INTO checkpoints (seq, head, time_us, signature, certificate) VALUES (?, ?, ?, ?, ?)`
 	qInsertPrincipal       = `INSERT INTO principals (` + principalColumns + `, created_us) VALUES (?, ?, ?, ?, ?, ?, 0, ?)`
 	qPrincipalExists       = `SELECT 1 FROM principals WHERE id = ?`

@@ -38,9 +38,21 @@ type Backend interface {
 	Close() error
 }
 
+// DocumentLog is what a Backend implements when it keeps sealed documents
+// outside its tables; the results table then holds a reference to each.
+type DocumentLog interface {
+	// WriteDocuments stores docs durably, before the transaction that
+	// refers to them begins, and returns a reference to each.
+	WriteDocuments(docs [][]byte) ([][]byte, error)
+	// ReadDocument returns the document a reference names, or an error if
+	// what is stored is not that document.
+	ReadDocument(ref []byte) ([]byte, error)
+}
+
 // Store is store.Store over a Backend.
 type Store struct {
 	b             Backend
+	docs          DocumentLog // nil: documents are stored in the results table
 	reads, writes *stmtCache
 	appends       groupCommit
 }
@@ -49,7 +61,9 @@ var _ store.Store = (*Store)(nil)
 
 // New returns a Store over b.
 func New(b Backend) *Store {
-	return &Store{b: b, reads: newStmtCache(b.Reader(), b.Rebind), writes: newStmtCache(b.Writer(), b.Rebind)}
+	s := &Store{b: b, reads: newStmtCache(b.Reader(), b.Rebind), writes: newStmtCache(b.Writer(), b.Rebind)}
+	s.docs, _ = b.(DocumentLog)
+	return s
 }
 
 // Close closes the prepared statements and the backend.
