@@ -263,27 +263,10 @@ func (p *parser) hexStringIn(buf []byte) ([]byte, bool) {
 		l.pos = start
 		return nil, false
 	}
-	out := buf[:0]
-	var hi byte
-	half := false
-	for _, c := range l.buf[l.pos+1 : l.pos+1+end] {
-		if isWhite(c) {
-			continue
-		}
-		v, ok := unhex(c)
-		if !ok {
-			l.pos = start
-			return nil, false
-		}
-		if half {
-			out = append(out, hi<<4|v)
-		} else {
-			hi = v
-		}
-		half = !half
-	}
-	if half {
-		out = append(out, hi<<4)
+	out, _, ok := appendHex(buf[:0], l.buf[l.pos+1:l.pos+1+end])
+	if !ok {
+		l.pos = start
+		return nil, false
 	}
 	l.pos += 1 + end + 1
 	return out, true

@@ -243,29 +243,12 @@ func abs(x int) int {
 }
 
 func asciiHexDecode(data []byte) ([]byte, error) {
-	out := make([]byte, 0, len(data)/2)
-	var hi byte
-	half := false
-	for _, c := range data {
-		if c == '>' {
-			break
-		}
-		if isWhite(c) {
-			continue
-		}
-		v, ok := unhex(c)
-		if !ok {
-			return nil, damaged(-1, "bad character %q in ASCIIHex stream", c)
-		}
-		if half {
-			out = append(out, hi<<4|v)
-		} else {
-			hi = v
-		}
-		half = !half
+	if i := bytes.IndexByte(data, '>'); i >= 0 {
+		data = data[:i] // the end-of-data marker
 	}
-	if half {
-		out = append(out, hi<<4)
+	out, bad, ok := appendHex(make([]byte, 0, len(data)/2), data)
+	if !ok {
+		return nil, damaged(-1, "bad character %q in ASCIIHex stream", bad)
 	}
 	return out, nil
 }

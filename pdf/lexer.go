@@ -256,6 +256,34 @@ func classify(b []byte) token {
 	return token{kind: tokReal, f: f}
 }
 
+// appendHex appends to dst the bytes that the hex digits of src encode,
+// skipping white space; an odd last digit is followed by 0, as the
+// standard says. If src holds anything else, it returns that byte and
+// false.
+func appendHex(dst, src []byte) ([]byte, byte, bool) {
+	var hi byte
+	half := false
+	for _, c := range src {
+		if isWhite(c) {
+			continue
+		}
+		v, ok := unhex(c)
+		if !ok {
+			return dst, c, false
+		}
+		if half {
+			dst = append(dst, hi<<4|v)
+		} else {
+			hi = v
+		}
+		half = !half
+	}
+	if half {
+		dst = append(dst, hi<<4)
+	}
+	return dst, 0, true
+}
+
 func unhex(c byte) (byte, bool) {
 	switch {
 	case c >= '0' && c <= '9':
@@ -307,26 +335,9 @@ func (l *lexer) hexString() (token, error) {
 		return token{}, errUnterminated
 	}
 	raw := l.buf[l.pos : l.pos+end]
-	out := make([]byte, 0, len(raw)/2+1)
-	var hi byte
-	half := false
-	for _, c := range raw {
-		if isWhite(c) {
-			continue
-		}
-		v, ok := unhex(c)
-		if !ok {
-			return token{}, l.syntax("bad character %q in hex string", c)
-		}
-		if half {
-			out = append(out, hi<<4|v)
-		} else {
-			hi = v
-		}
-		half = !half
-	}
-	if half {
-		out = append(out, hi<<4)
+	out, bad, ok := appendHex(make([]byte, 0, len(raw)/2+1), raw)
+	if !ok {
+		return token{}, l.syntax("bad character %q in hex string", bad)
 	}
 	l.pos += end + 1
 	return token{kind: tokString, b: out}, nil
