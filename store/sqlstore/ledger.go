@@ -220,7 +220,7 @@ func (s *Store) Result(ctx context.Context, requestID string) (*seal.Record, []b
 	if err != nil {
 		return nil, nil, notFound(err, "result of request "+requestID)
 	}
-	if ref != nil {
+	if len(ref) > 0 {
 		if s.docs == nil {
 			return nil, nil, fmt.Errorf("result of request %s: its document is kept outside this database", requestID)
 		}
