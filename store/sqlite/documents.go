@@ -97,6 +97,15 @@ func (l *documentLog) read(ref []byte) ([]byte, error) {
 	if n > maxLoggedDocument || off > 1<<62 {
 		return nil, fmt.Errorf("%w: reference to %d bytes at %d", ErrDocumentDamaged, n, off)
 	}
+	// Check the length against the file before allocating it: a damaged
+	// reference must not make us allocate a gigabyte.
+	fi, err := l.f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: reading the document log: %w", err)
+	}
+	if off+uint64(n) > uint64(fi.Size()) {
+		return nil, fmt.Errorf("%w: %s ends before the %d bytes at %d", ErrDocumentDamaged, l.path, n, off)
+	}
 	doc := make([]byte, n)
 	if _, err := l.f.ReadAt(doc, int64(off)); err != nil {
 		if errors.Is(err, io.EOF) {
