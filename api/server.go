@@ -55,7 +55,10 @@ type Config struct {
 	// ShutdownGrace is how long in-flight calls may finish (default 30 s).
 	ShutdownGrace time.Duration
 	// SealConcurrency is how many sealings run at once; the rest wait in
-	// order of arrival (default 2 per CPU).
+	// order of arrival (default 4 per CPU). A sealing spends about two
+	// thirds of its turn waiting for the ledger's commit to reach the disk,
+	// so with 2 per CPU the CPUs stood idle a third of the time; more
+	// sealings in turn also make the commit groups larger.
 	SealConcurrency int
 	// Profile is the CMS profile of new seals (default: the one Java
 	// stacks verify).
@@ -110,7 +113,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		cfg.ShutdownGrace = 30 * time.Second
 	}
 	if cfg.SealConcurrency <= 0 {
-		cfg.SealConcurrency = 2 * goruntime.GOMAXPROCS(0)
+		cfg.SealConcurrency = 4 * goruntime.GOMAXPROCS(0)
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
