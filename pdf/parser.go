@@ -13,6 +13,22 @@ const maxObjNum = 1 << 23
 type parser struct {
 	lex   lexer
 	depth int
+	// elems and entries hold the elements of the arrays and the entries of
+	// the dictionaries being read, nested ones after their parents', so
+	// that each is allocated once at its final size rather than grown.
+	elems   []object
+	entries []dictEntry
+	// ints holds integers already boxed as objects. Arrays such as /Widths
+	// and /W repeat a few values many times; boxing each once saves an
+	// allocation for every repetition. Objects are never modified, so
+	// sharing one is safe.
+	ints [16]boxedInt
+}
+
+// boxedInt is an integer and the object holding it.
+type boxedInt struct {
+	n int64
+	o object
 }
 
 func newParser(buf []byte, eof bool) *parser {
@@ -81,7 +97,7 @@ func (p *parser) intOrRef(n int64) (object, error) {
 		return nil, errIncomplete
 	}
 	if i == start || i-start > 5 || i == len(buf) || !isWhite(buf[i]) {
-		return n, nil
+		return p.box(n), nil
 	}
 	gen := 0
 	for _, c := range buf[start:i] {
@@ -92,16 +108,16 @@ func (p *parser) intOrRef(n int64) (object, error) {
 		if !p.lex.eof {
 			return nil, errIncomplete
 		}
-		return n, nil
+		return p.box(n), nil
 	}
 	if buf[i] != 'R' {
-		return n, nil
+		return p.box(n), nil
 	}
 	if i+1 == len(buf) && !p.lex.eof {
 		return nil, errIncomplete
 	}
 	if i+1 < len(buf) && isRegular(buf[i+1]) {
-		return n, nil // a keyword such as RG
+		return p.box(n), nil // a keyword such as RG
 	}
 	if n <= 0 || n >= maxObjNum || gen > 65535 {
 		return nil, p.lex.syntax("bad reference %d %d R", n, gen)
@@ -110,25 +126,42 @@ func (p *parser) intOrRef(n int64) (object, error) {
 	return ref{int(n), gen}, nil
 }
 
+// box returns n as an object, reusing the object of an integer boxed
+// before when it has the same value.
+func (p *parser) box(n int64) object {
+	if n >= 0 && n < 256 {
+		return n // the runtime boxes these without allocating
+	}
+	b := &p.ints[uint64(n)%uint64(len(p.ints))]
+	if b.o == nil || b.n != n {
+		b.n, b.o = n, n
+	}
+	return b.o
+}
+
 func (p *parser) array() (object, error) {
 	if p.depth++; p.depth > maxDepth {
 		return nil, p.lex.syntax("arrays and dictionaries nested too deep")
 	}
-	defer func() { p.depth-- }()
-	a := array{}
+	start := len(p.elems)
+	defer func() {
+		p.depth--
+		clear(p.elems[start:])
+		p.elems = p.elems[:start]
+	}()
 	for {
 		t, err := p.lex.next()
 		if err != nil {
 			return nil, err
 		}
 		if t.kind == tokArrayClose {
-			return a, nil
+			return append(make(array, 0, len(p.elems)-start), p.elems[start:]...), nil
 		}
 		o, err := p.objectFrom(t)
 		if err != nil {
 			return nil, err
 		}
-		a = append(a, o)
+		p.elems = append(p.elems, o)
 	}
 }
 
@@ -136,15 +169,19 @@ func (p *parser) dict() (object, error) {
 	if p.depth++; p.depth > maxDepth {
 		return nil, p.lex.syntax("arrays and dictionaries nested too deep")
 	}
-	defer func() { p.depth-- }()
-	d := dict{}
+	start := len(p.entries)
+	defer func() {
+		p.depth--
+		clear(p.entries[start:])
+		p.entries = p.entries[:start]
+	}()
 	for {
 		t, err := p.lex.next()
 		if err != nil {
 			return nil, err
 		}
 		if t.kind == tokDictClose {
-			return d, nil
+			return append(make(dict, 0, len(p.entries)-start), p.entries[start:]...), nil
 		}
 		if t.kind != tokName {
 			if t.kind == tokEOF && !p.lex.eof {
@@ -157,7 +194,7 @@ func (p *parser) dict() (object, error) {
 		if err != nil {
 			return nil, err
 		}
-		d = append(d, dictEntry{key, v})
+		p.entries = append(p.entries, dictEntry{key, v})
 	}
 }
 

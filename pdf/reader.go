@@ -40,6 +40,23 @@ type document struct {
 	depth   int
 	crypt   *crypt // set by setupCrypt for an encrypted document
 	scratch []byte // parseWindow's buffer: parsed objects never alias it
+	// elems and entries are the parsers' stacks of array elements and
+	// dictionary entries, kept from one object to the next; see lend.
+	elems   []object
+	entries []dictEntry
+}
+
+// lend gives p the document's parser stacks, so that reading many
+// objects grows them once. Until p gives them back, the document holds
+// none, so that a parser started meanwhile cannot share them.
+func (d *document) lend(p *parser) {
+	p.elems, p.entries = d.elems[:0], d.entries[:0]
+	d.elems, d.entries = nil, nil
+}
+
+// giveBack takes back the stacks lent to p.
+func (d *document) giveBack(p *parser) {
+	d.elems, d.entries = p.elems[:0], p.entries[:0]
 }
 
 // open reads the header, the trailer and the cross-reference chain.
@@ -189,6 +206,8 @@ func (d *document) readObject(off int64, want ref) (object, ref, error) {
 	)
 	err := d.parseWindow(off, 4096, func(buf []byte, eof bool) error {
 		p := newParser(buf, eof)
+		d.lend(p)
+		defer d.giveBack(p)
 		hdr, ok, err := p.objHeader()
 		if err != nil {
 			return err
