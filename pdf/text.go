@@ -521,7 +521,9 @@ func (e *extractor) addGlyph(text []rune, trm matrix, x0, y0, x1, y1, dx, dy flo
 			b = rect{vx, vy, vx, vy}
 			continue
 		}
-		b = rect{math.Min(b.llx, vx), math.Min(b.lly, vy), math.Max(b.urx, vx), math.Max(b.ury, vy)}
+		// The built-in min and max treat NaN and signed zeros as
+		// math.Min and math.Max do, and compile to fewer instructions.
+		b = rect{min(b.llx, vx), min(b.lly, vy), max(b.urx, vx), max(b.ury, vy)}
 	}
 	ox, oy := e.p.toView(trm.apply(0, 0))
 	ex, ey := e.p.toView(trm.apply(dx, dy))
