@@ -44,6 +44,9 @@ type document struct {
 	// dictionary entries, kept from one object to the next; see lend.
 	elems   []object
 	entries []dictEntry
+	// rawScratch is streamData's buffer for raw data that decoding
+	// copies anyway.
+	rawScratch []byte
 }
 
 // lend gives p the document's parser stacks, so that reading many
@@ -370,16 +373,41 @@ func (d *document) streamData(s *stream) ([]byte, error) {
 	if s.n > maxDecoded {
 		return nil, fmt.Errorf("%w: stream of %d bytes at %d", ErrTooLarge, s.n, s.off)
 	}
-	raw, _, err := d.window(s.off, int(s.n))
+	var buf []byte
+	if s.n <= maxRawScratch && inflatesFirst(s) {
+		// The decoded data is a new buffer whatever the raw data was
+		// read into, so the raw data can go into the document's scratch.
+		// The scratch is taken for the duration, as decoding may read
+		// another stream (an object stream holding the filter's name).
+		buf, d.rawScratch = d.rawScratch, nil
+		defer func() { d.rawScratch = buf[:0] }()
+	}
+	raw, _, err := d.windowInto(buf, s.off, int(s.n))
 	if err != nil {
 		return nil, err
 	}
+	buf = raw
 	if d.crypt != nil && d.streamEncrypted(s) {
 		if raw, err = d.crypt.decrypt(s.ref, d.crypt.stm, raw); err != nil {
 			return nil, err
 		}
 	}
 	return d.decodeFilters(s, raw)
+}
+
+// maxRawScratch bounds the raw data streamData reads into the document's
+// scratch, so that one large stream does not stay in memory with it.
+const maxRawScratch = 256 << 10
+
+// inflatesFirst reports whether the first filter of s is FlateDecode, given
+// directly, which makes decodeFilters return data in a buffer of its own.
+func inflatesFirst(s *stream) bool {
+	f := s.dict.get("Filter")
+	if a, ok := f.(array); ok && len(a) > 0 {
+		f = a[0]
+	}
+	n, _ := f.(name)
+	return n == "FlateDecode" || n == "Fl"
 }
 
 // streamEncrypted reports whether a stream of an encrypted document is
