@@ -37,14 +37,35 @@ func (m matrix) apply(x, y float64) (float64, float64) {
 	return x*m[0] + y*m[2] + m[4], x*m[1] + y*m[3] + m[5]
 }
 
-// glyph is one drawn character, as seen on the page.
+// glyph is one drawn character, as seen on the page. A page holds hundreds
+// of them, so they are kept small: where a glyph lies along and across its
+// line is worked out from its box when needed, not stored.
 type glyph struct {
 	off, n int32 // its text, pageText.runes[off:off+n]: normalised; may be empty or several runes
 	box    rect  // as seen
-	dir    int   // writing direction as seen: 0 right, 1 up, 2 left, 3 down
-	along  float64
-	across float64
 	size   float64
+	dir    int8 // writing direction as seen: 0 right, 1 up, 2 left, 3 down
+}
+
+// along is where the centre of the glyph's box lies along its writing
+// direction.
+func (g *glyph) along() float64 {
+	along, _ := g.centre()
+	return along
+}
+
+// across is where the centre of the glyph's box lies across its writing
+// direction, growing towards the top of the line.
+func (g *glyph) across() float64 {
+	_, across := g.centre()
+	return across
+}
+
+// centre is the centre of the glyph's box in the frame of its writing
+// direction.
+func (g *glyph) centre() (along, across float64) {
+	b := &g.box
+	return rotateToDir(int(g.dir), (b.llx+b.urx)/2, (b.lly+b.ury)/2)
 }
 
 type textLine struct {
@@ -533,11 +554,9 @@ func (e *extractor) addGlyph(text []rune, trm matrix, x0, y0, x1, y1, dx, dy flo
 		return
 	}
 	dir := int(math.Round(math.Atan2(vdy, vdx)/(math.Pi/2))+4) % 4
-	cx, cy := (b.llx+b.urx)/2, (b.lly+b.ury)/2
-	along, across := rotateToDir(dir, cx, cy)
 	off := len(e.runes)
 	e.runes, e.utf8, e.nfkc = appendNormalized(e.runes, text, e.utf8, e.nfkc)
-	g := glyph{off: int32(off), n: int32(len(e.runes) - off), box: b, dir: dir, along: along, across: across, size: size}
+	g := glyph{off: int32(off), n: int32(len(e.runes) - off), box: b, size: size, dir: int8(dir)}
 	e.glyphs = append(e.glyphs, g)
 }
 
@@ -565,22 +584,22 @@ func (t *pageText) buildLines() {
 	g := t.glyphs
 	slices.SortStableFunc(idx, func(a, b int) int {
 		if g[a].dir != g[b].dir {
-			return g[a].dir - g[b].dir
+			return int(g[a].dir) - int(g[b].dir)
 		}
-		switch {
-		case g[a].across > g[b].across:
+		switch aa, ba := g[a].across(), g[b].across(); {
+		case aa > ba:
 			return -1
-		case g[a].across < g[b].across:
+		case aa < ba:
 			return 1
 		}
 		return 0
 	})
 	// A line is a run of idx, sorted along the line in place.
 	byAlong := func(a, b int) int {
-		switch {
-		case g[a].along < g[b].along:
+		switch aa, ba := g[a].along(), g[b].along(); {
+		case aa < ba:
 			return -1
-		case g[a].along > g[b].along:
+		case aa > ba:
 			return 1
 		}
 		return 0
@@ -599,7 +618,7 @@ func (t *pageText) buildLines() {
 		if k > start {
 			first := &g[idx[start]]
 			tol := 0.4 * math.Max(first.size, g[i].size)
-			if g[i].dir != first.dir || first.across-g[i].across > tol {
+			if g[i].dir != first.dir || first.across()-g[i].across() > tol {
 				flush(k)
 			}
 		}
@@ -619,7 +638,7 @@ func (t *pageText) appendLineText(l textLine, rs []rune, owner []int) ([]rune, [
 		g := &t.glyphs[gi]
 		if k > 0 {
 			prev := &t.glyphs[l.glyphs[k-1]]
-			gap := g.along - prev.along - (g.size+prev.size)/2
+			gap := g.along() - prev.along() - (g.size+prev.size)/2
 			if gap > 3*math.Max(g.size, prev.size) {
 				rs = append(rs, separator)
 				owner = append(owner, -1)
