@@ -109,6 +109,10 @@ func parseCMap(data []byte) *cmap {
 				entries++
 			}
 		case "beginbfchar":
+			if n := sectionLen(last, len(data)-p.lex.pos); n > 0 {
+				c.chars = slices.Grow(c.chars, min(n, maxCMapEntries-entries))
+				c.text = slices.Grow(c.text, min(n, maxCMapEntries-entries))
+			}
 			for entries < maxCMapEntries {
 				src, ok := p.nextStringIn(sbuf[:0])
 				if !ok {
@@ -222,6 +226,22 @@ func parseCMap(data []byte) *cmap {
 	}
 	c.chars = out
 	return c
+}
+
+// sectionLen is the count of entries that last ends with, as the operand
+// of a section's begin keyword, for sizing what the section is read into.
+// The count is bounded by rest, the bytes left to read, at 4 bytes an
+// entry at the least (as in "()()"), so that a false count costs no more
+// memory than the data could fill.
+func sectionLen(last []object, rest int) int {
+	if len(last) == 0 {
+		return 0
+	}
+	n, ok := last[len(last)-1].(int64)
+	if !ok || n <= 0 {
+		return 0
+	}
+	return int(min(n, int64(rest/4)))
 }
 
 func cmpU32(a, b uint32) int {
