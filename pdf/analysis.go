@@ -44,10 +44,8 @@ func Analyze(src io.ReaderAt, size int64) (*Analysis, error) {
 	if err != nil {
 		return nil, err
 	}
-	if d.trailer.has("Encrypt") {
-		if err := d.setupCrypt(); err != nil {
-			return nil, err
-		}
+	if err := d.setupCrypt(); err != nil {
+		return nil, err
 	}
 	a := &Analysis{Size: size}
 	if a.Revisions, err = d.revisions(); err != nil {
@@ -147,10 +145,8 @@ func openRevision(src io.ReaderAt, r Revision) (*document, *roleMap, error) {
 	if d.startxref != r.XRef {
 		return nil, nil, damaged(-1, "its startxref points to byte %d, not to its section at %d", d.startxref, r.XRef)
 	}
-	if d.trailer.has("Encrypt") {
-		if err := d.setupCrypt(); err != nil {
-			return nil, nil, err
-		}
+	if err := d.setupCrypt(); err != nil {
+		return nil, nil, err
 	}
 	rm, err := d.roles()
 	if err != nil {

@@ -55,8 +55,12 @@ func encrypted(format string, args ...any) error {
 }
 
 // setupCrypt reads the /Encrypt dictionary and derives the file key from
-// the empty user password.
+// the empty user password. A document without one (absent, or null, which
+// PDF treats alike) needs nothing and gets nothing.
 func (d *document) setupCrypt() error {
+	if d.trailer.get("Encrypt") == nil {
+		return nil
+	}
 	ed, err := d.getDict(d.trailer.get("Encrypt"), "/Encrypt")
 	if err != nil {
 		return err

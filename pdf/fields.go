@@ -52,10 +52,8 @@ func Signatures(src io.ReaderAt, size int64) ([]Signature, error) {
 	if err != nil {
 		return nil, err
 	}
-	if d.trailer.has("Encrypt") {
-		if err := d.setupCrypt(); err != nil {
-			return nil, err
-		}
+	if err := d.setupCrypt(); err != nil {
+		return nil, err
 	}
 	f, err := d.form()
 	if err != nil {

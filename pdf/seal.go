@@ -188,10 +188,8 @@ func (s *sealer) open() error {
 		return err
 	}
 	s.d = d
-	if d.trailer.get("Encrypt") != nil {
-		if err := d.setupCrypt(); err != nil {
-			return err
-		}
+	if err := d.setupCrypt(); err != nil {
+		return err
 	}
 	if s.f, err = d.form(); err != nil {
 		return err
