@@ -59,19 +59,30 @@ func subjectKeyID(pub *ecdsa.PublicKey) []byte {
 	return h[:20]
 }
 
+// validityUnder returns now, to the second, and the end of a certificate
+// the CA would issue now: SealValidity on, cut to the CA's own end. It
+// fails when the CA certificate is not valid now.
+func (ks *Keystore) validityUnder(ca *caEntry) (now, notAfter time.Time, err error) {
+	now = ks.now().UTC().Truncate(time.Second)
+	notAfter = now.Add(ks.cfg.SealValidity)
+	if notAfter.After(ca.cert.NotAfter) {
+		notAfter = ca.cert.NotAfter
+	}
+	if !notAfter.After(now) || now.Before(ca.cert.NotBefore) {
+		return now, notAfter, fmt.Errorf("%w: the CA certificate is valid from %s to %s", ErrCertificateExpired,
+			ca.cert.NotBefore.Format(time.RFC3339), ca.cert.NotAfter.Format(time.RFC3339))
+	}
+	return now, notAfter, nil
+}
+
 // sealCertificate signs a certificate for a seal key with the CA.
 func (ks *Keystore) sealCertificate(ca *caEntry, req SealRequest, pub *ecdsa.PublicKey) (*smx509.Certificate, error) {
 	if ca.signer == nil {
 		return nil, ErrNoCAKey
 	}
-	now := ks.now().UTC().Truncate(time.Second)
-	notAfter := now.Add(ks.cfg.SealValidity)
-	if notAfter.After(ca.cert.NotAfter) {
-		notAfter = ca.cert.NotAfter
-	}
-	if !notAfter.After(now) || now.Before(ca.cert.NotBefore) {
-		return nil, fmt.Errorf("%w: the CA certificate is valid from %s to %s", ErrCertificateExpired,
-			ca.cert.NotBefore.Format(time.RFC3339), ca.cert.NotAfter.Format(time.RFC3339))
+	now, notAfter, err := ks.validityUnder(ca)
+	if err != nil {
+		return nil, err
 	}
 	tmpl := &smx509.Certificate{
 		SerialNumber:          randomSerial(),

@@ -100,18 +100,13 @@ func (ks *Keystore) ledgerCertificate(ca *caEntry, pub *ecdsa.PublicKey) (*smx50
 	if ca.signer == nil {
 		return nil, ErrNoCAKey
 	}
-	now := ks.now().UTC().Truncate(time.Second)
+	now, notAfter, err := ks.validityUnder(ca)
+	if err != nil {
+		return nil, err
+	}
 	notBefore := now.Add(-ledgerClockSkew)
 	if notBefore.Before(ca.cert.NotBefore) {
 		notBefore = ca.cert.NotBefore
-	}
-	notAfter := now.Add(ks.cfg.SealValidity)
-	if notAfter.After(ca.cert.NotAfter) {
-		notAfter = ca.cert.NotAfter
-	}
-	if !notAfter.After(now) || now.Before(ca.cert.NotBefore) {
-		return nil, fmt.Errorf("%w: the CA certificate is valid from %s to %s", ErrCertificateExpired,
-			ca.cert.NotBefore.Format(time.RFC3339), ca.cert.NotAfter.Format(time.RFC3339))
 	}
 	tmpl := &smx509.Certificate{
 		SerialNumber:          randomSerial(),

@@ -3,7 +3,6 @@ package keystore
 import (
 	"context"
 	"crypto"
-	"crypto/ecdsa"
 	"errors"
 	"fmt"
 	"io"
@@ -311,16 +310,8 @@ func (ks *Keystore) AcceptLedgerCertificate(ctx context.Context, certData []byte
 // checkLedgerCertificate checks a certificate an external CA issued for the
 // pending ledger key p.
 func (ks *Keystore) checkLedgerCertificate(ctx context.Context, p LedgerKeyRecord, cert *smx509.Certificate) error {
-	key, err := ks.store.Key(ctx, p.KeyID)
-	if err != nil {
-		return fmt.Errorf("keystore: ledger key %s: key %s: %w", p.ID, p.KeyID, err)
-	}
-	keyPub, err := smx509.ParsePKIXPublicKey(key.PublicKey)
-	if err != nil {
-		return fmt.Errorf("%w: ledger key %s: stored public key does not parse", ErrKeyCorrupt, p.ID)
-	}
-	if certPub, ok := cert.PublicKey.(*ecdsa.PublicKey); !ok || !certPub.Equal(keyPub) {
-		return fmt.Errorf("%w: the certificate is not for the pending ledger key %s", ErrCertificateMismatch, p.ID)
+	if err := ks.checkCertifiesKey(ctx, cert, p.KeyID, "pending ledger key "+p.ID); err != nil {
+		return err
 	}
 	if !IsLedgerCertificate(cert) {
 		return fmt.Errorf("%w: a ledger certificate must allow digitalSignature, must not be a CA, and must carry policy %s",

@@ -253,18 +253,27 @@ func (ks *Keystore) AcceptCertificate(ctx context.Context, sealID string, certDa
 	return next, nil
 }
 
-// checkIssued checks a certificate an external CA issued for seal s.
-func (ks *Keystore) checkIssued(ctx context.Context, s Seal, cert *smx509.Certificate) error {
-	key, err := ks.store.Key(ctx, s.KeyID)
+// checkCertifiesKey checks that cert certifies the stored key keyID, which
+// belongs to owner (named in errors: "seal S1", "ledger key L1").
+func (ks *Keystore) checkCertifiesKey(ctx context.Context, cert *smx509.Certificate, keyID, owner string) error {
+	key, err := ks.store.Key(ctx, keyID)
 	if err != nil {
-		return fmt.Errorf("keystore: seal %s: key %s: %w", s.ID, s.KeyID, err)
+		return fmt.Errorf("keystore: %s: key %s: %w", owner, keyID, err)
 	}
 	keyPub, err := smx509.ParsePKIXPublicKey(key.PublicKey)
 	if err != nil {
-		return fmt.Errorf("%w: seal %s: stored public key does not parse", ErrKeyCorrupt, s.ID)
+		return fmt.Errorf("%w: %s: stored public key does not parse", ErrKeyCorrupt, owner)
 	}
 	if certPub, ok := cert.PublicKey.(*ecdsa.PublicKey); !ok || !certPub.Equal(keyPub) {
-		return fmt.Errorf("%w: the certificate is not for the key of seal %s", ErrCertificateMismatch, s.ID)
+		return fmt.Errorf("%w: the certificate is not for the key of %s", ErrCertificateMismatch, owner)
+	}
+	return nil
+}
+
+// checkIssued checks a certificate an external CA issued for seal s.
+func (ks *Keystore) checkIssued(ctx context.Context, s Seal, cert *smx509.Certificate) error {
+	if err := ks.checkCertifiesKey(ctx, cert, s.KeyID, "seal "+s.ID); err != nil {
+		return err
 	}
 	if cert.Subject.CommonName != s.Name || len(cert.Subject.Organization) != 1 || cert.Subject.Organization[0] != s.Organization {
 		return fmt.Errorf("%w: the certificate names CN=%q O=%q, the seal is CN=%q O=%q", ErrCertificateMismatch,
