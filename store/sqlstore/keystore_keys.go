@@ -110,14 +110,5 @@ func (k *Keystore) liveKeys(ctx context.Context, tx *sql.Tx) ([]keystore.KeyReco
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var keys []keystore.KeyRecord
-	for rows.Next() {
-		r, err := k.scanKey(rows)
-		if err != nil {
-			return nil, err
-		}
-		keys = append(keys, r)
-	}
-	return keys, rows.Err()
+	return scanRows(rows, k.scanKey)
 }

@@ -27,16 +27,8 @@ func (k *Keystore) LedgerKeys(ctx context.Context) ([]keystore.LedgerKeyRecord, 
 	if err != nil {
 		return nil, fmt.Errorf("keystore store: ledger keys: %w", err)
 	}
-	defer rows.Close()
-	var out []keystore.LedgerKeyRecord
-	for rows.Next() {
-		r, err := k.scanLedgerKey(rows)
-		if err != nil {
-			return nil, fmt.Errorf("keystore store: ledger keys: %w", err)
-		}
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := scanRows(rows, k.scanLedgerKey)
+	if err != nil {
 		return nil, fmt.Errorf("keystore store: ledger keys: %w", err)
 	}
 	return out, nil

@@ -97,16 +97,8 @@ func (k *Keystore) querySeals(ctx context.Context, q querier, f keystore.SealFil
 	if err != nil {
 		return nil, fmt.Errorf("keystore store: seals: %w", err)
 	}
-	defer rows.Close()
-	var out []keystore.Seal
-	for rows.Next() {
-		seal, err := k.scanSeal(rows)
-		if err != nil {
-			return nil, fmt.Errorf("keystore store: seals: %w", err)
-		}
-		out = append(out, seal)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := scanRows(rows, k.scanSeal)
+	if err != nil {
 		return nil, fmt.Errorf("keystore store: seals: %w", err)
 	}
 	return out, nil

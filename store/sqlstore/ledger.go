@@ -14,7 +14,7 @@ import (
 const recordColumns = `seq, time_us, request_id, township_code, seal_id, cert_serial, item_code, domain, case_no,
 	principal, service_window, doc_kind, input_sm3, output_sm3, result, rule, detail, prev_hash, hash`
 
-func scanRecord(row interface{ Scan(...any) error }) (*seal.Record, error) {
+func scanRecord(row scanner) (*seal.Record, error) {
 	r := &seal.Record{}
 	var us int64
 	if err := row.Scan(&r.Seq, &us, &r.RequestID, &r.Township, &r.SealID, &r.CertSerial, &r.Item, &r.Domain,
@@ -200,16 +200,11 @@ func (s *Store) Records(ctx context.Context, f store.RecordFilter, afterSeq uint
 	if err != nil {
 		return nil, fmt.Errorf("ledger records: %w", err)
 	}
-	defer rows.Close()
-	var out []*seal.Record
-	for rows.Next() {
-		r, err := scanRecord(rows)
-		if err != nil {
-			return nil, fmt.Errorf("ledger records: %w", err)
-		}
-		out = append(out, r)
+	out, err := scanRows(rows, scanRecord)
+	if err != nil {
+		return nil, fmt.Errorf("ledger records: %w", err)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // Result implements store.Ledger.

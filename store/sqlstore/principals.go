@@ -13,7 +13,7 @@ import (
 
 const principalColumns = `id, name, role, township_code, windows, domains, disabled`
 
-func scanPrincipal(row interface{ Scan(...any) error }) (store.PrincipalInfo, error) {
+func scanPrincipal(row scanner) (store.PrincipalInfo, error) {
 	var p store.PrincipalInfo
 	var windows, domains string
 	var disabled int
@@ -128,16 +128,11 @@ func (s *Store) ListPrincipals(ctx context.Context) ([]store.PrincipalInfo, erro
 	if err != nil {
 		return nil, fmt.Errorf("principals: %w", err)
 	}
-	defer rows.Close()
-	var out []store.PrincipalInfo
-	for rows.Next() {
-		p, err := scanPrincipal(rows)
-		if err != nil {
-			return nil, fmt.Errorf("principals: %w", err)
-		}
-		out = append(out, p)
+	out, err := scanRows(rows, scanPrincipal)
+	if err != nil {
+		return nil, fmt.Errorf("principals: %w", err)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // DisablePrincipal implements store.Principals.

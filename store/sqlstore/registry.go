@@ -10,7 +10,7 @@ import (
 
 const itemColumns = `code, name, type, service_window, domain, supervisor, legal_basis, time_limit_days, documents, active`
 
-func scanItem(row interface{ Scan(...any) error }) (seal.Item, error) {
+func scanItem(row scanner) (seal.Item, error) {
 	var it seal.Item
 	var docs string
 	var active int
@@ -120,16 +120,11 @@ func (s *Store) queryItems(ctx context.Context, query string, args ...any) ([]se
 	if err != nil {
 		return nil, fmt.Errorf("items: %w", err)
 	}
-	defer rows.Close()
-	var out []seal.Item
-	for rows.Next() {
-		it, err := scanItem(rows)
-		if err != nil {
-			return nil, fmt.Errorf("items: %w", err)
-		}
-		out = append(out, it)
+	out, err := scanRows(rows, scanItem)
+	if err != nil {
+		return nil, fmt.Errorf("items: %w", err)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // Items implements store.Registry.

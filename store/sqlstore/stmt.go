@@ -83,6 +83,23 @@ func (c *stmtCache) prepare(ctx context.Context, qs []string) error {
 	return nil
 }
 
+// scanRows scans each row of rows with scan, and closes rows.
+func scanRows[T any](rows *sql.Rows, scan func(scanner) (T, error)) ([]T, error) {
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // txStmt returns q, prepared already (see prepare), for use in tx. Only
 // prepared queries are used in transactions; anything else is a
 // programming error.
