@@ -70,3 +70,28 @@ func TestConcurrentSeals(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestEncryptNull: PDF reads a null value as an absent one, so a trailer
+// with /Encrypt null is not encrypted, for sealing and reading alike.
+func TestEncryptNull(t *testing.T) {
+	in := fixture(t, "one.pdf")
+	// The trailer follows the cross-reference table, so adding to it
+	// moves no offset that the table or startxref holds.
+	at := bytes.LastIndex(in, []byte("trailer\n<<"))
+	if at < 0 {
+		t.Fatal("one.pdf has no classic trailer")
+	}
+	at += len("trailer\n<<")
+	in = append(in[:at:at], append([]byte("/Encrypt null "), in[at:]...)...)
+	out, res := sealBytes(t, in, baseRequest(t))
+	if res.Repaired != "" {
+		t.Fatalf("repaired: %s", res.Repaired)
+	}
+	sigs, err := Signatures(bytes.NewReader(out), int64(len(out)))
+	if err != nil || len(sigs) != 1 {
+		t.Fatalf("Signatures: %d, %v", len(sigs), err)
+	}
+	if _, err := Analyze(bytes.NewReader(out), int64(len(out))); err != nil {
+		t.Fatalf("Analyze: %v", err)
+	}
+}
