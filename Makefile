@@ -41,7 +41,7 @@ bench: deps
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./...
 
 ## fuzz: each fuzz target for FUZZTIME.
-FUZZ_TARGETS = ./seal/cms:FuzzParse ./seal/cms:FuzzVerify ./pdf:FuzzReader ./pdf:FuzzSeal ./seal:FuzzVerifyPDF
+FUZZ_TARGETS = ./seal/cms:FuzzParse ./seal/cms:FuzzVerify ./pdf:FuzzReader ./pdf:FuzzSeal ./verify:FuzzVerifyPDF
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \
 	  pkg=$${t%%:*}; name=$${t##*:}; \

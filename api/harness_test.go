@@ -166,7 +166,7 @@ func (e *env) as(id string) context.Context {
 
 func readDecision(t testing.TB) []byte {
 	t.Helper()
-	b, err := os.ReadFile("../../shared/testdata/pdfs/decision.pdf")
+	b, err := os.ReadFile("../testdata/pdfs/decision.pdf")
 	if err != nil {
 		t.Fatal(err)
 	}

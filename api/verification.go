@@ -10,13 +10,13 @@ import (
 	"github.com/emmansun/gmsm/smx509"
 	"github.com/ronganxian/eseal/keystore"
 	sealv1 "github.com/ronganxian/eseal/proto/seal/v1"
-	"github.com/ronganxian/eseal/seal"
+	"github.com/ronganxian/eseal/verify"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
-// verificationServer implements VerificationService: seal.Verify, trusting
+// verificationServer implements VerificationService: verify.PDF, trusting
 // the county's bundle and whatever anchors the request adds, and checking
 // revocation with the service's latest CRL and the CRLs the request adds.
 // Anyone may call it; it reads the keystore and nothing else.
@@ -31,16 +31,16 @@ func (s *verificationServer) Verify(ctx context.Context, req *sealv1.VerifyReque
 	if len(req.Document) == 0 {
 		return nil, status.Error(codes.InvalidArgument, "no document to verify")
 	}
-	opts := seal.VerifyOptions{Now: s.now}
+	opts := verify.Options{Now: s.now}
 	bundle, err := s.ks.TrustBundle(ctx)
 	if err != nil {
 		return nil, toStatus(fmt.Errorf("the county trust bundle: %w", err))
 	}
-	if opts.Roots, err = seal.ParseCertificates(bundle); err != nil {
+	if opts.Roots, err = verify.ParseCertificates(bundle); err != nil {
 		return nil, status.Errorf(codes.Internal, "the county trust bundle: %v", err)
 	}
 	for i, p := range req.TrustPem {
-		roots, err := seal.ParseCertificates(p)
+		roots, err := verify.ParseCertificates(p)
 		if err != nil {
 			return nil, status.Errorf(codes.InvalidArgument, "trust_pem[%d]: %v", i, err)
 		}
@@ -58,13 +58,13 @@ func (s *verificationServer) Verify(ctx context.Context, req *sealv1.VerifyReque
 		opts.CRLs = append(opts.CRLs, rl)
 	}
 	for i, c := range req.Crls {
-		rls, err := seal.ParseCRLs(c)
+		rls, err := verify.ParseCRLs(c)
 		if err != nil {
 			return nil, status.Errorf(codes.InvalidArgument, "crls[%d]: %v", i, err)
 		}
 		opts.CRLs = append(opts.CRLs, rls...)
 	}
-	rep, err := seal.Verify(bytes.NewReader(req.Document), int64(len(req.Document)), opts)
+	rep, err := verify.PDF(bytes.NewReader(req.Document), int64(len(req.Document)), opts)
 	if err != nil {
 		return nil, status.Errorf(codes.Internal, "verifying: %v", err)
 	}
@@ -74,7 +74,7 @@ func (s *verificationServer) Verify(ctx context.Context, req *sealv1.VerifyReque
 // VerificationReport maps a verification report onto the API's, which
 // `sealctl verify --json` prints too. Reasons and warnings become
 // "CODE: meaning: detail" strings.
-func VerificationReport(r *seal.FileReport) *sealv1.FileReport {
+func VerificationReport(r *verify.FileReport) *sealv1.FileReport {
 	out := &sealv1.FileReport{Verdict: string(r.Verdict), Reasons: problems(r.Reasons), Warnings: problems(r.Warnings),
 		Size: r.Size, Revisions: int32(r.Revisions)}
 	for _, s := range r.Signatures {
@@ -108,7 +108,7 @@ func VerificationReport(r *seal.FileReport) *sealv1.FileReport {
 	return out
 }
 
-func problems(ps []seal.Problem) []string {
+func problems(ps []verify.Problem) []string {
 	out := make([]string, len(ps))
 	for i, p := range ps {
 		out[i] = p.String()

@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"github.com/ronganxian/eseal/api"
-	"github.com/ronganxian/eseal/seal"
+	"github.com/ronganxian/eseal/verify"
 	"github.com/spf13/cobra"
 	"google.golang.org/protobuf/encoding/protojson"
 )
@@ -137,9 +137,9 @@ func (a *app) verifyCmd() *cobra.Command {
 					a.printReport(a.stdout, name, rep)
 				}
 				switch rep.Verdict {
-				case seal.VerdictUnreadable:
+				case verify.VerdictUnreadable:
 					status = 2
-				case seal.VerdictInvalid:
+				case verify.VerdictInvalid:
 					status = max(status, 1)
 				}
 			}
@@ -157,14 +157,14 @@ func (a *app) verifyCmd() *cobra.Command {
 }
 
 // readTrust reads the trust anchors and CRLs named on the command line.
-func readTrust(trust, crls []string) (seal.VerifyOptions, error) {
-	var opts seal.VerifyOptions
+func readTrust(trust, crls []string) (verify.Options, error) {
+	var opts verify.Options
 	for _, name := range trust {
 		b, err := os.ReadFile(name)
 		if err != nil {
 			return opts, err
 		}
-		certs, err := seal.ParseCertificates(b)
+		certs, err := verify.ParseCertificates(b)
 		if err != nil {
 			return opts, fmt.Errorf("--trust %s: %w", name, err)
 		}
@@ -175,7 +175,7 @@ func readTrust(trust, crls []string) (seal.VerifyOptions, error) {
 		if err != nil {
 			return opts, err
 		}
-		rls, err := seal.ParseCRLs(b)
+		rls, err := verify.ParseCRLs(b)
 		if err != nil {
 			return opts, fmt.Errorf("--crl %s: %w", name, err)
 		}
@@ -186,9 +186,9 @@ func readTrust(trust, crls []string) (seal.VerifyOptions, error) {
 
 // verifyFile verifies one file; a file that cannot be opened or read is
 // reported unreadable.
-func verifyFile(name string, opts seal.VerifyOptions) *seal.FileReport {
-	unreadable := func(err error) *seal.FileReport {
-		return &seal.FileReport{Verdict: seal.VerdictUnreadable, Reasons: []seal.Problem{{Code: seal.CodeUnreadable, Detail: err.Error()}}}
+func verifyFile(name string, opts verify.Options) *verify.FileReport {
+	unreadable := func(err error) *verify.FileReport {
+		return &verify.FileReport{Verdict: verify.VerdictUnreadable, Reasons: []verify.Problem{{Code: verify.CodeUnreadable, Detail: err.Error()}}}
 	}
 	f, err := os.Open(name)
 	if err != nil {
@@ -202,7 +202,7 @@ func verifyFile(name string, opts seal.VerifyOptions) *seal.FileReport {
 	if !st.Mode().IsRegular() {
 		return unreadable(errors.New("not a regular file"))
 	}
-	rep, err := seal.Verify(f, st.Size(), opts)
+	rep, err := verify.PDF(f, st.Size(), opts)
 	if err != nil {
 		return unreadable(err)
 	}
@@ -217,7 +217,7 @@ func (a *app) paren(s string) string {
 	return "（" + s + "）"
 }
 
-func (a *app) printReportJSON(name string, rep *seal.FileReport) error {
+func (a *app) printReportJSON(name string, rep *verify.FileReport) error {
 	m := api.VerificationReport(rep)
 	m.File = name
 	b, err := protojson.MarshalOptions{Multiline: true, Indent: "  ", EmitUnpopulated: true}.Marshal(m)
@@ -230,7 +230,7 @@ func (a *app) printReportJSON(name string, rep *seal.FileReport) error {
 
 // problemText says a problem in the user's language: the code's meaning,
 // then the detail (which names offsets and objects, in English).
-func (a *app) problemText(p seal.Problem) string {
+func (a *app) problemText(p verify.Problem) string {
 	meaning := p.Code.Chinese()
 	if a.lang == "en" || meaning == "" {
 		meaning = p.Code.English()
@@ -246,13 +246,13 @@ func (a *app) problemText(p seal.Problem) string {
 
 // printReport prints a report for a person: the verdict, then why, then
 // the details of each signature.
-func (a *app) printReport(w io.Writer, name string, rep *seal.FileReport) {
+func (a *app) printReport(w io.Writer, name string, rep *verify.FileReport) {
 	colon := "："
 	if a.lang == "en" {
 		colon = ": "
 	}
 	fmt.Fprintf(w, "%s%s%s\n", name, colon, a.vt(string(rep.Verdict)))
-	if rep.Verdict != seal.VerdictUnreadable && len(rep.Signatures) > 0 {
+	if rep.Verdict != verify.VerdictUnreadable && len(rep.Signatures) > 0 {
 		valid := 0
 		for _, s := range rep.Signatures {
 			if s.Valid {
@@ -272,7 +272,7 @@ func (a *app) printReport(w io.Writer, name string, rep *seal.FileReport) {
 	}
 }
 
-func (a *app) printSignature(w io.Writer, n, revisions int, s seal.SignatureReport) {
+func (a *app) printSignature(w io.Writer, n, revisions int, s verify.SignatureReport) {
 	verdict := a.vt("invalid")
 	if s.Valid {
 		verdict = a.vt("valid")

@@ -49,7 +49,7 @@ func TestVerifyCommand(t *testing.T) {
 			[]string{"why: the certificate was revoked at the signing time", "revoked (since"}},
 		{"no trust anchor", []string{"verify", corpus("valid.pdf")}, 1, corpus("valid.pdf") + "：无效",
 			[]string{"证书链不能追溯到受信任的根证书"}},
-		{"unsigned", append(trust, "../../shared/testdata/pdfs/one.pdf"), 1, "../../shared/testdata/pdfs/one.pdf：无效",
+		{"unsigned", append(trust, "../testdata/pdfs/one.pdf"), 1, "../testdata/pdfs/one.pdf：无效",
 			[]string{"文件中没有签章"}},
 		{"not a PDF", append(trust, notPDF), 2, notPDF + "：无法读取", []string{"无法作为PDF读取"}},
 		{"missing", append(trust, "no-such.pdf"), 2, "no-such.pdf：无法读取", nil},

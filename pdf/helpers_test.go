@@ -18,11 +18,11 @@ import (
 	"github.com/ronganxian/eseal/seal/cms"
 )
 
-// Shared test fixtures live outside the repository, at the same relative
-// place in CI.
+// The fixtures travel with the repository (testdata/README.md names their
+// source).
 const (
-	fixtureDir = "../../shared/testdata/pdfs"
-	interopDir = "../../shared/testdata/interop"
+	fixtureDir = "../testdata/pdfs"
+	interopDir = "../testdata/interop"
 )
 
 func fixture(t testing.TB, name string) []byte {

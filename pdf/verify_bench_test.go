@@ -10,8 +10,8 @@ import (
 	"github.com/emmansun/gmsm/smx509"
 	"github.com/ronganxian/eseal/internal/testpki"
 	"github.com/ronganxian/eseal/pdf"
-	"github.com/ronganxian/eseal/seal"
 	"github.com/ronganxian/eseal/seal/cms"
+	"github.com/ronganxian/eseal/verify"
 )
 
 // BenchmarkVerify measures issue 5's goal, each against its peer in the
@@ -45,23 +45,23 @@ func BenchmarkVerify(b *testing.B) {
 		}
 		return out.Bytes()
 	}
-	opts := seal.VerifyOptions{Roots: []*smx509.Certificate{chain.Root()}}
+	opts := verify.Options{Roots: []*smx509.Certificate{chain.Root()}}
 	verify := func(b *testing.B, doc []byte) float64 {
 		b.SetBytes(int64(len(doc)))
 		b.ReportAllocs()
 		for b.Loop() {
-			rep, err := seal.Verify(bytes.NewReader(doc), int64(len(doc)), opts)
+			rep, err := verify.PDF(bytes.NewReader(doc), int64(len(doc)), opts)
 			if err != nil {
 				b.Fatal(err)
 			}
-			if rep.Verdict != seal.VerdictValid {
+			if rep.Verdict != verify.VerdictValid {
 				b.Fatalf("verdict %s: %v", rep.Verdict, rep.Reasons)
 			}
 		}
 		return float64(b.Elapsed()) / float64(b.N)
 	}
 	b.Run("onepage/ours", func(b *testing.B) {
-		in, err := os.ReadFile("../../shared/testdata/pdfs/decision.pdf")
+		in, err := os.ReadFile("../testdata/pdfs/decision.pdf")
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -49,7 +49,7 @@ func newSealerFixture(t *testing.T) *sealerFixture {
 	}
 	leaf := chain.Leaf()
 	seals := memSeals{"450224100": {ID: "seal-1", State: seal.SealActive, NotBefore: leaf.NotBefore, NotAfter: leaf.NotAfter}}
-	doc, err := os.ReadFile("../../shared/testdata/pdfs/decision.pdf")
+	doc, err := os.ReadFile("../testdata/pdfs/decision.pdf")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package seal
+package verify
 
 import (
 	"bytes"
@@ -35,13 +35,13 @@ func FuzzVerifyPDF(f *testing.F) {
 			f.Add(b)
 		}
 	}
-	opts := VerifyOptions{
+	opts := Options{
 		Roots: []*smx509.Certificate{loadCert(f, attackDir, "root.pem"), loadCert(f, interopDir, "bc-root.pem")},
 		CRLs:  []*smx509.RevocationList{loadCRL(f, filepath.Join(attackDir, "crl.pem"))},
 		Now:   func() time.Time { return time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC) },
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		rep, err := Verify(bytes.NewReader(b), int64(len(b)), opts)
+		rep, err := PDF(bytes.NewReader(b), int64(len(b)), opts)
 		if err != nil {
 			t.Fatalf("Verify failed on an in-memory file: %v", err)
 		}

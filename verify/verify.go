@@ -1,4 +1,4 @@
-package seal
+package verify
 
 import (
 	"errors"
@@ -25,8 +25,8 @@ import (
 // and metadata that draw nothing over the pages, which are warnings).
 // Whatever cannot be parsed or checked fails with a reason.
 
-// VerifyOptions say what a verification trusts.
-type VerifyOptions struct {
+// Options say what a verification trusts.
+type Options struct {
 	// Roots are the trust anchors: the county root, and any others the
 	// verifier chooses to trust. Without them no chain is trusted.
 	Roots []*smx509.Certificate
@@ -62,7 +62,7 @@ type verifier struct {
 // the report. The error is non-nil only when the verification could not
 // run (src could not be read); a file that is not a PDF is reported with
 // VerdictUnreadable.
-func Verify(src io.ReaderAt, size int64, opts VerifyOptions) (*FileReport, error) {
+func PDF(src io.ReaderAt, size int64, opts Options) (*FileReport, error) {
 	if src == nil || size < 0 {
 		return nil, errors.New("seal: Verify needs a source and its size")
 	}

@@ -1,4 +1,4 @@
-package seal
+package verify
 
 import (
 	"bytes"
@@ -68,11 +68,11 @@ func runAttackTable(t *testing.T, dir string) {
 		}
 		t.Run(name, func(t *testing.T) {
 			b := readTestFile(t, filepath.Join(dir, c.file))
-			opts := VerifyOptions{Roots: []*smx509.Certificate{loadCert(t, dir, c.root)}}
+			opts := Options{Roots: []*smx509.Certificate{loadCert(t, dir, c.root)}}
 			if c.crl {
 				opts.CRLs = []*smx509.RevocationList{loadCRL(t, filepath.Join(dir, "crl.pem"))}
 			}
-			rep, err := Verify(bytes.NewReader(b), int64(len(b)), opts)
+			rep, err := PDF(bytes.NewReader(b), int64(len(b)), opts)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,4 +1,4 @@
-package seal
+package verify
 
 import (
 	"os"
@@ -19,7 +19,7 @@ func TestVerifySealedFixtures(t *testing.T) {
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no fixtures: %v", err)
 	}
-	opts := VerifyOptions{Roots: []*smx509.Certificate{p.root}, CRLs: []*smx509.RevocationList{p.crl(t)}}
+	opts := Options{Roots: []*smx509.Certificate{p.root}, CRLs: []*smx509.RevocationList{p.crl(t)}}
 	sealedAny := 0
 	for _, f := range files {
 		in, err := os.ReadFile(f)

@@ -1,4 +1,4 @@
-package seal
+package verify
 
 import (
 	"bytes"
@@ -22,7 +22,7 @@ func TestVerifyInterop(t *testing.T) {
 	for _, name := range []string{"bc-signed-visible.pdf", "bc-signed-invisible-objstm.pdf"} {
 		orig := readTestFile(t, interopDir+"/"+name)
 		t.Run(name, func(t *testing.T) {
-			rep := verifyBytes(t, orig, VerifyOptions{Roots: roots})
+			rep := verifyBytes(t, orig, Options{Roots: roots})
 			if rep.Verdict != VerdictValid || len(rep.Signatures) != 1 {
 				t.Fatalf("verdict %s, reasons %v", rep.Verdict, rep.Reasons)
 			}
@@ -59,7 +59,7 @@ func TestVerifyInterop(t *testing.T) {
 		}{appendUpdate(orig, []rawObject{{rootNum, cat}}, nil), CodeModified}
 		for what, c := range tampered {
 			t.Run(name+"/"+what, func(t *testing.T) {
-				rep := verifyBytes(t, c.b, VerifyOptions{Roots: roots})
+				rep := verifyBytes(t, c.b, Options{Roots: roots})
 				if rep.Verdict != VerdictInvalid || len(rep.Signatures) != 1 || !hasCode(rep.Signatures[0].Reasons, c.code) {
 					t.Errorf("verdict %s, reasons %v, want %s", rep.Verdict, rep.Reasons, c.code)
 				}
@@ -127,7 +127,7 @@ func TestVerifyStandardSignatures(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			rep := verifyBytes(t, c.b, VerifyOptions{Roots: roots})
+			rep := verifyBytes(t, c.b, Options{Roots: roots})
 			if rep.Verdict != VerdictValid {
 				t.Errorf("verdict %s, reasons %v", rep.Verdict, rep.Reasons)
 			}
@@ -149,7 +149,7 @@ func TestVerifyStandardSignatures(t *testing.T) {
 	}
 	// Trusting only the county root, the other signature is untrusted and
 	// the file invalid, while the seal itself stays valid.
-	rep := verifyBytes(t, cases[2].b, VerifyOptions{Roots: []*smx509.Certificate{p.root}})
+	rep := verifyBytes(t, cases[2].b, Options{Roots: []*smx509.Certificate{p.root}})
 	if rep.Verdict != VerdictInvalid || !rep.Signatures[0].Valid || rep.Signatures[1].Valid || !hasCode(rep.Signatures[1].Reasons, CodeUntrusted) {
 		t.Errorf("county root only: verdict %s, reasons %v", rep.Verdict, rep.Reasons)
 	}

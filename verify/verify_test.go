@@ -1,4 +1,4 @@
-package seal
+package verify
 
 import (
 	"bytes"
@@ -19,9 +19,9 @@ import (
 	"github.com/ronganxian/eseal/seal/cms"
 )
 
-func verifyBytes(t *testing.T, b []byte, opts VerifyOptions) *FileReport {
+func verifyBytes(t *testing.T, b []byte, opts Options) *FileReport {
 	t.Helper()
-	rep, err := Verify(bytes.NewReader(b), int64(len(b)), opts)
+	rep, err := PDF(bytes.NewReader(b), int64(len(b)), opts)
 	if err != nil {
 		t.Fatalf("Verify: %v", err)
 	}
@@ -68,7 +68,7 @@ func (p *corpusPKI) seal(t *testing.T, in []byte, s *cms.Signer) []byte {
 func TestVerifyReport(t *testing.T) {
 	p := testPKI(t)
 	sealed := p.seal(t, fixture(t, "one_type0.pdf"), p.good)
-	rep := verifyBytes(t, sealed, VerifyOptions{Roots: []*smx509.Certificate{p.root}, CRLs: []*smx509.RevocationList{p.crl(t)}})
+	rep := verifyBytes(t, sealed, Options{Roots: []*smx509.Certificate{p.root}, CRLs: []*smx509.RevocationList{p.crl(t)}})
 	if rep.Verdict != VerdictValid || len(rep.Reasons) != 0 || rep.Revisions != 2 || rep.Size != int64(len(sealed)) {
 		t.Fatalf("report %+v", rep)
 	}
@@ -127,7 +127,7 @@ func TestVerifyUnreadable(t *testing.T) {
 		"truncated": sealed[:len(sealed)/2],
 	} {
 		t.Run(name, func(t *testing.T) {
-			rep := verifyBytes(t, b, VerifyOptions{Roots: []*smx509.Certificate{p.root}})
+			rep := verifyBytes(t, b, Options{Roots: []*smx509.Certificate{p.root}})
 			if rep.Verdict != VerdictUnreadable || !hasCode(rep.Reasons, CodeUnreadable) {
 				t.Errorf("verdict %s, reasons %v", rep.Verdict, rep.Reasons)
 			}
@@ -138,7 +138,7 @@ func TestVerifyUnreadable(t *testing.T) {
 func TestVerifyUnsigned(t *testing.T) {
 	for _, name := range []string{"one.pdf", "decision.pdf", "one_objstm.pdf", "one_linearized.pdf"} {
 		t.Run(name, func(t *testing.T) {
-			rep := verifyBytes(t, fixture(t, name), VerifyOptions{})
+			rep := verifyBytes(t, fixture(t, name), Options{})
 			if rep.Verdict != VerdictInvalid || !hasCode(rep.Reasons, CodeNoSignatures) || len(rep.Signatures) != 0 {
 				t.Errorf("verdict %s, reasons %v", rep.Verdict, rep.Reasons)
 			}
@@ -268,7 +268,7 @@ func TestVerifyProfiles(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rep := verifyBytes(t, p.seal(t, fixture(t, "one_type0.pdf"), s), VerifyOptions{Roots: []*smx509.Certificate{p.root}})
+		rep := verifyBytes(t, p.seal(t, fixture(t, "one_type0.pdf"), s), Options{Roots: []*smx509.Certificate{p.root}})
 		if rep.Verdict != VerdictValid || !strings.Contains(rep.Signatures[0].SignatureAlgorithm, c.alg) {
 			t.Errorf("profile %v: %s, algorithm %s, reasons %v", c.profile, rep.Verdict, rep.Signatures[0].SignatureAlgorithm, rep.Reasons)
 		}
@@ -324,18 +324,18 @@ func TestVerifyChains(t *testing.T) {
 	cases := []struct {
 		name     string
 		signer   *cms.Signer
-		opts     VerifyOptions
+		opts     Options
 		valid    bool
 		code     Code // a reason when invalid, a warning when valid
 		chainLen int
 	}{
-		{"through an embedded intermediate", viaInter, VerifyOptions{Roots: roots}, true, CodeRevocationUnknown, 3},
-		{"intermediate given by the verifier", leafOnly, VerifyOptions{Roots: roots, Intermediates: []*smx509.Certificate{inter}}, true, "", 3},
-		{"intermediate missing", leafOnly, VerifyOptions{Roots: roots}, false, CodeUntrusted, 1},
-		{"no trust anchors", p.good, VerifyOptions{}, false, CodeUntrusted, 2},
-		{"key encipherment only", encipherOnly, VerifyOptions{Roots: roots}, false, CodeKeyUsage, 2},
-		{"no key usage", noKeyUsage, VerifyOptions{Roots: roots}, true, CodeNoKeyUsage, 2},
-		{"signed in the future", p.good, VerifyOptions{Roots: roots, Now: func() time.Time { return p.signingTime.Add(-time.Hour) }}, false, CodeFutureSigning, 2},
+		{"through an embedded intermediate", viaInter, Options{Roots: roots}, true, CodeRevocationUnknown, 3},
+		{"intermediate given by the verifier", leafOnly, Options{Roots: roots, Intermediates: []*smx509.Certificate{inter}}, true, "", 3},
+		{"intermediate missing", leafOnly, Options{Roots: roots}, false, CodeUntrusted, 1},
+		{"no trust anchors", p.good, Options{}, false, CodeUntrusted, 2},
+		{"key encipherment only", encipherOnly, Options{Roots: roots}, false, CodeKeyUsage, 2},
+		{"no key usage", noKeyUsage, Options{Roots: roots}, true, CodeNoKeyUsage, 2},
+		{"signed in the future", p.good, Options{Roots: roots, Now: func() time.Time { return p.signingTime.Add(-time.Hour) }}, false, CodeFutureSigning, 2},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -426,7 +426,7 @@ func TestVerifyRevocation(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			rep := verifyBytes(t, sealed, VerifyOptions{Roots: []*smx509.Certificate{p.root}, CRLs: c.crls,
+			rep := verifyBytes(t, sealed, Options{Roots: []*smx509.Certificate{p.root}, CRLs: c.crls,
 				Now: func() time.Time { return t0.Add(3 * time.Hour) }})
 			s := rep.Signatures[0]
 			if s.Revocation != c.status || s.Valid != c.valid {
@@ -457,7 +457,7 @@ func TestVerifyCorpusInvariants(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		checkInvariants(t, filepath.Base(f), verifyBytes(t, b, VerifyOptions{Roots: []*smx509.Certificate{root}}))
+		checkInvariants(t, filepath.Base(f), verifyBytes(t, b, Options{Roots: []*smx509.Certificate{root}}))
 	}
 }
 

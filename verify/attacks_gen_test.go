@@ -1,4 +1,4 @@
-package seal
+package verify
 
 import (
 	"bytes"
@@ -25,7 +25,7 @@ import (
 // The attack corpus (testdata/attacks) is built here, from the shared
 // fixtures and our own sealed output, by
 //
-//	go test ./seal -run TestAttackCorpus -update
+//	go test ./verify -run TestAttackCorpus -update
 //
 // which rewrites the committed files. Without -update, TestAttackCorpus
 // builds a fresh corpus in a temporary directory and runs the attack table
@@ -35,7 +35,7 @@ var update = flag.Bool("update", false, "rewrite testdata/attacks from the fixtu
 
 const (
 	attackDir  = "../testdata/attacks"
-	fixtureDir = "../../shared/testdata/pdfs"
+	fixtureDir = "../testdata/pdfs"
 	interopDir = "../testdata/interop"
 )
 
