@@ -115,8 +115,3 @@ func asNumber(o object) (float64, bool) {
 	}
 	return 0, false
 }
-
-func asName(o object) (name, bool) {
-	n, ok := o.(name)
-	return n, ok
-}

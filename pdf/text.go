@@ -626,13 +626,9 @@ func (t *pageText) buildLines() {
 	flush(len(idx))
 }
 
-// lineText is a line's text with, for each rune, the glyph it came from.
-// A wide gap between glyphs becomes a separator that no keyword matches.
-func (t *pageText) lineText(l textLine) ([]rune, []int) {
-	return t.appendLineText(l, nil, nil)
-}
-
-// appendLineText is lineText appending to rs and owner.
+// appendLineText appends a line's text to rs and, for each rune, the glyph
+// it came from to owner. A wide gap between glyphs becomes a separator that
+// no keyword matches.
 func (t *pageText) appendLineText(l textLine, rs []rune, owner []int) ([]rune, []int) {
 	for k, gi := range l.glyphs {
 		g := &t.glyphs[gi]
