@@ -12,7 +12,8 @@ var (
 	// ErrNotFound: no seal, key or CRL with the given id exists.
 	ErrNotFound = errors.New("keystore: not found")
 	// ErrNoSeal: the township has no live (issued, active or suspended) seal.
-	ErrNoSeal = errors.New("keystore: township has no seal")
+	// It is a kind of ErrNotFound: errors.Is(err, ErrNotFound) holds too.
+	ErrNoSeal = fmt.Errorf("%w: township has no seal", ErrNotFound)
 	// ErrLiveSealExists: the township already has a live seal; a township has
 	// exactly one. The store enforces this, not only the code.
 	ErrLiveSealExists = errors.New("keystore: township already has a live seal")
@@ -83,6 +84,9 @@ var (
 	ErrKeyDestroyed = errors.New("keystore: key destroyed")
 	// ErrUnsupported: the key backend cannot do this (e.g. import a key).
 	ErrUnsupported = errors.New("keystore: not supported by key backend")
+	// ErrCRLNotPublished: a seal's change committed, but the CRL that lists
+	// it could not be published at once; the next publication lists it.
+	ErrCRLNotPublished = errors.New("keystore: the change is committed, but the CRL was not republished")
 	// ErrClosed: the Keystore was closed.
 	ErrClosed = errors.New("keystore: closed")
 )

@@ -153,35 +153,50 @@ func (ks *Keystore) History(ctx context.Context, sealID string) ([]Event, error)
 // state, ErrNoSeal when it never had one, and ErrCertificateExpired outside
 // the certificate's validity.
 func (ks *Keystore) Signer(ctx context.Context, townshipCode string) (*SealSigner, error) {
+	s, signer, err := ks.TownshipSeal(ctx, townshipCode)
+	if err != nil || signer != nil {
+		return signer, err
+	}
+	return nil, ks.unusable(s)
+}
+
+// TownshipSeal returns the township's seal as one read of the Store finds
+// it: its live seal, or when it has none, its latest seal (revoked, rotated
+// or pending), so that a caller can say why it cannot sign. When that seal
+// is active and its certificate valid now, it returns its signer too;
+// otherwise the signer is nil and the error is nil. It fails with ErrNoSeal
+// when the township never had a seal.
+func (ks *Keystore) TownshipSeal(ctx context.Context, townshipCode string) (Seal, *SealSigner, error) {
 	if err := ks.checkOpen(); err != nil {
-		return nil, err
+		return Seal{}, nil, err
 	}
 	// A rotation between reading the live seal and loading its key leaves
 	// the township with a new seal: read again rather than refuse.
 	for attempt := 1; ; attempt++ {
-		signer, err := ks.townshipSigner(ctx, townshipCode)
-		if attempt < 3 && errors.Is(err, ErrSealRotated) {
+		s, signer, err := ks.townshipSeal(ctx, townshipCode)
+		if attempt < 3 && err == nil && signer == nil && s.State == StateRotated {
 			continue
 		}
-		return signer, err
+		return s, signer, err
 	}
 }
 
-func (ks *Keystore) townshipSigner(ctx context.Context, townshipCode string) (*SealSigner, error) {
+func (ks *Keystore) townshipSeal(ctx context.Context, townshipCode string) (Seal, *SealSigner, error) {
 	s, err := ks.store.LiveSeal(ctx, townshipCode)
 	if errors.Is(err, ErrNoSeal) {
-		// Say why there is none: the latest seal was revoked, or is pending.
-		all, err2 := ks.store.Seals(ctx, SealFilter{TownshipCode: townshipCode})
-		if err2 == nil && len(all) > 0 {
-			last := all[len(all)-1]
-			return nil, &StateError{Op: "sign", SealID: last.ID, State: last.State}
+		all, err := ks.store.Seals(ctx, SealFilter{TownshipCode: townshipCode})
+		if err != nil {
+			return Seal{}, nil, fmt.Errorf("keystore: seals of township %s: %w", townshipCode, err)
 		}
-		return nil, fmt.Errorf("keystore: township %s: %w", townshipCode, ErrNoSeal)
+		if len(all) == 0 {
+			return Seal{}, nil, fmt.Errorf("keystore: township %s: %w", townshipCode, ErrNoSeal)
+		}
+		return all[len(all)-1], nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("keystore: township %s: %w", townshipCode, err)
+		return Seal{}, nil, fmt.Errorf("keystore: township %s: %w", townshipCode, err)
 	}
-	return ks.signerFor(ctx, s)
+	return ks.usableSeal(ctx, s)
 }
 
 // SealSigner returns the signer of the seal with the given id, which must be
@@ -198,29 +213,51 @@ func (ks *Keystore) SealSigner(ctx context.Context, sealID string) (*SealSigner,
 }
 
 func (ks *Keystore) signerFor(ctx context.Context, s Seal) (*SealSigner, error) {
-	ks.observe(s)
-	if s.State != StateActive {
-		return nil, &StateError{Op: "sign", SealID: s.ID, State: s.State}
+	s, signer, err := ks.usableSeal(ctx, s)
+	if err != nil || signer != nil {
+		return signer, err
 	}
-	if now := ks.now(); now.Before(s.NotBefore) || now.After(s.NotAfter) {
-		return nil, fmt.Errorf("%w: seal %s is valid from %s to %s", ErrCertificateExpired, s.ID,
-			s.NotBefore.Format(time.RFC3339), s.NotAfter.Format(time.RFC3339))
+	return nil, ks.unusable(s)
+}
+
+// usableSeal returns s with its signer when s is active and its certificate
+// valid now. Otherwise it returns the seal as last seen, without a signer
+// and without an error: its state or validity says why.
+func (ks *Keystore) usableSeal(ctx context.Context, s Seal) (Seal, *SealSigner, error) {
+	ks.observe(s)
+	if ks.unusable(s) != nil {
+		return s, nil, nil
 	}
 	e, err := ks.entry(ctx, s)
 	if errors.Is(err, ErrKeyDestroyed) {
 		// The seal ended between our read and the key's: say how it ended.
 		if now, err2 := ks.store.Seal(ctx, s.ID); err2 == nil && now.State != StateActive {
 			ks.observe(now)
-			return nil, &StateError{Op: "sign", SealID: s.ID, State: now.State}
+			return now, nil, nil
 		}
 	}
 	if err != nil {
-		return nil, err
+		return s, nil, err
 	}
 	// A local change committed after our read may already have moved the
 	// entry on; the entry keeps the newest state it has seen.
 	if st := e.status.Load(); st.state != StateActive {
-		return nil, &StateError{Op: "sign", SealID: s.ID, State: st.state}
+		s.State = st.state
+		return s, nil, nil
 	}
-	return &SealSigner{ks: ks, e: e, seal: s}, nil
+	return s, &SealSigner{ks: ks, e: e, seal: s}, nil
+}
+
+// unusable says why s cannot sign now: a *StateError for a seal that is not
+// active, ErrCertificateExpired outside its certificate's validity; nil
+// when it can.
+func (ks *Keystore) unusable(s Seal) error {
+	if s.State != StateActive {
+		return &StateError{Op: "sign", SealID: s.ID, State: s.State}
+	}
+	if now := ks.now(); now.Before(s.NotBefore) || now.After(s.NotAfter) {
+		return fmt.Errorf("%w: seal %s is valid from %s to %s", ErrCertificateExpired, s.ID,
+			s.NotBefore.Format(time.RFC3339), s.NotAfter.Format(time.RFC3339))
+	}
+	return nil
 }
