@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/ecdsa"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"path/filepath"
@@ -15,7 +16,9 @@ import (
 	"github.com/emmansun/gmsm/sm2"
 	"github.com/emmansun/gmsm/smx509"
 	"github.com/ronganxian/eseal/keystore"
+	"github.com/ronganxian/eseal/keystore/sealkeys"
 	sealv1 "github.com/ronganxian/eseal/proto/seal/v1"
+	"github.com/ronganxian/eseal/proto/seal/v1/sealapi"
 	"github.com/ronganxian/eseal/seal"
 	"github.com/ronganxian/eseal/store/sqlite"
 	"google.golang.org/grpc/codes"
@@ -100,7 +103,7 @@ func TestCheckpoints(t *testing.T) {
 				ca.Certificate.PublicKey.(*ecdsa.PublicKey).Equal(cert.PublicKey) {
 				t.Fatal("the checkpoint is not signed with a dedicated ledger key")
 			}
-			c := CheckpointFromProto(first)
+			c := sealapi.CheckpointFrom(first)
 			if !sm2.VerifyASN1WithSM2(cert.PublicKey.(*ecdsa.PublicKey), nil, c.Message(), c.Signature) {
 				t.Fatal("the checkpoint's signature does not verify under its certificate")
 			}
@@ -191,8 +194,8 @@ func TestCheckpointsWithoutLedgerKey(t *testing.T) {
 	if _, err := ks.ImportCA(ctx, bundle, nil, nil); err != nil {
 		t.Fatal(err)
 	}
-	_, _, err = LedgerCheckpoints(ks).CheckpointKey(ctx)
-	if status.Code(err) != codes.FailedPrecondition || !strings.Contains(err.Error(), "ledger") {
+	_, _, err = sealkeys.NewCheckpoints(ks).CheckpointKey(ctx)
+	if !errors.Is(err, seal.ErrNoCheckpointKey) || status.Code(toStatus(err)) != codes.FailedPrecondition || !strings.Contains(err.Error(), "ledger") {
 		t.Fatalf("CheckpointKey without a ledger key: %v, want FailedPrecondition naming the ledger key", err)
 	}
 }

@@ -6,15 +6,13 @@ import (
 	"strconv"
 
 	"github.com/ronganxian/eseal/keystore"
+	"github.com/ronganxian/eseal/proto/seal/v1/sealapi"
 	"github.com/ronganxian/eseal/seal"
 	"github.com/ronganxian/eseal/store"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
-
-// ErrorDomain is the ErrorInfo domain of the service's errors.
-const ErrorDomain = "eseal.seal.v1"
 
 // ruleCodes gives each rule of the seal its gRPC code: who may not
 // (PermissionDenied), what does not exist (NotFound), what is not allowed in
@@ -54,7 +52,7 @@ func refusalStatus(r *seal.Refusal) *status.Status {
 	st := status.New(RuleCode(r.Rule), r.Message)
 	if d, err := st.WithDetails(&errdetails.ErrorInfo{
 		Reason:   string(r.Rule),
-		Domain:   ErrorDomain,
+		Domain:   sealapi.ErrorDomain,
 		Metadata: map[string]string{"rule": string(r.Rule), "message_zh": r.Rule.Chinese()},
 	}); err == nil {
 		st = d
@@ -96,9 +94,14 @@ func toStatus(err error) error {
 		return status.Error(codes.AlreadyExists, err.Error())
 	case errors.Is(err, store.ErrExists), errors.Is(err, keystore.ErrLiveSealExists), errors.Is(err, keystore.ErrPendingSealExists):
 		return status.Error(codes.AlreadyExists, err.Error())
-	case errors.Is(err, store.ErrNotFound), errors.Is(err, keystore.ErrNotFound), errors.Is(err, keystore.ErrNoSeal):
+	case errors.Is(err, seal.ErrNotFound), errors.Is(err, keystore.ErrNotFound):
 		return status.Error(codes.NotFound, err.Error())
-	case errors.Is(err, keystore.ErrInvalidTransition), errors.Is(err, keystore.ErrConflict):
+	case errors.Is(err, keystore.ErrInvalidRequest):
+		return status.Error(codes.InvalidArgument, err.Error())
+	case errors.Is(err, seal.ErrPermission):
+		return status.Error(codes.PermissionDenied, err.Error())
+	case errors.Is(err, seal.ErrLedgerEmpty), errors.Is(err, seal.ErrNoCheckpointKey),
+		errors.Is(err, keystore.ErrInvalidTransition), errors.Is(err, keystore.ErrConflict):
 		return status.Error(codes.FailedPrecondition, err.Error())
 	}
 	var se *keystore.StateError

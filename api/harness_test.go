@@ -15,6 +15,7 @@ import (
 	"github.com/ronganxian/eseal/internal/democatalog"
 	"github.com/ronganxian/eseal/internal/pgtest"
 	"github.com/ronganxian/eseal/keystore"
+	"github.com/ronganxian/eseal/keystore/sealkeys"
 	sealv1 "github.com/ronganxian/eseal/proto/seal/v1"
 	"github.com/ronganxian/eseal/seal"
 	"github.com/ronganxian/eseal/sealimage"
@@ -32,6 +33,7 @@ func TestMain(m *testing.M) { pgtest.Main(m) }
 type env struct {
 	t      testing.TB
 	srv    *Server
+	sealer *seal.Sealer
 	st     store.Store
 	ks     *keystore.Keystore
 	ksDB   *sqlite.DB // the SQLite file: both stores with kind sqlite, neither with postgres
@@ -89,7 +91,7 @@ func newEnv(t testing.TB, kind string, tweak func(*Config)) *env {
 		t.Fatal(err)
 	}
 	image := sealimage.Round(300)
-	cfg := Config{GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", CheckpointEvery: -1,
+	cfg := Config{GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0",
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	if testing.Verbose() {
 		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
@@ -97,8 +99,11 @@ func newEnv(t testing.TB, kind string, tweak func(*Config)) *env {
 	if tweak != nil {
 		tweak(&cfg)
 	}
-	srv, err := New(cfg, Deps{Store: st, Keystore: ks, Checkpoints: LedgerCheckpoints(ks),
-		Images: func(keystore.Seal) ([]byte, float64, error) { return image, 42, nil }})
+	// The domain, as package service assembles it.
+	ledger := seal.NewLedger(st, sealkeys.NewCheckpoints(ks))
+	keys := sealkeys.NewSeals(ks, func(keystore.Seal) ([]byte, float64, error) { return image, 42, nil })
+	sealer := &seal.Sealer{Policy: &seal.Policy{Registry: st, Keys: keys}, Ledger: ledger}
+	srv, err := New(cfg, Deps{Sealer: sealer, Ledger: ledger, Store: st, Keystore: ks})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +115,7 @@ func newEnv(t testing.TB, kind string, tweak func(*Config)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, srv: srv, st: st, ks: ks, ksDB: ksDB, conn: conn, tokens: map[string]string{}, stop: cancel, stopped: done}
+	e := &env{t: t, srv: srv, sealer: sealer, st: st, ks: ks, ksDB: ksDB, conn: conn, tokens: map[string]string{}, stop: cancel, stopped: done}
 	t.Cleanup(func() {
 		conn.Close()
 		cancel()

@@ -81,7 +81,7 @@ func BenchmarkService(b *testing.B) {
 		b.ResetTimer()
 		cpu0 := processCPU(b)
 		for i := 0; i < b.N; i++ {
-			_, err := e.srv.sealer.Seal(context.Background(), who, seal.SealInput{
+			_, err := e.sealer.Seal(context.Background(), who, seal.Input{
 				Request:   seal.Request{Item: "450224-XK-0002", CaseNo: fmt.Sprintf("P-%d-%d", r, i), DocKind: permit},
 				RequestID: fmt.Sprintf("inproc-%d-%d", r, i), Document: doc})
 			if err != nil {

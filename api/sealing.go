@@ -7,8 +7,8 @@ import (
 	"io"
 
 	sealv1 "github.com/ronganxian/eseal/proto/seal/v1"
+	"github.com/ronganxian/eseal/proto/seal/v1/sealapi"
 	"github.com/ronganxian/eseal/seal"
-	"github.com/ronganxian/eseal/store"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
@@ -20,7 +20,6 @@ const streamChunk = 1 << 20
 type sealingServer struct {
 	sealv1.UnimplementedSealingServiceServer
 	sealer *seal.Sealer
-	ledger store.Ledger
 	maxDoc int64
 	m      *metrics
 	// slots admits sealings first come, first served: a buffered channel
@@ -30,19 +29,19 @@ type sealingServer struct {
 	slots chan struct{}
 }
 
-func (s *sealingServer) input(req *sealv1.SealRequest, doc []byte) (seal.SealInput, error) {
+func (s *sealingServer) input(req *sealv1.SealRequest, doc []byte) (seal.Input, error) {
 	placements, err := placementsFromProto(req.Placement)
 	if err != nil {
-		return seal.SealInput{}, status.Error(codes.InvalidArgument, err.Error())
+		return seal.Input{}, status.Error(codes.InvalidArgument, err.Error())
 	}
-	return seal.SealInput{
+	return seal.Input{
 		Request:   seal.Request{Township: req.TownshipCode, Item: req.ItemCode, CaseNo: req.CaseNo, DocKind: req.DocKind},
 		RequestID: req.RequestId, Document: doc, Placements: placements, Reason: req.Reason,
 	}, nil
 }
 
 // seal runs the Sealer, once a slot is free, and counts its decision.
-func (s *sealingServer) seal(ctx context.Context, in seal.SealInput) (*seal.SealOutput, error) {
+func (s *sealingServer) seal(ctx context.Context, in seal.Input) (*seal.Output, error) {
 	select {
 	case s.slots <- struct{}{}:
 		defer func() { <-s.slots }()
@@ -88,7 +87,7 @@ func (s *sealingServer) Seal(ctx context.Context, req *sealv1.SealRequest) (*sea
 	if err != nil {
 		return nil, err
 	}
-	return &sealv1.SealResponse{Document: out.Document, Record: recordToProto(out.Record)}, nil
+	return &sealv1.SealResponse{Document: out.Document, Record: sealapi.Record(out.Record)}, nil
 }
 
 // SealStream implements SealingService.SealStream.
@@ -132,7 +131,7 @@ func (s *sealingServer) SealStream(stream sealv1.SealingService_SealStreamServer
 	if err != nil {
 		return err
 	}
-	if err := stream.Send(&sealv1.SealStreamResponse{Part: &sealv1.SealStreamResponse_Record{Record: recordToProto(out.Record)}}); err != nil {
+	if err := stream.Send(&sealv1.SealStreamResponse{Part: &sealv1.SealStreamResponse_Record{Record: sealapi.Record(out.Record)}}); err != nil {
 		return err
 	}
 	for b := out.Document; len(b) > 0; {
@@ -145,17 +144,12 @@ func (s *sealingServer) SealStream(stream sealv1.SealingService_SealStreamServer
 	return nil
 }
 
-// GetSealResult implements SealingService.GetSealResult. A clerk gets only
-// results it sealed itself, and only with the matching case number.
+// GetSealResult implements SealingService.GetSealResult; the Sealer
+// decides who may have a result again.
 func (s *sealingServer) GetSealResult(ctx context.Context, req *sealv1.GetSealResultRequest) (*sealv1.SealResponse, error) {
-	rec, doc, err := s.ledger.Result(ctx, req.RequestId)
+	out, err := s.sealer.Result(ctx, PrincipalFrom(ctx), req.RequestId, req.CaseNo)
 	if err != nil {
 		return nil, toStatus(err)
 	}
-	p := PrincipalFrom(ctx)
-	if rec.Principal != p.ID || rec.CaseNo != req.CaseNo {
-		// Do not tell a stranger that the request id exists.
-		return nil, status.Errorf(codes.NotFound, "no result for request %s and case %s", req.RequestId, req.CaseNo)
-	}
-	return &sealv1.SealResponse{Document: doc, Record: recordToProto(rec)}, nil
+	return &sealv1.SealResponse{Document: out.Document, Record: sealapi.Record(out.Record)}, nil
 }

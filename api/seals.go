@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 
 	"github.com/ronganxian/eseal/keystore"
@@ -20,80 +21,50 @@ type sealAdminServer struct {
 	log *slog.Logger
 }
 
-// IssueSeal makes and activates the township's seal.
+// IssueSeal makes and activates the seal of a registered township.
 func (s *sealAdminServer) IssueSeal(ctx context.Context, req *sealv1.IssueSealRequest) (*sealv1.Seal, error) {
 	t, err := s.st.Township(ctx, req.TownshipCode)
 	if err != nil {
 		return nil, status.Errorf(codes.FailedPrecondition, "township %s is not registered", req.TownshipCode)
 	}
-	sl, err := s.ks.Issue(ctx, keystore.SealRequest{TownshipCode: t.Code, Organization: t.Government(), Name: t.SealName})
-	if err != nil {
-		return nil, toStatus(err)
-	}
-	sl, err = s.ks.Activate(ctx, sl.ID)
+	sl, err := s.ks.IssueActive(ctx, keystore.SealRequest{TownshipCode: t.Code, Organization: t.Government(), Name: t.SealName})
 	if err != nil {
 		return nil, toStatus(err)
 	}
 	return sealToProto(sl), nil
 }
 
-func (s *sealAdminServer) live(ctx context.Context, township string) (keystore.Seal, error) {
-	sl, err := s.ks.LiveSeal(ctx, township)
-	if err != nil {
-		return sl, toStatus(err)
+// changed answers a lifecycle change. A change whose CRL could not be
+// republished stands, and is answered as done; the failure is logged.
+func (s *sealAdminServer) changed(sl keystore.Seal, err error) (*sealv1.Seal, error) {
+	if errors.Is(err, keystore.ErrCRLNotPublished) {
+		s.log.Error("publishing the CRL after a seal change", "seal", sl.ID, "err", err)
+		err = nil
 	}
-	return sl, nil
-}
-
-// act runs one lifecycle change on the township's live seal and, when the
-// change affects the CRL, publishes a new one at once so that verifiers
-// learn of it.
-func (s *sealAdminServer) act(ctx context.Context, township string, crl bool, f func(id string) (keystore.Seal, error)) (*sealv1.Seal, error) {
-	live, err := s.live(ctx, township)
-	if err != nil {
-		return nil, err
-	}
-	sl, err := f(live.ID)
 	if err != nil {
 		return nil, toStatus(err)
-	}
-	if crl {
-		if _, err := s.ks.PublishCRL(ctx); err != nil {
-			// The change stands; the next publication will list it.
-			s.log.Error("publishing the CRL after a seal change", "seal", sl.ID, "err", err)
-		}
 	}
 	return sealToProto(sl), nil
 }
 
 func (s *sealAdminServer) SuspendSeal(ctx context.Context, req *sealv1.SealActionRequest) (*sealv1.Seal, error) {
-	return s.act(ctx, req.TownshipCode, true, func(id string) (keystore.Seal, error) { return s.ks.Suspend(ctx, id) })
+	return s.changed(s.ks.SuspendTownship(ctx, req.TownshipCode))
 }
 
 func (s *sealAdminServer) ResumeSeal(ctx context.Context, req *sealv1.SealActionRequest) (*sealv1.Seal, error) {
-	return s.act(ctx, req.TownshipCode, true, func(id string) (keystore.Seal, error) { return s.ks.Resume(ctx, id) })
+	return s.changed(s.ks.ResumeTownship(ctx, req.TownshipCode))
 }
 
 func (s *sealAdminServer) RotateSeal(ctx context.Context, req *sealv1.SealActionRequest) (*sealv1.Seal, error) {
-	return s.act(ctx, req.TownshipCode, false, func(id string) (keystore.Seal, error) { return s.ks.Rotate(ctx, id) })
-}
-
-var revocationReasons = map[string]keystore.RevocationReason{
-	"":                     keystore.ReasonUnspecified,
-	"unspecified":          keystore.ReasonUnspecified,
-	"keyCompromise":        keystore.ReasonKeyCompromise,
-	"affiliationChanged":   keystore.ReasonAffiliationChanged,
-	"superseded":           keystore.ReasonSuperseded,
-	"cessationOfOperation": keystore.ReasonCessationOfOperation,
-	"privilegeWithdrawn":   keystore.ReasonPrivilegeWithdrawn,
+	return s.changed(s.ks.RotateTownship(ctx, req.TownshipCode))
 }
 
 func (s *sealAdminServer) RevokeSeal(ctx context.Context, req *sealv1.SealActionRequest) (*sealv1.Seal, error) {
-	reason, ok := revocationReasons[req.Reason]
-	if !ok {
-		return nil, status.Errorf(codes.InvalidArgument, "revocation reason %q is not an RFC 5280 reason a seal may be revoked with", req.Reason)
+	reason, err := keystore.ParseRevocationReason(req.Reason)
+	if err != nil {
+		return nil, status.Error(codes.InvalidArgument, err.Error())
 	}
-	return s.act(ctx, req.TownshipCode, true, func(id string) (keystore.Seal, error) { return s.ks.Revoke(ctx, id, reason) })
+	return s.changed(s.ks.RevokeTownship(ctx, req.TownshipCode, reason))
 }
 
 func (s *sealAdminServer) ListSeals(ctx context.Context, req *sealv1.ListSealsRequest) (*sealv1.ListSealsResponse, error) {

@@ -20,8 +20,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/ronganxian/eseal/keystore"
 	sealv1 "github.com/ronganxian/eseal/proto/seal/v1"
+	"github.com/ronganxian/eseal/proto/seal/v1/sealapi"
+	"github.com/ronganxian/eseal/proto/seal/v1/sealgw"
 	"github.com/ronganxian/eseal/seal"
-	"github.com/ronganxian/eseal/seal/cms"
 	"github.com/ronganxian/eseal/store"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
@@ -49,9 +50,6 @@ type Config struct {
 	MaxDocumentBytes int64
 	// RequestTimeout bounds a unary call without a deadline (default 60 s).
 	RequestTimeout time.Duration
-	// CheckpointEvery signs the ledger head this often when it has moved
-	// (default 10 min; negative disables).
-	CheckpointEvery time.Duration
 	// ShutdownGrace is how long in-flight calls may finish (default 30 s).
 	ShutdownGrace time.Duration
 	// SealConcurrency is how many sealings run at once; the rest wait in
@@ -60,18 +58,18 @@ type Config struct {
 	// so with 2 per CPU the CPUs stood idle a third of the time; more
 	// sealings in turn also make the commit groups larger.
 	SealConcurrency int
-	// Profile is the CMS profile of new seals (default: the one Java
-	// stacks verify).
-	Profile cms.Profile
-	Logger  *slog.Logger
+	Logger          *slog.Logger
 }
 
-// Deps are what the server serves.
+// Deps are what the server serves, assembled by package service: the
+// domain's Sealer and Ledger, the store for the registry, the principals
+// and authentication, and the keystore for seal administration and the
+// trust that verification uses.
 type Deps struct {
-	Store       store.Store
-	Keystore    *keystore.Keystore
-	Images      SealImageSource
-	Checkpoints CheckpointSigner
+	Sealer   *seal.Sealer
+	Ledger   *seal.Ledger
+	Store    store.Store
+	Keystore *keystore.Keystore
 }
 
 // Server is a running sealing service.
@@ -83,8 +81,7 @@ type Server struct {
 	grpc     *grpc.Server
 	http     *http.Server
 	health   *health.Server
-	ledger   *ledgerServer
-	sealer   *seal.Sealer
+	tls      bool // whether both listeners use TLS
 	grpcLis  net.Listener
 	httpLis  net.Listener
 	internal *bufconn.Listener
@@ -106,9 +103,6 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if cfg.RequestTimeout <= 0 {
 		cfg.RequestTimeout = 60 * time.Second
 	}
-	if cfg.CheckpointEvery == 0 {
-		cfg.CheckpointEvery = 10 * time.Minute
-	}
 	if cfg.ShutdownGrace <= 0 {
 		cfg.ShutdownGrace = 30 * time.Second
 	}
@@ -123,25 +117,15 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		return nil, err
 	}
 	for _, addr := range []string{cfg.GRPCAddr, cfg.HTTPAddr} {
-		if tlsCfg == nil && !IsLoopback(addr) {
+		if tlsCfg == nil && !sealapi.IsLoopback(addr) {
 			return nil, fmt.Errorf("%w: %s; set a certificate and key, or listen on loopback", ErrPlaintextOffLoopback, addr)
 		}
 	}
-	if deps.Store == nil || deps.Keystore == nil || deps.Images == nil {
-		return nil, errors.New("api: a store, a keystore and a seal image source are required")
+	if deps.Sealer == nil || deps.Ledger == nil || deps.Store == nil || deps.Keystore == nil {
+		return nil, errors.New("api: a sealer, a ledger, a store and a keystore are required")
 	}
 
-	s := &Server{cfg: cfg, deps: deps, log: cfg.Logger, metrics: newMetrics(), health: health.NewServer()}
-	notifier := newAppendNotifier()
-	ledger := notifyingLedger{Ledger: deps.Store, n: notifier}
-	seals := &keystoreSeals{ks: deps.Keystore, images: deps.Images}
-	sealer := &seal.Sealer{
-		Policy:  &seal.Policy{Registry: deps.Store, Seals: seals},
-		Keys:    seals,
-		Ledger:  ledger,
-		Profile: cfg.Profile,
-	}
-	s.sealer = sealer
+	s := &Server{cfg: cfg, deps: deps, log: cfg.Logger, metrics: newMetrics(), health: health.NewServer(), tls: tlsCfg != nil}
 	ic := &interceptors{auth: &authenticator{principals: deps.Store}, log: s.log, m: s.metrics, timeout: cfg.RequestTimeout}
 	opts := []grpc.ServerOption{
 		grpc.ChainUnaryInterceptor(ic.unary),
@@ -151,18 +135,16 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		grpc.MaxRecvMsgSize(int(cfg.MaxDocumentBytes) + 1<<20),
 		grpc.MaxSendMsgSize(int(cfg.MaxDocumentBytes) + 4<<20),
 	}
-	UseDocumentBuffers()
+	sealapi.UseDocumentBuffers()
 	if tlsCfg != nil {
 		opts = append(opts, grpc.Creds(credentials.NewTLS(tlsCfg)))
 	}
 	s.grpc = grpc.NewServer(opts...)
-	s.ledger = &ledgerServer{st: deps.Store, notifier: notifier, signer: deps.Checkpoints,
-		roots: keystoreRoots{deps.Keystore}, now: time.Now}
-	sealv1.RegisterSealingServiceServer(s.grpc, &sealingServer{sealer: sealer, ledger: deps.Store,
+	sealv1.RegisterSealingServiceServer(s.grpc, &sealingServer{sealer: deps.Sealer,
 		maxDoc: cfg.MaxDocumentBytes, m: s.metrics, slots: make(chan struct{}, cfg.SealConcurrency)})
 	sealv1.RegisterRegistryServiceServer(s.grpc, &registryServer{st: deps.Store})
 	sealv1.RegisterSealAdminServiceServer(s.grpc, &sealAdminServer{ks: deps.Keystore, st: deps.Store, log: s.log})
-	sealv1.RegisterLedgerServiceServer(s.grpc, s.ledger)
+	sealv1.RegisterLedgerServiceServer(s.grpc, &ledgerServer{ledger: deps.Ledger})
 	sealv1.RegisterPrincipalServiceServer(s.grpc, &principalServer{st: deps.Store})
 	sealv1.RegisterVerificationServiceServer(s.grpc, &verificationServer{ks: deps.Keystore, now: time.Now})
 	healthpb.RegisterHealthServer(s.grpc, s.health)
@@ -218,9 +200,9 @@ func (s *Server) gateway() (http.Handler, error) {
 	)
 	ctx := context.Background()
 	for _, reg := range []func(context.Context, *runtime.ServeMux, *grpc.ClientConn) error{
-		sealv1.RegisterSealingServiceHandler, sealv1.RegisterRegistryServiceHandler,
-		sealv1.RegisterSealAdminServiceHandler, sealv1.RegisterLedgerServiceHandler,
-		sealv1.RegisterPrincipalServiceHandler, sealv1.RegisterVerificationServiceHandler,
+		sealgw.RegisterSealingServiceHandler, sealgw.RegisterRegistryServiceHandler,
+		sealgw.RegisterSealAdminServiceHandler, sealgw.RegisterLedgerServiceHandler,
+		sealgw.RegisterPrincipalServiceHandler, sealgw.RegisterVerificationServiceHandler,
 	} {
 		if err := reg(ctx, gw, s.conn); err != nil {
 			return nil, err
@@ -264,10 +246,7 @@ func (s *Server) Serve(ctx context.Context) error {
 		errc <- err
 	}()
 	s.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
-	s.log.Info("serving", "grpc", s.GRPCAddr(), "http", s.HTTPAddr(), "tls", s.http.TLSConfig != nil)
-	if s.cfg.CheckpointEvery > 0 && s.deps.Checkpoints != nil {
-		go s.checkpointLoop(ctx)
-	}
+	s.log.Info("serving", "grpc", s.GRPCAddr(), "http", s.HTTPAddr(), "tls", s.tls)
 	var err error
 	select {
 	case <-ctx.Done():
@@ -301,31 +280,6 @@ func (s *Server) closeListeners() {
 	s.httpLis.Close()
 }
 
-// checkpointLoop signs the ledger head every CheckpointEvery when it moved.
-func (s *Server) checkpointLoop(ctx context.Context) {
-	t := time.NewTicker(s.cfg.CheckpointEvery)
-	defer t.Stop()
-	var last uint64
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		head, err := s.deps.Store.Head(ctx)
-		if err != nil || head.Seq == last {
-			continue
-		}
-		c, err := s.ledger.checkpoint(ctx)
-		if err != nil {
-			s.log.Error("signing a ledger checkpoint", "err", err)
-			continue
-		}
-		last = c.Seq
-		s.log.Info("ledger checkpoint", "seq", c.Seq)
-	}
-}
-
 func listen(addr string, tlsCfg *tls.Config, useTLS bool) (net.Listener, error) {
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -335,20 +289,6 @@ func listen(addr string, tlsCfg *tls.Config, useTLS bool) (net.Listener, error) 
 		return tls.NewListener(l, tlsCfg), nil
 	}
 	return l, nil
-}
-
-// IsLoopback reports whether addr (host:port) listens only on loopback.
-// An empty host listens everywhere.
-func IsLoopback(addr string) bool {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil || host == "" {
-		return false
-	}
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 func serverTLS(cfg Config) (*tls.Config, error) {

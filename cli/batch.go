@@ -13,8 +13,8 @@ import (
 	"sync"
 
 	"github.com/mattn/go-isatty"
-	"github.com/ronganxian/eseal/api"
 	"github.com/ronganxian/eseal/internal/atomicfile"
+	"github.com/ronganxian/eseal/proto/seal/v1/sealapi"
 	"github.com/spf13/cobra"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/status"
@@ -123,7 +123,7 @@ func (a *app) runJob(ctx context.Context, j batchJob) batchResult {
 		if st, ok := status.FromError(err); ok {
 			res.message = st.Message()
 			for _, d := range st.Details() {
-				if ei, ok := d.(*errdetails.ErrorInfo); ok && ei.Domain == api.ErrorDomain {
+				if ei, ok := d.(*errdetails.ErrorInfo); ok && ei.Domain == sealapi.ErrorDomain {
 					res.status, res.rule = "refused", ei.Reason
 				}
 			}

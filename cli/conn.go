@@ -9,7 +9,7 @@ import (
 	"os"
 	"strings"
 
-	"github.com/ronganxian/eseal/api"
+	"github.com/ronganxian/eseal/proto/seal/v1/sealapi"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
@@ -68,12 +68,12 @@ func (c *conn) dial() (*grpc.ClientConn, error) {
 			return nil, fmt.Errorf("TLS trust %s holds no certificate", c.caFile)
 		}
 		creds = credentials.NewTLS(&tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12})
-	case api.IsLoopback(c.server):
+	case sealapi.IsLoopback(c.server):
 		creds = insecure.NewCredentials()
 	default:
 		creds = credentials.NewTLS(&tls.Config{MinVersion: tls.VersionTLS12})
 	}
-	api.UseDocumentBuffers()
+	sealapi.UseDocumentBuffers()
 	cc, err := grpc.NewClient(c.server, grpc.WithTransportCredentials(creds),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxMessage), grpc.MaxCallSendMsgSize(maxMessage)))
 	if err != nil {

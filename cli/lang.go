@@ -4,7 +4,7 @@ import (
 	"os"
 	"strings"
 
-	"github.com/ronganxian/eseal/api"
+	"github.com/ronganxian/eseal/proto/seal/v1/sealapi"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/status"
 )
@@ -61,7 +61,7 @@ func (a *app) explain(err error) string {
 		return err.Error()
 	}
 	for _, d := range st.Details() {
-		if ei, ok := d.(*errdetails.ErrorInfo); ok && ei.Domain == api.ErrorDomain {
+		if ei, ok := d.(*errdetails.ErrorInfo); ok && ei.Domain == sealapi.ErrorDomain {
 			if a.lang == "zh" && ei.Metadata["message_zh"] != "" {
 				return a.t("refused") + "（" + a.t("rule") + " " + ei.Reason + "）：" + ei.Metadata["message_zh"] + "。" + st.Message()
 			}

@@ -11,9 +11,8 @@ import (
 	"strings"
 
 	"github.com/emmansun/gmsm/smx509"
-	"github.com/ronganxian/eseal/api"
-	"github.com/ronganxian/eseal/keystore"
 	sealv1 "github.com/ronganxian/eseal/proto/seal/v1"
+	"github.com/ronganxian/eseal/proto/seal/v1/sealapi"
 	"github.com/ronganxian/eseal/seal"
 	"github.com/spf13/cobra"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -279,7 +278,7 @@ func readExport(path string) ([]*sealv1.LedgerRecord, []*sealv1.Checkpoint, erro
 func (a *app) verifyLedger(recs []*sealv1.LedgerRecord, cps []*sealv1.Checkpoint, roots *smx509.CertPool) error {
 	var checkpoints []*seal.Checkpoint
 	for _, c := range cps {
-		checkpoints = append(checkpoints, api.CheckpointFromProto(c))
+		checkpoints = append(checkpoints, sealapi.CheckpointFrom(c))
 	}
 	fail := func(err error) error {
 		var br *seal.ChainBreak
@@ -290,12 +289,12 @@ func (a *app) verifyLedger(recs []*sealv1.LedgerRecord, cps []*sealv1.Checkpoint
 		}
 		return exitError{1}
 	}
-	v, err := seal.NewChainVerifier(checkpoints, &seal.CheckpointTrust{Roots: roots, IsLedgerKey: keystore.IsLedgerCertificate})
+	v, err := seal.NewChainVerifier(checkpoints, &seal.CheckpointTrust{Roots: roots, IsLedgerKey: seal.IsLedgerCertificate})
 	if err != nil {
 		return fail(err)
 	}
 	for _, r := range recs {
-		if err := v.Add(api.RecordFromProto(r)); err != nil {
+		if err := v.Add(sealapi.RecordFrom(r)); err != nil {
 			return fail(err)
 		}
 	}

@@ -7,7 +7,7 @@ import (
 	"os"
 	"strings"
 
-	"github.com/ronganxian/eseal/api"
+	"github.com/ronganxian/eseal/proto/seal/v1/sealapi"
 	"github.com/ronganxian/eseal/verify"
 	"github.com/spf13/cobra"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -218,7 +218,7 @@ func (a *app) paren(s string) string {
 }
 
 func (a *app) printReportJSON(name string, rep *verify.FileReport) error {
-	m := api.VerificationReport(rep)
+	m := sealapi.Report(rep)
 	m.File = name
 	b, err := protojson.MarshalOptions{Multiline: true, Indent: "  ", EmitUnpopulated: true}.Marshal(m)
 	if err != nil {

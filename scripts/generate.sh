@@ -31,33 +31,40 @@ GOBIN="$bin" go install \
 dest=proto
 if $check; then
   dest=$(mktemp -d)
-  trap 'rm -rf "$dest"' EXIT
 fi
+# The messages and gRPC stubs go into package sealv1, which clients import.
+# The REST gateway goes into its own package, sealgw (standalone mode, with
+# its package clause renamed), so that a client does not pull in the
+# gateway's runtime.
 out=$dest/seal/v1
-mkdir -p "$out"
-rm -f "$out"/*.pb.go "$out"/*.pb.gw.go "$out"/*.swagger.json
+gwtmp=$(mktemp -d)
+trap 'rm -rf "$gwtmp"; $check && rm -rf "$dest"' EXIT
+mkdir -p "$out" "$out/sealgw"
+rm -f "$out"/*.pb.go "$out"/sealgw/*.pb.gw.go "$out"/*.swagger.json
 PATH="$bin:$PATH" protoc \
   -I proto -I /usr/include \
   --go_out=paths=source_relative:"$dest" \
   --go-grpc_out=paths=source_relative:"$dest" \
-  --grpc-gateway_out=paths=source_relative,grpc_api_configuration=proto/seal/v1/gateway.yaml:"$dest" \
+  --grpc-gateway_out=paths=source_relative,standalone=true,grpc_api_configuration=proto/seal/v1/gateway.yaml:"$gwtmp" \
   --openapiv2_out="$dest" --openapiv2_opt=grpc_api_configuration=proto/seal/v1/gateway.yaml,allow_merge=true,merge_file_name=seal/v1/seal \
   proto/seal/v1/*.proto
+for f in "$gwtmp"/seal/v1/*.pb.gw.go; do
+  sed 's/^package sealv1$/package sealgw/' "$f" >"$out/sealgw/$(basename "$f")"
+done
+generated() { (cd "$1" && ls *.pb.go sealgw/*.pb.gw.go seal.swagger.json 2>/dev/null); }
 if $check; then
   stale=0
-  for f in "$out"/*.pb.go "$out"/*.pb.gw.go "$out"/seal.swagger.json; do
-    if ! cmp -s "$f" "proto/seal/v1/$(basename "$f")"; then
-      echo "generate: proto/seal/v1/$(basename "$f") is stale; run make generate" >&2
+  for f in $(generated "$out"); do
+    if ! cmp -s "$out/$f" "proto/seal/v1/$f"; then
+      echo "generate: proto/seal/v1/$f is stale; run make generate" >&2
       stale=1
     fi
   done
-  committed=$(ls proto/seal/v1 | grep -c -E '\.pb(\.gw)?\.go$|\.swagger\.json$')
-  fresh=$(ls "$out" | grep -c -E '\.pb(\.gw)?\.go$|\.swagger\.json$')
-  if [ "$committed" != "$fresh" ]; then
-    echo "generate: proto/seal/v1 has $committed generated files, the .proto files make $fresh" >&2
+  if [ "$(generated proto/seal/v1)" != "$(generated "$out")" ]; then
+    echo "generate: proto/seal/v1 has other generated files than the .proto files make" >&2
     stale=1
   fi
   [ $stale -eq 0 ] && echo "generate: generated code is up to date"
   exit $stale
 fi
-echo "generate: wrote $(ls "$out" | grep -c -E '\.pb(\.gw)?\.go$') Go files and $out/seal.swagger.json"
+echo "generate: wrote $(generated "$out" | grep -c '\.go$') Go files and $out/seal.swagger.json"

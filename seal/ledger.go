@@ -1,248 +1,368 @@
 package seal
 
 import (
-	"bytes"
+	"context"
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/rand"
-	"encoding/binary"
-	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
 	"time"
 
-	"github.com/emmansun/gmsm/sm2"
-	"github.com/emmansun/gmsm/sm3"
 	"github.com/emmansun/gmsm/smx509"
 )
 
-// Result is how a sealing request ended.
-type Result string
+// LedgerStore keeps the ledger: store.Ledger, in the service.
+type LedgerStore interface {
+	// Append chains r after the current head (setting Seq, PrevHash and
+	// Hash via Record.Link) and stores it, with document (the sealed PDF)
+	// when r is a sealing, in one durable transaction: when Append returns,
+	// the record and the document survive a crash. The chain stays one
+	// gap-free sequence when several processes append at once.
+	//
+	// A sealing whose RequestID was sealed before is not stored: Append
+	// returns the earlier record and ErrDuplicateRequest. Refusals do not
+	// reserve their request id.
+	Append(ctx context.Context, r *Record, document []byte) (*Record, error)
+	// Head returns the last record, or ErrNotFound when the ledger is empty.
+	Head(ctx context.Context) (*Record, error)
+	// Record returns the record with sequence number seq, or ErrNotFound.
+	Record(ctx context.Context, seq uint64) (*Record, error)
+	// Records returns up to limit records after afterSeq that match f, in
+	// sequence order.
+	Records(ctx context.Context, f RecordFilter, afterSeq uint64, limit int) ([]*Record, error)
+	// Result returns the sealed record with this request id and its
+	// document, or ErrNotFound.
+	Result(ctx context.Context, requestID string) (*Record, []byte, error)
+	// AddCheckpoint stores a signed checkpoint.
+	AddCheckpoint(ctx context.Context, c *Checkpoint) error
+	// Checkpoints returns every checkpoint, oldest first.
+	Checkpoints(ctx context.Context) ([]*Checkpoint, error)
+}
 
-const (
-	ResultSealed  Result = "sealed"
-	ResultRefused Result = "refused"
+// RecordFilter selects ledger records. Zero fields match everything.
+type RecordFilter struct {
+	Township string
+	Domains  []string
+}
+
+// Matches reports whether r passes the filter.
+func (f RecordFilter) Matches(r *Record) bool {
+	return (f.Township == "" || r.Township == f.Township) && (len(f.Domains) == 0 || slices.Contains(f.Domains, r.Domain))
+}
+
+// CheckpointKeys signs the ledger's checkpoints and says whose checkpoints
+// to believe: in the service, the keystore's ledger key, which the county
+// CA certified for that one use.
+type CheckpointKeys interface {
+	// CheckpointKey returns the key that signs checkpoints and its
+	// certificate, or an error wrapping ErrNoCheckpointKey.
+	CheckpointKey(ctx context.Context) (crypto.Signer, *smx509.Certificate, error)
+	// CheckpointTrust returns the roots and the ledger-key test that a
+	// checkpoint's signer must pass.
+	CheckpointTrust(ctx context.Context) (*CheckpointTrust, error)
+}
+
+// Errors of the Ledger.
+var (
+	// ErrPermission: the principal may not read what it asked for.
+	ErrPermission = errors.New("permission denied")
+	// ErrLedgerEmpty: there is no record to checkpoint yet.
+	ErrLedgerEmpty = errors.New("the ledger is empty")
+	// ErrNoCheckpointKey: no key may sign checkpoints now (an external CA
+	// has not certified one yet, or its certificate expired).
+	ErrNoCheckpointKey = errors.New("no key to sign ledger checkpoints")
 )
 
-// Record is one entry of the ledger: one sealing or one refusal. Records
-// form a chain: each holds the SM3 hash of the one before it, and its own
-// hash covers every field, so a change to any row, or a row removed or
-// inserted, shows at the first record whose hash no longer holds.
-type Record struct {
-	Seq        uint64    // 1, 2, 3, ... without gaps
-	Time       time.Time // kept to the microsecond, as PostgreSQL stores it
-	RequestID  string    // the client's idempotency key
-	Township   string
-	SealID     string
-	CertSerial string // hex
-	Item       string
-	Domain     string // the item's supervising domain, for routing to supervisors
-	CaseNo     string
-	Principal  string
-	Window     Window
-	DocKind    string
-	InputSM3   []byte // of the document as received
-	OutputSM3  []byte // of the sealed document; nil when refused
-	Result     Result
-	Rule       Rule   // the refusing rule; empty when sealed
-	Detail     string // the refusal's message
-	PrevHash   []byte // Hash of record Seq-1; 32 zero bytes for Seq 1
-	Hash       []byte // SM3 over the canonical encoding of every other field
+// Pages of records: the default, and the most one call returns.
+const (
+	DefaultPage = 100
+	MaxPage     = 1000
+)
+
+// watchPoll is how often a watch looks for records that other replicas
+// appended; appends in this process wake it at once.
+const watchPoll = time.Second
+
+// Ledger is the domain's ledger: it appends the Sealer's decisions, decides
+// who may read which records, signs and schedules checkpoints, and verifies
+// the chain against them.
+type Ledger struct {
+	store  LedgerStore
+	keys   CheckpointKeys
+	now    func() time.Time
+	notify appendNotifier
 }
 
-// GenesisHash is the PrevHash of the first record.
-var GenesisHash = make([]byte, sm3.Size)
+// NewLedger returns the ledger kept in st, whose checkpoints keys signs and
+// checks. keys may be nil: checkpoints and Verify then fail with
+// ErrNoCheckpointKey.
+func NewLedger(st LedgerStore, keys CheckpointKeys) *Ledger {
+	return &Ledger{store: st, keys: keys, now: time.Now, notify: appendNotifier{ch: make(chan struct{})}}
+}
 
-// ledgerDomain separates record hashes from any other SM3 use.
-const ledgerDomain = "eseal ledger record v1"
-
-// ComputeHash returns the hash the record must carry: SM3 over a
-// length-prefixed encoding of every field but Hash, in a fixed order.
-func (r *Record) ComputeHash() []byte {
-	var b bytes.Buffer
-	field := func(p []byte) {
-		var n [4]byte
-		binary.BigEndian.PutUint32(n[:], uint32(len(p)))
-		b.Write(n[:])
-		b.Write(p)
+// Append stores a decision (see LedgerStore.Append) and wakes the watchers.
+func (l *Ledger) Append(ctx context.Context, r *Record, document []byte) (*Record, error) {
+	rec, err := l.store.Append(ctx, r, document)
+	if err == nil {
+		l.notify.wake()
 	}
-	str := func(s string) { field([]byte(s)) }
-	u64 := func(v uint64) { field(binary.BigEndian.AppendUint64(nil, v)) }
-	str(ledgerDomain)
-	u64(r.Seq)
-	u64(uint64(r.Time.UnixMicro()))
-	for _, s := range []string{r.RequestID, r.Township, r.SealID, r.CertSerial, r.Item, r.Domain,
-		r.CaseNo, r.Principal, string(r.Window), r.DocKind} {
-		str(s)
+	return rec, err
+}
+
+// Result returns the sealed record of a request id and its document. It
+// applies no access rule: that is Sealer.Result's.
+func (l *Ledger) Result(ctx context.Context, requestID string) (*Record, []byte, error) {
+	return l.store.Result(ctx, requestID)
+}
+
+// Scope narrows a requested filter to what who may read: a supervisor its
+// domains, a clerk its township, the county office everything. Asking for
+// more fails with ErrPermission.
+func Scope(who *Principal, f RecordFilter) (RecordFilter, error) {
+	if who == nil {
+		return f, fmt.Errorf("%w: no ledger access without credentials", ErrPermission)
 	}
-	field(r.InputSM3)
-	field(r.OutputSM3)
-	for _, s := range []string{string(r.Result), string(r.Rule), r.Detail} {
-		str(s)
+	switch who.Role {
+	case RoleAdmin:
+	case RoleSupervisor:
+		if len(f.Domains) == 0 {
+			f.Domains = who.Domains
+		}
+		for _, d := range f.Domains {
+			if !who.Supervises(d) {
+				return f, fmt.Errorf("%w: supervisor %s does not supervise %s", ErrPermission, who.ID, d)
+			}
+		}
+	case RoleClerk:
+		if f.Township != "" && f.Township != who.Township {
+			return f, fmt.Errorf("%w: clerk %s reads only the records of township %s", ErrPermission, who.ID, who.Township)
+		}
+		f.Township = who.Township
+	default:
+		return f, fmt.Errorf("%w: role %q has no ledger access", ErrPermission, who.Role)
 	}
-	field(r.PrevHash)
-	sum := sm3.Sum(b.Bytes())
-	return sum[:]
+	return f, nil
 }
 
-// Seal sets the record's chain fields after prev (nil for the first record):
-// its sequence number, PrevHash and Hash. The time is truncated to the
-// microsecond so that the hash survives a round trip through any store.
-func (r *Record) Seal(prev *Record) {
-	r.Time = r.Time.UTC().Truncate(time.Microsecond)
-	if prev == nil {
-		r.Seq, r.PrevHash = 1, GenesisHash
-	} else {
-		r.Seq, r.PrevHash = prev.Seq+1, prev.Hash
-	}
-	r.Hash = r.ComputeHash()
-}
-
-// Checkpoint is a signed statement of the ledger's head: the county key
-// vouches that record Seq had hash Head at Time. An attacker who rewrites
-// the database can rebuild a consistent chain, but not the signatures of
-// the checkpoints before the rewrite.
-type Checkpoint struct {
-	Seq       uint64
-	Head      []byte
-	Time      time.Time
-	Signature []byte // SM2 with the default user ID, over Message()
-	Cert      []byte // DER certificate of the signing key
-}
-
-const checkpointDomain = "eseal ledger checkpoint v1"
-
-// Message is the byte string a checkpoint signs.
-func (c *Checkpoint) Message() []byte {
-	m := []byte(checkpointDomain)
-	m = binary.BigEndian.AppendUint64(m, c.Seq)
-	m = append(m, c.Head...)
-	return binary.BigEndian.AppendUint64(m, uint64(c.Time.UTC().Truncate(time.Microsecond).UnixMicro()))
-}
-
-// SignCheckpoint signs the head record with key, an SM2 signer whose
-// certificate is cert.
-func SignCheckpoint(head *Record, at time.Time, key crypto.Signer, cert *smx509.Certificate) (*Checkpoint, error) {
-	c := &Checkpoint{Seq: head.Seq, Head: head.Hash, Time: at.UTC().Truncate(time.Microsecond), Cert: cert.Raw}
-	sig, err := key.Sign(rand.Reader, c.Message(), sm2.DefaultSM2SignerOpts)
+// Records returns up to limit records after afterSeq that match f and that
+// who may read (limit ≤ 0 is DefaultPage; at most MaxPage), and the
+// sequence number to continue after, or 0 when there are no more.
+func (l *Ledger) Records(ctx context.Context, who *Principal, f RecordFilter, afterSeq uint64, limit int) ([]*Record, uint64, error) {
+	f, err := Scope(who, f)
 	if err != nil {
-		return nil, fmt.Errorf("signing ledger checkpoint: %w", err)
+		return nil, 0, err
 	}
-	c.Signature = sig
+	if limit <= 0 {
+		limit = DefaultPage
+	}
+	limit = min(limit, MaxPage)
+	recs, err := l.store.Records(ctx, f, afterSeq, limit)
+	if err != nil {
+		return nil, 0, err
+	}
+	var next uint64
+	if len(recs) == limit {
+		next = recs[len(recs)-1].Seq
+	}
+	return recs, next, nil
+}
+
+// Record returns record seq if who may read it. A record it may not read
+// does not exist for it (ErrNotFound).
+func (l *Ledger) Record(ctx context.Context, who *Principal, seq uint64) (*Record, error) {
+	f, err := Scope(who, RecordFilter{})
+	if err != nil {
+		return nil, err
+	}
+	r, err := l.store.Record(ctx, seq)
+	if err != nil {
+		return nil, err
+	}
+	if !f.Matches(r) {
+		return nil, fmt.Errorf("ledger record %d: %w", seq, ErrNotFound)
+	}
+	return r, nil
+}
+
+// Watch sends to send the records after afterSeq that match f and that who
+// may read, then each new one as it is appended, until ctx ends (nil) or
+// send fails (its error).
+func (l *Ledger) Watch(ctx context.Context, who *Principal, f RecordFilter, afterSeq uint64, send func(*Record) error) error {
+	f, err := Scope(who, f)
+	if err != nil {
+		return err
+	}
+	for {
+		wake := l.notify.wait() // before reading, so that no append is missed
+		recs, err := l.store.Records(ctx, f, afterSeq, DefaultPage)
+		if ctx.Err() != nil {
+			return nil // the watcher went away
+		}
+		if err != nil {
+			return err
+		}
+		for _, r := range recs {
+			if err := send(r); err != nil {
+				return err
+			}
+			afterSeq = r.Seq
+		}
+		if len(recs) == DefaultPage {
+			continue
+		}
+		t := time.NewTimer(watchPoll)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil
+		case <-wake:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+}
+
+// Checkpoints returns every checkpoint, oldest first.
+func (l *Ledger) Checkpoints(ctx context.Context) ([]*Checkpoint, error) {
+	return l.store.Checkpoints(ctx)
+}
+
+// Checkpoint signs the current head and stores the checkpoint. It fails
+// with ErrLedgerEmpty before the first record, and with ErrNoCheckpointKey
+// when no key may sign.
+func (l *Ledger) Checkpoint(ctx context.Context) (*Checkpoint, error) {
+	head, err := l.store.Head(ctx)
+	if errors.Is(err, ErrNotFound) {
+		return nil, ErrLedgerEmpty
+	} else if err != nil {
+		return nil, err
+	}
+	if l.keys == nil {
+		return nil, fmt.Errorf("%w: this service has no checkpoint key", ErrNoCheckpointKey)
+	}
+	key, cert, err := l.keys.CheckpointKey(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c, err := SignCheckpoint(head, l.now(), key, cert)
+	if err != nil {
+		return nil, err
+	}
+	if err := l.store.AddCheckpoint(ctx, c); err != nil {
+		return nil, err
+	}
 	return c, nil
 }
 
-// ChainBreak says where and why a ledger fails verification.
-type ChainBreak struct {
-	Seq    uint64
-	Reason string
-}
-
-func (b *ChainBreak) Error() string {
-	return fmt.Sprintf("ledger breaks at record %d: %s", b.Seq, b.Reason)
-}
-
-// ErrUntrustedCheckpoint means a checkpoint's signer does not chain to the
-// trusted roots.
-var ErrUntrustedCheckpoint = errors.New("ledger checkpoint signed by an untrusted key")
-
-// ChainVerifier checks records fed to it in sequence order, and checkpoints
-// against them. It keeps only the hashes at checkpointed sequence numbers,
-// so it can check a ledger of any length as a stream.
-type ChainVerifier struct {
-	prev        *Record
-	checkpoints map[uint64][]*Checkpoint // several may vouch for one record
-	Checked     uint64                   // records checked so far
-	Anchored    uint64                   // checkpoints matched so far
-}
-
-// CheckpointTrust says whose checkpoints a verifier believes: a key
-// certified under Roots whose certificate IsLedgerKey accepts. Both are
-// needed: every township seal chains to the same county root, and a seal
-// key must not be able to vouch for the ledger.
-type CheckpointTrust struct {
-	Roots       *smx509.CertPool
-	IsLedgerKey func(*smx509.Certificate) bool
-}
-
-// ErrNoCheckpointTrust means a verifier was given roots without saying
-// which certificates under them may sign checkpoints.
-var ErrNoCheckpointTrust = errors.New("ledger: checkpoint trust needs both roots and a ledger-key test")
-
-// NewChainVerifier returns a verifier for the given checkpoints, whose
-// signatures it checks now. With a nil trust it checks only that each
-// signature verifies under its own certificate, which proves nothing about
-// who signed: for tests and self-checks of a store's round trip.
-func NewChainVerifier(checkpoints []*Checkpoint, trust *CheckpointTrust) (*ChainVerifier, error) {
-	if trust != nil && (trust.Roots == nil || trust.IsLedgerKey == nil) {
-		return nil, ErrNoCheckpointTrust
-	}
-	v := &ChainVerifier{checkpoints: map[uint64][]*Checkpoint{}}
-	for _, c := range checkpoints {
-		cert, err := smx509.ParseCertificate(c.Cert)
-		if err != nil {
-			return nil, &ChainBreak{c.Seq, "checkpoint certificate: " + err.Error()}
-		}
-		pub, ok := cert.PublicKey.(*ecdsa.PublicKey)
-		if !ok || !sm2.IsSM2PublicKey(pub) {
-			return nil, &ChainBreak{c.Seq, "checkpoint key is not SM2"}
-		}
-		if !sm2.VerifyASN1WithSM2(pub, nil, c.Message(), c.Signature) {
-			return nil, &ChainBreak{c.Seq, "checkpoint signature does not verify"}
-		}
-		if trust != nil {
-			if !trust.IsLedgerKey(cert) {
-				return nil, fmt.Errorf("%w: checkpoint %d: %q is not a ledger-signing certificate", ErrUntrustedCheckpoint, c.Seq, cert.Subject.CommonName)
-			}
-			if _, err := cert.Verify(smx509.VerifyOptions{Roots: trust.Roots, CurrentTime: c.Time,
-				KeyUsages: []smx509.ExtKeyUsage{smx509.ExtKeyUsageAny}}); err != nil {
-				return nil, fmt.Errorf("%w: checkpoint %d: %v", ErrUntrustedCheckpoint, c.Seq, err)
-			}
-		}
-		v.checkpoints[c.Seq] = append(v.checkpoints[c.Seq], c)
-	}
-	return v, nil
-}
-
-// Add checks the next record. It returns a *ChainBreak at the first record
-// that is out of sequence, whose PrevHash is not its predecessor's hash,
-// whose own hash does not hold, or that disagrees with a checkpoint.
-func (v *ChainVerifier) Add(r *Record) error {
-	want := uint64(1)
-	prevHash := GenesisHash
-	if v.prev != nil {
-		want, prevHash = v.prev.Seq+1, v.prev.Hash
-	}
-	switch {
-	case r.Seq != want:
-		return &ChainBreak{want, fmt.Sprintf("expected record %d, found %d (a record is missing or duplicated)", want, r.Seq)}
-	case !bytes.Equal(r.PrevHash, prevHash):
-		return &ChainBreak{r.Seq, "previous-hash does not match the record before it"}
-	case !bytes.Equal(r.Hash, r.ComputeHash()):
-		return &ChainBreak{r.Seq, "record hash does not match its contents (the row was changed)"}
-	}
-	for _, c := range v.checkpoints[r.Seq] {
-		if !bytes.Equal(c.Head, r.Hash) {
-			return &ChainBreak{r.Seq, "record differs from the signed checkpoint " + hex.EncodeToString(c.Head[:min(8, len(c.Head))])}
-		}
-		v.Anchored++
-	}
-	v.prev = r
-	v.Checked++
-	return nil
-}
-
-// Finish reports checkpoints beyond the last record: the ledger was cut
-// short after a checkpoint vouched for more.
-func (v *ChainVerifier) Finish() error {
+// RunCheckpoints signs the head every interval when it has moved, until
+// ctx ends. Failures are logged and tried again at the next tick.
+func (l *Ledger) RunCheckpoints(ctx context.Context, every time.Duration, log *slog.Logger) {
+	t := time.NewTicker(every)
+	defer t.Stop()
 	var last uint64
-	if v.prev != nil {
-		last = v.prev.Seq
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		head, err := l.store.Head(ctx)
+		if err != nil || head.Seq == last {
+			continue
+		}
+		c, err := l.Checkpoint(ctx)
+		if err != nil {
+			log.Error("signing a ledger checkpoint", "err", err)
+			continue
+		}
+		last = c.Seq
+		log.Info("ledger checkpoint", "seq", c.Seq)
 	}
-	for seq := range v.checkpoints {
-		if seq > last {
-			return &ChainBreak{last + 1, fmt.Sprintf("a checkpoint vouches for record %d, but the ledger ends at %d (records were removed)", seq, last)}
+}
+
+// LedgerReport is the result of verifying the whole ledger.
+type LedgerReport struct {
+	Valid              bool
+	RecordsChecked     uint64
+	CheckpointsMatched uint64
+	// Break says where and why the ledger fails; nil when it is valid.
+	Break *ChainBreak
+}
+
+// Verify checks the whole chain, record by record, and every checkpoint,
+// whose signers must pass the CheckpointKeys' trust. A broken ledger is a
+// report, not an error; errors are failures to read it.
+func (l *Ledger) Verify(ctx context.Context) (*LedgerReport, error) {
+	cps, err := l.store.Checkpoints(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if l.keys == nil {
+		return nil, fmt.Errorf("%w: so no trust to check checkpoints against", ErrNoCheckpointKey)
+	}
+	trust, err := l.keys.CheckpointTrust(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rep := &LedgerReport{}
+	v, err := NewChainVerifier(cps, trust)
+	if err != nil {
+		return rep.broken(err)
+	}
+	var after uint64
+	for {
+		recs, err := l.store.Records(ctx, RecordFilter{}, after, MaxPage)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range recs {
+			if err := v.Add(r); err != nil {
+				rep.RecordsChecked, rep.CheckpointsMatched = v.Checked, v.Anchored
+				return rep.broken(err)
+			}
+			after = r.Seq
+		}
+		if len(recs) < MaxPage {
+			break
 		}
 	}
-	return nil
+	rep.RecordsChecked, rep.CheckpointsMatched = v.Checked, v.Anchored
+	if err := v.Finish(); err != nil {
+		return rep.broken(err)
+	}
+	rep.Valid = true
+	return rep, nil
+}
+
+// broken records why the ledger failed: a *ChainBreak as it is, any other
+// failure of a checkpoint (an untrusted signer, say) at no record.
+func (r *LedgerReport) broken(err error) (*LedgerReport, error) {
+	var br *ChainBreak
+	if !errors.As(err, &br) {
+		br = &ChainBreak{Reason: err.Error()}
+	}
+	r.Break = br
+	return r, nil
+}
+
+// appendNotifier wakes watchers when this process appends to the ledger.
+type appendNotifier struct {
+	mu sync.Mutex
+	ch chan struct{}
+}
+
+// wait returns a channel that is closed at the next append.
+func (n *appendNotifier) wait() <-chan struct{} {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.ch
+}
+
+func (n *appendNotifier) wake() {
+	n.mu.Lock()
+	close(n.ch)
+	n.ch = make(chan struct{})
+	n.mu.Unlock()
 }

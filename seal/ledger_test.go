@@ -1,251 +1,256 @@
 package seal_test
 
 import (
-	"crypto/rand"
+	"context"
+	"crypto"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/emmansun/gmsm/sm3"
 	"github.com/emmansun/gmsm/smx509"
 	"github.com/ronganxian/eseal/internal/testpki"
 	"github.com/ronganxian/eseal/seal"
+	"github.com/ronganxian/eseal/store"
+	"github.com/ronganxian/eseal/store/sqlite"
 )
 
-func buildChain(n int) []*seal.Record {
-	var recs []*seal.Record
-	var prev *seal.Record
-	t0 := time.Now().Add(-30 * time.Minute).Truncate(time.Second).Add(123456789) // nanoseconds, to show truncation
-	for i := range n {
-		in := sm3.Sum(fmt.Appendf(nil, "doc %d", i))
-		r := &seal.Record{
-			Time: t0.Add(time.Duration(i) * time.Minute), RequestID: fmt.Sprintf("req-%d", i),
-			Township: "450224100", SealID: "seal-1", CertSerial: "0a1b", Item: "450224-XK-0002", Domain: "农业农村",
-			CaseNo: fmt.Sprintf("CA-%04d", i), Principal: "clerk-1", Window: seal.WindowApproval,
-			DocKind: "准予行政许可决定书", InputSM3: in[:], Result: seal.ResultSealed,
-		}
-		if i%3 == 2 {
-			r.Result, r.Rule, r.Detail = seal.ResultRefused, seal.RuleWrongWindow, "not at this window"
-		} else {
-			out := sm3.Sum(fmt.Appendf(nil, "sealed %d", i))
-			r.OutputSM3 = out[:]
-		}
-		r.Seal(prev)
-		recs = append(recs, r)
-		prev = r
-	}
-	return recs
-}
+var (
+	admin    = &seal.Principal{ID: "admin", Role: seal.RoleAdmin}
+	nongye   = &seal.Principal{ID: "sup-nongye", Role: seal.RoleSupervisor, Domains: []string{"农业农村"}}
+	changan  = &seal.Principal{ID: "changan", Role: seal.RoleClerk, Township: "450224100", Windows: []seal.Window{seal.WindowApproval}}
+	stranger = &seal.Principal{ID: "x", Role: "root"}
+)
 
-// isTestLedgerKey stands in for keystore.IsLedgerCertificate: the test
-// county's ledger key is the leaf named as such.
-func isTestLedgerKey(c *smx509.Certificate) bool { return c.Subject.CommonName == ledgerKeyName }
-
-const ledgerKeyName = "融安县电子印章账本签名 (测试)"
-
-func verifyChain(recs []*seal.Record, cps []*seal.Checkpoint, roots *smx509.CertPool) error {
-	v, err := seal.NewChainVerifier(cps, &seal.CheckpointTrust{Roots: roots, IsLedgerKey: isTestLedgerKey})
-	if err != nil {
-		return err
-	}
-	for _, r := range recs {
-		if err := v.Add(r); err != nil {
-			return err
-		}
-	}
-	return v.Finish()
-}
-
-func TestLedgerChain(t *testing.T) {
-	county := testpki.MustChain(testpki.Options{LeafName: ledgerKeyName})
-	recs := buildChain(10)
-	if recs[0].Seq != 1 || recs[9].Seq != 10 || recs[0].Time.Nanosecond()%1000 != 0 {
-		t.Fatalf("sequence or time precision wrong: %d..%d, %v", recs[0].Seq, recs[9].Seq, recs[0].Time)
-	}
-	cp4, err := seal.SignCheckpoint(recs[3], recs[3].Time, county.LeafKey(), county.Leaf())
-	if err != nil {
-		t.Fatal(err)
-	}
-	cp9, err := seal.SignCheckpoint(recs[8], recs[8].Time, county.LeafKey(), county.Leaf())
-	if err != nil {
-		t.Fatal(err)
-	}
-	cps := []*seal.Checkpoint{cp4, cp9}
-	roots := smx509.NewCertPool()
-	roots.AddCert(county.Root())
-	if err := verifyChain(recs, cps, roots); err != nil {
-		t.Fatalf("intact chain: %v", err)
-	}
-
-	clone := func() []*seal.Record {
-		out := make([]*seal.Record, len(recs))
-		for i, r := range recs {
-			c := *r
-			out[i] = &c
-		}
-		return out
-	}
+func TestScope(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
-		recs    func() []*seal.Record
-		cps     []*seal.Checkpoint
-		wantSeq uint64
+		who     *seal.Principal
+		ask     seal.RecordFilter
+		want    seal.RecordFilter
+		allowed bool
 	}{
-		{"case number changed", func() []*seal.Record { r := clone(); r[4].CaseNo = "CA-9999"; return r }, cps, 5},
-		{"refusal turned into sealing", func() []*seal.Record { r := clone(); r[2].Result, r[2].Rule = seal.ResultSealed, ""; return r }, cps, 3},
-		{"record removed", func() []*seal.Record { r := clone(); return append(r[:6], r[7:]...) }, cps, 7},
-		{"record duplicated", func() []*seal.Record { r := clone(); return append(r[:6], append([]*seal.Record{r[5]}, r[6:]...)...) }, cps, 7},
-		{"rewritten and rehashed", func() []*seal.Record {
-			// Whoever holds the database can rebuild a consistent chain;
-			// only the signed checkpoints catch it.
-			r := clone()
-			r[1].CaseNo = "CA-forged"
-			for i := 1; i < len(r); i++ {
-				r[i].Seal(r[i-1])
-			}
-			return r
-		}, cps, 4},
-		{"cut short after a checkpoint", func() []*seal.Record { return clone()[:7] }, cps, 8},
+		{"the county office reads everything", admin, seal.RecordFilter{}, seal.RecordFilter{}, true},
+		{"the county office narrows as it likes", admin, seal.RecordFilter{Township: "450224101", Domains: []string{"民政"}},
+			seal.RecordFilter{Township: "450224101", Domains: []string{"民政"}}, true},
+		{"a supervisor reads its domains", nongye, seal.RecordFilter{}, seal.RecordFilter{Domains: []string{"农业农村"}}, true},
+		{"a supervisor narrows to a township", nongye, seal.RecordFilter{Township: "450224101"},
+			seal.RecordFilter{Township: "450224101", Domains: []string{"农业农村"}}, true},
+		{"a supervisor asks for another domain", nongye, seal.RecordFilter{Domains: []string{"民政"}}, seal.RecordFilter{}, false},
+		{"a clerk reads its township", changan, seal.RecordFilter{}, seal.RecordFilter{Township: "450224100"}, true},
+		{"a clerk narrows to a domain", changan, seal.RecordFilter{Domains: []string{"民政"}},
+			seal.RecordFilter{Township: "450224100", Domains: []string{"民政"}}, true},
+		{"a clerk asks for another township", changan, seal.RecordFilter{Township: "450224101"}, seal.RecordFilter{}, false},
+		{"no credentials", nil, seal.RecordFilter{}, seal.RecordFilter{}, false},
+		{"an unknown role", stranger, seal.RecordFilter{}, seal.RecordFilter{}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			err := verifyChain(tc.recs(), tc.cps, roots)
-			var br *seal.ChainBreak
-			if !errors.As(err, &br) {
-				t.Fatalf("got %v, want a ChainBreak", err)
+			got, err := seal.Scope(tc.who, tc.ask)
+			if !tc.allowed {
+				if !errors.Is(err, seal.ErrPermission) {
+					t.Fatalf("Scope = %+v, %v; want ErrPermission", got, err)
+				}
+				return
 			}
-			if br.Seq != tc.wantSeq {
-				t.Fatalf("break at %d (%s), want %d", br.Seq, br.Reason, tc.wantSeq)
+			if err != nil || fmt.Sprint(got) != fmt.Sprint(tc.want) {
+				t.Fatalf("Scope = %+v, %v; want %+v", got, err, tc.want)
 			}
 		})
 	}
-
-	t.Run("forged checkpoint signature", func(t *testing.T) {
-		bad := *cp4
-		bad.Seq = 5
-		if err := verifyChain(recs, []*seal.Checkpoint{&bad}, roots); err == nil {
-			t.Fatal("checkpoint with a changed sequence number accepted")
-		}
-	})
-	t.Run("checkpoint by a seal under the same root", func(t *testing.T) {
-		// A township's seal certificate chains to the same county root,
-		// but a seal must not vouch for the ledger.
-		sealKey := testpki.MustChain(testpki.Options{})
-
-		leaf := reissueUnder(t, sealKey, county)
-		cp, err := seal.SignCheckpoint(recs[3], recs[3].Time, sealKey.LeafKey(), leaf)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := verifyChain(recs, []*seal.Checkpoint{cp}, roots); !errors.Is(err, seal.ErrUntrustedCheckpoint) {
-			t.Fatalf("got %v, want ErrUntrustedCheckpoint", err)
-		}
-	})
-	t.Run("roots without a ledger-key test", func(t *testing.T) {
-		if _, err := seal.NewChainVerifier(cps, &seal.CheckpointTrust{Roots: roots}); !errors.Is(err, seal.ErrNoCheckpointTrust) {
-			t.Fatalf("got %v, want ErrNoCheckpointTrust", err)
-		}
-	})
-	t.Run("checkpoint by another key", func(t *testing.T) {
-		other := testpki.MustChain(testpki.Options{})
-		cp, err := seal.SignCheckpoint(recs[3], recs[3].Time, other.LeafKey(), other.Leaf())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := verifyChain(recs, []*seal.Checkpoint{cp}, roots); !errors.Is(err, seal.ErrUntrustedCheckpoint) {
-			t.Fatalf("got %v, want ErrUntrustedCheckpoint", err)
-		}
-	})
 }
 
-func TestLedgerHashCoversEveryField(t *testing.T) {
-	base := buildChain(1)[0]
-	mutations := map[string]func(r *seal.Record){
-		"Seq":        func(r *seal.Record) { r.Seq++ },
-		"Time":       func(r *seal.Record) { r.Time = r.Time.Add(time.Microsecond) },
-		"RequestID":  func(r *seal.Record) { r.RequestID += "x" },
-		"Township":   func(r *seal.Record) { r.Township = "450224101" },
-		"SealID":     func(r *seal.Record) { r.SealID += "x" },
-		"CertSerial": func(r *seal.Record) { r.CertSerial += "0" },
-		"Item":       func(r *seal.Record) { r.Item = "450224-XK-0001" },
-		"Domain":     func(r *seal.Record) { r.Domain = "民政" },
-		"CaseNo":     func(r *seal.Record) { r.CaseNo += "x" },
-		"Principal":  func(r *seal.Record) { r.Principal += "x" },
-		"Window":     func(r *seal.Record) { r.Window = seal.WindowService },
-		"DocKind":    func(r *seal.Record) { r.DocKind += "x" },
-		"InputSM3":   func(r *seal.Record) { r.InputSM3 = append([]byte{}, r.InputSM3...); r.InputSM3[0] ^= 1 },
-		"OutputSM3":  func(r *seal.Record) { r.OutputSM3 = nil },
-		"Result":     func(r *seal.Record) { r.Result = seal.ResultRefused },
-		"Rule":       func(r *seal.Record) { r.Rule = seal.RuleNoSeal },
-		"Detail":     func(r *seal.Record) { r.Detail = "x" },
-		"PrevHash":   func(r *seal.Record) { r.PrevHash = make([]byte, 32); r.PrevHash[0] = 1 },
-		// Moving bytes between adjacent fields must change the hash too.
-		"boundary": func(r *seal.Record) { r.Township, r.SealID = r.Township+"s", r.SealID[1:] },
-	}
-	for name, mutate := range mutations {
-		r := *base
-		mutate(&r)
-		if string(r.ComputeHash()) == string(base.Hash) {
-			t.Errorf("changing %s leaves the hash unchanged", name)
-		}
-	}
-}
-
-// reissueUnder certifies key's leaf public key under county's root, as the
-// county CA certifies a township seal.
-func reissueUnder(t *testing.T, key, county *testpki.Chain) *smx509.Certificate {
+// ledgerFixture is a ledger in SQLite with records of two townships and
+// two domains.
+func ledgerFixture(t *testing.T, keys seal.CheckpointKeys) (*seal.Ledger, store.Store) {
 	t.Helper()
-	tmpl := *key.Leaf()
-	der, err := smx509.CreateCertificate(rand.Reader, &tmpl, county.Root(), key.LeafKey().Public(), county.Keys[len(county.Keys)-1])
+	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "l.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := smx509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
+	st := db.Service()
+	t.Cleanup(func() { st.Close() })
+	return seal.NewLedger(st, keys), st
 }
 
-// TestLedgerCheckpointsAtOneRecord: two checkpoints of the same record are
-// both checked, so a second, disagreeing one (a fork) is not hidden by the
-// first.
-func TestLedgerCheckpointsAtOneRecord(t *testing.T) {
-	county := testpki.MustChain(testpki.Options{LeafName: ledgerKeyName})
-	roots := smx509.NewCertPool()
-	roots.AddCert(county.Root())
-	recs := buildChain(4)
-	a, err := seal.SignCheckpoint(recs[2], recs[2].Time, county.LeafKey(), county.Leaf())
+func appendRecord(t *testing.T, l *seal.Ledger, i int, town, domain string) *seal.Record {
+	t.Helper()
+	r := &seal.Record{Time: time.Now(), RequestID: fmt.Sprintf("r-%d", i), Township: town, Item: "450224-XK-0002",
+		Domain: domain, CaseNo: fmt.Sprintf("C-%d", i), Principal: "clerk", InputSM3: make([]byte, 32),
+		Result: seal.ResultRefused, Rule: seal.RuleWrongWindow, Detail: "test"}
+	got, err := l.Append(context.Background(), r, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := seal.SignCheckpoint(recs[2], recs[3].Time, county.LeafKey(), county.Leaf())
-	if err != nil {
-		t.Fatal(err)
+	return got
+}
+
+func TestLedgerReadsOnlyWhatTheCallerMay(t *testing.T) {
+	ctx := context.Background()
+	l, _ := ledgerFixture(t, nil)
+	appendRecord(t, l, 1, "450224100", "农业农村")
+	appendRecord(t, l, 2, "450224101", "农业农村")
+	appendRecord(t, l, 3, "450224100", "民政")
+
+	seqs := func(recs []*seal.Record) string {
+		var s []uint64
+		for _, r := range recs {
+			s = append(s, r.Seq)
+		}
+		return fmt.Sprint(s)
 	}
-	trust := &seal.CheckpointTrust{Roots: roots, IsLedgerKey: isTestLedgerKey}
-	v, err := seal.NewChainVerifier([]*seal.Checkpoint{a, b}, trust)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range recs {
-		if err := v.Add(r); err != nil {
-			t.Fatal(err)
+	for _, tc := range []struct {
+		who  *seal.Principal
+		want string
+	}{{admin, "[1 2 3]"}, {nongye, "[1 2]"}, {changan, "[1 3]"}} {
+		recs, next, err := l.Records(ctx, tc.who, seal.RecordFilter{}, 0, 0)
+		if err != nil || seqs(recs) != tc.want || next != 0 {
+			t.Errorf("%s reads %s (next %d), %v; want %s", tc.who.ID, seqs(recs), next, err, tc.want)
 		}
 	}
-	if v.Anchored != 2 {
-		t.Fatalf("%d checkpoints matched, want 2", v.Anchored)
+	// Pages: a full page says where to go on.
+	recs, next, err := l.Records(ctx, admin, seal.RecordFilter{}, 0, 2)
+	if err != nil || seqs(recs) != "[1 2]" || next != 2 {
+		t.Errorf("first page %s, next %d, %v", seqs(recs), next, err)
 	}
-	// A fork: the second checkpoint vouches for another head at record 3.
-	forked := *recs[2]
-	forked.CaseNo = "fork"
-	forked.Seal(recs[1])
-	f, err := seal.SignCheckpoint(&forked, recs[3].Time, county.LeafKey(), county.Leaf())
+	if _, _, err := l.Records(ctx, changan, seal.RecordFilter{Township: "450224101"}, 0, 0); !errors.Is(err, seal.ErrPermission) {
+		t.Errorf("a clerk reads another township: %v", err)
+	}
+	// One record: another township's does not exist for the clerk.
+	if r, err := l.Record(ctx, changan, 3); err != nil || r.Seq != 3 {
+		t.Errorf("the clerk's own record: %v, %v", r, err)
+	}
+	if _, err := l.Record(ctx, changan, 2); !errors.Is(err, seal.ErrNotFound) {
+		t.Errorf("another township's record: %v, want ErrNotFound", err)
+	}
+	if _, err := l.Record(ctx, nongye, 3); !errors.Is(err, seal.ErrNotFound) {
+		t.Errorf("another domain's record: %v, want ErrNotFound", err)
+	}
+}
+
+func TestLedgerWatchWakesOnAppend(t *testing.T) {
+	l, _ := ledgerFixture(t, nil)
+	appendRecord(t, l, 1, "450224100", "农业农村")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	got := make(chan uint64, 10)
+	done := make(chan error, 1)
+	go func() {
+		done <- l.Watch(ctx, nongye, seal.RecordFilter{}, 0, func(r *seal.Record) error { got <- r.Seq; return nil })
+	}()
+	if seq := <-got; seq != 1 {
+		t.Fatalf("first record %d", seq)
+	}
+	appendRecord(t, l, 2, "450224100", "民政") // not the supervisor's
+	appendRecord(t, l, 3, "450224101", "农业农村")
+	select {
+	case seq := <-got:
+		if seq != 3 {
+			t.Fatalf("watched record %d, want 3", seq)
+		}
+	case <-ctx.Done():
+		t.Fatal("the watch was not woken by the append")
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Watch ended with %v", err)
+	}
+	if err := l.Watch(context.Background(), stranger, seal.RecordFilter{}, 0, nil); !errors.Is(err, seal.ErrPermission) {
+		t.Fatalf("a watch without ledger access: %v", err)
+	}
+}
+
+// testCheckpointKeys signs checkpoints with a test county's ledger key.
+type testCheckpointKeys struct {
+	county *testpki.Chain
+}
+
+func (k testCheckpointKeys) CheckpointKey(context.Context) (crypto.Signer, *smx509.Certificate, error) {
+	return k.county.LeafKey(), k.county.Leaf(), nil
+}
+
+func (k testCheckpointKeys) CheckpointTrust(context.Context) (*seal.CheckpointTrust, error) {
+	pool := smx509.NewCertPool()
+	pool.AddCert(k.county.Root())
+	return &seal.CheckpointTrust{Roots: pool, IsLedgerKey: isTestLedgerKey}, nil
+}
+
+func TestLedgerCheckpoints(t *testing.T) {
+	ctx := context.Background()
+	county := testpki.MustChain(testpki.Options{Length: 2, LeafName: ledgerKeyName})
+	l, st := ledgerFixture(t, testCheckpointKeys{county})
+	if _, err := l.Checkpoint(ctx); !errors.Is(err, seal.ErrLedgerEmpty) {
+		t.Fatalf("a checkpoint of an empty ledger: %v", err)
+	}
+	for i := range 3 {
+		appendRecord(t, l, i, "450224100", "农业农村")
+	}
+	c, err := l.Checkpoint(ctx)
+	if err != nil || c.Seq != 3 {
+		t.Fatalf("Checkpoint = %+v, %v", c, err)
+	}
+	appendRecord(t, l, 4, "450224100", "农业农村")
+	rep, err := l.Verify(ctx)
+	if err != nil || !rep.Valid || rep.RecordsChecked != 4 || rep.CheckpointsMatched != 1 || rep.Break != nil {
+		t.Fatalf("Verify = %+v, %v", rep, err)
+	}
+
+	// A checkpoint signed by a key that does not chain to the county's
+	// root breaks the ledger's verification, though its signature holds.
+	rogue := testpki.MustChain(testpki.Options{Length: 2, LeafName: ledgerKeyName})
+	head, _ := st.Head(ctx)
+	forged, err := seal.SignCheckpoint(head, time.Now(), rogue.LeafKey(), rogue.Leaf())
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The fork comes first: one checkpoint per record would keep only the last.
-	if err := verifyChain(recs, []*seal.Checkpoint{f, a}, roots); err == nil {
-		t.Fatal("a disagreeing second checkpoint at the same record was not noticed")
+	if err := st.AddCheckpoint(ctx, forged); err != nil {
+		t.Fatal(err)
+	}
+	rep, err = l.Verify(ctx)
+	if err != nil || rep.Valid || rep.Break == nil || rep.Break.Reason == "" {
+		t.Fatalf("Verify with an untrusted checkpoint = %+v, %v; want a break", rep, err)
+	}
+
+	// Without checkpoint keys there is nothing to sign with or check against.
+	bare := seal.NewLedger(st, nil)
+	if _, err := bare.Checkpoint(ctx); !errors.Is(err, seal.ErrNoCheckpointKey) {
+		t.Errorf("Checkpoint without keys: %v", err)
+	}
+	if _, err := bare.Verify(ctx); !errors.Is(err, seal.ErrNoCheckpointKey) {
+		t.Errorf("Verify without keys: %v", err)
 	}
 }
+
+func TestRunCheckpointsSignsWhenTheHeadMoved(t *testing.T) {
+	county := testpki.MustChain(testpki.Options{Length: 2, LeafName: ledgerKeyName})
+	l, st := ledgerFixture(t, testCheckpointKeys{county})
+	appendRecord(t, l, 1, "450224100", "农业农村")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { l.RunCheckpoints(ctx, 10*time.Millisecond, discardLog()); close(done) }()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		cps, err := st.Checkpoints(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(cps) > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no checkpoint was signed")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	// The head has not moved since: no second checkpoint.
+	time.Sleep(100 * time.Millisecond)
+	cancel()
+	<-done
+	if cps, _ := st.Checkpoints(context.Background()); len(cps) != 1 {
+		t.Fatalf("%d checkpoints of one unchanged head", len(cps))
+	}
+}
+
+func discardLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }

@@ -87,32 +87,6 @@ type Registry interface {
 	Implements(ctx context.Context, township, item string) (bool, error)
 }
 
-// SealState is the life-cycle state of a seal.
-type SealState string
-
-const (
-	SealIssued    SealState = "issued"
-	SealActive    SealState = "active"
-	SealSuspended SealState = "suspended"
-	SealRotated   SealState = "rotated"
-	SealRevoked   SealState = "revoked"
-)
-
-// SealStatus is what the policy needs to know about a township's seal.
-type SealStatus struct {
-	ID        string
-	State     SealState
-	NotBefore time.Time // of its certificate
-	NotAfter  time.Time
-}
-
-// SealLookup finds the live seal of a township: the one that is issued,
-// active or suspended. It returns ErrNotFound when there is none; a
-// revoked seal may be returned so that the refusal can say so.
-type SealLookup interface {
-	TownshipSeal(ctx context.Context, township string) (SealStatus, error)
-}
-
 // Request is what a caller asks to seal.
 type Request struct {
 	Township string
@@ -121,17 +95,18 @@ type Request struct {
 	DocKind  string // e.g. 准予行政许可决定书
 }
 
-// Decision is a granted request, with what the ledger records about it.
+// Decision is a granted request: the township and item, which the ledger
+// records, and the seal's key that may sign it.
 type Decision struct {
 	Township Township
 	Item     Item
-	Seal     SealStatus
+	Key      *Key
 }
 
 // Policy decides sealing requests. Every path that seals asks it first.
 type Policy struct {
 	Registry Registry
-	Seals    SealLookup
+	Keys     Keys
 	Now      func() time.Time // nil: time.Now
 }
 
@@ -140,7 +115,7 @@ const maxCaseNoLen = 64
 
 // Check applies the rules in order: who asks, what item, which seal. It
 // returns a *Refusal naming the first rule that refuses, or another error
-// when the registry or seal lookup fails (which is not a refusal: the
+// when the registry or the seal's lookup fails (which is not a refusal: the
 // request may be retried).
 func (p *Policy) Check(ctx context.Context, who *Principal, req Request) (*Decision, error) {
 	// Rule 1: the caller, its township and its window.
@@ -194,29 +169,19 @@ func (p *Policy) Check(ctx context.Context, who *Principal, req Request) (*Decis
 		return nil, refuse(RuleDocumentKind, "item %s may seal only %v, not %q", item.Code, item.Documents, req.DocKind)
 	}
 
-	// Rule 3: the seal.
-	st, err := p.Seals.TownshipSeal(ctx, town.Code)
-	if errors.Is(err, ErrNotFound) {
+	// Rule 3: the seal, read once: its state, its validity, and its signer.
+	key, err := p.Keys.Current(ctx, town.Code)
+	if errors.Is(err, ErrNoSeal) {
 		return nil, refuse(RuleNoSeal, "township %s has no seal", town.Code)
 	} else if err != nil {
 		return nil, fmt.Errorf("looking up the seal of %s: %w", town.Code, err)
-	}
-	switch st.State {
-	case SealActive:
-	case SealSuspended:
-		return nil, refuse(RuleSealSuspended, "the seal of %s is suspended (挂失)", town.Name)
-	case SealRevoked, SealRotated:
-		return nil, refuse(RuleSealRevoked, "the seal of %s is %s", town.Name, st.State)
-	default:
-		return nil, refuse(RuleNoSeal, "the seal of %s is %s, not active", town.Name, st.State)
 	}
 	now := time.Now()
 	if p.Now != nil {
 		now = p.Now()
 	}
-	if now.Before(st.NotBefore) || now.After(st.NotAfter) {
-		return nil, refuse(RuleCertificateInvalid, "the certificate of the seal of %s is valid from %s to %s", town.Name,
-			st.NotBefore.Format(time.RFC3339), st.NotAfter.Format(time.RFC3339))
+	if r := key.refusal(town.Name, now); r != nil {
+		return nil, r
 	}
-	return &Decision{Township: town, Item: item, Seal: st}, nil
+	return &Decision{Township: town, Item: item, Key: key}, nil
 }

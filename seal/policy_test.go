@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ronganxian/eseal/internal/democatalog"
+	"github.com/ronganxian/eseal/internal/testpki"
 	"github.com/ronganxian/eseal/seal"
 )
 
@@ -62,33 +63,46 @@ func (r *memRegistry) Implements(_ context.Context, town, item string) (bool, er
 	return r.impl[seal.Implementation{Township: town, Item: item}], nil
 }
 
-type memSeals map[string]seal.SealStatus
+// memKeys serves the seals of townships from a map, as the keystore would:
+// one Key per read, with a signer only for an active seal.
+type memKeys map[string]*seal.Key
 
-func (m memSeals) TownshipSeal(_ context.Context, town string) (seal.SealStatus, error) {
-	s, ok := m[town]
+func (m memKeys) Current(_ context.Context, town string) (*seal.Key, error) {
+	k, ok := m[town]
 	if !ok {
-		return s, seal.ErrNotFound
+		return nil, seal.ErrNoSeal
 	}
-	return s, nil
+	return k, nil
 }
 
 func TestPolicyRules(t *testing.T) {
 	now := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
-	valid := func(state seal.SealState) seal.SealStatus {
-		return seal.SealStatus{ID: "s", State: state, NotBefore: now.AddDate(-1, 0, 0), NotAfter: now.AddDate(1, 0, 0)}
+	chain := testpki.MustChain(testpki.Options{})
+	valid := func(state seal.State) *seal.Key {
+		k := &seal.Key{ID: "s", State: state, NotBefore: now.AddDate(-1, 0, 0), NotAfter: now.AddDate(1, 0, 0)}
+		if state == seal.StateActive {
+			k.Signer, k.Chain = chain.LeafKey(), chain.Certs
+		}
+		return k
 	}
+	lostDuringRead := valid(seal.StateActive)
+	lostDuringRead.Signer, lostDuringRead.Chain = nil, nil
 	reg := newMemRegistry(t)
 	inactive := reg.items["450224-XK-0003"]
 	inactive.Active = false
 	reg.items["450224-XK-0003"] = inactive
-	seals := memSeals{
-		"450224100": valid(seal.SealActive),
-		"450224101": valid(seal.SealSuspended),
-		"450224102": valid(seal.SealRevoked),
-		"450224103": {ID: "x", State: seal.SealActive, NotBefore: now.AddDate(-2, 0, 0), NotAfter: now.AddDate(0, 0, -1)},
-		"450224200": valid(seal.SealActive),
+	keys := memKeys{
+		"450224100": valid(seal.StateActive),
+		"450224101": valid(seal.StateSuspended),
+		"450224102": valid(seal.StateRevoked),
+		"450224103": {ID: "x", State: seal.StateActive, NotBefore: now.AddDate(-2, 0, 0), NotAfter: now.AddDate(0, 0, -1)},
+		"450224105": valid(seal.StateRotated),
+		"450224201": valid(seal.StateIssued),
+		"450224202": valid(seal.StatePending),
+		"450224203": lostDuringRead,
+		"450224200": valid(seal.StateActive),
 	}
-	p := &seal.Policy{Registry: reg, Seals: seals, Now: func() time.Time { return now }}
+	p := &seal.Policy{Registry: reg, Keys: keys, Now: func() time.Time { return now }}
 
 	approval := &seal.Principal{ID: "c1", Role: seal.RoleClerk, Township: "450224100", Windows: []seal.Window{seal.WindowApproval}}
 	service := &seal.Principal{ID: "c2", Role: seal.RoleClerk, Township: "450224100", Windows: []seal.Window{seal.WindowService}}
@@ -124,6 +138,10 @@ func TestPolicyRules(t *testing.T) {
 		{"revoked seal", clerkAt("450224102"), req("450224-XK-0002", permit), seal.RuleSealRevoked},
 		{"expired certificate", clerkAt("450224103"), req("450224-XK-0002", permit), seal.RuleCertificateInvalid},
 		{"no seal", clerkAt("450224104"), req("450224-XK-0002", permit), seal.RuleNoSeal},
+		{"rotated seal", clerkAt("450224105"), req("450224-XK-0002", permit), seal.RuleSealRevoked},
+		{"seal not yet activated", clerkAt("450224201"), req("450224-XK-0002", permit), seal.RuleNoSeal},
+		{"seal waiting for its certificate", clerkAt("450224202"), req("450224-XK-0002", permit), seal.RuleNoSeal},
+		{"seal that could not sign when read", clerkAt("450224203"), req("450224-XK-0002", permit), seal.RuleNoSeal},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			d, err := p.Check(context.Background(), tc.who, tc.req)
@@ -131,7 +149,7 @@ func TestPolicyRules(t *testing.T) {
 				if err != nil {
 					t.Fatalf("refused: %v", err)
 				}
-				if d.Township.Code != "450224100" || d.Item.Code != tc.req.Item || d.Seal.ID != "s" {
+				if d.Township.Code != "450224100" || d.Item.Code != tc.req.Item || d.Key.ID != "s" || d.Key.Signer == nil {
 					t.Fatalf("decision %+v", d)
 				}
 				return
@@ -153,7 +171,7 @@ func TestPolicyRules(t *testing.T) {
 func TestPolicyStoreFailureIsNotARefusal(t *testing.T) {
 	reg := newMemRegistry(t)
 	reg.fail = errors.New("database is down")
-	p := &seal.Policy{Registry: reg, Seals: memSeals{}}
+	p := &seal.Policy{Registry: reg, Keys: memKeys{}}
 	who := &seal.Principal{ID: "c1", Role: seal.RoleClerk, Township: "450224100", Windows: []seal.Window{seal.WindowApproval}}
 	_, err := p.Check(context.Background(), who, seal.Request{Item: "450224-XK-0002", CaseNo: "1", DocKind: "准予行政许可决定书"})
 	if _, ok := seal.AsRefusal(err); ok || !errors.Is(err, reg.fail) {

@@ -3,14 +3,12 @@ package seal
 import (
 	"bytes"
 	"context"
-	"crypto"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"time"
 
 	"github.com/emmansun/gmsm/sm3"
-	"github.com/emmansun/gmsm/smx509"
 	"github.com/ronganxian/eseal/pdf"
 	"github.com/ronganxian/eseal/seal/cms"
 )
@@ -34,35 +32,18 @@ type SealerLedger interface {
 	Result(ctx context.Context, requestID string) (*Record, []byte, error)
 }
 
-// SealKey is a township's active seal, ready to sign.
-type SealKey struct {
-	ID     string
-	Name   string
-	Signer crypto.Signer
-	// Chain is the seal certificate first, then its issuers.
-	Chain []*smx509.Certificate
-	// Image is the visible seal, decoded and compressed once per seal.
-	Image *pdf.SealImage
-}
-
-// SealKeys hands out the active seal of a township (the keystore).
-type SealKeys interface {
-	SealKey(ctx context.Context, township string) (*SealKey, error)
-}
-
 // Sealer seals documents. Every sealing in the service goes through Seal,
 // which asks the Policy first and records the decision in the ledger, so no
 // path can use a seal without the rules or without a record.
 type Sealer struct {
 	Policy  *Policy
-	Keys    SealKeys
 	Ledger  SealerLedger
 	Profile cms.Profile
 	Now     func() time.Time // nil: time.Now
 }
 
-// SealInput is one sealing request with its document.
-type SealInput struct {
+// Input is one sealing request with its document.
+type Input struct {
 	Request
 	// RequestID makes the request idempotent; required.
 	RequestID string
@@ -73,8 +54,8 @@ type SealInput struct {
 	Reason string
 }
 
-// SealOutput is a sealed document and its ledger record.
-type SealOutput struct {
+// Output is a sealed document and its ledger record.
+type Output struct {
 	Record   *Record
 	Document []byte
 	// Replayed is true when the request id was sealed before and this is
@@ -87,7 +68,7 @@ const maxRequestIDLen = 128
 // Seal applies the rules to in, and if they allow it, seals the document
 // and records it. A refusal is recorded too, and returned as a *Refusal.
 // The sealed document is returned only once its record is durable.
-func (s *Sealer) Seal(ctx context.Context, who *Principal, in SealInput) (*SealOutput, error) {
+func (s *Sealer) Seal(ctx context.Context, who *Principal, in Input) (*Output, error) {
 	rec := &Record{RequestID: in.RequestID, CaseNo: in.CaseNo, DocKind: in.DocKind, Item: in.Item, Township: in.Township}
 	if who != nil {
 		rec.Principal = who.ID
@@ -111,16 +92,7 @@ func (s *Sealer) Seal(ctx context.Context, who *Principal, in SealInput) (*SealO
 		return nil, s.refused(ctx, rec, in.Document, err)
 	}
 	rec.Township, rec.Window, rec.Domain = d.Township.Code, d.Item.Window, d.Item.Domain
-
-	key, err := s.Keys.SealKey(ctx, d.Township.Code)
-	if err != nil {
-		// The policy saw an active seal a moment ago; a change since then
-		// is refused under the seal rule it breaks.
-		if r, ok := AsRefusal(err); ok {
-			return nil, s.refused(ctx, rec, in.Document, r)
-		}
-		return nil, fmt.Errorf("seal of %s: %w", d.Township.Code, err)
-	}
+	key := d.Key
 	rec.SealID = key.ID
 	rec.CertSerial = hex.EncodeToString(key.Chain[0].SerialNumber.Bytes())
 	signer, err := cms.NewSigner(key.Signer, key.Chain, s.Profile)
@@ -159,11 +131,26 @@ func (s *Sealer) Seal(ctx context.Context, who *Principal, in SealInput) (*SealO
 	if err != nil {
 		return nil, fmt.Errorf("recording the sealing: %w", err)
 	}
-	return &SealOutput{Record: stored, Document: buf.Bytes()}, nil
+	return &Output{Record: stored, Document: buf.Bytes()}, nil
+}
+
+// Result returns again the sealed result of a request id. A principal gets
+// only results it sealed itself, and only with the matching case number;
+// to anyone else the request id does not exist (ErrNotFound), so that a
+// stranger learns nothing about it.
+func (s *Sealer) Result(ctx context.Context, who *Principal, requestID, caseNo string) (*Output, error) {
+	rec, doc, err := s.Ledger.Result(ctx, requestID)
+	if err != nil {
+		return nil, err
+	}
+	if who == nil || rec.Principal != who.ID || rec.CaseNo != caseNo {
+		return nil, fmt.Errorf("%w: no result for request %s and case %s", ErrNotFound, requestID, caseNo)
+	}
+	return &Output{Record: rec, Document: doc, Replayed: true}, nil
 }
 
 // replay returns the earlier result of in.RequestID, if there is one.
-func (s *Sealer) replay(ctx context.Context, who *Principal, in SealInput) (*SealOutput, error) {
+func (s *Sealer) replay(ctx context.Context, who *Principal, in Input) (*Output, error) {
 	rec, doc, err := s.Ledger.Result(ctx, in.RequestID)
 	if errors.Is(err, ErrNotFound) {
 		return nil, nil
@@ -174,7 +161,7 @@ func (s *Sealer) replay(ctx context.Context, who *Principal, in SealInput) (*Sea
 	if who == nil || rec.Principal != who.ID || rec.CaseNo != in.CaseNo || rec.Item != in.Item {
 		return nil, fmt.Errorf("%w: request %s sealed case %s", ErrRequestConflict, in.RequestID, rec.CaseNo)
 	}
-	return &SealOutput{Record: rec, Document: doc, Replayed: true}, nil
+	return &Output{Record: rec, Document: doc, Replayed: true}, nil
 }
 
 // refused records a refusal and returns it.

@@ -17,11 +17,6 @@ import (
 	"github.com/ronganxian/eseal/store/sqlite"
 )
 
-// fixedKeys serves one test seal for every township.
-type fixedKeys struct{ key *seal.SealKey }
-
-func (k fixedKeys) SealKey(context.Context, string) (*seal.SealKey, error) { return k.key, nil }
-
 type sealerFixture struct {
 	sealer *seal.Sealer
 	store  store.Store
@@ -48,17 +43,16 @@ func newSealerFixture(t *testing.T) *sealerFixture {
 		t.Fatal(err)
 	}
 	leaf := chain.Leaf()
-	seals := memSeals{"450224100": {ID: "seal-1", State: seal.SealActive, NotBefore: leaf.NotBefore, NotAfter: leaf.NotAfter}}
+	keys := memKeys{"450224100": {ID: "seal-1", Name: "融安县长安镇人民政府行政审批专用章", State: seal.StateActive,
+		NotBefore: leaf.NotBefore, NotAfter: leaf.NotAfter, Signer: chain.LeafKey(), Chain: chain.Certs, Image: img}}
 	doc, err := os.ReadFile("../testdata/pdfs/decision.pdf")
 	if err != nil {
 		t.Fatal(err)
 	}
 	return &sealerFixture{
 		sealer: &seal.Sealer{
-			Policy: &seal.Policy{Registry: st, Seals: seals},
-			Keys: fixedKeys{&seal.SealKey{ID: "seal-1", Name: "融安县长安镇人民政府行政审批专用章",
-				Signer: chain.LeafKey(), Chain: chain.Certs, Image: img}},
-			Ledger: st,
+			Policy: &seal.Policy{Registry: st, Keys: keys},
+			Ledger: seal.NewLedger(st, nil),
 		},
 		store: st,
 		clerk: &seal.Principal{ID: "clerk-1", Role: seal.RoleClerk, Township: "450224100", Windows: []seal.Window{seal.WindowApproval}},
@@ -84,8 +78,8 @@ func loadCatalogInto(t *testing.T, st store.Store) {
 	}
 }
 
-func (f *sealerFixture) input(reqID string) seal.SealInput {
-	return seal.SealInput{
+func (f *sealerFixture) input(reqID string) seal.Input {
+	return seal.Input{
 		Request:   seal.Request{Item: "450224-XK-0002", CaseNo: "长安-2026-0042", DocKind: "准予行政许可决定书"},
 		RequestID: reqID, Document: f.doc,
 	}
@@ -145,17 +139,17 @@ func TestSealerRecordsRefusals(t *testing.T) {
 	for i, tc := range []struct {
 		name string
 		who  *seal.Principal
-		edit func(*seal.SealInput)
+		edit func(*seal.Input)
 		want seal.Rule
 	}{
-		{"wrong window", service, func(*seal.SealInput) {}, seal.RuleWrongWindow},
-		{"garbage", f.clerk, func(in *seal.SealInput) { in.Document = []byte("not a pdf at all") }, seal.RuleBadDocument},
-		{"truncated", f.clerk, func(in *seal.SealInput) { in.Document = f.doc[:len(f.doc)/2] }, seal.RuleBadDocument},
-		{"keyword not found", f.clerk, func(in *seal.SealInput) {
+		{"wrong window", service, func(*seal.Input) {}, seal.RuleWrongWindow},
+		{"garbage", f.clerk, func(in *seal.Input) { in.Document = []byte("not a pdf at all") }, seal.RuleBadDocument},
+		{"truncated", f.clerk, func(in *seal.Input) { in.Document = f.doc[:len(f.doc)/2] }, seal.RuleBadDocument},
+		{"keyword not found", f.clerk, func(in *seal.Input) {
 			in.Placements = []pdf.Placement{pdf.Keyword{Text: "不存在的关键字"}}
 		}, seal.RulePlacement},
-		{"page out of range", f.clerk, func(in *seal.SealInput) { in.Placements = []pdf.Placement{pdf.At{Page: 9}} }, seal.RulePlacement},
-		{"no request id", f.clerk, func(in *seal.SealInput) { in.RequestID = "" }, seal.RuleBadRequest},
+		{"page out of range", f.clerk, func(in *seal.Input) { in.Placements = []pdf.Placement{pdf.At{Page: 9}} }, seal.RulePlacement},
+		{"no request id", f.clerk, func(in *seal.Input) { in.RequestID = "" }, seal.RuleBadRequest},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			in := f.input("refused-" + tc.name)
@@ -175,5 +169,36 @@ func TestSealerRecordsRefusals(t *testing.T) {
 				t.Errorf("refusal record digests: %x %x", head.InputSM3, head.OutputSM3)
 			}
 		})
+	}
+}
+
+// TestSealerResult: a result is given again only to the clerk who sealed
+// it, with its case number; to anyone else the request id does not exist.
+func TestSealerResult(t *testing.T) {
+	f := newSealerFixture(t)
+	ctx := context.Background()
+	out, err := f.sealer.Seal(ctx, f.clerk, f.input("r-1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := f.sealer.Result(ctx, f.clerk, "r-1", "长安-2026-0042")
+	if err != nil || !bytes.Equal(got.Document, out.Document) || got.Record.Seq != out.Record.Seq {
+		t.Fatalf("the sealer's own result: %+v, %v", got, err)
+	}
+	colleague := &seal.Principal{ID: "clerk-9", Role: seal.RoleClerk, Township: "450224100", Windows: []seal.Window{seal.WindowApproval}}
+	for _, tc := range []struct {
+		name   string
+		who    *seal.Principal
+		id     string
+		caseNo string
+	}{
+		{"another clerk", colleague, "r-1", "长安-2026-0042"},
+		{"the wrong case", f.clerk, "r-1", "长安-2026-0043"},
+		{"no credentials", nil, "r-1", "长安-2026-0042"},
+		{"an unknown request", f.clerk, "r-2", "长安-2026-0042"},
+	} {
+		if got, err := f.sealer.Result(ctx, tc.who, tc.id, tc.caseNo); !errors.Is(err, seal.ErrNotFound) || got != nil {
+			t.Errorf("%s: %v, %v; want ErrNotFound", tc.name, got, err)
+		}
 	}
 }

@@ -152,6 +152,9 @@ func (c *Config) resolve(base string) {
 	def(&c.Store, "sqlite")
 	def(&c.Profile, "default")
 	def(&c.LogFormat, "text")
+	if c.CheckpointEvery == 0 {
+		c.CheckpointEvery = Duration(10 * time.Minute) // a negative interval disables checkpoints
+	}
 	if c.SQLitePath == "" {
 		c.SQLitePath = filepath.Join(c.DataDir, "seal.db")
 	}

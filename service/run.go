@@ -13,6 +13,8 @@ import (
 
 	"github.com/ronganxian/eseal/api"
 	"github.com/ronganxian/eseal/keystore"
+	"github.com/ronganxian/eseal/keystore/sealkeys"
+	"github.com/ronganxian/eseal/seal"
 	"github.com/ronganxian/eseal/seal/cms"
 	"github.com/ronganxian/eseal/sealimage"
 	"github.com/ronganxian/eseal/store"
@@ -20,11 +22,15 @@ import (
 	"github.com/ronganxian/eseal/store/sqlite"
 )
 
-// Service is an assembled sealing service: its store, keystore and server.
+// Service is an assembled sealing service: its store and keystore, the
+// domain built on them (the Sealer and the Ledger), and the API server
+// that serves the domain.
 type Service struct {
 	Config   *Config
 	Store    store.Store
 	Keystore *keystore.Keystore
+	Sealer   *seal.Sealer
+	Ledger   *seal.Ledger
 	Server   *api.Server
 	Log      *slog.Logger
 
@@ -96,7 +102,25 @@ func Open(ctx context.Context, c *Config, log *slog.Logger) (*Service, error) {
 		s.Close()
 		return nil, err
 	}
+	s.assemble()
 	return s, nil
+}
+
+// assemble builds the domain on the store and the keystore: the ledger,
+// whose checkpoints the keystore's ledger key signs, and the Sealer, whose
+// policy reads the catalog from the store and the township's seal from the
+// keystore.
+func (s *Service) assemble() {
+	profile := cms.ProfileDefault
+	if s.Config.Profile == "gmt0010" {
+		profile = cms.ProfileGMT0010
+	}
+	s.Ledger = seal.NewLedger(s.Store, sealkeys.NewCheckpoints(s.Keystore))
+	s.Sealer = &seal.Sealer{
+		Policy:  &seal.Policy{Registry: s.Store, Keys: sealkeys.NewSeals(s.Keystore, s.images())},
+		Ledger:  s.Ledger,
+		Profile: profile,
+	}
 }
 
 // noCAInSQLite fails with ErrKeystoreInSQLite if pg holds no CA while the
@@ -122,7 +146,7 @@ func noCAInSQLite(ctx context.Context, path string, pg keystore.Store) error {
 }
 
 // images returns seal images from SealImageDir, or a generated one.
-func (s *Service) images() api.SealImageSource {
+func (s *Service) images() sealkeys.ImageSource {
 	generated := sealimage.Round(600)
 	return func(sl keystore.Seal) ([]byte, float64, error) {
 		if s.Config.SealImageDir != "" {
@@ -140,16 +164,12 @@ func (s *Service) images() api.SealImageSource {
 
 // NewServer builds the API server and opens its listeners.
 func (s *Service) NewServer() (*api.Server, error) {
-	profile := cms.ProfileDefault
-	if s.Config.Profile == "gmt0010" {
-		profile = cms.ProfileGMT0010
-	}
 	srv, err := api.New(api.Config{
 		GRPCAddr: s.Config.GRPCListen, HTTPAddr: s.Config.HTTPListen,
 		TLSCertFile: s.Config.TLSCert, TLSKeyFile: s.Config.TLSKey, ClientCAFile: s.Config.TLSClientCA,
 		MaxDocumentBytes: s.Config.MaxDocumentBytes, RequestTimeout: time.Duration(s.Config.RequestTimeout),
-		CheckpointEvery: time.Duration(s.Config.CheckpointEvery), Profile: profile, Logger: s.Log,
-	}, s.deps())
+		Logger: s.Log,
+	}, api.Deps{Sealer: s.Sealer, Ledger: s.Ledger, Store: s.Store, Keystore: s.Keystore})
 	if err != nil {
 		return nil, err
 	}
@@ -157,18 +177,15 @@ func (s *Service) NewServer() (*api.Server, error) {
 	return srv, nil
 }
 
-// deps are what the API server serves: the store, the keystore, the seal
-// images, and the keystore's ledger-signing key for checkpoints.
-func (s *Service) deps() api.Deps {
-	return api.Deps{Store: s.Store, Keystore: s.Keystore, Images: s.images(),
-		Checkpoints: api.LedgerCheckpoints(s.Keystore)}
-}
-
-// Serve builds the API server and serves until ctx ends.
+// Serve builds the API server and serves until ctx ends, signing ledger
+// checkpoints every checkpoint_every meanwhile.
 func (s *Service) Serve(ctx context.Context) error {
 	srv, err := s.NewServer()
 	if err != nil {
 		return err
+	}
+	if every := time.Duration(s.Config.CheckpointEvery); every > 0 {
+		go s.Ledger.RunCheckpoints(ctx, every, s.Log)
 	}
 	return srv.Serve(ctx)
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/ronganxian/eseal/internal/pgtest"
 	"github.com/ronganxian/eseal/keystore"
+	"github.com/ronganxian/eseal/keystore/sealkeys"
 	"github.com/ronganxian/eseal/store/postgres"
 	"github.com/ronganxian/eseal/store/sqlite"
 )
@@ -90,11 +91,11 @@ func TestOpenKeystoreOnPostgres(t *testing.T) {
 	}
 	// The servers sign checkpoints with the keystore's ledger key, which
 	// the replicas share.
-	_, a, err := first.deps().Checkpoints.CheckpointKey(ctx)
+	_, a, err := sealkeys.NewCheckpoints(first.Keystore).CheckpointKey(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, b, err := second.deps().Checkpoints.CheckpointKey(ctx)
+	_, b, err := sealkeys.NewCheckpoints(second.Keystore).CheckpointKey(ctx)
 	if err != nil || a.SerialNumber.Cmp(b.SerialNumber) != 0 {
 		t.Fatalf("the replicas' checkpoint keys differ (%v)", err)
 	}

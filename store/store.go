@@ -80,35 +80,10 @@ type PrincipalInfo struct {
 }
 
 // RecordFilter selects ledger records. Zero fields match everything.
-type RecordFilter struct {
-	Township string
-	Domains  []string
-}
+type RecordFilter = seal.RecordFilter
 
-// Ledger is the hash-chained record of every sealing and refusal.
+// Ledger is the hash-chained record of every sealing and refusal, with the
+// sealed documents and the signed checkpoints (see seal.LedgerStore).
 type Ledger interface {
-	// Append chains r after the current head (setting Seq, PrevHash and
-	// Hash via seal.Record.Seal) and stores it, with document (the sealed
-	// PDF) when r is a sealing, in one durable transaction: when Append
-	// returns, the record and the document survive a crash. The chain stays
-	// one gap-free sequence when several processes append at once.
-	//
-	// A sealing whose RequestID was sealed before is not stored: Append
-	// returns the earlier record and ErrDuplicateRequest. Refusals do not
-	// reserve their request id.
-	Append(ctx context.Context, r *seal.Record, document []byte) (*seal.Record, error)
-	// Head returns the last record, or ErrNotFound when the ledger is empty.
-	Head(ctx context.Context) (*seal.Record, error)
-	// Record returns the record with sequence number seq.
-	Record(ctx context.Context, seq uint64) (*seal.Record, error)
-	// Records returns up to limit records after afterSeq that match f, in
-	// sequence order.
-	Records(ctx context.Context, f RecordFilter, afterSeq uint64, limit int) ([]*seal.Record, error)
-	// Result returns the sealed record with this request id and its
-	// document, or ErrNotFound.
-	Result(ctx context.Context, requestID string) (*seal.Record, []byte, error)
-	// AddCheckpoint stores a signed checkpoint.
-	AddCheckpoint(ctx context.Context, c *seal.Checkpoint) error
-	// Checkpoints returns every checkpoint, oldest first.
-	Checkpoints(ctx context.Context) ([]*seal.Checkpoint, error)
+	seal.LedgerStore
 }

@@ -138,7 +138,7 @@ func (s *Store) appendInTx(ctx context.Context, calls []*appendCall) error {
 					return err
 				}
 			}
-			rec.Seal(head)
+			rec.Link(head)
 			_, err = s.txExec(ctx, tx, qInsertRecord,
 				rec.Seq, rec.Time.UnixMicro(), rec.RequestID, rec.Township, rec.SealID, rec.CertSerial, rec.Item, rec.Domain,
 				rec.CaseNo, rec.Principal, string(rec.Window), rec.DocKind, rec.InputSM3, rec.OutputSM3, string(rec.Result),

@@ -6,7 +6,7 @@ Package sealv1 is a reverse proxy.
 
 It translates gRPC into RESTful JSON APIs.
 */
-package sealv1
+package sealgw
 
 import (
 	"context"
@@ -16,6 +16,7 @@ import (
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"github.com/grpc-ecosystem/grpc-gateway/v2/utilities"
+	extSealv1 "github.com/ronganxian/eseal/proto/seal/v1"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/grpclog"
@@ -35,9 +36,9 @@ var (
 	_ = metadata.Join
 )
 
-func request_RegistryService_ListTownships_0(ctx context.Context, marshaler runtime.Marshaler, client RegistryServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func request_RegistryService_ListTownships_0(ctx context.Context, marshaler runtime.Marshaler, client extSealv1.RegistryServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq ListTownshipsRequest
+		protoReq extSealv1.ListTownshipsRequest
 		metadata runtime.ServerMetadata
 	)
 	if req.Body != nil {
@@ -47,18 +48,18 @@ func request_RegistryService_ListTownships_0(ctx context.Context, marshaler runt
 	return msg, metadata, err
 }
 
-func local_request_RegistryService_ListTownships_0(ctx context.Context, marshaler runtime.Marshaler, server RegistryServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func local_request_RegistryService_ListTownships_0(ctx context.Context, marshaler runtime.Marshaler, server extSealv1.RegistryServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq ListTownshipsRequest
+		protoReq extSealv1.ListTownshipsRequest
 		metadata runtime.ServerMetadata
 	)
 	msg, err := server.ListTownships(ctx, &protoReq)
 	return msg, metadata, err
 }
 
-func request_RegistryService_GetTownship_0(ctx context.Context, marshaler runtime.Marshaler, client RegistryServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func request_RegistryService_GetTownship_0(ctx context.Context, marshaler runtime.Marshaler, client extSealv1.RegistryServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq GetTownshipRequest
+		protoReq extSealv1.GetTownshipRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -77,9 +78,9 @@ func request_RegistryService_GetTownship_0(ctx context.Context, marshaler runtim
 	return msg, metadata, err
 }
 
-func local_request_RegistryService_GetTownship_0(ctx context.Context, marshaler runtime.Marshaler, server RegistryServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func local_request_RegistryService_GetTownship_0(ctx context.Context, marshaler runtime.Marshaler, server extSealv1.RegistryServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq GetTownshipRequest
+		protoReq extSealv1.GetTownshipRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -97,9 +98,9 @@ func local_request_RegistryService_GetTownship_0(ctx context.Context, marshaler 
 
 var filter_RegistryService_ListItems_0 = &utilities.DoubleArray{Encoding: map[string]int{}, Base: []int(nil), Check: []int(nil)}
 
-func request_RegistryService_ListItems_0(ctx context.Context, marshaler runtime.Marshaler, client RegistryServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func request_RegistryService_ListItems_0(ctx context.Context, marshaler runtime.Marshaler, client extSealv1.RegistryServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq ListItemsRequest
+		protoReq extSealv1.ListItemsRequest
 		metadata runtime.ServerMetadata
 	)
 	if err := req.ParseForm(); err != nil {
@@ -115,9 +116,9 @@ func request_RegistryService_ListItems_0(ctx context.Context, marshaler runtime.
 	return msg, metadata, err
 }
 
-func local_request_RegistryService_ListItems_0(ctx context.Context, marshaler runtime.Marshaler, server RegistryServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func local_request_RegistryService_ListItems_0(ctx context.Context, marshaler runtime.Marshaler, server extSealv1.RegistryServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq ListItemsRequest
+		protoReq extSealv1.ListItemsRequest
 		metadata runtime.ServerMetadata
 	)
 	if err := req.ParseForm(); err != nil {
@@ -130,9 +131,9 @@ func local_request_RegistryService_ListItems_0(ctx context.Context, marshaler ru
 	return msg, metadata, err
 }
 
-func request_RegistryService_GetItem_0(ctx context.Context, marshaler runtime.Marshaler, client RegistryServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func request_RegistryService_GetItem_0(ctx context.Context, marshaler runtime.Marshaler, client extSealv1.RegistryServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq GetItemRequest
+		protoReq extSealv1.GetItemRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -151,9 +152,9 @@ func request_RegistryService_GetItem_0(ctx context.Context, marshaler runtime.Ma
 	return msg, metadata, err
 }
 
-func local_request_RegistryService_GetItem_0(ctx context.Context, marshaler runtime.Marshaler, server RegistryServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func local_request_RegistryService_GetItem_0(ctx context.Context, marshaler runtime.Marshaler, server extSealv1.RegistryServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq GetItemRequest
+		protoReq extSealv1.GetItemRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -169,9 +170,9 @@ func local_request_RegistryService_GetItem_0(ctx context.Context, marshaler runt
 	return msg, metadata, err
 }
 
-func request_RegistryService_SetItemActive_0(ctx context.Context, marshaler runtime.Marshaler, client RegistryServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func request_RegistryService_SetItemActive_0(ctx context.Context, marshaler runtime.Marshaler, client extSealv1.RegistryServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq SetItemActiveRequest
+		protoReq extSealv1.SetItemActiveRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -193,9 +194,9 @@ func request_RegistryService_SetItemActive_0(ctx context.Context, marshaler runt
 	return msg, metadata, err
 }
 
-func local_request_RegistryService_SetItemActive_0(ctx context.Context, marshaler runtime.Marshaler, server RegistryServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func local_request_RegistryService_SetItemActive_0(ctx context.Context, marshaler runtime.Marshaler, server extSealv1.RegistryServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq SetItemActiveRequest
+		protoReq extSealv1.SetItemActiveRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -214,9 +215,9 @@ func local_request_RegistryService_SetItemActive_0(ctx context.Context, marshale
 	return msg, metadata, err
 }
 
-func request_RegistryService_ImportCatalog_0(ctx context.Context, marshaler runtime.Marshaler, client RegistryServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func request_RegistryService_ImportCatalog_0(ctx context.Context, marshaler runtime.Marshaler, client extSealv1.RegistryServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq ImportCatalogRequest
+		protoReq extSealv1.ImportCatalogRequest
 		metadata runtime.ServerMetadata
 	)
 	if err := marshaler.NewDecoder(req.Body).Decode(&protoReq); err != nil && !errors.Is(err, io.EOF) {
@@ -229,9 +230,9 @@ func request_RegistryService_ImportCatalog_0(ctx context.Context, marshaler runt
 	return msg, metadata, err
 }
 
-func local_request_RegistryService_ImportCatalog_0(ctx context.Context, marshaler runtime.Marshaler, server RegistryServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func local_request_RegistryService_ImportCatalog_0(ctx context.Context, marshaler runtime.Marshaler, server extSealv1.RegistryServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq ImportCatalogRequest
+		protoReq extSealv1.ImportCatalogRequest
 		metadata runtime.ServerMetadata
 	)
 	if err := marshaler.NewDecoder(req.Body).Decode(&protoReq); err != nil && !errors.Is(err, io.EOF) {
@@ -241,9 +242,9 @@ func local_request_RegistryService_ImportCatalog_0(ctx context.Context, marshale
 	return msg, metadata, err
 }
 
-func request_RegistryService_GetImplementationList_0(ctx context.Context, marshaler runtime.Marshaler, client RegistryServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func request_RegistryService_GetImplementationList_0(ctx context.Context, marshaler runtime.Marshaler, client extSealv1.RegistryServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq GetImplementationListRequest
+		protoReq extSealv1.GetImplementationListRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -262,9 +263,9 @@ func request_RegistryService_GetImplementationList_0(ctx context.Context, marsha
 	return msg, metadata, err
 }
 
-func local_request_RegistryService_GetImplementationList_0(ctx context.Context, marshaler runtime.Marshaler, server RegistryServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func local_request_RegistryService_GetImplementationList_0(ctx context.Context, marshaler runtime.Marshaler, server extSealv1.RegistryServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq GetImplementationListRequest
+		protoReq extSealv1.GetImplementationListRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -285,7 +286,7 @@ func local_request_RegistryService_GetImplementationList_0(ctx context.Context, 
 // StreamingRPC :currently unsupported pending https://github.com/grpc/grpc-go/issues/906.
 // Note that using this registration option will cause many gRPC library features to stop working. Consider using RegisterRegistryServiceHandlerFromEndpoint instead.
 // GRPC interceptors will not work for this type of registration. To use interceptors, you must use the "runtime.WithMiddlewares" option in the "runtime.NewServeMux" call.
-func RegisterRegistryServiceHandlerServer(ctx context.Context, mux *runtime.ServeMux, server RegistryServiceServer) error {
+func RegisterRegistryServiceHandlerServer(ctx context.Context, mux *runtime.ServeMux, server extSealv1.RegistryServiceServer) error {
 	mux.Handle(http.MethodGet, pattern_RegistryService_ListTownships_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()
@@ -457,15 +458,15 @@ func RegisterRegistryServiceHandlerFromEndpoint(ctx context.Context, mux *runtim
 // RegisterRegistryServiceHandler registers the http handlers for service RegistryService to "mux".
 // The handlers forward requests to the grpc endpoint over "conn".
 func RegisterRegistryServiceHandler(ctx context.Context, mux *runtime.ServeMux, conn *grpc.ClientConn) error {
-	return RegisterRegistryServiceHandlerClient(ctx, mux, NewRegistryServiceClient(conn))
+	return RegisterRegistryServiceHandlerClient(ctx, mux, extSealv1.NewRegistryServiceClient(conn))
 }
 
 // RegisterRegistryServiceHandlerClient registers the http handlers for service RegistryService
-// to "mux". The handlers forward requests to the grpc endpoint over the given implementation of "RegistryServiceClient".
-// Note: the gRPC framework executes interceptors within the gRPC handler. If the passed in "RegistryServiceClient"
+// to "mux". The handlers forward requests to the grpc endpoint over the given implementation of "extSealv1.RegistryServiceClient".
+// Note: the gRPC framework executes interceptors within the gRPC handler. If the passed in "extSealv1.RegistryServiceClient"
 // doesn't go through the normal gRPC flow (creating a gRPC client etc.) then it will be up to the passed in
-// "RegistryServiceClient" to call the correct interceptors. This client ignores the HTTP middlewares.
-func RegisterRegistryServiceHandlerClient(ctx context.Context, mux *runtime.ServeMux, client RegistryServiceClient) error {
+// "extSealv1.RegistryServiceClient" to call the correct interceptors. This client ignores the HTTP middlewares.
+func RegisterRegistryServiceHandlerClient(ctx context.Context, mux *runtime.ServeMux, client extSealv1.RegistryServiceClient) error {
 	mux.Handle(http.MethodGet, pattern_RegistryService_ListTownships_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()

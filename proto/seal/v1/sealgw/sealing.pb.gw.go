@@ -6,7 +6,7 @@ Package sealv1 is a reverse proxy.
 
 It translates gRPC into RESTful JSON APIs.
 */
-package sealv1
+package sealgw
 
 import (
 	"context"
@@ -16,6 +16,7 @@ import (
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"github.com/grpc-ecosystem/grpc-gateway/v2/utilities"
+	extSealv1 "github.com/ronganxian/eseal/proto/seal/v1"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/grpclog"
@@ -35,9 +36,9 @@ var (
 	_ = metadata.Join
 )
 
-func request_SealingService_Seal_0(ctx context.Context, marshaler runtime.Marshaler, client SealingServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func request_SealingService_Seal_0(ctx context.Context, marshaler runtime.Marshaler, client extSealv1.SealingServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq SealRequest
+		protoReq extSealv1.SealRequest
 		metadata runtime.ServerMetadata
 	)
 	if err := marshaler.NewDecoder(req.Body).Decode(&protoReq); err != nil && !errors.Is(err, io.EOF) {
@@ -50,9 +51,9 @@ func request_SealingService_Seal_0(ctx context.Context, marshaler runtime.Marsha
 	return msg, metadata, err
 }
 
-func local_request_SealingService_Seal_0(ctx context.Context, marshaler runtime.Marshaler, server SealingServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func local_request_SealingService_Seal_0(ctx context.Context, marshaler runtime.Marshaler, server extSealv1.SealingServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq SealRequest
+		protoReq extSealv1.SealRequest
 		metadata runtime.ServerMetadata
 	)
 	if err := marshaler.NewDecoder(req.Body).Decode(&protoReq); err != nil && !errors.Is(err, io.EOF) {
@@ -64,9 +65,9 @@ func local_request_SealingService_Seal_0(ctx context.Context, marshaler runtime.
 
 var filter_SealingService_GetSealResult_0 = &utilities.DoubleArray{Encoding: map[string]int{"request_id": 0}, Base: []int{1, 1, 0}, Check: []int{0, 1, 2}}
 
-func request_SealingService_GetSealResult_0(ctx context.Context, marshaler runtime.Marshaler, client SealingServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func request_SealingService_GetSealResult_0(ctx context.Context, marshaler runtime.Marshaler, client extSealv1.SealingServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq GetSealResultRequest
+		protoReq extSealv1.GetSealResultRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -91,9 +92,9 @@ func request_SealingService_GetSealResult_0(ctx context.Context, marshaler runti
 	return msg, metadata, err
 }
 
-func local_request_SealingService_GetSealResult_0(ctx context.Context, marshaler runtime.Marshaler, server SealingServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func local_request_SealingService_GetSealResult_0(ctx context.Context, marshaler runtime.Marshaler, server extSealv1.SealingServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq GetSealResultRequest
+		protoReq extSealv1.GetSealResultRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -120,7 +121,7 @@ func local_request_SealingService_GetSealResult_0(ctx context.Context, marshaler
 // StreamingRPC :currently unsupported pending https://github.com/grpc/grpc-go/issues/906.
 // Note that using this registration option will cause many gRPC library features to stop working. Consider using RegisterSealingServiceHandlerFromEndpoint instead.
 // GRPC interceptors will not work for this type of registration. To use interceptors, you must use the "runtime.WithMiddlewares" option in the "runtime.NewServeMux" call.
-func RegisterSealingServiceHandlerServer(ctx context.Context, mux *runtime.ServeMux, server SealingServiceServer) error {
+func RegisterSealingServiceHandlerServer(ctx context.Context, mux *runtime.ServeMux, server extSealv1.SealingServiceServer) error {
 	mux.Handle(http.MethodPost, pattern_SealingService_Seal_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()
@@ -192,15 +193,15 @@ func RegisterSealingServiceHandlerFromEndpoint(ctx context.Context, mux *runtime
 // RegisterSealingServiceHandler registers the http handlers for service SealingService to "mux".
 // The handlers forward requests to the grpc endpoint over "conn".
 func RegisterSealingServiceHandler(ctx context.Context, mux *runtime.ServeMux, conn *grpc.ClientConn) error {
-	return RegisterSealingServiceHandlerClient(ctx, mux, NewSealingServiceClient(conn))
+	return RegisterSealingServiceHandlerClient(ctx, mux, extSealv1.NewSealingServiceClient(conn))
 }
 
 // RegisterSealingServiceHandlerClient registers the http handlers for service SealingService
-// to "mux". The handlers forward requests to the grpc endpoint over the given implementation of "SealingServiceClient".
-// Note: the gRPC framework executes interceptors within the gRPC handler. If the passed in "SealingServiceClient"
+// to "mux". The handlers forward requests to the grpc endpoint over the given implementation of "extSealv1.SealingServiceClient".
+// Note: the gRPC framework executes interceptors within the gRPC handler. If the passed in "extSealv1.SealingServiceClient"
 // doesn't go through the normal gRPC flow (creating a gRPC client etc.) then it will be up to the passed in
-// "SealingServiceClient" to call the correct interceptors. This client ignores the HTTP middlewares.
-func RegisterSealingServiceHandlerClient(ctx context.Context, mux *runtime.ServeMux, client SealingServiceClient) error {
+// "extSealv1.SealingServiceClient" to call the correct interceptors. This client ignores the HTTP middlewares.
+func RegisterSealingServiceHandlerClient(ctx context.Context, mux *runtime.ServeMux, client extSealv1.SealingServiceClient) error {
 	mux.Handle(http.MethodPost, pattern_SealingService_Seal_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()

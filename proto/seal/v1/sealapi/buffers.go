@@ -1,4 +1,4 @@
-package api
+package sealapi
 
 import (
 	"fmt"
@@ -19,7 +19,7 @@ var documentBuffers = func() mem.BufferPool {
 	exps := []uint8{8, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25}
 	p, err := mem.NewBinaryTieredBufferPool(exps...)
 	if err != nil {
-		panic(fmt.Sprintf("api: message buffer pool: %v", err))
+		panic(fmt.Sprintf("sealapi: message buffer pool: %v", err))
 	}
 	return p
 }()

@@ -1,4 +1,4 @@
-package api
+package sealapi
 
 import (
 	"testing"

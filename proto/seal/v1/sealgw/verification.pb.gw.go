@@ -6,7 +6,7 @@ Package sealv1 is a reverse proxy.
 
 It translates gRPC into RESTful JSON APIs.
 */
-package sealv1
+package sealgw
 
 import (
 	"context"
@@ -16,6 +16,7 @@ import (
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"github.com/grpc-ecosystem/grpc-gateway/v2/utilities"
+	extSealv1 "github.com/ronganxian/eseal/proto/seal/v1"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/grpclog"
@@ -35,9 +36,9 @@ var (
 	_ = metadata.Join
 )
 
-func request_VerificationService_Verify_0(ctx context.Context, marshaler runtime.Marshaler, client VerificationServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func request_VerificationService_Verify_0(ctx context.Context, marshaler runtime.Marshaler, client extSealv1.VerificationServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq VerifyRequest
+		protoReq extSealv1.VerifyRequest
 		metadata runtime.ServerMetadata
 	)
 	if err := marshaler.NewDecoder(req.Body).Decode(&protoReq); err != nil && !errors.Is(err, io.EOF) {
@@ -50,9 +51,9 @@ func request_VerificationService_Verify_0(ctx context.Context, marshaler runtime
 	return msg, metadata, err
 }
 
-func local_request_VerificationService_Verify_0(ctx context.Context, marshaler runtime.Marshaler, server VerificationServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func local_request_VerificationService_Verify_0(ctx context.Context, marshaler runtime.Marshaler, server extSealv1.VerificationServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq VerifyRequest
+		protoReq extSealv1.VerifyRequest
 		metadata runtime.ServerMetadata
 	)
 	if err := marshaler.NewDecoder(req.Body).Decode(&protoReq); err != nil && !errors.Is(err, io.EOF) {
@@ -67,7 +68,7 @@ func local_request_VerificationService_Verify_0(ctx context.Context, marshaler r
 // StreamingRPC :currently unsupported pending https://github.com/grpc/grpc-go/issues/906.
 // Note that using this registration option will cause many gRPC library features to stop working. Consider using RegisterVerificationServiceHandlerFromEndpoint instead.
 // GRPC interceptors will not work for this type of registration. To use interceptors, you must use the "runtime.WithMiddlewares" option in the "runtime.NewServeMux" call.
-func RegisterVerificationServiceHandlerServer(ctx context.Context, mux *runtime.ServeMux, server VerificationServiceServer) error {
+func RegisterVerificationServiceHandlerServer(ctx context.Context, mux *runtime.ServeMux, server extSealv1.VerificationServiceServer) error {
 	mux.Handle(http.MethodPost, pattern_VerificationService_Verify_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()
@@ -119,15 +120,15 @@ func RegisterVerificationServiceHandlerFromEndpoint(ctx context.Context, mux *ru
 // RegisterVerificationServiceHandler registers the http handlers for service VerificationService to "mux".
 // The handlers forward requests to the grpc endpoint over "conn".
 func RegisterVerificationServiceHandler(ctx context.Context, mux *runtime.ServeMux, conn *grpc.ClientConn) error {
-	return RegisterVerificationServiceHandlerClient(ctx, mux, NewVerificationServiceClient(conn))
+	return RegisterVerificationServiceHandlerClient(ctx, mux, extSealv1.NewVerificationServiceClient(conn))
 }
 
 // RegisterVerificationServiceHandlerClient registers the http handlers for service VerificationService
-// to "mux". The handlers forward requests to the grpc endpoint over the given implementation of "VerificationServiceClient".
-// Note: the gRPC framework executes interceptors within the gRPC handler. If the passed in "VerificationServiceClient"
+// to "mux". The handlers forward requests to the grpc endpoint over the given implementation of "extSealv1.VerificationServiceClient".
+// Note: the gRPC framework executes interceptors within the gRPC handler. If the passed in "extSealv1.VerificationServiceClient"
 // doesn't go through the normal gRPC flow (creating a gRPC client etc.) then it will be up to the passed in
-// "VerificationServiceClient" to call the correct interceptors. This client ignores the HTTP middlewares.
-func RegisterVerificationServiceHandlerClient(ctx context.Context, mux *runtime.ServeMux, client VerificationServiceClient) error {
+// "extSealv1.VerificationServiceClient" to call the correct interceptors. This client ignores the HTTP middlewares.
+func RegisterVerificationServiceHandlerClient(ctx context.Context, mux *runtime.ServeMux, client extSealv1.VerificationServiceClient) error {
 	mux.Handle(http.MethodPost, pattern_VerificationService_Verify_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()

@@ -6,7 +6,7 @@ Package sealv1 is a reverse proxy.
 
 It translates gRPC into RESTful JSON APIs.
 */
-package sealv1
+package sealgw
 
 import (
 	"context"
@@ -16,6 +16,7 @@ import (
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"github.com/grpc-ecosystem/grpc-gateway/v2/utilities"
+	extSealv1 "github.com/ronganxian/eseal/proto/seal/v1"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/grpclog"
@@ -37,9 +38,9 @@ var (
 
 var filter_LedgerService_ListRecords_0 = &utilities.DoubleArray{Encoding: map[string]int{}, Base: []int(nil), Check: []int(nil)}
 
-func request_LedgerService_ListRecords_0(ctx context.Context, marshaler runtime.Marshaler, client LedgerServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func request_LedgerService_ListRecords_0(ctx context.Context, marshaler runtime.Marshaler, client extSealv1.LedgerServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq ListRecordsRequest
+		protoReq extSealv1.ListRecordsRequest
 		metadata runtime.ServerMetadata
 	)
 	if err := req.ParseForm(); err != nil {
@@ -55,9 +56,9 @@ func request_LedgerService_ListRecords_0(ctx context.Context, marshaler runtime.
 	return msg, metadata, err
 }
 
-func local_request_LedgerService_ListRecords_0(ctx context.Context, marshaler runtime.Marshaler, server LedgerServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func local_request_LedgerService_ListRecords_0(ctx context.Context, marshaler runtime.Marshaler, server extSealv1.LedgerServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq ListRecordsRequest
+		protoReq extSealv1.ListRecordsRequest
 		metadata runtime.ServerMetadata
 	)
 	if err := req.ParseForm(); err != nil {
@@ -70,9 +71,9 @@ func local_request_LedgerService_ListRecords_0(ctx context.Context, marshaler ru
 	return msg, metadata, err
 }
 
-func request_LedgerService_GetRecord_0(ctx context.Context, marshaler runtime.Marshaler, client LedgerServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func request_LedgerService_GetRecord_0(ctx context.Context, marshaler runtime.Marshaler, client extSealv1.LedgerServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq GetRecordRequest
+		protoReq extSealv1.GetRecordRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -91,9 +92,9 @@ func request_LedgerService_GetRecord_0(ctx context.Context, marshaler runtime.Ma
 	return msg, metadata, err
 }
 
-func local_request_LedgerService_GetRecord_0(ctx context.Context, marshaler runtime.Marshaler, server LedgerServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func local_request_LedgerService_GetRecord_0(ctx context.Context, marshaler runtime.Marshaler, server extSealv1.LedgerServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq GetRecordRequest
+		protoReq extSealv1.GetRecordRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -111,9 +112,9 @@ func local_request_LedgerService_GetRecord_0(ctx context.Context, marshaler runt
 
 var filter_LedgerService_WatchRecords_0 = &utilities.DoubleArray{Encoding: map[string]int{}, Base: []int(nil), Check: []int(nil)}
 
-func request_LedgerService_WatchRecords_0(ctx context.Context, marshaler runtime.Marshaler, client LedgerServiceClient, req *http.Request, pathParams map[string]string) (LedgerService_WatchRecordsClient, runtime.ServerMetadata, error) {
+func request_LedgerService_WatchRecords_0(ctx context.Context, marshaler runtime.Marshaler, client extSealv1.LedgerServiceClient, req *http.Request, pathParams map[string]string) (extSealv1.LedgerService_WatchRecordsClient, runtime.ServerMetadata, error) {
 	var (
-		protoReq WatchRecordsRequest
+		protoReq extSealv1.WatchRecordsRequest
 		metadata runtime.ServerMetadata
 	)
 	if err := req.ParseForm(); err != nil {
@@ -137,9 +138,9 @@ func request_LedgerService_WatchRecords_0(ctx context.Context, marshaler runtime
 	return stream, metadata, nil
 }
 
-func request_LedgerService_ListCheckpoints_0(ctx context.Context, marshaler runtime.Marshaler, client LedgerServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func request_LedgerService_ListCheckpoints_0(ctx context.Context, marshaler runtime.Marshaler, client extSealv1.LedgerServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq ListCheckpointsRequest
+		protoReq extSealv1.ListCheckpointsRequest
 		metadata runtime.ServerMetadata
 	)
 	if req.Body != nil {
@@ -149,18 +150,18 @@ func request_LedgerService_ListCheckpoints_0(ctx context.Context, marshaler runt
 	return msg, metadata, err
 }
 
-func local_request_LedgerService_ListCheckpoints_0(ctx context.Context, marshaler runtime.Marshaler, server LedgerServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func local_request_LedgerService_ListCheckpoints_0(ctx context.Context, marshaler runtime.Marshaler, server extSealv1.LedgerServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq ListCheckpointsRequest
+		protoReq extSealv1.ListCheckpointsRequest
 		metadata runtime.ServerMetadata
 	)
 	msg, err := server.ListCheckpoints(ctx, &protoReq)
 	return msg, metadata, err
 }
 
-func request_LedgerService_CreateCheckpoint_0(ctx context.Context, marshaler runtime.Marshaler, client LedgerServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func request_LedgerService_CreateCheckpoint_0(ctx context.Context, marshaler runtime.Marshaler, client extSealv1.LedgerServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq CreateCheckpointRequest
+		protoReq extSealv1.CreateCheckpointRequest
 		metadata runtime.ServerMetadata
 	)
 	if err := marshaler.NewDecoder(req.Body).Decode(&protoReq); err != nil && !errors.Is(err, io.EOF) {
@@ -173,9 +174,9 @@ func request_LedgerService_CreateCheckpoint_0(ctx context.Context, marshaler run
 	return msg, metadata, err
 }
 
-func local_request_LedgerService_CreateCheckpoint_0(ctx context.Context, marshaler runtime.Marshaler, server LedgerServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func local_request_LedgerService_CreateCheckpoint_0(ctx context.Context, marshaler runtime.Marshaler, server extSealv1.LedgerServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq CreateCheckpointRequest
+		protoReq extSealv1.CreateCheckpointRequest
 		metadata runtime.ServerMetadata
 	)
 	if err := marshaler.NewDecoder(req.Body).Decode(&protoReq); err != nil && !errors.Is(err, io.EOF) {
@@ -185,9 +186,9 @@ func local_request_LedgerService_CreateCheckpoint_0(ctx context.Context, marshal
 	return msg, metadata, err
 }
 
-func request_LedgerService_VerifyLedger_0(ctx context.Context, marshaler runtime.Marshaler, client LedgerServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func request_LedgerService_VerifyLedger_0(ctx context.Context, marshaler runtime.Marshaler, client extSealv1.LedgerServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq VerifyLedgerRequest
+		protoReq extSealv1.VerifyLedgerRequest
 		metadata runtime.ServerMetadata
 	)
 	if err := marshaler.NewDecoder(req.Body).Decode(&protoReq); err != nil && !errors.Is(err, io.EOF) {
@@ -200,9 +201,9 @@ func request_LedgerService_VerifyLedger_0(ctx context.Context, marshaler runtime
 	return msg, metadata, err
 }
 
-func local_request_LedgerService_VerifyLedger_0(ctx context.Context, marshaler runtime.Marshaler, server LedgerServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func local_request_LedgerService_VerifyLedger_0(ctx context.Context, marshaler runtime.Marshaler, server extSealv1.LedgerServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq VerifyLedgerRequest
+		protoReq extSealv1.VerifyLedgerRequest
 		metadata runtime.ServerMetadata
 	)
 	if err := marshaler.NewDecoder(req.Body).Decode(&protoReq); err != nil && !errors.Is(err, io.EOF) {
@@ -217,7 +218,7 @@ func local_request_LedgerService_VerifyLedger_0(ctx context.Context, marshaler r
 // StreamingRPC :currently unsupported pending https://github.com/grpc/grpc-go/issues/906.
 // Note that using this registration option will cause many gRPC library features to stop working. Consider using RegisterLedgerServiceHandlerFromEndpoint instead.
 // GRPC interceptors will not work for this type of registration. To use interceptors, you must use the "runtime.WithMiddlewares" option in the "runtime.NewServeMux" call.
-func RegisterLedgerServiceHandlerServer(ctx context.Context, mux *runtime.ServeMux, server LedgerServiceServer) error {
+func RegisterLedgerServiceHandlerServer(ctx context.Context, mux *runtime.ServeMux, server extSealv1.LedgerServiceServer) error {
 	mux.Handle(http.MethodGet, pattern_LedgerService_ListRecords_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()
@@ -356,15 +357,15 @@ func RegisterLedgerServiceHandlerFromEndpoint(ctx context.Context, mux *runtime.
 // RegisterLedgerServiceHandler registers the http handlers for service LedgerService to "mux".
 // The handlers forward requests to the grpc endpoint over "conn".
 func RegisterLedgerServiceHandler(ctx context.Context, mux *runtime.ServeMux, conn *grpc.ClientConn) error {
-	return RegisterLedgerServiceHandlerClient(ctx, mux, NewLedgerServiceClient(conn))
+	return RegisterLedgerServiceHandlerClient(ctx, mux, extSealv1.NewLedgerServiceClient(conn))
 }
 
 // RegisterLedgerServiceHandlerClient registers the http handlers for service LedgerService
-// to "mux". The handlers forward requests to the grpc endpoint over the given implementation of "LedgerServiceClient".
-// Note: the gRPC framework executes interceptors within the gRPC handler. If the passed in "LedgerServiceClient"
+// to "mux". The handlers forward requests to the grpc endpoint over the given implementation of "extSealv1.LedgerServiceClient".
+// Note: the gRPC framework executes interceptors within the gRPC handler. If the passed in "extSealv1.LedgerServiceClient"
 // doesn't go through the normal gRPC flow (creating a gRPC client etc.) then it will be up to the passed in
-// "LedgerServiceClient" to call the correct interceptors. This client ignores the HTTP middlewares.
-func RegisterLedgerServiceHandlerClient(ctx context.Context, mux *runtime.ServeMux, client LedgerServiceClient) error {
+// "extSealv1.LedgerServiceClient" to call the correct interceptors. This client ignores the HTTP middlewares.
+func RegisterLedgerServiceHandlerClient(ctx context.Context, mux *runtime.ServeMux, client extSealv1.LedgerServiceClient) error {
 	mux.Handle(http.MethodGet, pattern_LedgerService_ListRecords_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()

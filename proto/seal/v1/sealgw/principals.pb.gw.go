@@ -6,7 +6,7 @@ Package sealv1 is a reverse proxy.
 
 It translates gRPC into RESTful JSON APIs.
 */
-package sealv1
+package sealgw
 
 import (
 	"context"
@@ -16,6 +16,7 @@ import (
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"github.com/grpc-ecosystem/grpc-gateway/v2/utilities"
+	extSealv1 "github.com/ronganxian/eseal/proto/seal/v1"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/grpclog"
@@ -35,9 +36,9 @@ var (
 	_ = metadata.Join
 )
 
-func request_PrincipalService_CreatePrincipal_0(ctx context.Context, marshaler runtime.Marshaler, client PrincipalServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func request_PrincipalService_CreatePrincipal_0(ctx context.Context, marshaler runtime.Marshaler, client extSealv1.PrincipalServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq CreatePrincipalRequest
+		protoReq extSealv1.CreatePrincipalRequest
 		metadata runtime.ServerMetadata
 	)
 	if err := marshaler.NewDecoder(req.Body).Decode(&protoReq); err != nil && !errors.Is(err, io.EOF) {
@@ -50,9 +51,9 @@ func request_PrincipalService_CreatePrincipal_0(ctx context.Context, marshaler r
 	return msg, metadata, err
 }
 
-func local_request_PrincipalService_CreatePrincipal_0(ctx context.Context, marshaler runtime.Marshaler, server PrincipalServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func local_request_PrincipalService_CreatePrincipal_0(ctx context.Context, marshaler runtime.Marshaler, server extSealv1.PrincipalServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq CreatePrincipalRequest
+		protoReq extSealv1.CreatePrincipalRequest
 		metadata runtime.ServerMetadata
 	)
 	if err := marshaler.NewDecoder(req.Body).Decode(&protoReq); err != nil && !errors.Is(err, io.EOF) {
@@ -62,9 +63,9 @@ func local_request_PrincipalService_CreatePrincipal_0(ctx context.Context, marsh
 	return msg, metadata, err
 }
 
-func request_PrincipalService_ListPrincipals_0(ctx context.Context, marshaler runtime.Marshaler, client PrincipalServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func request_PrincipalService_ListPrincipals_0(ctx context.Context, marshaler runtime.Marshaler, client extSealv1.PrincipalServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq ListPrincipalsRequest
+		protoReq extSealv1.ListPrincipalsRequest
 		metadata runtime.ServerMetadata
 	)
 	if req.Body != nil {
@@ -74,18 +75,18 @@ func request_PrincipalService_ListPrincipals_0(ctx context.Context, marshaler ru
 	return msg, metadata, err
 }
 
-func local_request_PrincipalService_ListPrincipals_0(ctx context.Context, marshaler runtime.Marshaler, server PrincipalServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func local_request_PrincipalService_ListPrincipals_0(ctx context.Context, marshaler runtime.Marshaler, server extSealv1.PrincipalServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq ListPrincipalsRequest
+		protoReq extSealv1.ListPrincipalsRequest
 		metadata runtime.ServerMetadata
 	)
 	msg, err := server.ListPrincipals(ctx, &protoReq)
 	return msg, metadata, err
 }
 
-func request_PrincipalService_DisablePrincipal_0(ctx context.Context, marshaler runtime.Marshaler, client PrincipalServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func request_PrincipalService_DisablePrincipal_0(ctx context.Context, marshaler runtime.Marshaler, client extSealv1.PrincipalServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq DisablePrincipalRequest
+		protoReq extSealv1.DisablePrincipalRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -107,9 +108,9 @@ func request_PrincipalService_DisablePrincipal_0(ctx context.Context, marshaler 
 	return msg, metadata, err
 }
 
-func local_request_PrincipalService_DisablePrincipal_0(ctx context.Context, marshaler runtime.Marshaler, server PrincipalServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func local_request_PrincipalService_DisablePrincipal_0(ctx context.Context, marshaler runtime.Marshaler, server extSealv1.PrincipalServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq DisablePrincipalRequest
+		protoReq extSealv1.DisablePrincipalRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -128,9 +129,9 @@ func local_request_PrincipalService_DisablePrincipal_0(ctx context.Context, mars
 	return msg, metadata, err
 }
 
-func request_PrincipalService_WhoAmI_0(ctx context.Context, marshaler runtime.Marshaler, client PrincipalServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func request_PrincipalService_WhoAmI_0(ctx context.Context, marshaler runtime.Marshaler, client extSealv1.PrincipalServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq WhoAmIRequest
+		protoReq extSealv1.WhoAmIRequest
 		metadata runtime.ServerMetadata
 	)
 	if req.Body != nil {
@@ -140,9 +141,9 @@ func request_PrincipalService_WhoAmI_0(ctx context.Context, marshaler runtime.Ma
 	return msg, metadata, err
 }
 
-func local_request_PrincipalService_WhoAmI_0(ctx context.Context, marshaler runtime.Marshaler, server PrincipalServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func local_request_PrincipalService_WhoAmI_0(ctx context.Context, marshaler runtime.Marshaler, server extSealv1.PrincipalServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq WhoAmIRequest
+		protoReq extSealv1.WhoAmIRequest
 		metadata runtime.ServerMetadata
 	)
 	msg, err := server.WhoAmI(ctx, &protoReq)
@@ -154,7 +155,7 @@ func local_request_PrincipalService_WhoAmI_0(ctx context.Context, marshaler runt
 // StreamingRPC :currently unsupported pending https://github.com/grpc/grpc-go/issues/906.
 // Note that using this registration option will cause many gRPC library features to stop working. Consider using RegisterPrincipalServiceHandlerFromEndpoint instead.
 // GRPC interceptors will not work for this type of registration. To use interceptors, you must use the "runtime.WithMiddlewares" option in the "runtime.NewServeMux" call.
-func RegisterPrincipalServiceHandlerServer(ctx context.Context, mux *runtime.ServeMux, server PrincipalServiceServer) error {
+func RegisterPrincipalServiceHandlerServer(ctx context.Context, mux *runtime.ServeMux, server extSealv1.PrincipalServiceServer) error {
 	mux.Handle(http.MethodPost, pattern_PrincipalService_CreatePrincipal_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()
@@ -266,15 +267,15 @@ func RegisterPrincipalServiceHandlerFromEndpoint(ctx context.Context, mux *runti
 // RegisterPrincipalServiceHandler registers the http handlers for service PrincipalService to "mux".
 // The handlers forward requests to the grpc endpoint over "conn".
 func RegisterPrincipalServiceHandler(ctx context.Context, mux *runtime.ServeMux, conn *grpc.ClientConn) error {
-	return RegisterPrincipalServiceHandlerClient(ctx, mux, NewPrincipalServiceClient(conn))
+	return RegisterPrincipalServiceHandlerClient(ctx, mux, extSealv1.NewPrincipalServiceClient(conn))
 }
 
 // RegisterPrincipalServiceHandlerClient registers the http handlers for service PrincipalService
-// to "mux". The handlers forward requests to the grpc endpoint over the given implementation of "PrincipalServiceClient".
-// Note: the gRPC framework executes interceptors within the gRPC handler. If the passed in "PrincipalServiceClient"
+// to "mux". The handlers forward requests to the grpc endpoint over the given implementation of "extSealv1.PrincipalServiceClient".
+// Note: the gRPC framework executes interceptors within the gRPC handler. If the passed in "extSealv1.PrincipalServiceClient"
 // doesn't go through the normal gRPC flow (creating a gRPC client etc.) then it will be up to the passed in
-// "PrincipalServiceClient" to call the correct interceptors. This client ignores the HTTP middlewares.
-func RegisterPrincipalServiceHandlerClient(ctx context.Context, mux *runtime.ServeMux, client PrincipalServiceClient) error {
+// "extSealv1.PrincipalServiceClient" to call the correct interceptors. This client ignores the HTTP middlewares.
+func RegisterPrincipalServiceHandlerClient(ctx context.Context, mux *runtime.ServeMux, client extSealv1.PrincipalServiceClient) error {
 	mux.Handle(http.MethodPost, pattern_PrincipalService_CreatePrincipal_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()

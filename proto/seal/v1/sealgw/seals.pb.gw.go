@@ -6,7 +6,7 @@ Package sealv1 is a reverse proxy.
 
 It translates gRPC into RESTful JSON APIs.
 */
-package sealv1
+package sealgw
 
 import (
 	"context"
@@ -16,6 +16,7 @@ import (
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"github.com/grpc-ecosystem/grpc-gateway/v2/utilities"
+	extSealv1 "github.com/ronganxian/eseal/proto/seal/v1"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/grpclog"
@@ -35,9 +36,9 @@ var (
 	_ = metadata.Join
 )
 
-func request_SealAdminService_IssueSeal_0(ctx context.Context, marshaler runtime.Marshaler, client SealAdminServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func request_SealAdminService_IssueSeal_0(ctx context.Context, marshaler runtime.Marshaler, client extSealv1.SealAdminServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq IssueSealRequest
+		protoReq extSealv1.IssueSealRequest
 		metadata runtime.ServerMetadata
 	)
 	if err := marshaler.NewDecoder(req.Body).Decode(&protoReq); err != nil && !errors.Is(err, io.EOF) {
@@ -50,9 +51,9 @@ func request_SealAdminService_IssueSeal_0(ctx context.Context, marshaler runtime
 	return msg, metadata, err
 }
 
-func local_request_SealAdminService_IssueSeal_0(ctx context.Context, marshaler runtime.Marshaler, server SealAdminServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func local_request_SealAdminService_IssueSeal_0(ctx context.Context, marshaler runtime.Marshaler, server extSealv1.SealAdminServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq IssueSealRequest
+		protoReq extSealv1.IssueSealRequest
 		metadata runtime.ServerMetadata
 	)
 	if err := marshaler.NewDecoder(req.Body).Decode(&protoReq); err != nil && !errors.Is(err, io.EOF) {
@@ -62,9 +63,9 @@ func local_request_SealAdminService_IssueSeal_0(ctx context.Context, marshaler r
 	return msg, metadata, err
 }
 
-func request_SealAdminService_SuspendSeal_0(ctx context.Context, marshaler runtime.Marshaler, client SealAdminServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func request_SealAdminService_SuspendSeal_0(ctx context.Context, marshaler runtime.Marshaler, client extSealv1.SealAdminServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq SealActionRequest
+		protoReq extSealv1.SealActionRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -86,9 +87,9 @@ func request_SealAdminService_SuspendSeal_0(ctx context.Context, marshaler runti
 	return msg, metadata, err
 }
 
-func local_request_SealAdminService_SuspendSeal_0(ctx context.Context, marshaler runtime.Marshaler, server SealAdminServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func local_request_SealAdminService_SuspendSeal_0(ctx context.Context, marshaler runtime.Marshaler, server extSealv1.SealAdminServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq SealActionRequest
+		protoReq extSealv1.SealActionRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -107,9 +108,9 @@ func local_request_SealAdminService_SuspendSeal_0(ctx context.Context, marshaler
 	return msg, metadata, err
 }
 
-func request_SealAdminService_ResumeSeal_0(ctx context.Context, marshaler runtime.Marshaler, client SealAdminServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func request_SealAdminService_ResumeSeal_0(ctx context.Context, marshaler runtime.Marshaler, client extSealv1.SealAdminServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq SealActionRequest
+		protoReq extSealv1.SealActionRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -131,9 +132,9 @@ func request_SealAdminService_ResumeSeal_0(ctx context.Context, marshaler runtim
 	return msg, metadata, err
 }
 
-func local_request_SealAdminService_ResumeSeal_0(ctx context.Context, marshaler runtime.Marshaler, server SealAdminServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func local_request_SealAdminService_ResumeSeal_0(ctx context.Context, marshaler runtime.Marshaler, server extSealv1.SealAdminServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq SealActionRequest
+		protoReq extSealv1.SealActionRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -152,9 +153,9 @@ func local_request_SealAdminService_ResumeSeal_0(ctx context.Context, marshaler 
 	return msg, metadata, err
 }
 
-func request_SealAdminService_RotateSeal_0(ctx context.Context, marshaler runtime.Marshaler, client SealAdminServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func request_SealAdminService_RotateSeal_0(ctx context.Context, marshaler runtime.Marshaler, client extSealv1.SealAdminServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq SealActionRequest
+		protoReq extSealv1.SealActionRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -176,9 +177,9 @@ func request_SealAdminService_RotateSeal_0(ctx context.Context, marshaler runtim
 	return msg, metadata, err
 }
 
-func local_request_SealAdminService_RotateSeal_0(ctx context.Context, marshaler runtime.Marshaler, server SealAdminServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func local_request_SealAdminService_RotateSeal_0(ctx context.Context, marshaler runtime.Marshaler, server extSealv1.SealAdminServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq SealActionRequest
+		protoReq extSealv1.SealActionRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -197,9 +198,9 @@ func local_request_SealAdminService_RotateSeal_0(ctx context.Context, marshaler 
 	return msg, metadata, err
 }
 
-func request_SealAdminService_RevokeSeal_0(ctx context.Context, marshaler runtime.Marshaler, client SealAdminServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func request_SealAdminService_RevokeSeal_0(ctx context.Context, marshaler runtime.Marshaler, client extSealv1.SealAdminServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq SealActionRequest
+		protoReq extSealv1.SealActionRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -221,9 +222,9 @@ func request_SealAdminService_RevokeSeal_0(ctx context.Context, marshaler runtim
 	return msg, metadata, err
 }
 
-func local_request_SealAdminService_RevokeSeal_0(ctx context.Context, marshaler runtime.Marshaler, server SealAdminServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func local_request_SealAdminService_RevokeSeal_0(ctx context.Context, marshaler runtime.Marshaler, server extSealv1.SealAdminServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq SealActionRequest
+		protoReq extSealv1.SealActionRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -244,9 +245,9 @@ func local_request_SealAdminService_RevokeSeal_0(ctx context.Context, marshaler 
 
 var filter_SealAdminService_ListSeals_0 = &utilities.DoubleArray{Encoding: map[string]int{}, Base: []int(nil), Check: []int(nil)}
 
-func request_SealAdminService_ListSeals_0(ctx context.Context, marshaler runtime.Marshaler, client SealAdminServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func request_SealAdminService_ListSeals_0(ctx context.Context, marshaler runtime.Marshaler, client extSealv1.SealAdminServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq ListSealsRequest
+		protoReq extSealv1.ListSealsRequest
 		metadata runtime.ServerMetadata
 	)
 	if err := req.ParseForm(); err != nil {
@@ -262,9 +263,9 @@ func request_SealAdminService_ListSeals_0(ctx context.Context, marshaler runtime
 	return msg, metadata, err
 }
 
-func local_request_SealAdminService_ListSeals_0(ctx context.Context, marshaler runtime.Marshaler, server SealAdminServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func local_request_SealAdminService_ListSeals_0(ctx context.Context, marshaler runtime.Marshaler, server extSealv1.SealAdminServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq ListSealsRequest
+		protoReq extSealv1.ListSealsRequest
 		metadata runtime.ServerMetadata
 	)
 	if err := req.ParseForm(); err != nil {
@@ -277,9 +278,9 @@ func local_request_SealAdminService_ListSeals_0(ctx context.Context, marshaler r
 	return msg, metadata, err
 }
 
-func request_SealAdminService_GetTrustBundle_0(ctx context.Context, marshaler runtime.Marshaler, client SealAdminServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func request_SealAdminService_GetTrustBundle_0(ctx context.Context, marshaler runtime.Marshaler, client extSealv1.SealAdminServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq GetTrustBundleRequest
+		protoReq extSealv1.GetTrustBundleRequest
 		metadata runtime.ServerMetadata
 	)
 	if req.Body != nil {
@@ -289,18 +290,18 @@ func request_SealAdminService_GetTrustBundle_0(ctx context.Context, marshaler ru
 	return msg, metadata, err
 }
 
-func local_request_SealAdminService_GetTrustBundle_0(ctx context.Context, marshaler runtime.Marshaler, server SealAdminServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func local_request_SealAdminService_GetTrustBundle_0(ctx context.Context, marshaler runtime.Marshaler, server extSealv1.SealAdminServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq GetTrustBundleRequest
+		protoReq extSealv1.GetTrustBundleRequest
 		metadata runtime.ServerMetadata
 	)
 	msg, err := server.GetTrustBundle(ctx, &protoReq)
 	return msg, metadata, err
 }
 
-func request_SealAdminService_GetCRL_0(ctx context.Context, marshaler runtime.Marshaler, client SealAdminServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func request_SealAdminService_GetCRL_0(ctx context.Context, marshaler runtime.Marshaler, client extSealv1.SealAdminServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq GetCRLRequest
+		protoReq extSealv1.GetCRLRequest
 		metadata runtime.ServerMetadata
 	)
 	if req.Body != nil {
@@ -310,9 +311,9 @@ func request_SealAdminService_GetCRL_0(ctx context.Context, marshaler runtime.Ma
 	return msg, metadata, err
 }
 
-func local_request_SealAdminService_GetCRL_0(ctx context.Context, marshaler runtime.Marshaler, server SealAdminServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func local_request_SealAdminService_GetCRL_0(ctx context.Context, marshaler runtime.Marshaler, server extSealv1.SealAdminServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq GetCRLRequest
+		protoReq extSealv1.GetCRLRequest
 		metadata runtime.ServerMetadata
 	)
 	msg, err := server.GetCRL(ctx, &protoReq)
@@ -324,7 +325,7 @@ func local_request_SealAdminService_GetCRL_0(ctx context.Context, marshaler runt
 // StreamingRPC :currently unsupported pending https://github.com/grpc/grpc-go/issues/906.
 // Note that using this registration option will cause many gRPC library features to stop working. Consider using RegisterSealAdminServiceHandlerFromEndpoint instead.
 // GRPC interceptors will not work for this type of registration. To use interceptors, you must use the "runtime.WithMiddlewares" option in the "runtime.NewServeMux" call.
-func RegisterSealAdminServiceHandlerServer(ctx context.Context, mux *runtime.ServeMux, server SealAdminServiceServer) error {
+func RegisterSealAdminServiceHandlerServer(ctx context.Context, mux *runtime.ServeMux, server extSealv1.SealAdminServiceServer) error {
 	mux.Handle(http.MethodPost, pattern_SealAdminService_IssueSeal_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()
@@ -516,15 +517,15 @@ func RegisterSealAdminServiceHandlerFromEndpoint(ctx context.Context, mux *runti
 // RegisterSealAdminServiceHandler registers the http handlers for service SealAdminService to "mux".
 // The handlers forward requests to the grpc endpoint over "conn".
 func RegisterSealAdminServiceHandler(ctx context.Context, mux *runtime.ServeMux, conn *grpc.ClientConn) error {
-	return RegisterSealAdminServiceHandlerClient(ctx, mux, NewSealAdminServiceClient(conn))
+	return RegisterSealAdminServiceHandlerClient(ctx, mux, extSealv1.NewSealAdminServiceClient(conn))
 }
 
 // RegisterSealAdminServiceHandlerClient registers the http handlers for service SealAdminService
-// to "mux". The handlers forward requests to the grpc endpoint over the given implementation of "SealAdminServiceClient".
-// Note: the gRPC framework executes interceptors within the gRPC handler. If the passed in "SealAdminServiceClient"
+// to "mux". The handlers forward requests to the grpc endpoint over the given implementation of "extSealv1.SealAdminServiceClient".
+// Note: the gRPC framework executes interceptors within the gRPC handler. If the passed in "extSealv1.SealAdminServiceClient"
 // doesn't go through the normal gRPC flow (creating a gRPC client etc.) then it will be up to the passed in
-// "SealAdminServiceClient" to call the correct interceptors. This client ignores the HTTP middlewares.
-func RegisterSealAdminServiceHandlerClient(ctx context.Context, mux *runtime.ServeMux, client SealAdminServiceClient) error {
+// "extSealv1.SealAdminServiceClient" to call the correct interceptors. This client ignores the HTTP middlewares.
+func RegisterSealAdminServiceHandlerClient(ctx context.Context, mux *runtime.ServeMux, client extSealv1.SealAdminServiceClient) error {
 	mux.Handle(http.MethodPost, pattern_SealAdminService_IssueSeal_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()
