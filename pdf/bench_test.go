@@ -26,7 +26,7 @@ import (
 //	                 what reading the page's text costs on top
 //	10mb/ours        the 200-page, 10 MB document, visible seal, SM2
 //	                 (metric peakRSS-MB: a separate process's peak RSS for
-//	                 sealing it file to file with SealFile)
+//	                 sealing it file to file with Seal)
 //	10mb/sm3floor    SM3 of the same bytes (metric ours/sm3floor)
 func BenchmarkStamp(b *testing.B) {
 	var onepageOurs, largeOurs float64

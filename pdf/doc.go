@@ -19,9 +19,9 @@
 //
 // The package touches only what it is given: the source as an
 // io.ReaderAt, the output io.Writer, and the Signer, which holds the key
-// (*cms.Signer from seal/cms satisfies it). SealFile, the one helper that
-// names files, writes its output atomically. Limits bound the memory and
-// work spent on hostile input: object and stream sizes, nesting depth, the
-// length of the cross-reference chain and the number of content
+// (*cms.Signer from seal/cms satisfies it). It names no files: a caller
+// that writes the output to one writes it atomically. Limits bound the
+// memory and work spent on hostile input: object and stream sizes, nesting
+// depth, the length of the cross-reference chain and the number of content
 // operators.
 package pdf

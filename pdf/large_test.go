@@ -158,8 +158,8 @@ func TestLargeDocument(t *testing.T) {
 // the child that measures peak memory.
 const peakRSSChildEnv = "ESEAL_PDF_PEAK_RSS_CHILD"
 
-// runPeakRSSChild seals the file named by the environment with SealFile and
-// prints the process's peak resident set size. TestMain calls it.
+// runPeakRSSChild seals the file named by the environment, from file to
+// file, and prints the process's peak resident set size. TestMain calls it.
 func runPeakRSSChild(src string) {
 	chain := testpki.MustChain(testpki.Options{})
 	s, err := cms.NewSigner(chain.LeafKey(), chain.Certs, cms.ProfileDefault)
@@ -172,9 +172,7 @@ func runPeakRSSChild(src string) {
 		fmt.Println("error:", err)
 		os.Exit(1)
 	}
-	dst := src + ".sealed.pdf"
-	defer os.Remove(dst)
-	if _, err := SealFile(dst, src, Request{Signer: s, SealName: "test", Image: img}); err != nil {
+	if err := sealFileToFile(src+".sealed.pdf", src, Request{Signer: s, SealName: "test", Image: img}); err != nil {
 		fmt.Println("error:", err)
 		os.Exit(1)
 	}
@@ -189,6 +187,31 @@ func runPeakRSSChild(src string) {
 		}
 	}
 	os.Exit(0)
+}
+
+// sealFileToFile seals the file src into a new file dst, streaming both,
+// and removes dst again.
+func sealFileToFile(dst, src string, req Request) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	st, err := in.Stat()
+	if err != nil {
+		return err
+	}
+	out, err := os.Create(dst)
+	if err != nil {
+		return err
+	}
+	defer os.Remove(dst)
+	defer out.Close()
+	w := bufio.NewWriterSize(out, 256<<10)
+	if _, err := Seal(w, in, st.Size(), req); err != nil {
+		return err
+	}
+	return w.Flush()
 }
 
 func mustRead(name string) []byte {

@@ -101,17 +101,10 @@ type Placed struct {
 // document, placing the seal, hashing and signing — happens before the
 // first byte is written, so that a refusal or a failing signer leaves w
 // untouched. For that the source is read twice: hashed, then copied. If it
-// changes in between, or w or src fails while copying, Seal returns an
-// error and what was written must be discarded. SealFile, which writes to
-// a temporary file it removes on error, reads the source once, copying it
-// as it hashes it.
+// changes in between (ErrSourceChanged), or w or src fails while copying,
+// Seal returns an error and what was written must be discarded: a caller
+// that writes a file writes it atomically (internal/atomicfile).
 func Seal(w io.Writer, src io.ReaderAt, size int64, req Request) (*Result, error) {
-	return seal(w, src, size, req, false)
-}
-
-// seal is Seal. With onePass, the source is copied to w while it is
-// hashed, and read once, for a caller that discards w on error (SealFile).
-func seal(w io.Writer, src io.ReaderAt, size int64, req Request, onePass bool) (*Result, error) {
 	if req.Signer == nil {
 		return nil, fmt.Errorf("%w: no signer", ErrBadRequest)
 	}
@@ -125,9 +118,6 @@ func seal(w io.Writer, src io.ReaderAt, size int64, req Request, onePass bool) (
 		req.Time = time.Now()
 	}
 	s := &sealer{req: &req, src: src, size: size}
-	if onePass {
-		s.copyTo = w
-	}
 	if err := s.open(); err != nil {
 		return nil, err
 	}
@@ -136,10 +126,6 @@ func seal(w io.Writer, src io.ReaderAt, size int64, req Request, onePass bool) (
 	}
 	if err := s.sign(); err != nil {
 		return nil, err
-	}
-	if onePass {
-		_, err := w.Write(s.u.buf)
-		return s.res, err
 	}
 	if err := s.write(w); err != nil {
 		return nil, err
@@ -160,8 +146,6 @@ type sealer struct {
 	ph   sigPlaceholders
 	res  *Result
 	crc  uint32 // of base, from the hashing pass
-	// copyTo, when set, receives the source as it is hashed.
-	copyTo io.Writer
 }
 
 func (s *sealer) open() error {
@@ -246,10 +230,6 @@ func (s *sealer) sign() error {
 	var crc uint32
 	if err := s.stream(func(b []byte) error {
 		h.Write(b)
-		if s.copyTo != nil {
-			_, err := s.copyTo.Write(b)
-			return err
-		}
 		crc = crc32.Update(crc, castagnoli, b)
 		return nil
 	}); err != nil {
