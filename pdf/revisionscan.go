@@ -11,6 +11,9 @@ import (
 // and the "%%EOF" marker. The revisions that count are those on the /Prev
 // chain of the newest section: they are what a viewer reads. A signature
 // signs one revision, so its byte range must end where one of them ends.
+//
+// This file finds a document's revisions, for the verifier (Analyze).
+// Writing the revision a seal adds is sealupdate.go.
 
 // maxRevisions bounds the revisions a verifier analyses; each one is read
 // as a document of its own.

@@ -2,10 +2,13 @@ package pdf
 
 import "fmt"
 
-// The sealing revision: the objects the incremental update adds (the
-// signature dictionary, the seal's image, appearances and annotations)
-// and the existing objects it changes (the pages' /Annots, the form's
-// /Fields), each written once, after all its changes are made.
+// The sealing update: the incremental update Seal appends, which becomes
+// the document's newest revision. It holds the objects the seal adds (the
+// signature dictionary, the seal's image, appearances and annotations) and
+// the existing objects it changes (the pages' /Annots, the form's
+// /Fields), each written once, after all its changes are made. The
+// verifier's side, finding the revisions a file already has, is
+// revisionscan.go.
 
 // build lays out the incremental update, placeholders included.
 func (s *sealer) build() error {
