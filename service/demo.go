@@ -97,11 +97,7 @@ func (s *Service) PrepareDemo(ctx context.Context) error {
 		} else if !errors.Is(err, keystore.ErrNoSeal) {
 			return err
 		}
-		sl, err := s.Keystore.Issue(ctx, keystore.SealRequest{TownshipCode: t.Code, Organization: t.Government(), Name: t.SealName})
-		if err != nil {
-			return fmt.Errorf("seal of %s: %w", t.Name, err)
-		}
-		if _, err := s.Keystore.Activate(ctx, sl.ID); err != nil {
+		if _, err := s.Keystore.IssueActive(ctx, keystore.SealRequest{TownshipCode: t.Code, Organization: t.Government(), Name: t.SealName}); err != nil {
 			return fmt.Errorf("seal of %s: %w", t.Name, err)
 		}
 	}
