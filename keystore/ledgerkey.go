@@ -308,7 +308,8 @@ func (ks *Keystore) AcceptLedgerCertificate(ctx context.Context, certData []byte
 }
 
 // checkLedgerCertificate checks a certificate an external CA issued for the
-// pending ledger key p.
+// pending ledger key p: for its key, with the ledger profile, and then what
+// checkCertificateNow checks.
 func (ks *Keystore) checkLedgerCertificate(ctx context.Context, p LedgerKeyRecord, cert *smx509.Certificate) error {
 	if err := ks.checkCertifiesKey(ctx, cert, p.KeyID, "pending ledger key "+p.ID); err != nil {
 		return err
@@ -317,19 +318,7 @@ func (ks *Keystore) checkLedgerCertificate(ctx context.Context, p LedgerKeyRecor
 		return fmt.Errorf("%w: a ledger certificate must allow digitalSignature, must not be a CA, and must carry policy %s",
 			ErrInvalidCertificate, LedgerKeyPolicyOID)
 	}
-	if cert.SerialNumber == nil || cert.SerialNumber.Sign() <= 0 {
-		return fmt.Errorf("%w: the serial number must be positive", ErrInvalidCertificate)
-	}
-	now := ks.now()
-	if now.Before(cert.NotBefore) || now.After(cert.NotAfter) {
-		return fmt.Errorf("%w: the certificate is valid from %s to %s", ErrCertificateExpired,
-			cert.NotBefore.Format(time.RFC3339), cert.NotAfter.Format(time.RFC3339))
-	}
-	ca, err := ks.loadCA(ctx)
-	if err != nil {
-		return err
-	}
-	return verifySealCertificate(cert, ca.bundle, now)
+	return ks.checkCertificateNow(ctx, cert)
 }
 
 // ledgerSigner signs with the ledger key. Like SealSigner it behaves like

@@ -253,24 +253,9 @@ func (ks *Keystore) AcceptCertificate(ctx context.Context, sealID string, certDa
 	return next, nil
 }
 
-// checkCertifiesKey checks that cert certifies the stored key keyID, which
-// belongs to owner (named in errors: "seal S1", "ledger key L1").
-func (ks *Keystore) checkCertifiesKey(ctx context.Context, cert *smx509.Certificate, keyID, owner string) error {
-	key, err := ks.store.Key(ctx, keyID)
-	if err != nil {
-		return fmt.Errorf("keystore: %s: key %s: %w", owner, keyID, err)
-	}
-	keyPub, err := smx509.ParsePKIXPublicKey(key.PublicKey)
-	if err != nil {
-		return fmt.Errorf("%w: %s: stored public key does not parse", ErrKeyCorrupt, owner)
-	}
-	if certPub, ok := cert.PublicKey.(*ecdsa.PublicKey); !ok || !certPub.Equal(keyPub) {
-		return fmt.Errorf("%w: the certificate is not for the key of %s", ErrCertificateMismatch, owner)
-	}
-	return nil
-}
-
-// checkIssued checks a certificate an external CA issued for seal s.
+// checkIssued checks a certificate an external CA issued for seal s: for
+// its key, naming the seal, a signing certificate and not a CA's, and then
+// what checkCertificateNow checks.
 func (ks *Keystore) checkIssued(ctx context.Context, s Seal, cert *smx509.Certificate) error {
 	if err := ks.checkCertifiesKey(ctx, cert, s.KeyID, "seal "+s.ID); err != nil {
 		return err
@@ -282,19 +267,7 @@ func (ks *Keystore) checkIssued(ctx context.Context, s Seal, cert *smx509.Certif
 	if cert.IsCA || cert.KeyUsage&smx509.KeyUsageDigitalSignature == 0 {
 		return fmt.Errorf("%w: a seal certificate must allow digitalSignature and must not be a CA", ErrInvalidCertificate)
 	}
-	if cert.SerialNumber == nil || cert.SerialNumber.Sign() <= 0 {
-		return fmt.Errorf("%w: the serial number must be positive", ErrInvalidCertificate)
-	}
-	now := ks.now()
-	if now.Before(cert.NotBefore) || now.After(cert.NotAfter) {
-		return fmt.Errorf("%w: the certificate is valid from %s to %s", ErrCertificateExpired,
-			cert.NotBefore.Format(time.RFC3339), cert.NotAfter.Format(time.RFC3339))
-	}
-	ca, err := ks.loadCA(ctx)
-	if err != nil {
-		return err
-	}
-	return verifySealCertificate(cert, ca.bundle, now)
+	return ks.checkCertificateNow(ctx, cert)
 }
 
 // commitEnd applies a change that ends seal old (if not nil), then destroys
