@@ -18,10 +18,23 @@ demo:
 deps:
 	@scripts/install-deps.sh
 
+## RACE_PKGS are the packages with goroutines, locks or state shared
+## between concurrent sealings (pdf: one SealImage for every document, the
+## buffer pools): their tests run under the race detector, which takes
+## about 3 times as long. Every other package runs without it, so that no
+## package is tested twice.
+RACE_PKGS = ./api/ ./cli/ ./keystore/... ./pdf/ ./seal/... ./service/ ./store/...
+
 ## test: every test, after installing the system tools they need, and a
 ## check that the generated API code matches the .proto files.
 test: deps lint check-generated
-	$(GO) test -count=1 ./...
+	@set -e; \
+	  race=$$($(GO) list $(RACE_PKGS)); \
+	  plain=$$($(GO) list ./... | grep -vxF "$$race"); \
+	  echo "$(GO) test -count=1 -race $(RACE_PKGS)"; \
+	  $(GO) test -count=1 -race $$race; \
+	  echo "$(GO) test -count=1 (the other packages)"; \
+	  $(GO) test -count=1 $$plain
 
 ## generate: regenerate the gRPC, gateway and OpenAPI code from proto/.
 generate:
