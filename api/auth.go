@@ -61,8 +61,11 @@ var (
 // methodAccess lists every method the server serves. A method not listed is
 // refused: a new RPC must be given its access here before anyone can call it.
 var methodAccess = map[string]access{
-	"/seal.v1.SealingService/Seal":          clerks,
-	"/seal.v1.SealingService/SealStream":    clerks,
+	// Anyone known may ask to seal, so that the Sealer records the
+	// refusal of a supervisor or the county office (not_clerk) where the
+	// item's supervisor sees it; only clerks are granted.
+	"/seal.v1.SealingService/Seal":          authenticated,
+	"/seal.v1.SealingService/SealStream":    authenticated,
 	"/seal.v1.SealingService/GetSealResult": clerks,
 
 	"/seal.v1.VerificationService/Verify": anyone,

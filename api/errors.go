@@ -35,6 +35,7 @@ var ruleCodes = map[seal.Rule]codes.Code{
 	seal.RuleCertificateInvalid: codes.FailedPrecondition,
 	seal.RuleBadDocument:        codes.InvalidArgument,
 	seal.RulePlacement:          codes.InvalidArgument,
+	seal.RuleRequestConflict:    codes.AlreadyExists,
 }
 
 // RuleCode returns the gRPC code of a refusal by rule.

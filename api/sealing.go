@@ -29,15 +29,29 @@ type sealingServer struct {
 	slots chan struct{}
 }
 
-func (s *sealingServer) input(req *sealv1.SealRequest, doc []byte) (seal.Input, error) {
+// input is the Sealer's input for req. A placement that cannot be read is
+// refused by the Sealer, which records it like any other refusal.
+func (s *sealingServer) input(ctx context.Context, req *sealv1.SealRequest, doc []byte) (seal.Input, error) {
+	in := seal.Input{
+		Request:   seal.Request{Township: req.TownshipCode, Item: req.ItemCode, CaseNo: req.CaseNo, DocKind: req.DocKind},
+		RequestID: req.RequestId, Document: doc, Reason: req.Reason,
+	}
 	placements, err := placementsFromProto(req.Placement)
 	if err != nil {
-		return seal.Input{}, status.Error(codes.InvalidArgument, err.Error())
+		return in, toStatus(s.sealer.Refuse(ctx, PrincipalFrom(ctx), in, seal.Refuse(seal.RulePlacement, "%v", err)))
 	}
-	return seal.Input{
-		Request:   seal.Request{Township: req.TownshipCode, Item: req.ItemCode, CaseNo: req.CaseNo, DocKind: req.DocKind},
-		RequestID: req.RequestId, Document: doc, Placements: placements, Reason: req.Reason,
-	}, nil
+	in.Placements = placements
+	return in, nil
+}
+
+// itemLabeled lists the rules that refuse only after the policy found the
+// item registered: only then is the item code a metric label, so that no
+// caller can make labels of its own.
+var itemLabeled = map[seal.Rule]bool{
+	seal.RuleItemInactive: true, seal.RuleDispatchedItem: true, seal.RuleWrongWindow: true,
+	seal.RuleItemNotImplemented: true, seal.RuleDocumentKind: true, seal.RuleNoSeal: true,
+	seal.RuleSealSuspended: true, seal.RuleSealRevoked: true, seal.RuleCertificateInvalid: true,
+	seal.RuleBadDocument: true,
 }
 
 // seal runs the Sealer, once a slot is free, and counts its decision.
@@ -58,9 +72,9 @@ func (s *sealingServer) seal(ctx context.Context, in seal.Input) (*seal.Output, 
 		s.m.decisions.WithLabelValues(township, in.Item, string(seal.ResultSealed), "").Inc()
 		s.m.ledgerSeq.Set(float64(out.Record.Seq))
 	case refused:
-		item := in.Item
-		if r.Rule == seal.RuleUnknownItem || r.Rule == seal.RuleBadRequest || r.Rule == seal.RuleUnauthenticated {
-			item = "-" // not a registered code: keep arbitrary strings out of the labels
+		item := "-"
+		if itemLabeled[r.Rule] {
+			item = in.Item
 		}
 		s.m.decisions.WithLabelValues(township, item, string(seal.ResultRefused), string(r.Rule)).Inc()
 	}
@@ -79,7 +93,7 @@ func (s *sealingServer) Seal(ctx context.Context, req *sealv1.SealRequest) (*sea
 	if int64(len(req.Document)) > s.maxDoc {
 		return nil, s.tooLarge(int64(len(req.Document)))
 	}
-	in, err := s.input(req, req.Document)
+	in, err := s.input(ctx, req, req.Document)
 	if err != nil {
 		return nil, err
 	}
@@ -123,7 +137,7 @@ func (s *sealingServer) SealStream(stream sealv1.SealingService_SealStreamServer
 		}
 		doc.Write(chunk)
 	}
-	in, err := s.input(req, doc.Bytes())
+	in, err := s.input(ctx, req, doc.Bytes())
 	if err != nil {
 		return err
 	}

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"unicode/utf8"
 )
 
 // Window is the counter of the township service centre that handles an
@@ -135,20 +134,6 @@ func validItemCode(s string) bool {
 	}
 	for _, c := range parts[1] {
 		if c < 'A' || c > 'Z' {
-			return false
-		}
-	}
-	return true
-}
-
-// validText reports whether s is non-empty valid UTF-8 of at most max bytes
-// without control characters.
-func validText(s string, max int) bool {
-	if s == "" || len(s) > max || !utf8.ValidString(s) {
-		return false
-	}
-	for _, r := range s {
-		if r < 0x20 || r == 0x7f {
 			return false
 		}
 	}

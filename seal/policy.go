@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"time"
-	"unicode/utf8"
 )
 
 // Rule names one rule of the seal (DESIGN.md §3). A refusal names the rule
@@ -29,6 +28,7 @@ const (
 	RuleCertificateInvalid Rule = "certificate_invalid"  // not yet valid or expired
 	RuleBadDocument        Rule = "bad_document"         // not a PDF we can seal: encrypted, damaged, certified
 	RulePlacement          Rule = "placement"            // the seal cannot be placed as asked
+	RuleRequestConflict    Rule = "request_conflict"     // the request id was used for another request
 )
 
 // zh holds the rule explanations in Chinese, for clerks.
@@ -49,6 +49,7 @@ var zh = map[Rule]string{
 	RuleCertificateInvalid: "印章证书不在有效期内",
 	RuleBadDocument:        "文件无法盖章（不是PDF、已加密、已损坏或已认证禁止修改）",
 	RulePlacement:          "无法按要求放置印章（页码超出范围或未找到关键字）",
+	RuleRequestConflict:    "请求编号已用于其他请求，请使用新的请求编号",
 }
 
 // Chinese returns the rule's explanation in Chinese.
@@ -69,6 +70,15 @@ func Refuse(rule Rule, format string, args ...any) *Refusal {
 }
 
 var refuse = Refuse
+
+// Unwrap lets errors.Is find the sentinel of a rule that has one: a
+// request-id conflict is ErrRequestConflict.
+func (r *Refusal) Unwrap() error {
+	if r.Rule == RuleRequestConflict {
+		return ErrRequestConflict
+	}
+	return nil
+}
 
 // AsRefusal returns the Refusal in err's chain, if any.
 func AsRefusal(err error) (*Refusal, bool) {
@@ -110,9 +120,6 @@ type Policy struct {
 	Now      func() time.Time // nil: time.Now
 }
 
-// maxCaseNoLen bounds a case number; real ones are under 40 characters.
-const maxCaseNoLen = 64
-
 // Check applies the rules in order: who asks, what item, which seal. It
 // returns a *Refusal naming the first rule that refuses, or another error
 // when the registry or the seal's lookup fails (which is not a refusal: the
@@ -126,17 +133,20 @@ func (p *Policy) Check(ctx context.Context, who *Principal, req Request) (*Decis
 		return nil, refuse(RuleNotClerk, "principal %s has role %s; only clerks seal", who.ID, who.Role)
 	}
 	if req.Township != "" && req.Township != who.Township {
-		return nil, refuse(RuleWrongTownship, "principal %s is bound to township %s, not %s", who.ID, who.Township, req.Township)
+		return nil, refuse(RuleWrongTownship, "principal %s is bound to township %s, not %s", who.ID, who.Township, quoted(req.Township, maxCodeLen))
 	}
 	req.Township = who.Township
-	if req.CaseNo == "" || len(req.CaseNo) > maxCaseNoLen || !validText(req.CaseNo, maxCaseNoLen) {
-		return nil, refuse(RuleBadRequest, "case number (办件编号) must be 1 to %d printable characters", maxCaseNoLen)
+	if !validText(req.CaseNo, maxCaseNoLen) {
+		return nil, refuse(RuleBadRequest, "case number (办件编号) must be 1 to %d bytes of printable text", maxCaseNoLen)
 	}
-	if req.DocKind != "" && (!utf8.ValidString(req.DocKind) || !validText(req.DocKind, 128)) {
-		return nil, refuse(RuleBadRequest, "document kind is not printable text of at most 128 bytes")
+	if req.DocKind != "" && !validText(req.DocKind, maxDocKindLen) {
+		return nil, refuse(RuleBadRequest, "document kind must be at most %d bytes of printable text", maxDocKindLen)
 	}
 
 	// Rule 2: the item.
+	if !validText(req.Item, maxCodeLen) {
+		return nil, refuse(RuleUnknownItem, "item %s is not registered", quoted(req.Item, maxCodeLen))
+	}
 	item, err := p.Registry.Item(ctx, req.Item)
 	if errors.Is(err, ErrNotFound) {
 		return nil, refuse(RuleUnknownItem, "item %q is not registered", req.Item)

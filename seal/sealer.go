@@ -63,28 +63,23 @@ type Output struct {
 	Replayed bool
 }
 
-const maxRequestIDLen = 128
-
 // Seal applies the rules to in, and if they allow it, seals the document
 // and records it. A refusal is recorded too, and returned as a *Refusal.
 // The sealed document is returned only once its record is durable.
 func (s *Sealer) Seal(ctx context.Context, who *Principal, in Input) (*Output, error) {
-	rec := &Record{RequestID: in.RequestID, CaseNo: in.CaseNo, DocKind: in.DocKind, Item: in.Item, Township: in.Township}
-	if who != nil {
-		rec.Principal = who.ID
-		if rec.Township == "" {
-			rec.Township = who.Township
-		}
-		if len(who.Windows) > 0 {
-			rec.Window = who.Windows[0]
-		}
-	}
+	rec := newRecord(who, in)
 	if !validText(in.RequestID, maxRequestIDLen) {
-		rec.RequestID = ""
 		return nil, s.refused(ctx, rec, in.Document,
-			refuse(RuleBadRequest, "request id must be 1 to %d printable characters", maxRequestIDLen))
+			refuse(RuleBadRequest, "request id must be 1 to %d bytes of printable text", maxRequestIDLen))
+	}
+	if in.Reason != "" && !validText(in.Reason, maxReasonLen) {
+		return nil, s.refused(ctx, rec, in.Document,
+			refuse(RuleBadRequest, "reason must be at most %d bytes of printable text", maxReasonLen))
 	}
 	if out, err := s.replay(ctx, who, in); out != nil || err != nil {
+		if r, ok := AsRefusal(err); ok {
+			return nil, s.refused(ctx, rec, in.Document, r)
+		}
 		return out, err
 	}
 	d, err := s.Policy.Check(ctx, who, in.Request)
@@ -149,7 +144,10 @@ func (s *Sealer) Result(ctx context.Context, who *Principal, requestID, caseNo s
 	return &Output{Record: rec, Document: doc, Replayed: true}, nil
 }
 
-// replay returns the earlier result of in.RequestID, if there is one.
+// replay returns the earlier result of in.RequestID, if there is one. A
+// request id that the caller used before for another case or item, or
+// that another principal used, is refused (RuleRequestConflict) without
+// saying what it was used for.
 func (s *Sealer) replay(ctx context.Context, who *Principal, in Input) (*Output, error) {
 	rec, doc, err := s.Ledger.Result(ctx, in.RequestID)
 	if errors.Is(err, ErrNotFound) {
@@ -159,9 +157,37 @@ func (s *Sealer) replay(ctx context.Context, who *Principal, in Input) (*Output,
 		return nil, fmt.Errorf("looking up request %s: %w", in.RequestID, err)
 	}
 	if who == nil || rec.Principal != who.ID || rec.CaseNo != in.CaseNo || rec.Item != in.Item {
-		return nil, fmt.Errorf("%w: request %s sealed case %s", ErrRequestConflict, in.RequestID, rec.CaseNo)
+		return nil, refuse(RuleRequestConflict, "request id %s was already used for a different request; use a new request id", in.RequestID)
 	}
 	return &Output{Record: rec, Document: doc, Replayed: true}, nil
+}
+
+// Refuse records a refusal that the transport decided before it could
+// build the request (a placement it cannot read, say), as Seal records its
+// own, and returns it.
+func (s *Sealer) Refuse(ctx context.Context, who *Principal, in Input, r *Refusal) error {
+	return s.refused(ctx, newRecord(who, in), in.Document, r)
+}
+
+// newRecord starts the record of a request: who asked, and what they asked
+// for, each text bounded and checked (recordable), so that no request makes
+// a record that grows with what the caller sent. The township is the
+// caller's own: a request that names another township is recorded under
+// the caller's, with the township it named in the refusal's message.
+func newRecord(who *Principal, in Input) *Record {
+	rec := &Record{
+		RequestID: recordable(in.RequestID, maxRequestIDLen),
+		CaseNo:    recordable(in.CaseNo, maxCaseNoLen),
+		DocKind:   recordable(in.DocKind, maxDocKindLen),
+		Item:      recordable(in.Item, maxCodeLen),
+	}
+	if who != nil {
+		rec.Principal, rec.Township = who.ID, who.Township
+		if len(who.Windows) > 0 {
+			rec.Window = who.Windows[0]
+		}
+	}
+	return rec
 }
 
 // refused records a refusal and returns it.
@@ -172,7 +198,14 @@ func (s *Sealer) refused(ctx context.Context, rec *Record, doc []byte, err error
 	}
 	sum := sm3.Sum(doc)
 	rec.InputSM3 = sum[:]
-	rec.Result, rec.Rule, rec.Detail = ResultRefused, r.Rule, r.Message
+	rec.Result, rec.Rule, rec.Detail = ResultRefused, r.Rule, clip(r.Message, maxDetailLen)
+	if rec.Domain == "" && rec.Item != "" {
+		// The item's supervising department must see the refusal, whichever
+		// rule refused it (不得挪作他用): name the domain of a registered item.
+		if it, err := s.Policy.Registry.Item(ctx, rec.Item); err == nil {
+			rec.Domain = it.Domain
+		}
+	}
 	rec.Time = time.Now()
 	if s.Now != nil {
 		rec.Time = s.Now()
