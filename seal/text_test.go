@@ -17,10 +17,10 @@ func TestValidText(t *testing.T) {
 		{"", 64, false},
 		{strings.Repeat("a", 65), 64, false},
 		{"长安-\u202e1000-6202", 64, false}, // right-to-left override
-		{"a\u2066b\u2069", 64, false},      // isolates
-		{"2026\u200b-0001", 64, false},     // zero-width space
-		{"\ufeff2026", 64, false},          // byte-order mark
-		{"a\u00adb", 64, false},            // soft hyphen
+		{"a\u2066b\u2069", 64, false},     // isolates
+		{"2026\u200b-0001", 64, false},    // zero-width space
+		{"\ufeff2026", 64, false},         // byte-order mark
+		{"a\u00adb", 64, false},           // soft hyphen
 		{"a\nb", 64, false},
 		{"a\x7fb", 64, false},
 		{"a\u0085b", 64, false}, // C1 next line
