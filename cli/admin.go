@@ -49,7 +49,7 @@ func (a *app) townshipsCmd() *cobra.Command {
 			if a.json() {
 				return a.printJSON(resp)
 			}
-			fmt.Fprintf(a.stdout, "%s %s (%s)\n", resp.Township.Code, resp.Township.Name, resp.Township.SealName)
+			fmt.Fprintf(a.stdout, "%s %s (%s)\n", termText(resp.Township.Code), termText(resp.Township.Name), termText(resp.Township.SealName))
 			a.itemTable(resp.Items)
 			return nil
 		},
@@ -387,8 +387,8 @@ func (a *app) whoamiCmd() *cobra.Command {
 			if a.json() {
 				return a.printJSON(p)
 			}
-			fmt.Fprintf(a.stdout, "%s  role=%s township=%s windows=%s domains=%s\n", p.Id, p.Role, p.TownshipCode,
-				strings.Join(p.Windows, ","), strings.Join(p.Domains, ","))
+			fmt.Fprintf(a.stdout, "%s  role=%s township=%s windows=%s domains=%s\n", termText(p.Id), termText(p.Role),
+				termText(p.TownshipCode), termText(strings.Join(p.Windows, ",")), termText(strings.Join(p.Domains, ",")))
 			return nil
 		},
 	}

@@ -286,7 +286,7 @@ func (a *app) summarise(results []batchResult, report string) error {
 		a.t("failed"), count["error"], a.t("report"), report)
 	for _, r := range results {
 		if r.status == "refused" || r.status == "error" {
-			fmt.Fprintf(a.stdout, "  %s  %s %s\n", r.job.file, r.rule, r.message)
+			fmt.Fprintf(a.stdout, "  %s  %s %s\n", termText(r.job.file), termText(r.rule), termText(r.message))
 		}
 	}
 	if count["refused"]+count["error"] > 0 {

@@ -23,8 +23,8 @@ func (a *app) recordRow(r *sealv1.LedgerRecord) []string {
 	if r.Rule != "" {
 		res += " (" + r.Rule + ")"
 	}
-	return []string{fmt.Sprint(r.Seq), r.Time.AsTime().Local().Format("2006-01-02 15:04:05"), r.TownshipCode, r.ItemCode,
-		r.CaseNo, r.Principal, res, hex.EncodeToString(r.Hash)[:16]}
+	return []string{fmt.Sprint(r.Seq), r.Time.AsTime().Local().Format("2006-01-02 15:04:05"), termText(r.TownshipCode),
+		termText(r.ItemCode), termText(r.CaseNo), termText(r.Principal), termText(res), hex.EncodeToString(r.Hash)[:16]}
 }
 
 var recordHeader = []string{"SEQ", "TIME", "TOWNSHIP", "ITEM", "CASE", "PRINCIPAL", "RESULT", "HASH"}
@@ -283,9 +283,9 @@ func (a *app) verifyLedger(recs []*sealv1.LedgerRecord, cps []*sealv1.Checkpoint
 	fail := func(err error) error {
 		var br *seal.ChainBreak
 		if errors.As(err, &br) {
-			fmt.Fprintf(a.stdout, "%s: record %d: %s\n", a.t("chain_broken"), br.Seq, br.Reason)
+			fmt.Fprintf(a.stdout, "%s: record %d: %s\n", a.t("chain_broken"), br.Seq, termText(br.Reason))
 		} else {
-			fmt.Fprintf(a.stdout, "%s: %v\n", a.t("chain_broken"), err)
+			fmt.Fprintf(a.stdout, "%s: %s\n", a.t("chain_broken"), termText(err.Error()))
 		}
 		return exitError{1}
 	}

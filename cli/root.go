@@ -75,8 +75,17 @@ SEAL_TOKEN_FILE, --tls-ca or SEAL_TLS_CA. Plain text is used only to a loopback 
 
 // table prints rows under a header, in columns aligned for the terminal's
 // widths (Chinese characters take two columns).
+// Cells come from the server or from files, so they are printed escaped
+// (termText).
 func (a *app) table(header []string, rows [][]string) {
-	all := append([][]string{header}, rows...)
+	all := [][]string{header}
+	for _, r := range rows {
+		esc := make([]string, len(r))
+		for i, c := range r {
+			esc[i] = termText(c)
+		}
+		all = append(all, esc)
+	}
 	widths := make([]int, len(header))
 	for _, r := range all {
 		for i, c := range r {

@@ -188,8 +188,8 @@ credential. A refusal prints the rule that refused, and sealctl exits with statu
 			if a.json() {
 				return a.printJSON(resp.Record)
 			}
-			fmt.Fprintf(a.stdout, "%s  %s  %s #%d  %s %s\n", a.t("sealed"), out, a.t("record"), resp.Record.Seq,
-				resp.Record.ItemCode, resp.Record.CaseNo)
+			fmt.Fprintf(a.stdout, "%s  %s  %s #%d  %s %s\n", a.t("sealed"), termText(out), a.t("record"), resp.Record.Seq,
+				termText(resp.Record.ItemCode), termText(resp.Record.CaseNo))
 			return nil
 		},
 	}

@@ -251,7 +251,7 @@ func (a *app) printReport(w io.Writer, name string, rep *verify.FileReport) {
 	if a.lang == "en" {
 		colon = ": "
 	}
-	fmt.Fprintf(w, "%s%s%s\n", name, colon, a.vt(string(rep.Verdict)))
+	fmt.Fprintf(w, "%s%s%s\n", termText(name), colon, a.vt(string(rep.Verdict)))
 	if rep.Verdict != verify.VerdictUnreadable && len(rep.Signatures) > 0 {
 		valid := 0
 		for _, s := range rep.Signatures {
@@ -262,10 +262,10 @@ func (a *app) printReport(w io.Writer, name string, rep *verify.FileReport) {
 		fmt.Fprintf(w, "  "+a.vt("summary")+"\n", len(rep.Signatures), valid)
 	}
 	for _, p := range rep.Reasons {
-		fmt.Fprintf(w, "  %s%s%s\n", a.vt("why"), colon, a.problemText(p))
+		fmt.Fprintf(w, "  %s%s%s\n", a.vt("why"), colon, termText(a.problemText(p)))
 	}
 	for _, p := range rep.Warnings {
-		fmt.Fprintf(w, "  %s%s%s\n", a.vt("warning"), colon, a.problemText(p))
+		fmt.Fprintf(w, "  %s%s%s\n", a.vt("warning"), colon, termText(a.problemText(p)))
 	}
 	for i, s := range rep.Signatures {
 		a.printSignature(w, i+1, rep.Revisions, s)
@@ -277,7 +277,7 @@ func (a *app) printSignature(w io.Writer, n, revisions int, s verify.SignatureRe
 	if s.Valid {
 		verdict = a.vt("valid")
 	}
-	fmt.Fprintf(w, "\n  %s %d %s  %s\n", a.vt("signature"), n, s.Field, verdict)
+	fmt.Fprintf(w, "\n  %s %d %s  %s\n", a.vt("signature"), n, termText(s.Field), verdict)
 	var rows [][2]string
 	add := func(label, value string) {
 		if value != "" {
@@ -375,6 +375,7 @@ func (a *app) printSignature(w io.Writer, n, revisions int, s verify.SignatureRe
 		width = max(width, displayWidth(r[0]))
 	}
 	for _, r := range rows {
-		fmt.Fprintf(w, "    %s%s  %s\n", r[0], strings.Repeat(" ", width-displayWidth(r[0])), r[1])
+		// Every value may come from the PDF: it is printed escaped.
+		fmt.Fprintf(w, "    %s%s  %s\n", r[0], strings.Repeat(" ", width-displayWidth(r[0])), termText(r[1]))
 	}
 }
