@@ -46,7 +46,7 @@ func TestVerifyCommand(t *testing.T) {
 		{"signature wrapping", []string{"verify", "--trust", corpus("bc-root.pem"), corpus("signature-wrapping.pdf")}, 1,
 			corpus("signature-wrapping.pdf") + "：无效", []string{"签名包装攻击"}},
 		{"revoked", append(trust, "--lang", "en", corpus("revoked.pdf")), 1, corpus("revoked.pdf") + ": INVALID",
-			[]string{"why: the certificate was revoked at the signing time", "revoked (since"}},
+			[]string{"why: the seal was revoked because its key was compromised", "revoked (since"}},
 		{"no trust anchor", []string{"verify", corpus("valid.pdf")}, 1, corpus("valid.pdf") + "：无效",
 			[]string{"证书链不能追溯到受信任的根证书"}},
 		{"unsigned", append(trust, "../testdata/pdfs/one.pdf"), 1, "../testdata/pdfs/one.pdf：无效",

@@ -54,7 +54,7 @@ var attackTable = []attackCase{
 	// Certificates.
 	{"valid.pdf", "wrong-root.pem", true, VerdictInvalid, []Code{CodeUntrusted}},
 	{"expired.pdf", "root.pem", true, VerdictInvalid, []Code{CodeCertExpired}},
-	{"revoked.pdf", "root.pem", true, VerdictInvalid, []Code{CodeRevoked}},
+	{"revoked.pdf", "root.pem", true, VerdictInvalid, []Code{CodeKeyCompromised}}, // revoked for keyCompromise
 	{"suspended.pdf", "root.pem", true, VerdictInvalid, []Code{CodeSuspended}},
 	{"revoked.pdf", "root.pem", false, VerdictValid, []Code{CodeRevocationUnknown}},
 }

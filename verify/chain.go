@@ -105,7 +105,7 @@ func (v *verifier) checkCertificates(signer *smx509.Certificate, embedded []*smx
 	// Revocation of every certificate below the anchor, by its issuer's CRL.
 	cc.revocation = RevocationUnknown
 	for i := 0; i+1 < len(chain); i++ {
-		st, when := v.revocation(chain[i], chain[i+1], now, &cc)
+		st, when, reason := v.revocation(chain[i], chain[i+1], now, &cc)
 		cc.chain[i].Revocation = st
 		if i == 0 {
 			cc.revocation, cc.revokedAt = st, when
@@ -116,6 +116,14 @@ func (v *verifier) checkCertificates(signer *smx509.Certificate, embedded []*smx
 		code := CodeRevoked
 		if st == RevocationSuspended {
 			code = CodeSuspended
+		}
+		if st == RevocationRevoked && (reason == reasonKeyCompromise || reason == reasonCACompromise) {
+			// Whoever stole the key can claim any signing time: until the
+			// time is proven by a trusted timestamp, a claim that it came
+			// before the revocation proves nothing.
+			cc.reasons = append(cc.reasons, problem(CodeKeyCompromised, "%s (serial %s) revoked for key compromise at %s; the signing time %s is only claimed",
+				chain[i].Subject.CommonName, cc.chain[i].Serial, when.UTC().Format(time.RFC3339), at.UTC().Format(time.RFC3339)))
+			continue
 		}
 		if !when.After(at) {
 			cc.reasons = append(cc.reasons, problem(code, "%s (serial %s) listed since %s; signed at %s",
@@ -132,7 +140,8 @@ func (v *verifier) checkCertificates(signer *smx509.Certificate, embedded []*smx
 }
 
 // revocation looks c up in the newest CRL that issuer signed.
-func (v *verifier) revocation(c, issuer *smx509.Certificate, now time.Time, cc *chainCheck) (Revocation, time.Time) {
+// It returns the status, when it took effect, and the CRL's reason code.
+func (v *verifier) revocation(c, issuer *smx509.Certificate, now time.Time, cc *chainCheck) (Revocation, time.Time, int) {
 	var best *smx509.RevocationList
 	for _, rl := range v.crls {
 		if !bytes.Equal(rl.RawIssuer, issuer.RawSubject) {
@@ -147,7 +156,7 @@ func (v *verifier) revocation(c, issuer *smx509.Certificate, now time.Time, cc *
 		}
 	}
 	if best == nil {
-		return RevocationUnknown, time.Time{}
+		return RevocationUnknown, time.Time{}, 0
 	}
 	if !best.NextUpdate.IsZero() && best.NextUpdate.Before(now) {
 		cc.warnings = append(cc.warnings, problem(CodeCRLStale, "CRL of %s issued %s, next update %s", issuer.Subject.CommonName,
@@ -156,17 +165,22 @@ func (v *verifier) revocation(c, issuer *smx509.Certificate, now time.Time, cc *
 	for _, e := range best.RevokedCertificateEntries {
 		if e.SerialNumber != nil && e.SerialNumber.Cmp(c.SerialNumber) == 0 {
 			if e.ReasonCode == reasonCertificateHold {
-				return RevocationSuspended, e.RevocationTime
+				return RevocationSuspended, e.RevocationTime, e.ReasonCode
 			}
-			return RevocationRevoked, e.RevocationTime
+			return RevocationRevoked, e.RevocationTime, e.ReasonCode
 		}
 	}
-	return RevocationGood, time.Time{}
+	return RevocationGood, time.Time{}, 0
 }
 
-// reasonCertificateHold is the CRL reason code of a suspension (RFC 5280
-// §5.3.1), which the keystore writes for a seal that is 挂失.
-const reasonCertificateHold = 6
+// CRL reason codes (RFC 5280 §5.3.1). certificateHold is what the keystore
+// writes for a seal that is 挂失; keyCompromise and cACompromise mean that
+// someone else may hold the key.
+const (
+	reasonKeyCompromise   = 1
+	reasonCACompromise    = 2
+	reasonCertificateHold = 6
+)
 
 func (v *verifier) isAnchor(c *smx509.Certificate) bool {
 	for _, r := range v.anchors {

@@ -49,6 +49,7 @@ const (
 	CodeCertExpired     Code = "certificate_expired"     // a certificate was not valid at the signing time
 	CodeKeyUsage        Code = "key_usage"               // the signer certificate may not sign documents
 	CodeRevoked         Code = "revoked"                 // revoked at the signing time
+	CodeKeyCompromised  Code = "key_compromised"         // revoked for key compromise: no claimed time can be trusted
 	CodeSuspended       Code = "suspended"               // on hold (挂失) at the signing time
 	CodeFutureSigning   Code = "signing_time_in_future"  // the claimed signing time is after the verification time
 	CodeModified        Code = "modified_after_signing"  // a later revision changes what the pages show
@@ -94,6 +95,7 @@ var zhCodes = map[Code]string{
 	CodeCertExpired:       "签章时证书不在有效期内",
 	CodeKeyUsage:          "证书不允许用于签章",
 	CodeRevoked:           "签章时证书已被吊销（注销）",
+	CodeKeyCompromised:    "印章密钥已泄露而被吊销，签章时间无法证明早于吊销，签章不可信",
 	CodeSuspended:         "签章时印章已挂失",
 	CodeFutureSigning:     "签章时间晚于核验时间",
 	CodeModified:          "签章后文件被修改，页面显示的内容已改变",
@@ -134,6 +136,7 @@ var enCodes = map[Code]string{
 	CodeCertExpired:       "a certificate was not valid at the signing time",
 	CodeKeyUsage:          "the certificate may not be used to sign documents",
 	CodeRevoked:           "the certificate was revoked at the signing time",
+	CodeKeyCompromised:    "the seal was revoked because its key was compromised; a claimed signing time cannot show that it signed before",
 	CodeSuspended:         "the seal was suspended (on hold) at the signing time",
 	CodeFutureSigning:     "the signing time is after the verification time",
 	CodeModified:          "the file was changed after signing: what the pages show is different",

@@ -413,8 +413,14 @@ func TestVerifyRevocation(t *testing.T) {
 		warning bool
 	}{
 		{"good", []*smx509.RevocationList{crlBy(t, p.root, rootKey, t0, far)}, RevocationGood, true, "", false},
-		{"revoked before signing", []*smx509.RevocationList{crlBy(t, p.root, rootKey, t0, far, entry(t0.Add(-time.Minute), 1))}, RevocationRevoked, false, CodeRevoked, false},
-		{"revoked after signing", []*smx509.RevocationList{crlBy(t, p.root, rootKey, t0.Add(2*time.Hour), far, entry(t0.Add(time.Hour), 1))}, RevocationRevoked, true, CodeRevokedLater, true},
+		{"revoked before signing", []*smx509.RevocationList{crlBy(t, p.root, rootKey, t0, far, entry(t0.Add(-time.Minute), 4))}, RevocationRevoked, false, CodeRevoked, false},
+		{"revoked after signing", []*smx509.RevocationList{crlBy(t, p.root, rootKey, t0.Add(2*time.Hour), far, entry(t0.Add(time.Hour), 5))}, RevocationRevoked, true, CodeRevokedLater, true},
+		// A key thief can claim any signing time: a key-compromise
+		// revocation voids the seal's signatures whatever time they claim.
+		{"revoked for key compromise after the claimed time", []*smx509.RevocationList{crlBy(t, p.root, rootKey, t0.Add(2*time.Hour), far, entry(t0.Add(time.Hour), 1))}, RevocationRevoked, false, CodeKeyCompromised, false},
+		{"revoked for key compromise before the claimed time", []*smx509.RevocationList{crlBy(t, p.root, rootKey, t0, far, entry(t0.Add(-time.Minute), 1))}, RevocationRevoked, false, CodeKeyCompromised, false},
+		{"revoked for CA compromise", []*smx509.RevocationList{crlBy(t, p.root, rootKey, t0.Add(2*time.Hour), far, entry(t0.Add(time.Hour), 2))}, RevocationRevoked, false, CodeKeyCompromised, false},
+		{"revoked unspecified after signing", []*smx509.RevocationList{crlBy(t, p.root, rootKey, t0.Add(2*time.Hour), far, entry(t0.Add(time.Hour), 0))}, RevocationRevoked, true, CodeRevokedLater, true},
 		{"suspended before signing", []*smx509.RevocationList{crlBy(t, p.root, rootKey, t0, far, entry(t0.Add(-time.Minute), reasonCertificateHold))}, RevocationSuspended, false, CodeSuspended, false},
 		{"suspension lifted in a newer CRL", []*smx509.RevocationList{
 			crlBy(t, p.root, rootKey, t0, far, entry(t0.Add(-time.Minute), reasonCertificateHold)),
