@@ -51,116 +51,130 @@ func sealReq(id, item, caseNo, kind string, doc []byte) *sealv1.SealRequest {
 
 const permit = "准予行政许可决定书"
 
+// TestEndToEnd seals through gRPC, REST and the stream on each store, over
+// loopback without TLS, over TLS with bearer tokens, and over mTLS with
+// client certificates (which REST passes on through the gateway).
 func TestEndToEnd(t *testing.T) {
 	for _, kind := range storeKinds {
-		t.Run(kind, func(t *testing.T) {
-			e := newEnv(t, kind, func(c *Config) { c.MaxDocumentBytes = 4 << 20 })
-			doc := readDecision(t)
-			sealing := sealv1.NewSealingServiceClient(e.conn)
-
-			t.Run("gRPC", func(t *testing.T) {
-				resp, err := sealing.Seal(e.as("changan-approval"), sealReq("g-1", "450224-XK-0002", "CA-1", permit, doc))
-				if err != nil {
-					t.Fatal(err)
-				}
-				verifySealed(t, resp.Document, "450224-XK-0002", "CA-1")
-				out := sm3.Sum(resp.Document)
-				if r := resp.Record; r.Result != "sealed" || !bytes.Equal(r.OutputSm3, out[:]) || r.Principal != "changan-approval" {
-					t.Fatalf("record %+v", r)
-				}
-				again, err := sealing.Seal(e.as("changan-approval"), sealReq("g-1", "450224-XK-0002", "CA-1", permit, doc))
-				if err != nil || !bytes.Equal(again.Document, resp.Document) || again.Record.Seq != resp.Record.Seq {
-					t.Fatalf("idempotent retry: %v", err)
-				}
-				got, err := sealing.GetSealResult(e.as("changan-approval"), &sealv1.GetSealResultRequest{RequestId: "g-1", CaseNo: "CA-1"})
-				if err != nil || !bytes.Equal(got.Document, resp.Document) {
-					t.Fatalf("GetSealResult: %v", err)
-				}
-				if _, err := sealing.GetSealResult(e.as("fushi-approval"), &sealv1.GetSealResultRequest{RequestId: "g-1", CaseNo: "CA-1"}); status.Code(err) != codes.NotFound {
-					t.Errorf("another clerk fetched the result: %v", err)
-				}
-			})
-
-			t.Run("REST", func(t *testing.T) {
-				body, _ := json.Marshal(map[string]any{"requestId": "r-1", "itemCode": "450224-XK-0002", "caseNo": "CA-2",
-					"docKind": permit, "document": base64.StdEncoding.EncodeToString(doc)})
-				resp := e.rest(t, "POST", "/v1/seal", "changan-approval", body)
-				if resp.code != http.StatusOK {
-					t.Fatalf("REST seal: %d %s", resp.code, resp.body)
-				}
-				var out struct {
-					Document []byte `json:"document"`
-					Record   struct {
-						Result string `json:"result"`
-					} `json:"record"`
-				}
-				if err := json.Unmarshal(resp.body, &out); err != nil {
-					t.Fatal(err)
-				}
-				verifySealed(t, out.Document, "450224-XK-0002", "CA-2")
-
-				// A refusal through REST: the same rule, as HTTP 403 with details.
-				body, _ = json.Marshal(map[string]any{"requestId": "r-2", "itemCode": "450224-XK-0002", "caseNo": "CA-3",
-					"docKind": permit, "document": base64.StdEncoding.EncodeToString(doc)})
-				resp = e.rest(t, "POST", "/v1/seal", "changan-service", body)
-				if resp.code != http.StatusForbidden || !bytes.Contains(resp.body, []byte(`"reason":"wrong_window"`)) {
-					t.Fatalf("REST refusal: %d %s", resp.code, resp.body)
-				}
-				if r := e.rest(t, "GET", "/v1/townships", "", nil); r.code != http.StatusUnauthorized {
-					t.Errorf("unauthenticated REST call: %d", r.code)
-				}
-				if r := e.rest(t, "GET", "/v1/trust", "", nil); r.code != http.StatusOK || !bytes.Contains(r.body, []byte("BEGIN CERTIFICATE")) {
-					t.Errorf("trust bundle: %d %s", r.code, r.body)
-				}
-			})
-
-			t.Run("stream", func(t *testing.T) {
-				st, err := sealing.SealStream(e.as("changan-approval"))
-				if err != nil {
-					t.Fatal(err)
-				}
-				hdr := sealReq("s-1", "450224-XK-0002", "CA-4", permit, nil)
-				st.Send(&sealv1.SealStreamRequest{Part: &sealv1.SealStreamRequest_Header{Header: hdr}})
-				for b := doc; len(b) > 0; b = b[min(len(b), 7000):] {
-					st.Send(&sealv1.SealStreamRequest{Part: &sealv1.SealStreamRequest_Chunk{Chunk: b[:min(len(b), 7000)]}})
-				}
-				st.CloseSend()
-				var got []byte
-				first, err := st.Recv()
-				if err != nil || first.GetRecord() == nil {
-					t.Fatalf("first response: %v, %v", first, err)
-				}
-				for {
-					m, err := st.Recv()
-					if errors.Is(err, io.EOF) {
-						break
-					}
-					if err != nil {
-						t.Fatal(err)
-					}
-					got = append(got, m.GetChunk()...)
-				}
-				verifySealed(t, got, "450224-XK-0002", "CA-4")
-			})
-
-			t.Run("oversized", func(t *testing.T) {
-				big := make([]byte, 5<<20)
-				_, err := sealing.Seal(e.as("changan-approval"), sealReq("big-1", "450224-XK-0002", "CA-5", permit, big))
-				if status.Code(err) != codes.ResourceExhausted {
-					t.Fatalf("5 MiB with a 4 MiB limit: %v", err)
-				}
-				st, _ := sealing.SealStream(e.as("changan-approval"))
-				st.Send(&sealv1.SealStreamRequest{Part: &sealv1.SealStreamRequest_Header{Header: sealReq("big-2", "450224-XK-0002", "CA-5", permit, nil)}})
-				for range 5 {
-					st.Send(&sealv1.SealStreamRequest{Part: &sealv1.SealStreamRequest_Chunk{Chunk: big[:1<<20]}})
-				}
-				st.CloseSend()
-				if _, err := st.Recv(); status.Code(err) != codes.ResourceExhausted {
-					t.Fatalf("streamed 5 MiB with a 4 MiB limit: %v", err)
-				}
-			})
-		})
+		for _, over := range transports {
+			t.Run(kind+"/"+string(over), func(t *testing.T) { testEndToEnd(t, kind, over) })
+		}
 	}
+}
+
+func testEndToEnd(t *testing.T, kind string, over transport) {
+	e := newEnvOver(t, kind, over, func(c *Config) { c.MaxDocumentBytes = 4 << 20 })
+	doc := readDecision(t)
+	// clerk calls as the 长安镇 approval window over the transport.
+	conn, clerk := e.caller("changan-approval")
+	sealing := sealv1.NewSealingServiceClient(conn)
+
+	t.Run("gRPC", func(t *testing.T) {
+		resp, err := sealing.Seal(clerk, sealReq("g-1", "450224-XK-0002", "CA-1", permit, doc))
+		if err != nil {
+			t.Fatal(err)
+		}
+		verifySealed(t, resp.Document, "450224-XK-0002", "CA-1")
+		out := sm3.Sum(resp.Document)
+		if r := resp.Record; r.Result != "sealed" || !bytes.Equal(r.OutputSm3, out[:]) || r.Principal != "changan-approval" {
+			t.Fatalf("record %+v", r)
+		}
+		again, err := sealing.Seal(clerk, sealReq("g-1", "450224-XK-0002", "CA-1", permit, doc))
+		if err != nil || !bytes.Equal(again.Document, resp.Document) || again.Record.Seq != resp.Record.Seq {
+			t.Fatalf("idempotent retry: %v", err)
+		}
+		got, err := sealing.GetSealResult(clerk, &sealv1.GetSealResultRequest{RequestId: "g-1", CaseNo: "CA-1"})
+		if err != nil || !bytes.Equal(got.Document, resp.Document) {
+			t.Fatalf("GetSealResult: %v", err)
+		}
+		fushi, fctx := e.caller("fushi-approval")
+		if _, err := sealv1.NewSealingServiceClient(fushi).GetSealResult(fctx, &sealv1.GetSealResultRequest{RequestId: "g-1", CaseNo: "CA-1"}); status.Code(err) != codes.NotFound {
+			t.Errorf("another clerk fetched the result: %v", err)
+		}
+	})
+
+	t.Run("REST", func(t *testing.T) {
+		body, _ := json.Marshal(map[string]any{"requestId": "r-1", "itemCode": "450224-XK-0002", "caseNo": "CA-2",
+			"docKind": permit, "document": base64.StdEncoding.EncodeToString(doc)})
+		resp := e.rest(t, "POST", "/v1/seal", "changan-approval", body)
+		if resp.code != http.StatusOK {
+			t.Fatalf("REST seal: %d %s", resp.code, resp.body)
+		}
+		var out struct {
+			Document []byte `json:"document"`
+			Record   struct {
+				Result    string `json:"result"`
+				Principal string `json:"principal"`
+			} `json:"record"`
+		}
+		if err := json.Unmarshal(resp.body, &out); err != nil {
+			t.Fatal(err)
+		}
+		verifySealed(t, out.Document, "450224-XK-0002", "CA-2")
+		if out.Record.Result != "sealed" || out.Record.Principal != "changan-approval" {
+			t.Fatalf("REST record %+v", out.Record)
+		}
+
+		// A refusal through REST: the same rule, as HTTP 403 with details.
+		body, _ = json.Marshal(map[string]any{"requestId": "r-2", "itemCode": "450224-XK-0002", "caseNo": "CA-3",
+			"docKind": permit, "document": base64.StdEncoding.EncodeToString(doc)})
+		resp = e.rest(t, "POST", "/v1/seal", "changan-service", body)
+		if resp.code != http.StatusForbidden || !bytes.Contains(resp.body, []byte(`"reason":"wrong_window"`)) {
+			t.Fatalf("REST refusal: %d %s", resp.code, resp.body)
+		}
+		if r := e.rest(t, "GET", "/v1/townships", "", nil); r.code != http.StatusUnauthorized {
+			t.Errorf("unauthenticated REST call: %d", r.code)
+		}
+		if r := e.rest(t, "GET", "/v1/trust", "", nil); r.code != http.StatusOK || !bytes.Contains(r.body, []byte("BEGIN CERTIFICATE")) {
+			t.Errorf("trust bundle: %d %s", r.code, r.body)
+		}
+	})
+
+	t.Run("stream", func(t *testing.T) {
+		st, err := sealing.SealStream(clerk)
+		if err != nil {
+			t.Fatal(err)
+		}
+		hdr := sealReq("s-1", "450224-XK-0002", "CA-4", permit, nil)
+		st.Send(&sealv1.SealStreamRequest{Part: &sealv1.SealStreamRequest_Header{Header: hdr}})
+		for b := doc; len(b) > 0; b = b[min(len(b), 7000):] {
+			st.Send(&sealv1.SealStreamRequest{Part: &sealv1.SealStreamRequest_Chunk{Chunk: b[:min(len(b), 7000)]}})
+		}
+		st.CloseSend()
+		var got []byte
+		first, err := st.Recv()
+		if err != nil || first.GetRecord() == nil {
+			t.Fatalf("first response: %v, %v", first, err)
+		}
+		for {
+			m, err := st.Recv()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, m.GetChunk()...)
+		}
+		verifySealed(t, got, "450224-XK-0002", "CA-4")
+	})
+
+	t.Run("oversized", func(t *testing.T) {
+		big := make([]byte, 5<<20)
+		_, err := sealing.Seal(clerk, sealReq("big-1", "450224-XK-0002", "CA-5", permit, big))
+		if status.Code(err) != codes.ResourceExhausted {
+			t.Fatalf("5 MiB with a 4 MiB limit: %v", err)
+		}
+		st, _ := sealing.SealStream(clerk)
+		st.Send(&sealv1.SealStreamRequest{Part: &sealv1.SealStreamRequest_Header{Header: sealReq("big-2", "450224-XK-0002", "CA-5", permit, nil)}})
+		for range 5 {
+			st.Send(&sealv1.SealStreamRequest{Part: &sealv1.SealStreamRequest_Chunk{Chunk: big[:1<<20]}})
+		}
+		st.CloseSend()
+		if _, err := st.Recv(); status.Code(err) != codes.ResourceExhausted {
+			t.Fatalf("streamed 5 MiB with a 4 MiB limit: %v", err)
+		}
+	})
 }
 
 // TestRulesRefuse shows each rule of DESIGN.md §3 refusing its case through

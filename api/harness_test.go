@@ -3,6 +3,8 @@ package api
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"database/sql"
 	"io"
 	"log/slog"
@@ -12,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/emmansun/gmsm/sm3"
 	"github.com/ronganxian/eseal/internal/democatalog"
 	"github.com/ronganxian/eseal/internal/pgtest"
 	"github.com/ronganxian/eseal/keystore"
@@ -23,6 +26,7 @@ import (
 	"github.com/ronganxian/eseal/store/postgres"
 	"github.com/ronganxian/eseal/store/sqlite"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 )
@@ -39,6 +43,14 @@ type env struct {
 	ksDB   *sqlite.DB // the SQLite file: both stores with kind sqlite, neither with postgres
 	conn   *grpc.ClientConn
 	tokens map[string]string // principal id -> bearer token
+	// over is how clients reach the server. With TLS, pki issued the
+	// server's certificate; with mTLS, certs holds each principal's client
+	// certificate, and conns and clients the connections that present them.
+	over    transport
+	pki     *testPKI
+	certs   map[string]tls.Certificate
+	conns   map[string]*grpc.ClientConn
+	clients map[string]*http.Client
 	// stop begins the server's graceful shutdown; stopped is closed when
 	// Serve has returned.
 	stop    context.CancelFunc
@@ -71,7 +83,15 @@ func openStores(t testing.TB, kind string, ksDB *sqlite.DB) (store.Store, keysto
 	return nil, nil
 }
 
+// newEnv is newEnvOver on loopback without TLS.
 func newEnv(t testing.TB, kind string, tweak func(*Config)) *env {
+	t.Helper()
+	return newEnvOver(t, kind, plaintext, tweak)
+}
+
+// newEnvOver starts a service on the store kind whose clients reach it
+// over the transport.
+func newEnvOver(t testing.TB, kind string, over transport, tweak func(*Config)) *env {
 	t.Helper()
 	ctx := context.Background()
 	ksDB, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "seal.db"))
@@ -96,6 +116,14 @@ func newEnv(t testing.TB, kind string, tweak func(*Config)) *env {
 	if testing.Verbose() {
 		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
+	var pki *testPKI
+	if over != plaintext {
+		pki = newTestPKI(t)
+		cfg.TLSCertFile, cfg.TLSKeyFile = pki.files.cert, pki.files.key
+		if over == overMTLS {
+			cfg.ClientCAFile = pki.files.ca
+		}
+	}
 	if tweak != nil {
 		tweak(&cfg)
 	}
@@ -110,14 +138,17 @@ func newEnv(t testing.TB, kind string, tweak func(*Config)) *env {
 	sctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() { srv.Serve(sctx); close(done) }()
-	conn, err := grpc.NewClient(srv.GRPCAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(64<<20), grpc.MaxCallSendMsgSize(64<<20)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := &env{t: t, srv: srv, sealer: sealer, st: st, ks: ks, ksDB: ksDB, conn: conn, tokens: map[string]string{}, stop: cancel, stopped: done}
+	e := &env{t: t, srv: srv, sealer: sealer, st: st, ks: ks, ksDB: ksDB, tokens: map[string]string{}, stop: cancel, stopped: done,
+		over: over, pki: pki, certs: map[string]tls.Certificate{}, conns: map[string]*grpc.ClientConn{}, clients: map[string]*http.Client{}}
+	e.conn = e.dial(nil)
 	t.Cleanup(func() {
-		conn.Close()
+		for _, c := range e.conns {
+			c.Close()
+		}
+		for _, c := range e.clients {
+			c.CloseIdleConnections()
+		}
+		e.conn.Close()
 		cancel()
 		<-done
 		ks.Close()
@@ -134,6 +165,7 @@ func newEnv(t testing.TB, kind string, tweak func(*Config)) *env {
 		t.Fatal(err)
 	}
 	e.tokens["admin"] = adminToken
+	conn := e.conn
 	reg := sealv1.NewRegistryServiceClient(conn)
 	if _, err := reg.ImportCatalog(e.as("admin"), &sealv1.ImportCatalogRequest{TownshipsCsv: democatalog.Townships,
 		ItemsCsv: democatalog.Items, ImplementationsCsv: democatalog.Implementations}); err != nil {
@@ -159,7 +191,56 @@ func newEnv(t testing.TB, kind string, tweak func(*Config)) *env {
 		}
 		e.tokens[p.Id] = resp.Token
 	}
+	// With mTLS, every principal also holds a client certificate, bound to
+	// it by the certificate's SM3 hash.
+	if over == overMTLS {
+		for id := range e.tokens {
+			cert := pki.issue(t, id, x509.ExtKeyUsageClientAuth)
+			h := sm3.Sum(cert.Certificate[0])
+			if err := st.AddCredential(ctx, id, store.CredentialCert, h[:]); err != nil {
+				t.Fatalf("AddCredential %s: %v", id, err)
+			}
+			e.certs[id] = cert
+		}
+	}
 	return e
+}
+
+// dial connects to the gRPC listener over e's transport, presenting cert
+// if it is not nil.
+func (e *env) dial(cert *tls.Certificate) *grpc.ClientConn {
+	e.t.Helper()
+	creds := insecure.NewCredentials()
+	if e.pki != nil {
+		creds = credentials.NewTLS(e.pki.clientConfig(cert))
+	}
+	conn, err := grpc.NewClient(e.srv.GRPCAddr(), grpc.WithTransportCredentials(creds),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(64<<20), grpc.MaxCallSendMsgSize(64<<20)))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return conn
+}
+
+// caller returns the connection and context that call as the principal
+// id over e's transport: with mTLS a connection that presents id's client
+// certificate and no token, otherwise e.conn and id's bearer token.
+func (e *env) caller(id string) (*grpc.ClientConn, context.Context) {
+	if e.over != overMTLS {
+		return e.conn, e.as(id)
+	}
+	conn, ok := e.conns[id]
+	if !ok {
+		cert, ok := e.certs[id]
+		if !ok {
+			e.t.Fatalf("no client certificate for %s", id)
+		}
+		conn = e.dial(&cert)
+		e.conns[id] = conn
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	e.t.Cleanup(cancel)
+	return conn, ctx
 }
 
 // as returns a context that calls as the principal id.
@@ -183,24 +264,60 @@ type restResponse struct {
 	body []byte
 }
 
-// rest calls the REST gateway as the principal id ("" for nobody).
+// rest calls the REST gateway as the principal id ("" for nobody), over
+// e's transport: with mTLS presenting id's client certificate instead of
+// its token.
 func (e *env) rest(t *testing.T, method, path, who string, body []byte) restResponse {
 	t.Helper()
-	req, err := http.NewRequest(method, "http://"+e.srv.HTTPAddr()+path, bytes.NewReader(body))
+	return e.restWith(t, method, path, who, body, nil)
+}
+
+// restWith is rest with extra request headers.
+func (e *env) restWith(t *testing.T, method, path, who string, body []byte, header http.Header) restResponse {
+	t.Helper()
+	scheme := "http"
+	if e.pki != nil {
+		scheme = "https"
+	}
+	req, err := http.NewRequest(method, scheme+"://"+e.srv.HTTPAddr()+path, bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
+	for k, vs := range header {
+		req.Header[k] = vs
+	}
 	req.Header.Set("Content-Type", "application/json")
-	if who != "" {
+	if who != "" && e.over != overMTLS {
 		req.Header.Set("Authorization", "Bearer "+e.tokens[who])
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := e.httpClient(who).Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return restResponse{resp.StatusCode, b}
+}
+
+// httpClient returns the HTTP client of the principal who over e's
+// transport.
+func (e *env) httpClient(who string) *http.Client {
+	if e.pki == nil {
+		return http.DefaultClient
+	}
+	if e.over != overMTLS {
+		who = ""
+	}
+	c, ok := e.clients[who]
+	if !ok {
+		var cert *tls.Certificate
+		if crt, ok := e.certs[who]; ok {
+			cert = &crt
+		}
+		c = &http.Client{Transport: &http.Transport{TLSClientConfig: e.pki.clientConfig(cert), ForceAttemptHTTP2: true}}
+		e.clients[who] = c
+	}
+	return c
 }
 
 func metadataCtx(ctx context.Context, authorization string) context.Context {

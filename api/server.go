@@ -79,6 +79,7 @@ type Server struct {
 	log      *slog.Logger
 	metrics  *metrics
 	grpc     *grpc.Server
+	gwGRPC   *grpc.Server // the gateway's: the in-memory listener, no TLS (gateway.go)
 	http     *http.Server
 	health   *health.Server
 	tls      bool // whether both listeners use TLS
@@ -136,17 +137,21 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		grpc.MaxSendMsgSize(int(cfg.MaxDocumentBytes) + 4<<20),
 	}
 	sealapi.UseDocumentBuffers()
+	// The gateway's in-memory listener is served by a server of its own: the
+	// same options, interceptors and services, but no TLS (see gateway.go).
+	s.gwGRPC = grpc.NewServer(opts...)
 	if tlsCfg != nil {
 		opts = append(opts, grpc.Creds(credentials.NewTLS(tlsCfg)))
 	}
 	s.grpc = grpc.NewServer(opts...)
-	sealv1.RegisterSealingServiceServer(s.grpc, &sealingServer{sealer: deps.Sealer,
+	both := fanout{s.grpc, s.gwGRPC}
+	sealv1.RegisterSealingServiceServer(both, &sealingServer{sealer: deps.Sealer,
 		maxDoc: cfg.MaxDocumentBytes, m: s.metrics, slots: make(chan struct{}, cfg.SealConcurrency)})
-	sealv1.RegisterRegistryServiceServer(s.grpc, &registryServer{st: deps.Store})
-	sealv1.RegisterSealAdminServiceServer(s.grpc, &sealAdminServer{ks: deps.Keystore, st: deps.Store, log: s.log})
-	sealv1.RegisterLedgerServiceServer(s.grpc, &ledgerServer{ledger: deps.Ledger})
-	sealv1.RegisterPrincipalServiceServer(s.grpc, &principalServer{st: deps.Store})
-	sealv1.RegisterVerificationServiceServer(s.grpc, &verificationServer{ks: deps.Keystore, now: time.Now})
+	sealv1.RegisterRegistryServiceServer(both, &registryServer{st: deps.Store})
+	sealv1.RegisterSealAdminServiceServer(both, &sealAdminServer{ks: deps.Keystore, st: deps.Store, log: s.log})
+	sealv1.RegisterLedgerServiceServer(both, &ledgerServer{ledger: deps.Ledger})
+	sealv1.RegisterPrincipalServiceServer(both, &principalServer{st: deps.Store})
+	sealv1.RegisterVerificationServiceServer(both, &verificationServer{ks: deps.Keystore, now: time.Now})
 	healthpb.RegisterHealthServer(s.grpc, s.health)
 	reflection.Register(s.grpc)
 
@@ -158,7 +163,8 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		return nil, err
 	}
 	// The gateway reaches gRPC through an in-memory listener, so REST goes
-	// through the same interceptors without a second TLS hop.
+	// through the same interceptors without a second TLS hop; gwGRPC serves
+	// it in plain text whether or not the outside listeners use TLS.
 	s.internal = bufconn.Listen(1 << 20)
 	s.conn, err = grpc.NewClient("passthrough:///internal",
 		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return s.internal.DialContext(ctx) }),
@@ -236,7 +242,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	errc := make(chan error, 3)
 	s.wg.Add(3)
 	go func() { defer s.wg.Done(); errc <- s.grpc.Serve(s.grpcLis) }()
-	go func() { defer s.wg.Done(); errc <- s.grpc.Serve(s.internal) }()
+	go func() { defer s.wg.Done(); errc <- s.gwGRPC.Serve(s.internal) }()
 	go func() {
 		defer s.wg.Done()
 		err := s.http.Serve(s.httpLis)
@@ -264,11 +270,12 @@ func (s *Server) shutdown() {
 	defer cancel()
 	s.http.Shutdown(ctx)
 	done := make(chan struct{})
-	go func() { s.grpc.GracefulStop(); close(done) }()
+	go func() { s.grpc.GracefulStop(); s.gwGRPC.GracefulStop(); close(done) }()
 	select {
 	case <-done:
 	case <-ctx.Done():
 		s.grpc.Stop()
+		s.gwGRPC.Stop()
 	}
 	s.conn.Close()
 	s.wg.Wait()
