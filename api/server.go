@@ -17,7 +17,6 @@ import (
 
 	"github.com/emmansun/gmsm/sm3"
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/ronganxian/eseal/keystore"
 	sealv1 "github.com/ronganxian/eseal/proto/seal/v1"
 	"github.com/ronganxian/eseal/proto/seal/v1/sealapi"
@@ -36,15 +35,20 @@ import (
 
 // Config is the server's configuration.
 type Config struct {
-	// GRPCAddr and HTTPAddr are where gRPC and REST (with /metrics and
-	// /healthz) listen, e.g. 127.0.0.1:8443. A port of 0 picks a free one.
+	// GRPCAddr and HTTPAddr are where gRPC and REST (with /healthz)
+	// listen, e.g. 127.0.0.1:8443. A port of 0 picks a free one.
 	GRPCAddr string
 	HTTPAddr string
-	// TLSCertFile and TLSKeyFile enable TLS on both listeners. Listening on
+	// MetricsAddr is where /metrics (Prometheus) is served; empty serves
+	// none. It is a listener of its own, not REST's, because the metrics
+	// count sealings and refusals by township, item and rule, and they
+	// need no credentials: bind it where only the monitoring reaches it.
+	MetricsAddr string
+	// TLSCertFile and TLSKeyFile enable TLS on every listener. Listening on
 	// anything but loopback without TLS is refused.
 	TLSCertFile, TLSKeyFile string
 	// ClientCAFile, with TLS, lets callers authenticate with client
-	// certificates issued under it (gRPC only; REST takes bearer tokens).
+	// certificates issued under it, over gRPC and REST alike.
 	ClientCAFile string
 	// MaxDocumentBytes bounds a document to seal (default 32 MiB).
 	MaxDocumentBytes int64
@@ -88,6 +92,10 @@ type Server struct {
 	internal *bufconn.Listener
 	conn     *grpc.ClientConn
 	wg       sync.WaitGroup
+
+	// metricsLis and metricsHTTP serve /metrics; nil without MetricsAddr.
+	metricsLis  net.Listener
+	metricsHTTP *http.Server
 }
 
 const gatewayCertHeader = "x-eseal-gateway-client-cert-sm3"
@@ -117,8 +125,8 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, addr := range []string{cfg.GRPCAddr, cfg.HTTPAddr} {
-		if tlsCfg == nil && !sealapi.IsLoopback(addr) {
+	for _, addr := range []string{cfg.GRPCAddr, cfg.HTTPAddr, cfg.MetricsAddr} {
+		if addr != "" && tlsCfg == nil && !sealapi.IsLoopback(addr) {
 			return nil, fmt.Errorf("%w: %s; set a certificate and key, or listen on loopback", ErrPlaintextOffLoopback, addr)
 		}
 	}
@@ -162,6 +170,13 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		s.grpcLis.Close()
 		return nil, err
 	}
+	if cfg.MetricsAddr != "" {
+		if s.metricsLis, err = listen(cfg.MetricsAddr, tlsCfg, true); err != nil {
+			s.closeListeners()
+			return nil, err
+		}
+		s.metricsHTTP = &http.Server{Handler: s.metrics.handler(), ReadHeaderTimeout: 10 * time.Second, TLSConfig: tlsCfg}
+	}
 	// The gateway reaches gRPC through an in-memory listener, so REST goes
 	// through the same interceptors without a second TLS hop; gwGRPC serves
 	// it in plain text whether or not the outside listeners use TLS.
@@ -182,7 +197,6 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/v1/", s.limitBody(gw))
-	mux.Handle("/metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
 	s.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, TLSConfig: tlsCfg}
 	return s, nil
@@ -235,11 +249,19 @@ func (s *Server) limitBody(h http.Handler) http.Handler {
 func (s *Server) GRPCAddr() string { return s.grpcLis.Addr().String() }
 func (s *Server) HTTPAddr() string { return s.httpLis.Addr().String() }
 
+// MetricsAddr returns where /metrics is served, or "" when it is not.
+func (s *Server) MetricsAddr() string {
+	if s.metricsLis == nil {
+		return ""
+	}
+	return s.metricsLis.Addr().String()
+}
+
 // Serve serves until ctx ends, then shuts down gracefully: it stops
 // accepting, lets in-flight calls finish for ShutdownGrace, and returns. The
 // caller closes the store and keystore afterwards.
 func (s *Server) Serve(ctx context.Context) error {
-	errc := make(chan error, 3)
+	errc := make(chan error, 4)
 	s.wg.Add(3)
 	go func() { defer s.wg.Done(); errc <- s.grpc.Serve(s.grpcLis) }()
 	go func() { defer s.wg.Done(); errc <- s.gwGRPC.Serve(s.internal) }()
@@ -251,8 +273,19 @@ func (s *Server) Serve(ctx context.Context) error {
 		}
 		errc <- err
 	}()
+	if s.metricsHTTP != nil {
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			err := s.metricsHTTP.Serve(s.metricsLis)
+			if errors.Is(err, http.ErrServerClosed) {
+				err = nil
+			}
+			errc <- err
+		}()
+	}
 	s.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
-	s.log.Info("serving", "grpc", s.GRPCAddr(), "http", s.HTTPAddr(), "tls", s.tls)
+	s.log.Info("serving", "grpc", s.GRPCAddr(), "http", s.HTTPAddr(), "metrics", s.MetricsAddr(), "tls", s.tls)
 	var err error
 	select {
 	case <-ctx.Done():
@@ -277,6 +310,9 @@ func (s *Server) shutdown() {
 		s.grpc.Stop()
 		s.gwGRPC.Stop()
 	}
+	if s.metricsHTTP != nil {
+		s.metricsHTTP.Shutdown(ctx)
+	}
 	s.conn.Close()
 	s.wg.Wait()
 	s.log.Info("stopped")
@@ -285,6 +321,9 @@ func (s *Server) shutdown() {
 func (s *Server) closeListeners() {
 	s.grpcLis.Close()
 	s.httpLis.Close()
+	if s.metricsLis != nil {
+		s.metricsLis.Close()
+	}
 }
 
 func listen(addr string, tlsCfg *tls.Config, useTLS bool) (net.Listener, error) {

@@ -37,7 +37,7 @@ func startDemo(t *testing.T) *demo {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.GRPCListen, c.HTTPListen = "127.0.0.1:0", "127.0.0.1:0"
+	c.GRPCListen, c.HTTPListen, c.MetricsListen = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
 	if err := service.EnsureKEK(c.KEKFile); err != nil {
 		t.Fatal(err)
 	}

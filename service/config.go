@@ -27,6 +27,10 @@ type Config struct {
 
 	GRPCListen string `yaml:"grpc_listen"` // default 127.0.0.1:8443
 	HTTPListen string `yaml:"http_listen"` // default 127.0.0.1:8080
+	// MetricsListen is where /metrics (Prometheus) is served, apart from
+	// REST: the metrics need no credentials. Default DefaultMetricsListen;
+	// empty or "off" serves no metrics.
+	MetricsListen string `yaml:"metrics_listen"`
 
 	TLSCert     string `yaml:"tls_cert"`
 	TLSKey      string `yaml:"tls_key"`
@@ -56,6 +60,9 @@ type Config struct {
 	LogFormat string `yaml:"log_format"`
 }
 
+// DefaultMetricsListen is where /metrics is served unless configured.
+const DefaultMetricsListen = "127.0.0.1:9090"
+
 // Duration is a time.Duration written like "10m" in YAML.
 type Duration time.Duration
 
@@ -73,7 +80,9 @@ func (d Duration) MarshalYAML() (any, error) { return time.Duration(d).String(),
 // LoadConfig reads the file at path (none when path is empty) and applies
 // the environment. It does not validate; see Config.Validate.
 func LoadConfig(path string) (*Config, error) {
-	c := &Config{}
+	// The metrics address starts at its default, so that an empty value,
+	// in the file or the environment, turns the metrics off.
+	c := &Config{MetricsListen: DefaultMetricsListen}
 	base := ""
 	if path != "" {
 		b, err := os.ReadFile(path)
@@ -104,6 +113,7 @@ func (c *Config) env() map[string]any {
 		"ESEAL_MAX_DOCUMENT_BYTES": &c.MaxDocumentBytes, "ESEAL_REQUEST_TIMEOUT": &c.RequestTimeout,
 		"ESEAL_CHECKPOINT_EVERY": &c.CheckpointEvery, "ESEAL_PROFILE": &c.Profile,
 		"ESEAL_SEAL_IMAGE_DIR": &c.SealImageDir, "ESEAL_LOG_FORMAT": &c.LogFormat,
+		"ESEAL_METRICS_LISTEN": &c.MetricsListen,
 	}
 }
 
@@ -149,6 +159,9 @@ func (c *Config) resolve(base string) {
 	}
 	def(&c.GRPCListen, "127.0.0.1:8443")
 	def(&c.HTTPListen, "127.0.0.1:8080")
+	if c.MetricsListen == "off" {
+		c.MetricsListen = ""
+	}
 	def(&c.Store, "sqlite")
 	def(&c.Profile, "default")
 	def(&c.LogFormat, "text")

@@ -44,6 +44,7 @@ func startChild(t *testing.T, bin, dir string) *child {
 	t.Helper()
 	c := &child{addr: freeAddr(t), log: &bytes.Buffer{}}
 	c.cmd = exec.Command(bin, "serve", "--demo", "--data", dir, "--listen", c.addr, "--http", freeAddr(t))
+	c.cmd.Env = append(os.Environ(), "ESEAL_METRICS_LISTEN=127.0.0.1:0") // not the default port, which others may hold
 	c.cmd.Stdout, c.cmd.Stderr = c.log, c.log
 	if err := c.cmd.Start(); err != nil {
 		t.Fatal(err)

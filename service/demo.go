@@ -184,6 +184,7 @@ func (s *Service) Init(ctx context.Context, caName, caOrg string) (*InitResult, 
 data_dir: %q
 grpc_listen: %q
 http_listen: %q
+metrics_listen: %q   # /metrics (Prometheus), apart from REST; "off" for none
 store: %q
 kek_file: %q
 profile: %q
@@ -191,7 +192,7 @@ profile: %q
 # tls_key: /etc/eseal/tls.key
 # tls_client_ca: /etc/eseal/clients.pem
 # postgres_dsn: postgres://eseal@db.internal/eseal   # with store: postgres
-`, s.Config.DataDir, s.Config.GRPCListen, s.Config.HTTPListen, s.Config.Store, s.Config.KEKFile, s.Config.Profile)
+`, s.Config.DataDir, s.Config.GRPCListen, s.Config.HTTPListen, orOff(s.Config.MetricsListen), s.Config.Store, s.Config.KEKFile, s.Config.Profile)
 		if err := atomicfile.WriteFile(res.ConfigFile, []byte(cfg), 0o600); err != nil {
 			return nil, err
 		}
@@ -205,6 +206,14 @@ profile: %q
 	}
 	res.AdminToken = filepath.Join(creds, "admin.token")
 	return res, nil
+}
+
+// orOff is addr, or "off" for none.
+func orOff(addr string) string {
+	if addr == "" {
+		return "off"
+	}
+	return addr
 }
 
 // RotateKEK writes a new KEK file at path and rewraps every key under it.

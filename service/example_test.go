@@ -27,7 +27,7 @@ func Example_sealThroughTheClient() {
 	}
 	defer os.RemoveAll(dir)
 	conf := filepath.Join(dir, "sealsvc.yaml")
-	if err := os.WriteFile(conf, []byte("data_dir: .\ngrpc_listen: 127.0.0.1:0\nhttp_listen: 127.0.0.1:0\n"), 0o600); err != nil {
+	if err := os.WriteFile(conf, []byte("data_dir: .\ngrpc_listen: 127.0.0.1:0\nhttp_listen: 127.0.0.1:0\nmetrics_listen: 127.0.0.1:0\n"), 0o600); err != nil {
 		log.Fatal(err)
 	}
 	c, err := service.LoadConfig(conf)

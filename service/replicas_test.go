@@ -24,7 +24,7 @@ func TestReplicasSealConcurrently(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	c := testConfig(t, "postgres", pgtest.Shared(t).NewDatabase(t))
-	c.GRPCListen, c.HTTPListen = "127.0.0.1:0", "127.0.0.1:0"
+	c.GRPCListen, c.HTTPListen, c.MetricsListen = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
 	first := openService(t, c)
 	if err := first.PrepareDemo(ctx); err != nil {
 		t.Fatal(err)

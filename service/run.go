@@ -165,7 +165,7 @@ func (s *Service) images() sealkeys.ImageSource {
 // NewServer builds the API server and opens its listeners.
 func (s *Service) NewServer() (*api.Server, error) {
 	srv, err := api.New(api.Config{
-		GRPCAddr: s.Config.GRPCListen, HTTPAddr: s.Config.HTTPListen,
+		GRPCAddr: s.Config.GRPCListen, HTTPAddr: s.Config.HTTPListen, MetricsAddr: s.Config.MetricsListen,
 		TLSCertFile: s.Config.TLSCert, TLSKeyFile: s.Config.TLSKey, ClientCAFile: s.Config.TLSClientCA,
 		MaxDocumentBytes: s.Config.MaxDocumentBytes, RequestTimeout: time.Duration(s.Config.RequestTimeout),
 		Logger: s.Log,
