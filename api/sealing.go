@@ -21,7 +21,9 @@ type sealingServer struct {
 	sealv1.UnimplementedSealingServiceServer
 	sealer *seal.Sealer
 	maxDoc int64
-	m      *metrics
+	// maxUnary bounds a document sent in one message; larger ones stream.
+	maxUnary int64
+	m        *metrics
 	// slots admits sealings first come, first served: a buffered channel
 	// wakes blocked senders in order. Letting every request race for the
 	// CPUs and the store's writer makes the slowest requests very slow;
@@ -90,8 +92,11 @@ func (s *sealingServer) tooLarge(n int64) error {
 
 // Seal implements SealingService.Seal.
 func (s *sealingServer) Seal(ctx context.Context, req *sealv1.SealRequest) (*sealv1.SealResponse, error) {
-	if int64(len(req.Document)) > s.maxDoc {
-		return nil, s.tooLarge(int64(len(req.Document)))
+	if n := int64(len(req.Document)); n > s.maxUnary {
+		return nil, status.Errorf(codes.ResourceExhausted, "document of %d bytes exceeds the limit of %d bytes for one message; send it with SealStream", n, s.maxUnary)
+	}
+	if err := working(ctx, sealingCost(int64(len(req.Document))), 0, true); err != nil {
+		return nil, err
 	}
 	in, err := s.input(ctx, req, req.Document)
 	if err != nil {
@@ -120,6 +125,8 @@ func (s *sealingServer) SealStream(stream sealv1.SealingService_SealStreamServer
 	}
 	var doc bytes.Buffer
 	for {
+		// The receiving room taken when the stream opened holds the largest
+		// next chunk; what has arrived holds working room.
 		m, err := stream.Recv()
 		if errors.Is(err, io.EOF) {
 			break
@@ -135,7 +142,13 @@ func (s *sealingServer) SealStream(stream sealv1.SealingService_SealStreamServer
 			// Refuse as soon as the limit is passed, not after reading it all.
 			return s.tooLarge(int64(doc.Len() + len(chunk)))
 		}
+		if err := working(ctx, int64(doc.Len()+len(chunk)), streamWait, false); err != nil {
+			return err
+		}
 		doc.Write(chunk)
+	}
+	if err := working(ctx, sealingCost(int64(doc.Len())), streamWait, true); err != nil {
+		return err
 	}
 	in, err := s.input(ctx, req, doc.Bytes())
 	if err != nil {

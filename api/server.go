@@ -30,6 +30,7 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/reflection"
+	"google.golang.org/grpc/status"
 	"google.golang.org/grpc/test/bufconn"
 )
 
@@ -52,6 +53,12 @@ type Config struct {
 	ClientCAFile string
 	// MaxDocumentBytes bounds a document to seal (default 32 MiB).
 	MaxDocumentBytes int64
+	// MaxUnaryDocumentBytes bounds a document sent in one message: Seal,
+	// Verify, and REST (default 4 MiB, at most MaxDocumentBytes). Larger
+	// documents are streamed (SealStream), whose chunks are bounded alike.
+	// gRPC reads a whole message before anything can refuse it, so every
+	// call that carries a document holds room for this much first.
+	MaxUnaryDocumentBytes int64
 	// RequestTimeout bounds a unary call without a deadline (default 60 s).
 	RequestTimeout time.Duration
 	// ShutdownGrace is how long in-flight calls may finish (default 30 s).
@@ -62,7 +69,15 @@ type Config struct {
 	// so with 2 per CPU the CPUs stood idle a third of the time; more
 	// sealings in turn also make the commit groups larger.
 	SealConcurrency int
-	Logger          *slog.Logger
+	// MaxBytesInFlight bounds the bytes that the documents being received,
+	// sealed and verified hold together, at any concurrency (default 256
+	// MiB); see inflight.go. It must hold one largest document's sealing:
+	// New raises it to that.
+	MaxBytesInFlight int64
+	// VerifyConcurrency is how many public verifications run at once; the
+	// rest wait in order until their deadline (default 1 per CPU).
+	VerifyConcurrency int
+	Logger            *slog.Logger
 }
 
 // Deps are what the server serves, assembled by package service: the
@@ -87,6 +102,7 @@ type Server struct {
 	http     *http.Server
 	health   *health.Server
 	tls      bool // whether both listeners use TLS
+	inflight *inflight
 	grpcLis  net.Listener
 	httpLis  net.Listener
 	internal *bufconn.Listener
@@ -109,6 +125,10 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if cfg.MaxDocumentBytes <= 0 {
 		cfg.MaxDocumentBytes = 32 << 20
 	}
+	if cfg.MaxUnaryDocumentBytes <= 0 {
+		cfg.MaxUnaryDocumentBytes = 4 << 20
+	}
+	cfg.MaxUnaryDocumentBytes = min(cfg.MaxUnaryDocumentBytes, cfg.MaxDocumentBytes)
 	if cfg.RequestTimeout <= 0 {
 		cfg.RequestTimeout = 60 * time.Second
 	}
@@ -118,6 +138,13 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if cfg.SealConcurrency <= 0 {
 		cfg.SealConcurrency = 4 * goruntime.GOMAXPROCS(0)
 	}
+	if cfg.VerifyConcurrency <= 0 {
+		cfg.VerifyConcurrency = goruntime.GOMAXPROCS(0)
+	}
+	if cfg.MaxBytesInFlight <= 0 {
+		cfg.MaxBytesInFlight = 256 << 20
+	}
+	cfg.MaxBytesInFlight = max(cfg.MaxBytesInFlight, sealingCost(cfg.MaxDocumentBytes)+maxMessage(cfg))
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
@@ -134,15 +161,19 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		return nil, errors.New("api: a sealer, a ledger, a store and a keystore are required")
 	}
 
-	s := &Server{cfg: cfg, deps: deps, log: cfg.Logger, metrics: newMetrics(), health: health.NewServer(), tls: tlsCfg != nil}
+	s := &Server{cfg: cfg, deps: deps, log: cfg.Logger, metrics: newMetrics(), health: health.NewServer(), tls: tlsCfg != nil,
+		inflight: newInflight(cfg.MaxBytesInFlight, maxMessage(cfg), cfg.MaxDocumentBytes, cfg.RequestTimeout)}
 	ic := &interceptors{auth: &authenticator{principals: deps.Store}, log: s.log, m: s.metrics, timeout: cfg.RequestTimeout}
 	opts := []grpc.ServerOption{
 		grpc.ChainUnaryInterceptor(ic.unary),
 		grpc.ChainStreamInterceptor(ic.stream),
 		// A document and the envelope around it; larger unary requests
 		// are refused by gRPC with ResourceExhausted before they are read.
-		grpc.MaxRecvMsgSize(int(cfg.MaxDocumentBytes) + 1<<20),
+		grpc.MaxRecvMsgSize(int(maxMessage(cfg))),
 		grpc.MaxSendMsgSize(int(cfg.MaxDocumentBytes) + 4<<20),
+		// Calls that carry a document take their share of the bytes in
+		// flight before any of it is read, and a deadline for the whole call.
+		grpc.InTapHandle(s.inflight.tap),
 	}
 	sealapi.UseDocumentBuffers()
 	// The gateway's in-memory listener is served by a server of its own: the
@@ -154,12 +185,13 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	s.grpc = grpc.NewServer(opts...)
 	both := fanout{s.grpc, s.gwGRPC}
 	sealv1.RegisterSealingServiceServer(both, &sealingServer{sealer: deps.Sealer,
-		maxDoc: cfg.MaxDocumentBytes, m: s.metrics, slots: make(chan struct{}, cfg.SealConcurrency)})
+		maxDoc: cfg.MaxDocumentBytes, maxUnary: cfg.MaxUnaryDocumentBytes, m: s.metrics, slots: make(chan struct{}, cfg.SealConcurrency)})
 	sealv1.RegisterRegistryServiceServer(both, &registryServer{st: deps.Store})
 	sealv1.RegisterSealAdminServiceServer(both, &sealAdminServer{ks: deps.Keystore, st: deps.Store, log: s.log})
 	sealv1.RegisterLedgerServiceServer(both, &ledgerServer{ledger: deps.Ledger})
 	sealv1.RegisterPrincipalServiceServer(both, &principalServer{st: deps.Store})
-	sealv1.RegisterVerificationServiceServer(both, &verificationServer{ks: deps.Keystore, now: time.Now})
+	sealv1.RegisterVerificationServiceServer(both, &verificationServer{ks: deps.Keystore, now: time.Now,
+		maxDoc: cfg.MaxUnaryDocumentBytes, slots: make(chan struct{}, cfg.VerifyConcurrency)})
 	healthpb.RegisterHealthServer(s.grpc, s.health)
 	reflection.Register(s.grpc)
 
@@ -232,18 +264,39 @@ func (s *Server) gateway() (http.Handler, error) {
 }
 
 // limitBody refuses REST bodies beyond what a maximal document needs in
-// base64 JSON, before reading them.
+// base64 JSON, before reading them. A body also takes its share of the
+// bytes in flight, twice its length (the body, and the message the gateway
+// decodes from it), before it is read; past the budget the call is refused
+// with 429 and gRPC's ResourceExhausted.
 func (s *Server) limitBody(h http.Handler) http.Handler {
-	limit := s.cfg.MaxDocumentBytes/3*4 + 1<<20
+	limit := s.cfg.MaxUnaryDocumentBytes/3*4 + 1<<20
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ContentLength > limit {
 			http.Error(w, `{"code":8,"message":"request body exceeds the document size limit"}`, http.StatusRequestEntityTooLarge)
 			return
 		}
+		n := r.ContentLength
+		if n < 0 {
+			n = limit
+		}
+		if n > 0 {
+			sh, err := s.inflight.receiving.reserve(2 * n)
+			if err != nil {
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(http.StatusTooManyRequests)
+				fmt.Fprintf(w, `{"code":8,"message":%q}`, status.Convert(err).Message())
+				return
+			}
+			defer sh.release()
+		}
 		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		h.ServeHTTP(w, r)
 	})
 }
+
+// maxMessage is the largest message the server reads: a document sent in
+// one message, and the request around it.
+func maxMessage(cfg Config) int64 { return cfg.MaxUnaryDocumentBytes + 1<<20 }
 
 // GRPCAddr and HTTPAddr return the listening addresses.
 func (s *Server) GRPCAddr() string { return s.grpcLis.Addr().String() }

@@ -24,12 +24,28 @@ type verificationServer struct {
 	sealv1.UnimplementedVerificationServiceServer
 	ks  *keystore.Keystore
 	now func() time.Time
+	// maxDoc bounds a document, and slots admits verifications in order
+	// of arrival: anyone may call Verify, so its work is bounded too.
+	maxDoc int64
+	slots  chan struct{}
 }
 
 // Verify verifies the request's document.
 func (s *verificationServer) Verify(ctx context.Context, req *sealv1.VerifyRequest) (*sealv1.VerifyResponse, error) {
 	if len(req.Document) == 0 {
 		return nil, status.Error(codes.InvalidArgument, "no document to verify")
+	}
+	if int64(len(req.Document)) > s.maxDoc {
+		return nil, status.Errorf(codes.ResourceExhausted, "document of %d bytes exceeds the limit of %d bytes", len(req.Document), s.maxDoc)
+	}
+	if err := working(ctx, verifyingCost(int64(len(req.Document))), 0, true); err != nil {
+		return nil, err
+	}
+	select {
+	case s.slots <- struct{}{}:
+		defer func() { <-s.slots }()
+	case <-ctx.Done():
+		return nil, status.Errorf(codes.ResourceExhausted, "every verification slot stayed busy until the deadline: %v", ctx.Err())
 	}
 	opts := verify.Options{Now: s.now}
 	bundle, err := s.ks.TrustBundle(ctx)

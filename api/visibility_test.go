@@ -129,13 +129,13 @@ func TestLedgerHoldsOnlyWhatItCanReturn(t *testing.T) {
 	sealing := sealv1.NewSealingServiceClient(e.conn)
 	ledger := sealv1.NewLedgerServiceClient(e.conn)
 	const item = "450224-XK-0002"
-	huge := strings.Repeat("4", 8<<20)
+	huge := strings.Repeat("4", 3<<20) // within one message, far past any field's bound
 	lookalike := "长安-\u202e1000-6202" // displays as 长安-2026-0001
 
 	hugeTownship := sealReq("h-1", item, "H-1", permit, doc)
 	hugeTownship.TownshipCode = huge
 	hugeReason := sealReq("h-2", item, "H-2", permit, doc)
-	hugeReason.Reason = strings.Repeat("理", 4<<20)
+	hugeReason.Reason = strings.Repeat("理", 1<<20)
 	for _, c := range []struct {
 		name   string
 		req    *sealv1.SealRequest
@@ -143,17 +143,17 @@ func TestLedgerHoldsOnlyWhatItCanReturn(t *testing.T) {
 		field  func(*sealv1.LedgerRecord) string
 		hidden string
 	}{
-		{"an 8 MiB township code", hugeTownship, "wrong_township", func(r *sealv1.LedgerRecord) string { return r.Detail }, huge[:64]},
-		{"a 12 MiB reason", hugeReason, "bad_request", func(r *sealv1.LedgerRecord) string { return r.Detail }, "理理理理"},
+		{"a 3 MiB township code", hugeTownship, "wrong_township", func(r *sealv1.LedgerRecord) string { return r.Detail }, huge[:64]},
+		{"a 3 MiB reason", hugeReason, "bad_request", func(r *sealv1.LedgerRecord) string { return r.Detail }, "理理理理"},
 		{"a case number with a bidi override", sealReq("h-3", item, lookalike, permit, doc), "bad_request",
 			func(r *sealv1.LedgerRecord) string { return r.CaseNo }, "\u202e"},
 		{"a case number with a zero-width space", sealReq("h-4", item, "长安-2026\u200b-0001", permit, doc), "bad_request",
 			func(r *sealv1.LedgerRecord) string { return r.CaseNo }, "\u200b"},
 		{"a document kind with a C1 control", sealReq("h-5", item, "H-5", "准予\u0085决定书", doc), "bad_request",
 			func(r *sealv1.LedgerRecord) string { return r.DocKind }, "\u0085"},
-		{"an 8 MiB item code", sealReq("h-6", huge, "H-6", permit, doc), "unknown_item",
+		{"a 3 MiB item code", sealReq("h-6", huge, "H-6", permit, doc), "unknown_item",
 			func(r *sealv1.LedgerRecord) string { return r.ItemCode + r.Detail }, huge[:64]},
-		{"an 8 MiB request id", sealReq(huge, item, "H-7", permit, doc), "bad_request",
+		{"a 3 MiB request id", sealReq(huge, item, "H-7", permit, doc), "bad_request",
 			func(r *sealv1.LedgerRecord) string { return r.RequestId }, huge[:64]},
 	} {
 		_, err := sealing.Seal(e.as("changan-approval"), c.req)
@@ -163,6 +163,9 @@ func TestLedgerHoldsOnlyWhatItCanReturn(t *testing.T) {
 		head, err := ledger.ListRecords(e.as("admin"), &sealv1.ListRecordsRequest{})
 		if err != nil {
 			t.Fatalf("%s: the ledger cannot be listed: %v", c.name, err)
+		}
+		if len(head.Records) == 0 {
+			t.Fatalf("%s: nothing was recorded", c.name)
 		}
 		last := head.Records[len(head.Records)-1]
 		r, err := ledger.GetRecord(e.as("admin"), &sealv1.GetRecordRequest{Seq: last.Seq})

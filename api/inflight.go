@@ -1,0 +1,226 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/semaphore"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/grpc/tap"
+)
+
+// The documents in flight share a budget of bytes (max_bytes_in_flight)
+// whatever the number of callers, in two parts that a call passes through
+// in one direction, so that no call waits for one part while it holds
+// what another call waits for in the same part:
+//
+//   - receiving: before any of a call's message is read (the transport's
+//     tap), it takes room for the largest message the server reads, since
+//     gRPC reads a whole message before a handler sees it. Past this part
+//     a call is refused at once with ResourceExhausted: the transport
+//     cannot wait there.
+//   - working: once its document is read, the call takes what it will hold
+//     for it (the document, the sealed output, the response), waiting in
+//     order of arrival, and then gives its receiving room back. Calls
+//     holding working room wait for nothing but the CPU and the ledger, so
+//     they finish and make room. A stream's chunks take working room as
+//     they arrive; a stream that cannot get it within streamWait is
+//     refused, so that two streams half way through cannot wait for each
+//     other.
+//
+// Every share is given back when the call ends, however it ends.
+
+// budget is one part of the bytes in flight: a weighted semaphore whose
+// waiters are served in order.
+type budget struct {
+	name  string
+	sem   *semaphore.Weighted
+	total int64
+}
+
+func newBudget(name string, total int64) *budget {
+	return &budget{name: name, sem: semaphore.NewWeighted(total), total: total}
+}
+
+// exhausted is the refusal of n bytes that the budget cannot hold.
+func (b *budget) exhausted(n int64, why string) error {
+	return status.Errorf(codes.ResourceExhausted,
+		"%d bytes would exceed max_bytes_in_flight (%d bytes for documents %s) %s; try again later or with a smaller document",
+		n, b.total, b.name, why)
+}
+
+// share is the part of one budget that one call holds.
+type share struct {
+	b    *budget
+	mu   sync.Mutex
+	n    int64
+	done bool
+}
+
+// reserve takes n bytes for a new share at once, or refuses.
+func (b *budget) reserve(n int64) (*share, error) {
+	if n > b.total || !b.sem.TryAcquire(n) {
+		return nil, b.exhausted(n, "while other documents are in flight")
+	}
+	return &share{b: b, n: n}, nil
+}
+
+// resize makes the share n bytes: it gives back what it no longer needs at
+// once, and waits in turn for more until ctx ends.
+func (s *share) resize(ctx context.Context, n int64) error {
+	s.mu.Lock()
+	cur, done := s.n, s.done
+	if !done && n <= cur {
+		s.n = n
+	}
+	s.mu.Unlock()
+	switch {
+	case done:
+		return status.Error(codes.Canceled, "the call has ended")
+	case n <= cur:
+		if n < cur {
+			s.b.sem.Release(cur - n)
+		}
+		return nil
+	case n > s.b.total:
+		return s.b.exhausted(n, "for one document")
+	}
+	grow := n - cur
+	if err := s.b.sem.Acquire(ctx, grow); err != nil {
+		if errors.Is(err, context.DeadlineExceeded) {
+			return s.b.exhausted(n, "within the wait allowed")
+		}
+		return status.FromContextError(err).Err()
+	}
+	s.mu.Lock()
+	if s.done { // the call ended while it waited
+		s.mu.Unlock()
+		s.b.sem.Release(grow)
+		return status.Error(codes.Canceled, "the call has ended")
+	}
+	s.n += grow
+	s.mu.Unlock()
+	return nil
+}
+
+// release gives the whole share back; later calls do nothing.
+func (s *share) release() {
+	s.mu.Lock()
+	n := s.n
+	s.n, s.done = 0, true
+	s.mu.Unlock()
+	if n > 0 {
+		s.b.sem.Release(n)
+	}
+}
+
+// inflight is the bytes-in-flight budget of one server.
+type inflight struct {
+	receiving, working *budget
+	maxMessage         int64 // the largest message gRPC reads
+	first              map[string]bool
+	timeout            time.Duration
+}
+
+// streamWait is how long a stream waits for working room for its next
+// chunk before it is refused.
+const streamWait = 5 * time.Second
+
+// newInflight splits total bytes into the two parts: a quarter for
+// receiving, and at least one largest message; the rest for working, and
+// at least one largest sealing. maxMessage is the largest message the
+// server reads, maxDoc the largest document (streamed).
+func newInflight(total, maxMessage, maxDoc int64, timeout time.Duration) *inflight {
+	receiving := max(total/4, maxMessage)
+	working := max(total-receiving, sealingCost(maxDoc))
+	return &inflight{
+		receiving:  newBudget("being received", receiving),
+		working:    newBudget("being sealed or verified", working),
+		maxMessage: maxMessage,
+		timeout:    timeout,
+		first: map[string]bool{
+			"/seal.v1.SealingService/Seal":        true,
+			"/seal.v1.SealingService/SealStream":  true,
+			"/seal.v1.VerificationService/Verify": true,
+		},
+	}
+}
+
+// callShares are what one document call holds.
+type callShares struct {
+	in   *inflight
+	recv *share
+	mu   sync.Mutex
+	work *share
+}
+
+type sharesKey struct{}
+
+// tap admits a call that carries a document before any of it is read: it
+// takes receiving room for the largest message, and a deadline for the
+// whole call, reading its document included.
+func (f *inflight) tap(ctx context.Context, info *tap.Info) (context.Context, error) {
+	if !f.first[info.FullMethodName] {
+		return ctx, nil
+	}
+	recv, err := f.receiving.reserve(f.maxMessage)
+	if err != nil {
+		return nil, err
+	}
+	cs := &callShares{in: f, recv: recv}
+	ctx, cancel := context.WithTimeout(context.WithValue(ctx, sharesKey{}, cs), f.timeout)
+	// The transport cancels the stream's context when the stream ends, for
+	// whatever reason: that gives every share back.
+	context.AfterFunc(ctx, func() { cs.release(); cancel() })
+	return ctx, nil
+}
+
+func (cs *callShares) release() {
+	cs.recv.release()
+	cs.mu.Lock()
+	w := cs.work
+	cs.mu.Unlock()
+	if w != nil {
+		w.release()
+	}
+}
+
+// working makes the call's working room n bytes, waiting in turn (at most
+// wait, if positive, and never past the call's deadline). With done, the
+// call has read all it will read: its receiving room is given back.
+func working(ctx context.Context, n int64, wait time.Duration, done bool) error {
+	cs, _ := ctx.Value(sharesKey{}).(*callShares)
+	if cs == nil {
+		return nil // not admitted by the tap: a test calling a handler directly
+	}
+	cs.mu.Lock()
+	if cs.work == nil {
+		cs.work = &share{b: cs.in.working}
+	}
+	w := cs.work
+	cs.mu.Unlock()
+	if wait > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, wait)
+		defer cancel()
+	}
+	if err := w.resize(ctx, n); err != nil {
+		return err
+	}
+	if done {
+		cs.recv.release()
+	}
+	return nil
+}
+
+// sealingCost is what sealing a document of n bytes holds: the document,
+// the sealed output (the document and the new revision), and the response
+// gRPC marshals from it.
+func sealingCost(n int64) int64 { return 3*n + 1<<20 }
+
+// verifyingCost is what verifying a document of n bytes holds besides the
+// decoding the PDF reader bounds itself: the document and its report.
+func verifyingCost(n int64) int64 { return n + 1<<20 }
