@@ -130,7 +130,7 @@ func TestLedgerHoldsOnlyWhatItCanReturn(t *testing.T) {
 	ledger := sealv1.NewLedgerServiceClient(e.conn)
 	const item = "450224-XK-0002"
 	huge := strings.Repeat("4", 3<<20) // within one message, far past any field's bound
-	lookalike := "长安-\u202e1000-6202" // displays as 长安-2026-0001
+	lookalike := "长安-\u202e1000-6202"  // displays as 长安-2026-0001
 
 	hugeTownship := sealReq("h-1", item, "H-1", permit, doc)
 	hugeTownship.TownshipCode = huge
