@@ -48,8 +48,14 @@ type Config struct {
 
 	SealValidity     Duration `yaml:"seal_validity"`      // default 3 years
 	MaxDocumentBytes int64    `yaml:"max_document_bytes"` // default 32 MiB
-	RequestTimeout   Duration `yaml:"request_timeout"`    // default 60 s
-	CheckpointEvery  Duration `yaml:"checkpoint_every"`   // default 10 min
+	// MaxUnaryDocumentBytes bounds a document sent in one message (Seal,
+	// Verify, REST; default 4 MiB); larger ones are streamed.
+	MaxUnaryDocumentBytes int64 `yaml:"max_unary_document_bytes"`
+	// MaxBytesInFlight bounds what the documents being received, sealed and
+	// verified hold together (default 256 MiB).
+	MaxBytesInFlight int64    `yaml:"max_bytes_in_flight"`
+	RequestTimeout   Duration `yaml:"request_timeout"`  // default 60 s
+	CheckpointEvery  Duration `yaml:"checkpoint_every"` // default 10 min
 	// Profile is "default" (PKCS#7 with SM3withSM2, for Java verifiers) or
 	// "gmt0010".
 	Profile string `yaml:"profile"`
@@ -111,6 +117,7 @@ func (c *Config) env() map[string]any {
 		"ESEAL_STORE": &c.Store, "ESEAL_SQLITE_PATH": &c.SQLitePath, "ESEAL_POSTGRES_DSN": &c.PostgresDSN,
 		"ESEAL_KEK_FILE": &c.KEKFile, "ESEAL_KEK_ENV": &c.KEKEnv, "ESEAL_SEAL_VALIDITY": &c.SealValidity,
 		"ESEAL_MAX_DOCUMENT_BYTES": &c.MaxDocumentBytes, "ESEAL_REQUEST_TIMEOUT": &c.RequestTimeout,
+		"ESEAL_MAX_UNARY_DOCUMENT_BYTES": &c.MaxUnaryDocumentBytes, "ESEAL_MAX_BYTES_IN_FLIGHT": &c.MaxBytesInFlight,
 		"ESEAL_CHECKPOINT_EVERY": &c.CheckpointEvery, "ESEAL_PROFILE": &c.Profile,
 		"ESEAL_SEAL_IMAGE_DIR": &c.SealImageDir, "ESEAL_LOG_FORMAT": &c.LogFormat,
 		"ESEAL_METRICS_LISTEN": &c.MetricsListen,
@@ -213,8 +220,8 @@ func (c *Config) Validate() error {
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		errs = append(errs, errors.New("tls_cert and tls_key go together"))
 	}
-	if c.MaxDocumentBytes < 0 {
-		errs = append(errs, errors.New("max_document_bytes must not be negative"))
+	if c.MaxDocumentBytes < 0 || c.MaxUnaryDocumentBytes < 0 || c.MaxBytesInFlight < 0 {
+		errs = append(errs, errors.New("max_document_bytes, max_unary_document_bytes and max_bytes_in_flight must not be negative"))
 	}
 	return errors.Join(errs...)
 }
