@@ -51,11 +51,13 @@ func randomSerial() *big.Int {
 // subjectKeyID is the leftmost 160 bits of the SM3 hash of the public key
 // point (RFC 7093 method 1, with SM3).
 func subjectKeyID(pub *ecdsa.PublicKey) []byte {
-	point := make([]byte, 65)
-	point[0] = 4
-	pub.X.FillBytes(point[1:33])
-	pub.Y.FillBytes(point[33:])
-	h := sm3.Sum(point)
+	k, err := sm2.PublicKeyToECDH(pub)
+	if err != nil {
+		// Every key here is an SM2 key that was parsed or generated: a
+		// key that is not cannot be identified, and must not be.
+		panic("keystore: subject key id of a key that is not SM2: " + err.Error())
+	}
+	h := sm3.Sum(k.Bytes()) // the uncompressed point, 04 || X || Y
 	return h[:20]
 }
 

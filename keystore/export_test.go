@@ -1,12 +1,16 @@
 package keystore
 
-import "github.com/emmansun/gmsm/sm2"
+import (
+	"context"
+
+	"github.com/emmansun/gmsm/sm2"
+)
 
 // OpenEnvelopeForTest decrypts a software-backend handle. Only tests see it:
 // the custody test needs the private scalars to search the database file for
 // them, and the signer test compares deterministic signatures with the key's.
 func OpenEnvelopeForTest(b *SoftwareBackend, ref KeyRef, handle []byte) (*sm2.PrivateKey, error) {
-	s, err := b.Signer(nil, ref, handle)
+	s, err := b.Signer(context.Background(), ref, handle)
 	if err != nil {
 		return nil, err
 	}

@@ -60,8 +60,8 @@ func (b *SoftwareBackend) GenerateKey(ctx context.Context, ref KeyRef) ([]byte, 
 	if err != nil {
 		return nil, nil, err
 	}
-	pub := &ecdsa.PublicKey{Curve: priv.Curve, X: priv.X, Y: priv.Y}
-	return handle, pub, nil
+	pub := priv.PublicKey // a copy: wipe clears the private scalar only
+	return handle, &pub, nil
 }
 
 // ImportKey returns the envelope of key.

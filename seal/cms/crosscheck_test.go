@@ -5,6 +5,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/rand"
 	"encoding/hex"
+	"math/big"
 	"strings"
 	"testing"
 	"time"
@@ -19,8 +20,14 @@ import (
 // tjfoc/gmsm was written apart from emmansun/gmsm; where the two agree, a
 // shared misreading of the standard is unlikely.
 
+// toTjfocPublic hands an SM2 public key to tjfoc by its uncompressed point.
 func toTjfocPublic(pub *ecdsa.PublicKey) *tjsm2.PublicKey {
-	return &tjsm2.PublicKey{Curve: tjsm2.P256Sm2(), X: pub.X, Y: pub.Y}
+	k, err := sm2.PublicKeyToECDH(pub)
+	if err != nil {
+		panic(err)
+	}
+	p := k.Bytes()
+	return &tjsm2.PublicKey{Curve: tjsm2.P256Sm2(), X: new(big.Int).SetBytes(p[1:33]), Y: new(big.Int).SetBytes(p[33:])}
 }
 
 // TestCrossCheckCMS has tjfoc's PKCS#7 parser verify our default profile.
@@ -76,7 +83,14 @@ func TestCrossCheckRawSM2(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pub := &ecdsa.PublicKey{Curve: sm2.P256(), X: theirs.X, Y: theirs.Y}
+	point := make([]byte, 65)
+	point[0] = 4
+	theirs.X.FillBytes(point[1:33])
+	theirs.Y.FillBytes(point[33:])
+	pub, err := sm2.NewPublicKey(point)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if !sm2.VerifyASN1WithSM2(pub, nil, msg, tsig) {
 		t.Error("emmansun rejects a tjfoc SM2 signature")
 	}
