@@ -44,7 +44,7 @@ func newMetrics() *metrics {
 		}),
 	}
 	m.reg.MustRegister(m.decisions, m.latency, m.ledgerSeq,
-		collectors.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
 
