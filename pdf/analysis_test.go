@@ -260,7 +260,11 @@ func TestChanges(t *testing.T) {
 		{"rotation", withPage(func(p dict) dict { p.set("Rotate", int64(90)); return p }), ChangePageContent, true},
 		{"seal widget removed", withPage(func(p dict) dict { p.set("Annots", array{}); return p }), ChangeAnnotation, true},
 		{"hidden annotation", newAnnot(dict{{"Subtype", name("Square")}, {"Rect", array{int64(0), int64(0), int64(50), int64(50)}}, {"F", int64(2)}}), ChangeAnnotation, false},
-		{"sticky note", newAnnot(dict{{"Subtype", name("Text")}, {"Rect", array{int64(0), int64(0), int64(20), int64(20)}}}), ChangeAnnotation, false},
+		// Viewers draw a note's icon over the page, appearance or not.
+		{"sticky note", newAnnot(dict{{"Subtype", name("Text")}, {"Rect", array{int64(0), int64(0), int64(20), int64(20)}}}), ChangeAnnotation, true},
+		{"sticky note with an empty rectangle", newAnnot(dict{{"Subtype", name("Text")}, {"Rect", array{int64(5), int64(5), int64(5), int64(5)}}}), ChangeAnnotation, true},
+		{"hidden sticky note", newAnnot(dict{{"Subtype", name("Text")}, {"Rect", array{int64(0), int64(0), int64(20), int64(20)}}, {"F", int64(2)}}), ChangeAnnotation, false},
+		{"link", newAnnot(dict{{"Subtype", name("Link")}, {"Rect", array{int64(0), int64(0), int64(20), int64(20)}}}), ChangeAnnotation, false},
 		{"white box annotation", newAnnot(dict{{"Subtype", name("Square")}, {"Rect", array{int64(50), int64(600), int64(300), int64(620)}}, {"IC", array{int64(1), int64(1), int64(1)}}}), ChangeAnnotation, true},
 		{"free text", newAnnot(dict{{"Subtype", name("FreeText")}, {"Rect", array{int64(50), int64(600), int64(300), int64(620)}}, {"DA", str("/Helv 12 Tf")}, {"Contents", str("x")}}), ChangeAnnotation, true},
 		{"open action", func(d *document, u *update) {

@@ -648,7 +648,11 @@ func (df *differ) annotation(num, page int, cv object, isNew bool) verdict {
 		kind = ChangeFormField
 	}
 	if df.cur.paints(ad) {
-		return verdict{kind: kind, alters: true, detail: fmt.Sprintf("%s/%s annotation %d added, which draws on the page", where, sub, num)}
+		what := "which draws on the page"
+		if ap, _ := df.cur.resolve(ad.get("AP")); sub == "Text" && ap == nil {
+			what = "which viewers draw as a note icon over the page"
+		}
+		return verdict{kind: kind, alters: true, detail: fmt.Sprintf("%s/%s annotation %d added%s, %s", where, sub, num, df.cur.at(ad), what)}
 	}
 	return verdict{kind: kind, detail: fmt.Sprintf("%s/%s annotation %d added, which does not draw on the page", where, sub, num)}
 }
@@ -669,9 +673,10 @@ func (df *differ) field(num int, cv object, isNew bool) verdict {
 }
 
 // paints reports whether annotation a can draw on its page: it is not
-// hidden, has an area, and is of a kind that draws (a pop-up window, and
-// a link or note without an appearance stream, draw nothing over the
-// page's content).
+// hidden, and it is of a kind that draws and has an area. A pop-up window
+// and a link without an appearance stream draw nothing over the page's
+// content. A note (/Text) without one does: viewers draw their note icon
+// at its corner, whatever its rectangle, so it draws unless hidden.
 func (d *document) paints(a dict) bool {
 	f, _ := d.resolve(a.get("F"))
 	if n, ok := asInt(f); ok && n&(annotHidden|annotNoView) != 0 {
@@ -682,14 +687,26 @@ func (d *document) paints(a dict) bool {
 		return false
 	}
 	ap, _ := d.resolve(a.get("AP"))
-	if (sub == "Link" || sub == "Text") && ap == nil {
+	switch {
+	case sub == "Link" && ap == nil:
 		return false
+	case sub == "Text" && ap == nil:
+		return true
 	}
 	r, ok, err := d.box(a.get("Rect"))
 	if err != nil {
 		return true
 	}
 	return ok && !r.empty()
+}
+
+// at names annotation a's rectangle for a change's detail, or nothing.
+func (d *document) at(a dict) string {
+	r, ok, err := d.box(a.get("Rect"))
+	if err != nil || !ok {
+		return ""
+	}
+	return fmt.Sprintf(" at [%g %g %g %g]", r.llx, r.lly, r.urx, r.ury)
 }
 
 // Annotation flags that keep an annotation from being drawn.
