@@ -203,11 +203,14 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		return nil, err
 	}
 	if cfg.MetricsAddr != "" {
-		if s.metricsLis, err = listen(cfg.MetricsAddr, tlsCfg, true); err != nil {
+		// A TLS configuration of its own: an http.Server adjusts its
+		// configuration when it starts serving, and the two start at once.
+		metricsTLS := tlsCfg.Clone()
+		if s.metricsLis, err = listen(cfg.MetricsAddr, metricsTLS, true); err != nil {
 			s.closeListeners()
 			return nil, err
 		}
-		s.metricsHTTP = &http.Server{Handler: s.metrics.handler(), ReadHeaderTimeout: 10 * time.Second, TLSConfig: tlsCfg}
+		s.metricsHTTP = &http.Server{Handler: s.metrics.handler(), ReadHeaderTimeout: 10 * time.Second, TLSConfig: metricsTLS}
 	}
 	// The gateway reaches gRPC through an in-memory listener, so REST goes
 	// through the same interceptors without a second TLS hop; gwGRPC serves
