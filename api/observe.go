@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"time"
+	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -24,6 +25,10 @@ type metrics struct {
 	decisions *prometheus.CounterVec
 	latency   *prometheus.HistogramVec
 	ledgerSeq prometheus.Gauge
+	// unauthenticated counts calls refused for want of valid credentials;
+	// they are not recorded in the ledger, which only authenticated
+	// callers may fill, and they are logged at a bounded rate.
+	unauthenticated *prometheus.CounterVec
 }
 
 func newMetrics() *metrics {
@@ -42,8 +47,12 @@ func newMetrics() *metrics {
 			Name: "eseal_ledger_sequence",
 			Help: "Sequence number of the last ledger record this process appended.",
 		}),
+		unauthenticated: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "eseal_unauthenticated_total",
+			Help: "Calls refused for want of valid credentials, by method.",
+		}, []string{"method"}),
 	}
-	m.reg.MustRegister(m.decisions, m.latency, m.ledgerSeq,
+	m.reg.MustRegister(m.decisions, m.latency, m.ledgerSeq, m.unauthenticated,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -57,18 +66,33 @@ func (m *metrics) handler() http.Handler {
 }
 
 // logged names the fields of a request that a log line may carry: never a
-// document, a token or a key.
+// document, a token or a key, and each text cut short, since callers
+// choose them.
 func logged(req any) []any {
 	switch r := req.(type) {
 	case *sealv1.SealRequest:
-		return []any{"request_id", r.RequestId, "township", r.TownshipCode, "item", r.ItemCode,
-			"case_no", r.CaseNo, "doc_bytes", len(r.Document)}
+		return []any{"request_id", short(r.RequestId), "township", short(r.TownshipCode), "item", short(r.ItemCode),
+			"case_no", short(r.CaseNo), "doc_bytes", len(r.Document)}
 	case *sealv1.SealActionRequest:
-		return []any{"township", r.TownshipCode}
+		return []any{"township", short(r.TownshipCode)}
 	case *sealv1.IssueSealRequest:
-		return []any{"township", r.TownshipCode}
+		return []any{"township", short(r.TownshipCode)}
 	}
 	return nil
+}
+
+// short cuts a caller's text to what a log line may carry; the log
+// handlers quote what does not print.
+func short(s string) string {
+	const max = 128
+	if len(s) <= max {
+		return s
+	}
+	n := max
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return fmt.Sprintf("%s…(%d bytes)", s[:n], len(s))
 }
 
 // interceptors authenticate and authorise, recover from panics, bound the
@@ -78,12 +102,24 @@ type interceptors struct {
 	log     *slog.Logger
 	m       *metrics
 	timeout time.Duration
+	// unauthLog bounds the log lines of unauthenticated calls.
+	unauthLog *rateLog
 }
 
 func (ic *interceptors) finish(ctx context.Context, method string, start time.Time, req any, err error) {
 	code := status.Code(err)
 	ic.m.latency.WithLabelValues(method, code.String()).Observe(time.Since(start).Seconds())
 	attrs := []any{"method", method, "code", code.String(), "ms", time.Since(start).Milliseconds()}
+	if code == codes.Unauthenticated {
+		ic.m.unauthenticated.WithLabelValues(method).Inc()
+		ok, held := ic.unauthLog.allow()
+		if !ok {
+			return
+		}
+		if held > 0 {
+			attrs = append(attrs, "unauthenticated_not_logged", held)
+		}
+	}
 	if p := PrincipalFrom(ctx); p != nil {
 		attrs = append(attrs, "principal", p.ID)
 	}
