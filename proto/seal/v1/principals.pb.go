@@ -9,6 +9,7 @@ package sealv1
 import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -165,9 +166,11 @@ type CreatePrincipalResponse struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
 	Principal *Principal             `protobuf:"bytes,1,opt,name=principal,proto3" json:"principal,omitempty"`
 	// The bearer token, shown only now.
-	Token         string `protobuf:"bytes,2,opt,name=token,proto3" json:"token,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Token string `protobuf:"bytes,2,opt,name=token,proto3" json:"token,omitempty"`
+	// When the token stops working.
+	TokenExpiresAt *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=token_expires_at,json=tokenExpiresAt,proto3" json:"token_expires_at,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *CreatePrincipalResponse) Reset() {
@@ -212,6 +215,13 @@ func (x *CreatePrincipalResponse) GetToken() string {
 		return x.Token
 	}
 	return ""
+}
+
+func (x *CreatePrincipalResponse) GetTokenExpiresAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.TokenExpiresAt
+	}
+	return nil
 }
 
 type ListPrincipalsRequest struct {
@@ -374,11 +384,137 @@ func (*WhoAmIRequest) Descriptor() ([]byte, []int) {
 	return file_seal_v1_principals_proto_rawDescGZIP(), []int{6}
 }
 
+type RotateTokenRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The principal; empty for the caller itself.
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// The principal's other tokens stop working now instead of after the
+	// overlap: for a token that leaked.
+	RevokePrevious bool `protobuf:"varint,2,opt,name=revoke_previous,json=revokePrevious,proto3" json:"revoke_previous,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *RotateTokenRequest) Reset() {
+	*x = RotateTokenRequest{}
+	mi := &file_seal_v1_principals_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RotateTokenRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RotateTokenRequest) ProtoMessage() {}
+
+func (x *RotateTokenRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_seal_v1_principals_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RotateTokenRequest.ProtoReflect.Descriptor instead.
+func (*RotateTokenRequest) Descriptor() ([]byte, []int) {
+	return file_seal_v1_principals_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *RotateTokenRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *RotateTokenRequest) GetRevokePrevious() bool {
+	if x != nil {
+		return x.RevokePrevious
+	}
+	return false
+}
+
+type RotateTokenResponse struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Principal *Principal             `protobuf:"bytes,1,opt,name=principal,proto3" json:"principal,omitempty"`
+	// The new bearer token, shown only now.
+	Token string `protobuf:"bytes,2,opt,name=token,proto3" json:"token,omitempty"`
+	// When the new token stops working.
+	TokenExpiresAt *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=token_expires_at,json=tokenExpiresAt,proto3" json:"token_expires_at,omitempty"`
+	// When the principal's other tokens stop working, at the latest.
+	PreviousExpireAt *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=previous_expire_at,json=previousExpireAt,proto3" json:"previous_expire_at,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *RotateTokenResponse) Reset() {
+	*x = RotateTokenResponse{}
+	mi := &file_seal_v1_principals_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RotateTokenResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RotateTokenResponse) ProtoMessage() {}
+
+func (x *RotateTokenResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_seal_v1_principals_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RotateTokenResponse.ProtoReflect.Descriptor instead.
+func (*RotateTokenResponse) Descriptor() ([]byte, []int) {
+	return file_seal_v1_principals_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *RotateTokenResponse) GetPrincipal() *Principal {
+	if x != nil {
+		return x.Principal
+	}
+	return nil
+}
+
+func (x *RotateTokenResponse) GetToken() string {
+	if x != nil {
+		return x.Token
+	}
+	return ""
+}
+
+func (x *RotateTokenResponse) GetTokenExpiresAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.TokenExpiresAt
+	}
+	return nil
+}
+
+func (x *RotateTokenResponse) GetPreviousExpireAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.PreviousExpireAt
+	}
+	return nil
+}
+
 var File_seal_v1_principals_proto protoreflect.FileDescriptor
 
 const file_seal_v1_principals_proto_rawDesc = "" +
 	"\n" +
-	"\x18seal/v1/principals.proto\x12\aseal.v1\"\xb8\x01\n" +
+	"\x18seal/v1/principals.proto\x12\aseal.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb8\x01\n" +
 	"\tPrincipal\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x12\n" +
@@ -388,10 +524,11 @@ const file_seal_v1_principals_proto_rawDesc = "" +
 	"\adomains\x18\x06 \x03(\tR\adomains\x12\x1a\n" +
 	"\bdisabled\x18\a \x01(\bR\bdisabled\"J\n" +
 	"\x16CreatePrincipalRequest\x120\n" +
-	"\tprincipal\x18\x01 \x01(\v2\x12.seal.v1.PrincipalR\tprincipal\"a\n" +
+	"\tprincipal\x18\x01 \x01(\v2\x12.seal.v1.PrincipalR\tprincipal\"\xa7\x01\n" +
 	"\x17CreatePrincipalResponse\x120\n" +
 	"\tprincipal\x18\x01 \x01(\v2\x12.seal.v1.PrincipalR\tprincipal\x12\x14\n" +
-	"\x05token\x18\x02 \x01(\tR\x05token\"\x17\n" +
+	"\x05token\x18\x02 \x01(\tR\x05token\x12D\n" +
+	"\x10token_expires_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x0etokenExpiresAt\"\x17\n" +
 	"\x15ListPrincipalsRequest\"L\n" +
 	"\x16ListPrincipalsResponse\x122\n" +
 	"\n" +
@@ -399,12 +536,21 @@ const file_seal_v1_principals_proto_rawDesc = "" +
 	"principals\")\n" +
 	"\x17DisablePrincipalRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\"\x0f\n" +
-	"\rWhoAmIRequest2\xbb\x02\n" +
+	"\rWhoAmIRequest\"M\n" +
+	"\x12RotateTokenRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12'\n" +
+	"\x0frevoke_previous\x18\x02 \x01(\bR\x0erevokePrevious\"\xed\x01\n" +
+	"\x13RotateTokenResponse\x120\n" +
+	"\tprincipal\x18\x01 \x01(\v2\x12.seal.v1.PrincipalR\tprincipal\x12\x14\n" +
+	"\x05token\x18\x02 \x01(\tR\x05token\x12D\n" +
+	"\x10token_expires_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x0etokenExpiresAt\x12H\n" +
+	"\x12previous_expire_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x10previousExpireAt2\x85\x03\n" +
 	"\x10PrincipalService\x12T\n" +
 	"\x0fCreatePrincipal\x12\x1f.seal.v1.CreatePrincipalRequest\x1a .seal.v1.CreatePrincipalResponse\x12Q\n" +
 	"\x0eListPrincipals\x12\x1e.seal.v1.ListPrincipalsRequest\x1a\x1f.seal.v1.ListPrincipalsResponse\x12H\n" +
 	"\x10DisablePrincipal\x12 .seal.v1.DisablePrincipalRequest\x1a\x12.seal.v1.Principal\x124\n" +
-	"\x06WhoAmI\x12\x16.seal.v1.WhoAmIRequest\x1a\x12.seal.v1.PrincipalB2Z0github.com/ronganxian/eseal/proto/seal/v1;sealv1b\x06proto3"
+	"\x06WhoAmI\x12\x16.seal.v1.WhoAmIRequest\x1a\x12.seal.v1.Principal\x12H\n" +
+	"\vRotateToken\x12\x1b.seal.v1.RotateTokenRequest\x1a\x1c.seal.v1.RotateTokenResponseB2Z0github.com/ronganxian/eseal/proto/seal/v1;sealv1b\x06proto3"
 
 var (
 	file_seal_v1_principals_proto_rawDescOnce sync.Once
@@ -418,7 +564,7 @@ func file_seal_v1_principals_proto_rawDescGZIP() []byte {
 	return file_seal_v1_principals_proto_rawDescData
 }
 
-var file_seal_v1_principals_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
+var file_seal_v1_principals_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
 var file_seal_v1_principals_proto_goTypes = []any{
 	(*Principal)(nil),               // 0: seal.v1.Principal
 	(*CreatePrincipalRequest)(nil),  // 1: seal.v1.CreatePrincipalRequest
@@ -427,24 +573,33 @@ var file_seal_v1_principals_proto_goTypes = []any{
 	(*ListPrincipalsResponse)(nil),  // 4: seal.v1.ListPrincipalsResponse
 	(*DisablePrincipalRequest)(nil), // 5: seal.v1.DisablePrincipalRequest
 	(*WhoAmIRequest)(nil),           // 6: seal.v1.WhoAmIRequest
+	(*RotateTokenRequest)(nil),      // 7: seal.v1.RotateTokenRequest
+	(*RotateTokenResponse)(nil),     // 8: seal.v1.RotateTokenResponse
+	(*timestamppb.Timestamp)(nil),   // 9: google.protobuf.Timestamp
 }
 var file_seal_v1_principals_proto_depIdxs = []int32{
-	0, // 0: seal.v1.CreatePrincipalRequest.principal:type_name -> seal.v1.Principal
-	0, // 1: seal.v1.CreatePrincipalResponse.principal:type_name -> seal.v1.Principal
-	0, // 2: seal.v1.ListPrincipalsResponse.principals:type_name -> seal.v1.Principal
-	1, // 3: seal.v1.PrincipalService.CreatePrincipal:input_type -> seal.v1.CreatePrincipalRequest
-	3, // 4: seal.v1.PrincipalService.ListPrincipals:input_type -> seal.v1.ListPrincipalsRequest
-	5, // 5: seal.v1.PrincipalService.DisablePrincipal:input_type -> seal.v1.DisablePrincipalRequest
-	6, // 6: seal.v1.PrincipalService.WhoAmI:input_type -> seal.v1.WhoAmIRequest
-	2, // 7: seal.v1.PrincipalService.CreatePrincipal:output_type -> seal.v1.CreatePrincipalResponse
-	4, // 8: seal.v1.PrincipalService.ListPrincipals:output_type -> seal.v1.ListPrincipalsResponse
-	0, // 9: seal.v1.PrincipalService.DisablePrincipal:output_type -> seal.v1.Principal
-	0, // 10: seal.v1.PrincipalService.WhoAmI:output_type -> seal.v1.Principal
-	7, // [7:11] is the sub-list for method output_type
-	3, // [3:7] is the sub-list for method input_type
-	3, // [3:3] is the sub-list for extension type_name
-	3, // [3:3] is the sub-list for extension extendee
-	0, // [0:3] is the sub-list for field type_name
+	0,  // 0: seal.v1.CreatePrincipalRequest.principal:type_name -> seal.v1.Principal
+	0,  // 1: seal.v1.CreatePrincipalResponse.principal:type_name -> seal.v1.Principal
+	9,  // 2: seal.v1.CreatePrincipalResponse.token_expires_at:type_name -> google.protobuf.Timestamp
+	0,  // 3: seal.v1.ListPrincipalsResponse.principals:type_name -> seal.v1.Principal
+	0,  // 4: seal.v1.RotateTokenResponse.principal:type_name -> seal.v1.Principal
+	9,  // 5: seal.v1.RotateTokenResponse.token_expires_at:type_name -> google.protobuf.Timestamp
+	9,  // 6: seal.v1.RotateTokenResponse.previous_expire_at:type_name -> google.protobuf.Timestamp
+	1,  // 7: seal.v1.PrincipalService.CreatePrincipal:input_type -> seal.v1.CreatePrincipalRequest
+	3,  // 8: seal.v1.PrincipalService.ListPrincipals:input_type -> seal.v1.ListPrincipalsRequest
+	5,  // 9: seal.v1.PrincipalService.DisablePrincipal:input_type -> seal.v1.DisablePrincipalRequest
+	6,  // 10: seal.v1.PrincipalService.WhoAmI:input_type -> seal.v1.WhoAmIRequest
+	7,  // 11: seal.v1.PrincipalService.RotateToken:input_type -> seal.v1.RotateTokenRequest
+	2,  // 12: seal.v1.PrincipalService.CreatePrincipal:output_type -> seal.v1.CreatePrincipalResponse
+	4,  // 13: seal.v1.PrincipalService.ListPrincipals:output_type -> seal.v1.ListPrincipalsResponse
+	0,  // 14: seal.v1.PrincipalService.DisablePrincipal:output_type -> seal.v1.Principal
+	0,  // 15: seal.v1.PrincipalService.WhoAmI:output_type -> seal.v1.Principal
+	8,  // 16: seal.v1.PrincipalService.RotateToken:output_type -> seal.v1.RotateTokenResponse
+	12, // [12:17] is the sub-list for method output_type
+	7,  // [7:12] is the sub-list for method input_type
+	7,  // [7:7] is the sub-list for extension type_name
+	7,  // [7:7] is the sub-list for extension extendee
+	0,  // [0:7] is the sub-list for field type_name
 }
 
 func init() { file_seal_v1_principals_proto_init() }
@@ -458,7 +613,7 @@ func file_seal_v1_principals_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_seal_v1_principals_proto_rawDesc), len(file_seal_v1_principals_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   7,
+			NumMessages:   9,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -23,15 +23,18 @@ const (
 	PrincipalService_ListPrincipals_FullMethodName   = "/seal.v1.PrincipalService/ListPrincipals"
 	PrincipalService_DisablePrincipal_FullMethodName = "/seal.v1.PrincipalService/DisablePrincipal"
 	PrincipalService_WhoAmI_FullMethodName           = "/seal.v1.PrincipalService/WhoAmI"
+	PrincipalService_RotateToken_FullMethodName      = "/seal.v1.PrincipalService/RotateToken"
 )
 
 // PrincipalServiceClient is the client API for PrincipalService service.
 //
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 //
-// PrincipalService manages who may call the service (county office only).
-// A bearer token is shown once, when it is made; the service keeps only its
-// hash.
+// PrincipalService manages who may call the service (county office only,
+// but for WhoAmI and rotating one's own token). A bearer token is shown
+// once, when it is made; the service keeps only its hash. Tokens expire
+// (token_ttl, by default a year after they are made); client certificates
+// are valid for as long as the certificate is.
 type PrincipalServiceClient interface {
 	CreatePrincipal(ctx context.Context, in *CreatePrincipalRequest, opts ...grpc.CallOption) (*CreatePrincipalResponse, error)
 	ListPrincipals(ctx context.Context, in *ListPrincipalsRequest, opts ...grpc.CallOption) (*ListPrincipalsResponse, error)
@@ -39,6 +42,14 @@ type PrincipalServiceClient interface {
 	DisablePrincipal(ctx context.Context, in *DisablePrincipalRequest, opts ...grpc.CallOption) (*Principal, error)
 	// WhoAmI returns the caller's own principal.
 	WhoAmI(ctx context.Context, in *WhoAmIRequest, opts ...grpc.CallOption) (*Principal, error)
+	// RotateToken issues a new bearer token for a principal. Its other
+	// tokens keep working for an overlap (token_overlap, by default 24 hours),
+	// so that a window application can switch to the new token without
+	// downtime; then they expire. The county office rotates any principal's
+	// token; any principal may rotate its own (id empty, or its own id), but
+	// only with its newest token: a token that was rotated away cannot rotate
+	// again (FailedPrecondition).
+	RotateToken(ctx context.Context, in *RotateTokenRequest, opts ...grpc.CallOption) (*RotateTokenResponse, error)
 }
 
 type principalServiceClient struct {
@@ -89,13 +100,25 @@ func (c *principalServiceClient) WhoAmI(ctx context.Context, in *WhoAmIRequest, 
 	return out, nil
 }
 
+func (c *principalServiceClient) RotateToken(ctx context.Context, in *RotateTokenRequest, opts ...grpc.CallOption) (*RotateTokenResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RotateTokenResponse)
+	err := c.cc.Invoke(ctx, PrincipalService_RotateToken_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // PrincipalServiceServer is the server API for PrincipalService service.
 // All implementations must embed UnimplementedPrincipalServiceServer
 // for forward compatibility.
 //
-// PrincipalService manages who may call the service (county office only).
-// A bearer token is shown once, when it is made; the service keeps only its
-// hash.
+// PrincipalService manages who may call the service (county office only,
+// but for WhoAmI and rotating one's own token). A bearer token is shown
+// once, when it is made; the service keeps only its hash. Tokens expire
+// (token_ttl, by default a year after they are made); client certificates
+// are valid for as long as the certificate is.
 type PrincipalServiceServer interface {
 	CreatePrincipal(context.Context, *CreatePrincipalRequest) (*CreatePrincipalResponse, error)
 	ListPrincipals(context.Context, *ListPrincipalsRequest) (*ListPrincipalsResponse, error)
@@ -103,6 +126,14 @@ type PrincipalServiceServer interface {
 	DisablePrincipal(context.Context, *DisablePrincipalRequest) (*Principal, error)
 	// WhoAmI returns the caller's own principal.
 	WhoAmI(context.Context, *WhoAmIRequest) (*Principal, error)
+	// RotateToken issues a new bearer token for a principal. Its other
+	// tokens keep working for an overlap (token_overlap, by default 24 hours),
+	// so that a window application can switch to the new token without
+	// downtime; then they expire. The county office rotates any principal's
+	// token; any principal may rotate its own (id empty, or its own id), but
+	// only with its newest token: a token that was rotated away cannot rotate
+	// again (FailedPrecondition).
+	RotateToken(context.Context, *RotateTokenRequest) (*RotateTokenResponse, error)
 	mustEmbedUnimplementedPrincipalServiceServer()
 }
 
@@ -124,6 +155,9 @@ func (UnimplementedPrincipalServiceServer) DisablePrincipal(context.Context, *Di
 }
 func (UnimplementedPrincipalServiceServer) WhoAmI(context.Context, *WhoAmIRequest) (*Principal, error) {
 	return nil, status.Error(codes.Unimplemented, "method WhoAmI not implemented")
+}
+func (UnimplementedPrincipalServiceServer) RotateToken(context.Context, *RotateTokenRequest) (*RotateTokenResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RotateToken not implemented")
 }
 func (UnimplementedPrincipalServiceServer) mustEmbedUnimplementedPrincipalServiceServer() {}
 func (UnimplementedPrincipalServiceServer) testEmbeddedByValue()                          {}
@@ -218,6 +252,24 @@ func _PrincipalService_WhoAmI_Handler(srv interface{}, ctx context.Context, dec 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _PrincipalService_RotateToken_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RotateTokenRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PrincipalServiceServer).RotateToken(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PrincipalService_RotateToken_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PrincipalServiceServer).RotateToken(ctx, req.(*RotateTokenRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // PrincipalService_ServiceDesc is the grpc.ServiceDesc for PrincipalService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -240,6 +292,10 @@ var PrincipalService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "WhoAmI",
 			Handler:    _PrincipalService_WhoAmI_Handler,
+		},
+		{
+			MethodName: "RotateToken",
+			Handler:    _PrincipalService_RotateToken_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
