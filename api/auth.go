@@ -8,6 +8,7 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/emmansun/gmsm/sm3"
 	"github.com/ronganxian/eseal/seal"
@@ -98,6 +99,9 @@ var methodAccess = map[string]access{
 	"/seal.v1.PrincipalService/ListPrincipals":   admins,
 	"/seal.v1.PrincipalService/DisablePrincipal": admins,
 	"/seal.v1.PrincipalService/WhoAmI":           authenticated,
+	// Anyone known may rotate its own token; only the county office may
+	// rotate another's (principalServer.RotateToken checks).
+	"/seal.v1.PrincipalService/RotateToken": authenticated,
 
 	"/grpc.health.v1.Health/Check":                                   healthAndReflex,
 	"/grpc.health.v1.Health/Watch":                                   healthAndReflex,
@@ -114,9 +118,19 @@ func PrincipalFrom(ctx context.Context) *seal.Principal {
 	return p
 }
 
+type tokenHashKey struct{}
+
+// tokenHashFrom returns the hash of the bearer token the caller
+// authenticated with, or nil if it presented none.
+func tokenHashFrom(ctx context.Context) []byte {
+	h, _ := ctx.Value(tokenHashKey{}).([]byte)
+	return h
+}
+
 // authenticator finds the caller of a request.
 type authenticator struct {
 	principals store.Principals
+	now        func() time.Time // what token expiry is judged against
 }
 
 // errBadCredentials is deliberately vague: it does not say whether the
@@ -130,12 +144,15 @@ func (a *authenticator) authorize(ctx context.Context, method string) (context.C
 	if !ok {
 		return nil, status.Errorf(codes.PermissionDenied, "method %s is not served", method)
 	}
-	p, err := a.authenticate(ctx)
+	p, tokenHash, err := a.authenticate(ctx)
 	if err != nil {
 		return nil, err
 	}
 	if p != nil {
 		ctx = context.WithValue(ctx, principalKey{}, p)
+	}
+	if tokenHash != nil {
+		ctx = context.WithValue(ctx, tokenHashKey{}, tokenHash)
 	}
 	if acc.public {
 		return ctx, nil
@@ -149,29 +166,37 @@ func (a *authenticator) authorize(ctx context.Context, method string) (context.C
 	return ctx, nil
 }
 
-// authenticate returns the principal of the bearer token, or else of the
-// verified client certificate; nil when the caller presents neither.
-func (a *authenticator) authenticate(ctx context.Context) (*seal.Principal, error) {
+// authenticate returns the principal of the bearer token, with the
+// token's hash, or else of the verified client certificate; nil when the
+// caller presents neither. An expired token is refused as an unknown one
+// is.
+func (a *authenticator) authenticate(ctx context.Context) (*seal.Principal, []byte, error) {
 	md, _ := metadata.FromIncomingContext(ctx)
 	if md != nil {
 		if vals := md.Get("authorization"); len(vals) > 0 {
 			if len(vals) > 1 {
-				return nil, errBadCredentials
+				return nil, nil, errBadCredentials
 			}
 			scheme, token, ok := strings.Cut(vals[0], " ")
 			if !ok || !strings.EqualFold(scheme, "bearer") || !strings.HasPrefix(token, tokenPrefix) {
-				return nil, errBadCredentials
+				return nil, nil, errBadCredentials
 			}
-			return a.lookup(ctx, store.CredentialToken, TokenHash(token))
+			h := TokenHash(token)
+			p, err := a.lookup(ctx, store.CredentialToken, h)
+			if err != nil {
+				return nil, nil, err
+			}
+			return p, h, nil
 		}
 	}
 	pr, _ := peer.FromContext(ctx)
 	if pr == nil {
-		return nil, nil
+		return nil, nil, nil
 	}
 	if ti, ok := pr.AuthInfo.(credentials.TLSInfo); ok && len(ti.State.VerifiedChains) > 0 {
 		h := sm3.Sum(ti.State.VerifiedChains[0][0].Raw)
-		return a.lookup(ctx, store.CredentialCert, h[:])
+		p, err := a.lookup(ctx, store.CredentialCert, h[:])
+		return p, nil, err
 	}
 	// The REST gateway passes on a client certificate it verified. Only
 	// the gateway's in-memory connection may say so; from anywhere else the
@@ -179,15 +204,17 @@ func (a *authenticator) authenticate(ctx context.Context) (*seal.Principal, erro
 	if vals := md.Get(gatewayCertHeader); len(vals) == 1 && pr.Addr != nil && pr.Addr.Network() == "bufconn" {
 		h, err := hex.DecodeString(vals[0])
 		if err != nil {
-			return nil, errBadCredentials
+			return nil, nil, errBadCredentials
 		}
-		return a.lookup(ctx, store.CredentialCert, h)
+		p, err := a.lookup(ctx, store.CredentialCert, h)
+		return p, nil, err
 	}
-	return nil, nil
+	return nil, nil, nil
 }
 
+// lookup finds the principal of a credential valid now.
 func (a *authenticator) lookup(ctx context.Context, kind string, hash []byte) (*seal.Principal, error) {
-	p, err := a.principals.PrincipalByCredential(ctx, kind, hash)
+	p, err := a.principals.PrincipalByCredential(ctx, kind, hash, a.now())
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, errBadCredentials
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/emmansun/gmsm/sm3"
 	sealv1 "github.com/ronganxian/eseal/proto/seal/v1"
+	"github.com/ronganxian/eseal/store"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
@@ -51,7 +52,7 @@ func TestGatewayHeaderFromOutside(t *testing.T) {
 			e := newEnvOver(t, "sqlite", over, nil)
 			// The hash of a certificate that is bound to the county office.
 			forged := sm3.Sum([]byte("the county office's certificate"))
-			if err := e.st.AddCredential(context.Background(), "admin", "cert", forged[:]); err != nil {
+			if err := e.st.AddCredential(context.Background(), "admin", store.Credential{Kind: store.CredentialCert, Hash: forged[:]}); err != nil {
 				t.Fatal(err)
 			}
 			claim := hex.EncodeToString(forged[:])

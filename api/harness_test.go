@@ -161,7 +161,7 @@ func newEnvOver(t testing.TB, kind string, over transport, tweak func(*Config)) 
 	// The county office, the catalog, two seals, and the principals.
 	adminToken, hash := NewToken()
 	admin := seal.Principal{ID: "admin", Role: seal.RoleAdmin}
-	if err := st.CreatePrincipal(ctx, admin, store.CredentialToken, hash); err != nil {
+	if err := st.CreatePrincipal(ctx, admin, store.Credential{Kind: store.CredentialToken, Hash: hash, Expires: time.Now().Add(10 * 8760 * time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
 	e.tokens["admin"] = adminToken
@@ -197,7 +197,7 @@ func newEnvOver(t testing.TB, kind string, over transport, tweak func(*Config)) 
 		for id := range e.tokens {
 			cert := pki.issue(t, id, x509.ExtKeyUsageClientAuth)
 			h := sm3.Sum(cert.Certificate[0])
-			if err := st.AddCredential(ctx, id, store.CredentialCert, h[:]); err != nil {
+			if err := st.AddCredential(ctx, id, store.Credential{Kind: store.CredentialCert, Hash: h[:]}); err != nil {
 				t.Fatalf("AddCredential %s: %v", id, err)
 			}
 			e.certs[id] = cert

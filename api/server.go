@@ -51,6 +51,13 @@ type Config struct {
 	// ClientCAFile, with TLS, lets callers authenticate with client
 	// certificates issued under it, over gRPC and REST alike.
 	ClientCAFile string
+	// TokenTTL is how long a new bearer token works (default one year).
+	// TokenOverlap is how long a principal's other tokens keep working
+	// after its token is rotated (default 24 h), so that the program using
+	// them can switch over; it must be shorter than TokenTTL.
+	TokenTTL, TokenOverlap time.Duration
+	// Now is the clock that token expiry is judged by (default time.Now).
+	Now func() time.Time
 	// MaxDocumentBytes bounds a document to seal (default 32 MiB).
 	MaxDocumentBytes int64
 	// MaxUnaryDocumentBytes bounds a document sent in one message: Seal,
@@ -148,6 +155,18 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
+	if cfg.TokenTTL <= 0 {
+		cfg.TokenTTL = 8760 * time.Hour
+	}
+	if cfg.TokenOverlap <= 0 {
+		cfg.TokenOverlap = 24 * time.Hour
+	}
+	if cfg.TokenOverlap >= cfg.TokenTTL {
+		return nil, fmt.Errorf("api: the token overlap (%v) must be shorter than the token lifetime (%v)", cfg.TokenOverlap, cfg.TokenTTL)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
 	tlsCfg, err := serverTLS(cfg)
 	if err != nil {
 		return nil, err
@@ -163,7 +182,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 
 	s := &Server{cfg: cfg, deps: deps, log: cfg.Logger, metrics: newMetrics(), health: health.NewServer(), tls: tlsCfg != nil,
 		inflight: newInflight(cfg.MaxBytesInFlight, maxMessage(cfg), cfg.MaxDocumentBytes, cfg.RequestTimeout)}
-	ic := &interceptors{auth: &authenticator{principals: deps.Store}, log: s.log, m: s.metrics, timeout: cfg.RequestTimeout}
+	ic := &interceptors{auth: &authenticator{principals: deps.Store, now: cfg.Now}, log: s.log, m: s.metrics, timeout: cfg.RequestTimeout}
 	opts := []grpc.ServerOption{
 		grpc.ChainUnaryInterceptor(ic.unary),
 		grpc.ChainStreamInterceptor(ic.stream),
@@ -189,7 +208,8 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	sealv1.RegisterRegistryServiceServer(both, &registryServer{st: deps.Store})
 	sealv1.RegisterSealAdminServiceServer(both, &sealAdminServer{ks: deps.Keystore, st: deps.Store, log: s.log})
 	sealv1.RegisterLedgerServiceServer(both, &ledgerServer{ledger: deps.Ledger})
-	sealv1.RegisterPrincipalServiceServer(both, &principalServer{st: deps.Store})
+	sealv1.RegisterPrincipalServiceServer(both, &principalServer{st: deps.Store,
+		ttl: cfg.TokenTTL, overlap: cfg.TokenOverlap, now: cfg.Now})
 	sealv1.RegisterVerificationServiceServer(both, &verificationServer{ks: deps.Keystore, now: time.Now,
 		maxDoc: cfg.MaxUnaryDocumentBytes, slots: make(chan struct{}, cfg.VerifyConcurrency)})
 	healthpb.RegisterHealthServer(s.grpc, s.health)

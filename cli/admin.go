@@ -367,7 +367,53 @@ func (a *app) principalsCmd() *cobra.Command {
 			return nil
 		},
 	}
-	cmd.AddCommand(create, list, disable)
+	cmd.AddCommand(create, list, disable, a.rotateCmd())
+	return cmd
+}
+
+// rotateCmd rotates a principal's token: the county office anyone's, a
+// principal its own (no ID). The old token keeps working for the server's
+// token_overlap, so that the program using it can switch to the new one.
+func (a *app) rotateCmd() *cobra.Command {
+	var tokenOut string
+	var revoke bool
+	cmd := &cobra.Command{
+		Use: "rotate [ID]", Short: "更换令牌 / issue a new token; the old one works for a day more", Args: cobra.MaximumNArgs(1),
+		Example: `  sealctl principals rotate changan-1 --token-out changan-1.token
+  SEAL_TOKEN_FILE=window.token sealctl principals rotate --token-out window.token   # one's own
+  sealctl principals rotate changan-1 --revoke-previous   # the old token leaked: it stops now`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx, err := a.need(cmd)
+			if err != nil {
+				return err
+			}
+			req := &sealv1.RotateTokenRequest{RevokePrevious: revoke}
+			if len(args) == 1 {
+				req.Id = args[0]
+			}
+			resp, err := sealv1.NewPrincipalServiceClient(a.cc).RotateToken(ctx, req)
+			if err != nil {
+				return err
+			}
+			if a.json() {
+				return a.printJSON(resp)
+			}
+			if tokenOut == "" {
+				fmt.Fprintln(a.stdout, resp.Token)
+			} else {
+				if err := atomicfile.WriteFile(tokenOut, []byte(resp.Token+"\n"), 0o600); err != nil {
+					return err
+				}
+				fmt.Fprintf(a.stdout, "rotated %s; new token in %s\n", termText(resp.Principal.GetId()), tokenOut)
+			}
+			const when = "2006-01-02 15:04:05 MST"
+			fmt.Fprintf(a.stderr, "the new token works until %s; the previous ones until %s at the latest\n",
+				resp.TokenExpiresAt.AsTime().Local().Format(when), resp.PreviousExpireAt.AsTime().Local().Format(when))
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&tokenOut, "token-out", "", "write the token to this file (mode 0600) instead of printing it")
+	cmd.Flags().BoolVar(&revoke, "revoke-previous", false, "the previous tokens stop working now, not after the overlap")
 	return cmd
 }
 

@@ -36,6 +36,13 @@ type Config struct {
 	TLSKey      string `yaml:"tls_key"`
 	TLSClientCA string `yaml:"tls_client_ca"`
 
+	// TokenTTL is how long a new bearer token works (default
+	// DefaultTokenTTL). TokenOverlap is how long a principal's other tokens
+	// keep working after its token is rotated (default
+	// DefaultTokenOverlap), so that a window application can switch over.
+	TokenTTL     Duration `yaml:"token_ttl"`
+	TokenOverlap Duration `yaml:"token_overlap"`
+
 	// Store is "sqlite" (default: DataDir/seal.db) or "postgres".
 	Store       string `yaml:"store"`
 	SQLitePath  string `yaml:"sqlite_path"`
@@ -68,6 +75,12 @@ type Config struct {
 
 // DefaultMetricsListen is where /metrics is served unless configured.
 const DefaultMetricsListen = "127.0.0.1:9090"
+
+// The defaults of token_ttl, a year, and token_overlap, a day.
+const (
+	DefaultTokenTTL     = 8760 * time.Hour
+	DefaultTokenOverlap = 24 * time.Hour
+)
 
 // Duration is a time.Duration written like "10m" in YAML.
 type Duration time.Duration
@@ -120,7 +133,7 @@ func (c *Config) env() map[string]any {
 		"ESEAL_MAX_UNARY_DOCUMENT_BYTES": &c.MaxUnaryDocumentBytes, "ESEAL_MAX_BYTES_IN_FLIGHT": &c.MaxBytesInFlight,
 		"ESEAL_CHECKPOINT_EVERY": &c.CheckpointEvery, "ESEAL_PROFILE": &c.Profile,
 		"ESEAL_SEAL_IMAGE_DIR": &c.SealImageDir, "ESEAL_LOG_FORMAT": &c.LogFormat,
-		"ESEAL_METRICS_LISTEN": &c.MetricsListen,
+		"ESEAL_METRICS_LISTEN": &c.MetricsListen, "ESEAL_TOKEN_TTL": &c.TokenTTL, "ESEAL_TOKEN_OVERLAP": &c.TokenOverlap,
 	}
 }
 
@@ -172,6 +185,12 @@ func (c *Config) resolve(base string) {
 	def(&c.Store, "sqlite")
 	def(&c.Profile, "default")
 	def(&c.LogFormat, "text")
+	if c.TokenTTL == 0 {
+		c.TokenTTL = Duration(DefaultTokenTTL)
+	}
+	if c.TokenOverlap == 0 {
+		c.TokenOverlap = Duration(DefaultTokenOverlap)
+	}
 	if c.CheckpointEvery == 0 {
 		c.CheckpointEvery = Duration(10 * time.Minute) // a negative interval disables checkpoints
 	}
@@ -222,6 +241,12 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxDocumentBytes < 0 || c.MaxUnaryDocumentBytes < 0 || c.MaxBytesInFlight < 0 {
 		errs = append(errs, errors.New("max_document_bytes, max_unary_document_bytes and max_bytes_in_flight must not be negative"))
+	}
+	if c.TokenTTL < 0 || c.TokenOverlap < 0 {
+		errs = append(errs, errors.New("token_ttl and token_overlap must not be negative"))
+	} else if c.TokenOverlap >= c.TokenTTL {
+		errs = append(errs, fmt.Errorf("token_overlap (%v) must be shorter than token_ttl (%v)",
+			time.Duration(c.TokenOverlap), time.Duration(c.TokenTTL)))
 	}
 	return errors.Join(errs...)
 }

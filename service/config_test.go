@@ -1,10 +1,16 @@
 package service
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/ronganxian/eseal/api"
+	"github.com/ronganxian/eseal/store"
 )
 
 // TestMetricsListen: the metrics address defaults to loopback port 9090,
@@ -60,5 +66,117 @@ func TestNewServerServesMetrics(t *testing.T) {
 	defer srv.Serve(ctx) // closes the listeners
 	if srv.MetricsAddr() == "" {
 		t.Fatal("no metrics listener with metrics_listen set")
+	}
+}
+
+// TestTokenConfig: token_ttl and token_overlap default to a year and a
+// day, come from the file and the environment, and the overlap must be
+// shorter than the lifetime.
+func TestTokenConfig(t *testing.T) {
+	for _, tc := range []struct {
+		name, file   string
+		env          map[string]string
+		ttl, overlap time.Duration
+		invalid      bool
+	}{
+		{name: "defaults", ttl: 8760 * time.Hour, overlap: 24 * time.Hour},
+		{name: "file", file: "token_ttl: 720h\ntoken_overlap: 2h\n", ttl: 720 * time.Hour, overlap: 2 * time.Hour},
+		{name: "environment", file: "token_ttl: 720h\n", env: map[string]string{"ESEAL_TOKEN_TTL": "2160h", "ESEAL_TOKEN_OVERLAP": "30m"},
+			ttl: 2160 * time.Hour, overlap: 30 * time.Minute},
+		{name: "overlap as long as the lifetime", file: "token_ttl: 24h\n", ttl: 24 * time.Hour, overlap: 24 * time.Hour, invalid: true},
+		{name: "negative", file: "token_overlap: -1h\n", ttl: 8760 * time.Hour, overlap: -time.Hour, invalid: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, k := range []string{"ESEAL_TOKEN_TTL", "ESEAL_TOKEN_OVERLAP"} {
+				t.Setenv(k, "")
+				if v, ok := tc.env[k]; ok {
+					t.Setenv(k, v)
+				} else {
+					os.Unsetenv(k)
+				}
+			}
+			path := filepath.Join(t.TempDir(), "sealsvc.yaml")
+			if err := os.WriteFile(path, []byte("data_dir: .\n"+tc.file), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			c, err := LoadConfig(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if time.Duration(c.TokenTTL) != tc.ttl || time.Duration(c.TokenOverlap) != tc.overlap {
+				t.Errorf("token_ttl %v, token_overlap %v; want %v, %v", time.Duration(c.TokenTTL), time.Duration(c.TokenOverlap), tc.ttl, tc.overlap)
+			}
+			err = c.Validate()
+			if got := err != nil && strings.Contains(err.Error(), "token_"); got != tc.invalid {
+				t.Errorf("Validate: %v, want invalid %v", err, tc.invalid)
+			}
+		})
+	}
+}
+
+// TestInitTokenExpires: init's admin token works for token_ttl, no more;
+// a later init finds it working and keeps it, and replaces it once it has
+// expired.
+func TestInitTokenExpires(t *testing.T) {
+	ctx := context.Background()
+	c := testConfig(t, "sqlite", "")
+	c.TokenTTL, c.TokenOverlap = Duration(720*time.Hour), Duration(time.Hour)
+	svc := openService(t, c)
+	res, err := svc.Init(ctx, "测试县电子印章CA (TEST)", "测试县政务服务监督管理办公室")
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := func() []byte {
+		b, err := os.ReadFile(res.AdminToken)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	first := read()
+	hash := api.TokenHash(strings.TrimSpace(string(first)))
+	for _, tc := range []struct {
+		at   time.Time
+		want bool
+	}{
+		{time.Now(), true},
+		{time.Now().Add(720*time.Hour - time.Minute), true},
+		{time.Now().Add(720*time.Hour + time.Minute), false},
+	} {
+		_, err := svc.Store.PrincipalByCredential(ctx, store.CredentialToken, hash, tc.at)
+		if got := err == nil; got != tc.want {
+			t.Errorf("the admin token %v from now: valid %v (%v), want %v", time.Until(tc.at).Round(time.Hour), got, err, tc.want)
+		}
+	}
+	cfg, err := os.ReadFile(res.ConfigFile)
+	if err != nil || !strings.Contains(string(cfg), "token_ttl: 720h") || !strings.Contains(string(cfg), "token_overlap: 1h") {
+		t.Errorf("the configuration init wrote lacks the token settings (%v):\n%s", err, cfg)
+	}
+
+	if _, err := svc.Init(ctx, "测试县电子印章CA (TEST)", "测试县政务服务监督管理办公室"); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(read(), first) {
+		t.Fatal("a second init replaced a working token")
+	}
+	// A token that expired is replaced by the next init.
+	c.TokenTTL, c.TokenOverlap = Duration(time.Millisecond), Duration(time.Microsecond)
+	os.Remove(res.AdminToken)
+	if _, err := svc.Init(ctx, "", ""); err != nil {
+		t.Fatal(err)
+	}
+	expired := read()
+	time.Sleep(5 * time.Millisecond) // the millisecond's token expires
+	c.TokenTTL, c.TokenOverlap = Duration(720*time.Hour), Duration(time.Hour)
+	if _, err := svc.Init(ctx, "", ""); err != nil {
+		t.Fatal(err)
+	}
+	renewed := read()
+	if bytes.Equal(renewed, expired) {
+		t.Fatal("init kept an expired token")
+	}
+	_, err = svc.Store.PrincipalByCredential(ctx, store.CredentialToken, api.TokenHash(strings.TrimSpace(string(renewed))), time.Now())
+	if err != nil {
+		t.Errorf("the token init wrote after the last one expired: %v", err)
 	}
 }

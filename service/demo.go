@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
+	"time"
 
 	"github.com/ronganxian/eseal/api"
 	"github.com/ronganxian/eseal/internal/atomicfile"
@@ -142,17 +144,32 @@ func (s *Service) PrepareDemo(ctx context.Context) error {
 	return nil
 }
 
-// ensureCredential gives p a token file, creating p if needed. A principal
-// whose file was lost gets a new token; the old one keeps working.
+// ensureCredential gives p a token file, creating p if needed. The token
+// expires after token_ttl. A principal whose file was lost, or whose token
+// in it no longer works (it expired), gets a new token; an old one keeps
+// working until it expires.
 func (s *Service) ensureCredential(ctx context.Context, dir string, p seal.Principal) error {
 	path := filepath.Join(dir, p.ID+".token")
-	if _, err := os.Stat(path); err == nil {
-		return nil
+	if b, err := os.ReadFile(path); err == nil {
+		_, err := s.Store.PrincipalByCredential(ctx, store.CredentialToken, api.TokenHash(strings.TrimSpace(string(b))), time.Now())
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("principal %s: %w", p.ID, err)
+		}
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	ttl := time.Duration(s.Config.TokenTTL)
+	if ttl <= 0 {
+		ttl = DefaultTokenTTL
 	}
 	token, hash := api.NewToken()
-	err := s.Store.CreatePrincipal(ctx, p, store.CredentialToken, hash)
+	cred := store.Credential{Kind: store.CredentialToken, Hash: hash, Expires: time.Now().Add(ttl)}
+	err := s.Store.CreatePrincipal(ctx, p, cred)
 	if errors.Is(err, store.ErrExists) {
-		err = s.Store.AddCredential(ctx, p.ID, store.CredentialToken, hash)
+		err = s.Store.AddCredential(ctx, p.ID, cred)
 	}
 	if err != nil {
 		return fmt.Errorf("principal %s: %w", p.ID, err)
@@ -188,11 +205,14 @@ metrics_listen: %q   # /metrics (Prometheus), apart from REST; "off" for none
 store: %q
 kek_file: %q
 profile: %q
+token_ttl: %s        # how long a bearer token works
+token_overlap: %s     # how long a rotated token keeps working beside its successor
 # tls_cert: /etc/eseal/tls.crt   # required to listen on anything but loopback
 # tls_key: /etc/eseal/tls.key
 # tls_client_ca: /etc/eseal/clients.pem
 # postgres_dsn: postgres://eseal@db.internal/eseal   # with store: postgres
-`, s.Config.DataDir, s.Config.GRPCListen, s.Config.HTTPListen, orOff(s.Config.MetricsListen), s.Config.Store, s.Config.KEKFile, s.Config.Profile)
+`, s.Config.DataDir, s.Config.GRPCListen, s.Config.HTTPListen, orOff(s.Config.MetricsListen), s.Config.Store, s.Config.KEKFile, s.Config.Profile,
+			durationText(time.Duration(s.Config.TokenTTL)), durationText(time.Duration(s.Config.TokenOverlap)))
 		if err := atomicfile.WriteFile(res.ConfigFile, []byte(cfg), 0o600); err != nil {
 			return nil, err
 		}
@@ -206,6 +226,17 @@ profile: %q
 	}
 	res.AdminToken = filepath.Join(creds, "admin.token")
 	return res, nil
+}
+
+// durationText writes d as a configuration would: 8760h, not 8760h0m0s.
+func durationText(d time.Duration) string {
+	switch {
+	case d != 0 && d%time.Hour == 0:
+		return fmt.Sprintf("%dh", d/time.Hour)
+	case d != 0 && d%time.Minute == 0:
+		return fmt.Sprintf("%dm", d/time.Minute)
+	}
+	return d.String()
 }
 
 // orOff is addr, or "off" for none.

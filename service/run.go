@@ -168,6 +168,7 @@ func (s *Service) NewServer() (*api.Server, error) {
 		GRPCAddr: s.Config.GRPCListen, HTTPAddr: s.Config.HTTPListen, MetricsAddr: s.Config.MetricsListen,
 		TLSCertFile: s.Config.TLSCert, TLSKeyFile: s.Config.TLSKey, ClientCAFile: s.Config.TLSClientCA,
 		MaxDocumentBytes: s.Config.MaxDocumentBytes, RequestTimeout: time.Duration(s.Config.RequestTimeout),
+		TokenTTL: time.Duration(s.Config.TokenTTL), TokenOverlap: time.Duration(s.Config.TokenOverlap),
 		MaxUnaryDocumentBytes: s.Config.MaxUnaryDocumentBytes, MaxBytesInFlight: s.Config.MaxBytesInFlight,
 		Logger: s.Log,
 	}, api.Deps{Sealer: s.Sealer, Ledger: s.Ledger, Store: s.Store, Keystore: s.Keystore})

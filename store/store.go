@@ -9,6 +9,7 @@ package store
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/ronganxian/eseal/seal"
 )
@@ -21,6 +22,9 @@ var (
 	ErrDuplicateRequest = seal.ErrDuplicateRequest
 	// ErrExists: a principal or credential with this id or hash exists.
 	ErrExists = errors.New("store: already exists")
+	// ErrReplaced: a principal rotating its own token did so with a token
+	// that is no longer its newest.
+	ErrReplaced = errors.New("store: the token was replaced by a newer one")
 )
 
 // Store is the service's persistence. Every method is one transaction.
@@ -57,18 +61,52 @@ const (
 	CredentialCert  = "cert"  // Hash is SM3 of a client certificate's DER
 )
 
+// Credential is how a principal proves who it is, as stored: only the hash
+// of the secret.
+type Credential struct {
+	Kind string // CredentialToken or CredentialCert
+	Hash []byte // 32 bytes of SM3
+	// Expires is when a token stops working; a token must have one. A
+	// certificate's is zero: it carries its own validity, which TLS checks.
+	Expires time.Time
+}
+
+// TokenRotation gives a principal a new bearer token and retires its
+// others after an overlap, so that the program using them can switch
+// without downtime.
+type TokenRotation struct {
+	ID      string    // the principal
+	Hash    []byte    // the new token's hash
+	Expires time.Time // when the new token stops working
+	// OverlapEnd is when the principal's other tokens stop working, at the
+	// latest; one that expires sooner keeps its own expiry.
+	OverlapEnd time.Time
+	// By, when the principal rotates its own token, is the hash of the
+	// token it called with, which must be its newest. A token that was
+	// rotated away therefore cannot rotate again, and whoever holds it
+	// cannot keep the principal's access alive by rotating. Empty when the
+	// county office rotates.
+	By []byte
+}
+
 // Principals keeps who may call the service, and how they prove it. Only
 // hashes of credentials are stored.
 type Principals interface {
 	// CreatePrincipal stores p with one credential. It fails with ErrExists
 	// if the id or the credential hash is taken.
-	CreatePrincipal(ctx context.Context, p seal.Principal, kind string, hash []byte) error
+	CreatePrincipal(ctx context.Context, p seal.Principal, c Credential) error
 	// AddCredential gives an existing principal another credential.
-	AddCredential(ctx context.Context, id, kind string, hash []byte) error
+	AddCredential(ctx context.Context, id string, c Credential) error
 	// PrincipalByCredential finds the principal a credential hash belongs
-	// to; ErrNotFound if none, or if the principal is disabled. The stored
-	// hash is compared in constant time.
-	PrincipalByCredential(ctx context.Context, kind string, hash []byte) (seal.Principal, error)
+	// to, if the credential is valid at the time at; ErrNotFound if none,
+	// if the token expired (at or before at), or if the principal is
+	// disabled. The stored hash is compared in constant time.
+	PrincipalByCredential(ctx context.Context, kind string, hash []byte, at time.Time) (seal.Principal, error)
+	// RotateToken stores r's new token and shortens the principal's other
+	// tokens to r.OverlapEnd, in one transaction. It fails with ErrNotFound
+	// if no enabled principal has the id, and with ErrReplaced if r.By is
+	// not the principal's newest token.
+	RotateToken(ctx context.Context, r TokenRotation) (PrincipalInfo, error)
 	ListPrincipals(ctx context.Context) ([]PrincipalInfo, error)
 	DisablePrincipal(ctx context.Context, id string) (PrincipalInfo, error)
 }

@@ -20,6 +20,7 @@ var migrations = []migration{
 	{3, "keystore: ledger-signing keys", keystoreLedgerSchemaV1},
 	{4, "service: sealed documents stored uncompressed", serviceSchemaV2},
 	{5, "service: results may refer to documents kept elsewhere", serviceSchemaV3},
+	{6, "service: credentials expire", serviceSchemaV4},
 }
 
 // migrationLock is the advisory lock key under which replicas migrate.
@@ -28,7 +29,13 @@ const migrationLock = 0x65_73_65_61_6c // "eseal"
 // ErrSchemaTooNew means the database was migrated by a newer program.
 var ErrSchemaTooNew = errors.New("postgres: database schema is newer than this program")
 
-func migrate(ctx context.Context, db *sql.DB) error {
+// migrate applies the migrations the database lacks, in one transaction
+// under an advisory lock, and checks that those applied are ours.
+func migrate(ctx context.Context, db *sql.DB) error { return migrateList(ctx, db, migrations) }
+
+// migrateList is migrate with the migrations ms, a prefix of migrations
+// (tests build an older database with one).
+func migrateList(ctx context.Context, db *sql.DB, ms []migration) error {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("postgres: migrate: %w", err)
@@ -41,7 +48,7 @@ func migrate(ctx context.Context, db *sql.DB) error {
 		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`); err != nil {
 		return fmt.Errorf("postgres: migrate: %w", err)
 	}
-	for _, m := range migrations {
+	for _, m := range ms {
 		var name string
 		err := tx.QueryRowContext(ctx, "SELECT name FROM schema_migrations WHERE version = $1", m.version).Scan(&name)
 		switch {
@@ -64,7 +71,7 @@ func migrate(ctx context.Context, db *sql.DB) error {
 	if err := tx.QueryRowContext(ctx, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations").Scan(&newest); err != nil {
 		return fmt.Errorf("postgres: migrate: %w", err)
 	}
-	if latest := migrations[len(migrations)-1].version; newest > latest {
+	if latest := ms[len(ms)-1].version; newest > latest {
 		return fmt.Errorf("%w: it has migration %d, this program knows up to %d", ErrSchemaTooNew, newest, latest)
 	}
 	return tx.Commit()

@@ -118,3 +118,12 @@ ALTER TABLE results ALTER COLUMN document SET STORAGE EXTERNAL;
 const serviceSchemaV3 = `
 ALTER TABLE results ADD COLUMN document_ref BYTEA;
 `
+
+// serviceSchemaV4 gives credentials an expiry, as store/sqlite's
+// serviceSchemaV3 does: tokens stored before it expire a year after the
+// migration (the default token_ttl), certificates have none here.
+const serviceSchemaV4 = `
+ALTER TABLE credentials ADD COLUMN expires_us BIGINT;
+UPDATE credentials SET expires_us = (extract(epoch FROM now()) * 1000000)::bigint + 31536000000000
+	WHERE kind = 'token';
+`

@@ -23,6 +23,7 @@ var migrations = []migration{
 	{2, "service: catalog, principals, ledger, results, checkpoints", serviceSchemaV1},
 	{3, "keystore: ledger-signing keys", keystoreLedgerSchemaV1},
 	{4, "service: sealed documents in the log beside the database", serviceSchemaV2},
+	{5, "service: credentials expire", serviceSchemaV3},
 }
 
 // ErrSchemaTooNew means the database was migrated by a newer program.
@@ -34,7 +35,11 @@ var ErrSchemaMismatch = errors.New("sqlite: database schema does not match this 
 
 // migrate applies the migrations the database lacks, each in its own
 // transaction, and checks that those applied are ours.
-func migrate(ctx context.Context, w *sql.DB) error {
+func migrate(ctx context.Context, w *sql.DB) error { return migrateList(ctx, w, migrations) }
+
+// migrateList is migrate with the migrations ms, a prefix of migrations
+// (tests build an older database with one).
+func migrateList(ctx context.Context, w *sql.DB, ms []migration) error {
 	_, err := w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version    INTEGER PRIMARY KEY,
 		name       TEXT NOT NULL,
@@ -43,7 +48,7 @@ func migrate(ctx context.Context, w *sql.DB) error {
 	if err != nil {
 		return fmt.Errorf("sqlite: migrate: %w", err)
 	}
-	for _, m := range migrations {
+	for _, m := range ms {
 		if err := applyMigration(ctx, w, m); err != nil {
 			return err
 		}
@@ -52,7 +57,7 @@ func migrate(ctx context.Context, w *sql.DB) error {
 	if err := w.QueryRowContext(ctx, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations").Scan(&newest); err != nil {
 		return fmt.Errorf("sqlite: migrate: %w", err)
 	}
-	if latest := migrations[len(migrations)-1].version; newest > latest {
+	if latest := ms[len(ms)-1].version; newest > latest {
 		return fmt.Errorf("%w: it has migration %d, this program knows up to %d", ErrSchemaTooNew, newest, latest)
 	}
 	return nil

@@ -112,3 +112,17 @@ BEGIN SELECT RAISE(ABORT, 'checkpoints are never deleted'); END;
 const serviceSchemaV2 = `
 ALTER TABLE results ADD COLUMN document_ref BLOB;
 `
+
+// serviceSchemaV3 gives credentials an expiry, in microseconds since the
+// epoch. A token must have one (the store refuses a token without), and
+// tokens stored before this migration get one a year after it: the default
+// token_ttl (8760h), so that none works for ever and none stops at the
+// upgrade. (Migrations run before the configuration reaches the store, so
+// they cannot use a configured token_ttl; rotate old tokens sooner if
+// yours is shorter.) A certificate's expiry stays NULL: the certificate's
+// own validity applies, which TLS checks.
+const serviceSchemaV3 = `
+ALTER TABLE credentials ADD COLUMN expires_us INTEGER;
+UPDATE credentials SET expires_us = CAST(strftime('%s', 'now') AS INTEGER) * 1000000 + 31536000000000
+	WHERE kind = 'token';
+`

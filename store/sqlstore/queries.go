@@ -13,7 +13,7 @@ var (
 	qInsertCheckpoint      = `INSERT INTO checkpoints (seq, head, time_us, signature, certificate) VALUES (?, ?, ?, ?, ?)`
 	qInsertPrincipal       = `INSERT INTO principals (` + principalColumns + `, created_us) VALUES (?, ?, ?, ?, ?, ?, 0, ?)`
 	qPrincipalExists       = `SELECT 1 FROM principals WHERE id = ?`
-	qInsertCredential      = `INSERT INTO credentials (kind, hash, lookup, principal_id, created_us) VALUES (?, ?, ?, ?, ?)`
+	qInsertCredential      = `INSERT INTO credentials (kind, hash, lookup, principal_id, created_us, expires_us) VALUES (?, ?, ?, ?, ?, ?)`
 	qDisablePrincipal      = `UPDATE principals SET disabled = 1 WHERE id = ?`
 	qPrincipalByID         = `SELECT ` + principalColumns + ` FROM principals WHERE id = ?`
 	qDeleteImplementations = `DELETE FROM implementations WHERE township_code = ?`
@@ -38,6 +38,9 @@ var writeQueries = []string{
 	qInsertPrincipal,
 	qPrincipalExists,
 	qInsertCredential,
+	qLockPrincipal,
+	qNewestToken,
+	qCutTokens,
 	qDisablePrincipal,
 	qPrincipalByID,
 	qDeleteImplementations,

@@ -34,6 +34,9 @@ func Run(t *testing.T, o Opener) {
 	t.Run("Registry", func(t *testing.T) { testRegistry(t, o) })
 	t.Run("RegistryImportIsAtomic", func(t *testing.T) { testImportAtomic(t, o) })
 	t.Run("Principals", func(t *testing.T) { testPrincipals(t, o) })
+	t.Run("TokensExpire", func(t *testing.T) { testTokensExpire(t, o) })
+	t.Run("TokenRotation", func(t *testing.T) { testTokenRotation(t, o) })
+	t.Run("TokenRotationsTakeTurns", func(t *testing.T) { testRotationsTakeTurns(t, o) })
 	t.Run("Ledger", func(t *testing.T) { testLedger(t, o) })
 	t.Run("LedgerIdempotency", func(t *testing.T) { testIdempotency(t, o) })
 	t.Run("LedgerConcurrentReplicas", func(t *testing.T) { testConcurrentAppend(t, o) })
@@ -162,35 +165,36 @@ func testPrincipals(t *testing.T, o Opener) {
 	clerk := seal.Principal{ID: "clerk-1", Name: "张三", Role: seal.RoleClerk, Township: "450224100",
 		Windows: []seal.Window{seal.WindowApproval, seal.WindowService}}
 	h1 := sm3.Sum([]byte("token one"))
-	if err := s.CreatePrincipal(ctx, clerk, store.CredentialToken, h1[:]); err != nil {
+	if err := s.CreatePrincipal(ctx, clerk, token(h1[:], aYear)); err != nil {
 		t.Fatal(err)
 	}
-	got, err := other.PrincipalByCredential(ctx, store.CredentialToken, h1[:])
+	now := time.Now()
+	got, err := other.PrincipalByCredential(ctx, store.CredentialToken, h1[:], now)
 	if err != nil || fmt.Sprint(got) != fmt.Sprint(clerk) {
 		t.Fatalf("PrincipalByCredential: %+v, %v", got, err)
 	}
-	if _, err := s.PrincipalByCredential(ctx, store.CredentialCert, h1[:]); !errors.Is(err, store.ErrNotFound) {
+	if _, err := s.PrincipalByCredential(ctx, store.CredentialCert, h1[:], now); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("a token hash matched as a certificate: %v", err)
 	}
 	h2 := sm3.Sum([]byte("token two"))
-	if err := s.CreatePrincipal(ctx, clerk, store.CredentialToken, h2[:]); !errors.Is(err, store.ErrExists) {
+	if err := s.CreatePrincipal(ctx, clerk, token(h2[:], aYear)); !errors.Is(err, store.ErrExists) {
 		t.Errorf("duplicate id: %v", err)
 	}
 	sup := seal.Principal{ID: "sup-1", Role: seal.RoleSupervisor, Domains: []string{"民政", "医保"}}
-	if err := s.CreatePrincipal(ctx, sup, store.CredentialToken, h1[:]); !errors.Is(err, store.ErrExists) {
+	if err := s.CreatePrincipal(ctx, sup, token(h1[:], aYear)); !errors.Is(err, store.ErrExists) {
 		t.Errorf("duplicate credential: %v", err)
 	}
-	if err := s.CreatePrincipal(ctx, sup, store.CredentialToken, h2[:]); err != nil {
+	if err := s.CreatePrincipal(ctx, sup, token(h2[:], aYear)); err != nil {
 		t.Fatal(err)
 	}
 	cert := sm3.Sum([]byte("certificate"))
-	if err := s.AddCredential(ctx, "sup-1", store.CredentialCert, cert[:]); err != nil {
+	if err := s.AddCredential(ctx, "sup-1", store.Credential{Kind: store.CredentialCert, Hash: cert[:]}); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := s.PrincipalByCredential(ctx, store.CredentialCert, cert[:]); err != nil || got.ID != "sup-1" || len(got.Domains) != 2 {
+	if got, err := s.PrincipalByCredential(ctx, store.CredentialCert, cert[:], now); err != nil || got.ID != "sup-1" || len(got.Domains) != 2 {
 		t.Errorf("by certificate: %+v, %v", got, err)
 	}
-	if err := s.AddCredential(ctx, "nobody", store.CredentialToken, make([]byte, 32)); !errors.Is(err, store.ErrNotFound) {
+	if err := s.AddCredential(ctx, "nobody", token(make([]byte, 32), aYear)); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("credential for unknown principal: %v", err)
 	}
 	all, err := s.ListPrincipals(ctx)
@@ -201,8 +205,213 @@ func testPrincipals(t *testing.T, o Opener) {
 	if err != nil || !info.Disabled {
 		t.Fatalf("DisablePrincipal: %+v, %v", info, err)
 	}
-	if _, err := other.PrincipalByCredential(ctx, store.CredentialToken, h1[:]); !errors.Is(err, store.ErrNotFound) {
+	if _, err := other.PrincipalByCredential(ctx, store.CredentialToken, h1[:], now); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("a disabled principal still authenticates: %v", err)
+	}
+}
+
+const aYear = 8760 * time.Hour
+
+// token is a token credential of hash that expires after ttl from now.
+func token(hash []byte, ttl time.Duration) store.Credential {
+	return store.Credential{Kind: store.CredentialToken, Hash: hash, Expires: time.Now().Add(ttl)}
+}
+
+// valid reports whether the credential authenticates id at the time at,
+// and fails the test if it authenticates anyone else or the store fails.
+func valid(t *testing.T, s store.Store, kind string, hash []byte, at time.Time, id string) bool {
+	t.Helper()
+	p, err := s.PrincipalByCredential(context.Background(), kind, hash, at)
+	if errors.Is(err, store.ErrNotFound) {
+		return false
+	}
+	if err != nil || p.ID != id {
+		t.Fatalf("PrincipalByCredential at %v: %+v, %v; want %s or ErrNotFound", at, p, err, id)
+	}
+	return true
+}
+
+// testTokensExpire: a token works until its expiry and not from then on,
+// in every replica, and is refused like an unknown one; a token cannot be
+// stored without an expiry; a certificate has none here.
+func testTokensExpire(t *testing.T, o Opener) {
+	ctx := context.Background()
+	s, other := o.Open(t)
+	clerk := seal.Principal{ID: "clerk-1", Role: seal.RoleClerk, Township: "450224100", Windows: []seal.Window{seal.WindowApproval}}
+	h := sm3.Sum([]byte("expiring token"))
+	expires := time.Now().Add(time.Hour).Truncate(time.Microsecond)
+	if err := s.CreatePrincipal(ctx, clerk, store.Credential{Kind: store.CredentialToken, Hash: h[:], Expires: expires}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		at   time.Time
+		want bool
+	}{
+		{time.Now(), true},
+		{expires.Add(-time.Microsecond), true},
+		{expires, false},
+		{expires.Add(aYear), false},
+	} {
+		for i, db := range []store.Store{s, other} {
+			if got := valid(t, db, store.CredentialToken, h[:], tc.at, "clerk-1"); got != tc.want {
+				t.Errorf("replica %d at expiry%+v: valid %v, want %v", i, tc.at.Sub(expires), got, tc.want)
+			}
+		}
+	}
+
+	never := sm3.Sum([]byte("a token that never expires"))
+	for _, err := range []error{
+		s.AddCredential(ctx, "clerk-1", store.Credential{Kind: store.CredentialToken, Hash: never[:]}),
+		s.CreatePrincipal(ctx, seal.Principal{ID: "sup-1", Role: seal.RoleSupervisor, Domains: []string{"民政"}},
+			store.Credential{Kind: store.CredentialToken, Hash: never[:]}),
+	} {
+		if err == nil || errors.Is(err, store.ErrExists) || errors.Is(err, store.ErrNotFound) {
+			t.Errorf("a token without an expiry: %v, want it refused", err)
+		}
+	}
+	if valid(t, s, store.CredentialToken, never[:], time.Now(), "clerk-1") {
+		t.Error("the token without an expiry was stored")
+	}
+
+	cert := sm3.Sum([]byte("client certificate"))
+	if err := s.AddCredential(ctx, "clerk-1", store.Credential{Kind: store.CredentialCert, Hash: cert[:]}); err != nil {
+		t.Fatal(err)
+	}
+	if !valid(t, other, store.CredentialCert, cert[:], time.Now().Add(10*aYear), "clerk-1") {
+		t.Error("a certificate credential expired in the store; its own validity applies")
+	}
+}
+
+// testTokenRotation: a rotation's new token works at once, the principal's
+// other tokens until the overlap ends and not after, a token that expires
+// sooner keeps its expiry, certificates are untouched, and only the newest
+// token may rotate itself.
+func testTokenRotation(t *testing.T, o Opener) {
+	ctx := context.Background()
+	s, other := o.Open(t)
+	clerk := seal.Principal{ID: "clerk-1", Role: seal.RoleClerk, Township: "450224100", Windows: []seal.Window{seal.WindowApproval}}
+	t0, t1, t2, short := sm3.Sum([]byte("t0")), sm3.Sum([]byte("t1")), sm3.Sum([]byte("t2")), sm3.Sum([]byte("short"))
+	cert := sm3.Sum([]byte("certificate"))
+	if err := s.CreatePrincipal(ctx, clerk, token(t0[:], aYear)); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []store.Credential{token(short[:], time.Hour), {Kind: store.CredentialCert, Hash: cert[:]}} {
+		if err := s.AddCredential(ctx, "clerk-1", c); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	now := time.Now()
+	overlapEnd := now.Add(24 * time.Hour)
+	p, err := s.RotateToken(ctx, store.TokenRotation{ID: "clerk-1", Hash: t1[:], Expires: now.Add(aYear), OverlapEnd: overlapEnd})
+	if err != nil || p.ID != "clerk-1" || p.Role != seal.RoleClerk {
+		t.Fatalf("RotateToken: %+v, %v", p, err)
+	}
+	for _, tc := range []struct {
+		name string
+		kind string
+		hash []byte
+		at   time.Time
+		want bool
+	}{
+		{"the new token", store.CredentialToken, t1[:], now, true},
+		{"the new token after the overlap", store.CredentialToken, t1[:], overlapEnd.Add(time.Hour), true},
+		{"the new token after its expiry", store.CredentialToken, t1[:], now.Add(aYear + time.Second), false},
+		{"the old token in the overlap", store.CredentialToken, t0[:], overlapEnd.Add(-time.Second), true},
+		{"the old token when the overlap ends", store.CredentialToken, t0[:], overlapEnd, false},
+		{"a token that expired before the overlap's end", store.CredentialToken, short[:], now.Add(2 * time.Hour), false},
+		{"the certificate after the overlap", store.CredentialCert, cert[:], overlapEnd.Add(aYear), true},
+	} {
+		if got := valid(t, other, tc.kind, tc.hash, tc.at, "clerk-1"); got != tc.want {
+			t.Errorf("%s: valid %v, want %v", tc.name, got, tc.want)
+		}
+	}
+
+	// The principal rotates its own token: only with its newest.
+	self := store.TokenRotation{ID: "clerk-1", Hash: t2[:], Expires: now.Add(aYear), OverlapEnd: now.Add(time.Hour), By: t0[:]}
+	if _, err := other.RotateToken(ctx, self); !errors.Is(err, store.ErrReplaced) {
+		t.Errorf("rotating with a token that was rotated away: %v, want ErrReplaced", err)
+	}
+	if valid(t, s, store.CredentialToken, t2[:], now, "clerk-1") {
+		t.Error("a refused rotation stored its token")
+	}
+	self.By = t1[:]
+	if _, err := other.RotateToken(ctx, self); err != nil {
+		t.Fatalf("rotating with the newest token: %v", err)
+	}
+	if !valid(t, s, store.CredentialToken, t2[:], now, "clerk-1") || valid(t, s, store.CredentialToken, t1[:], now.Add(2*time.Hour), "clerk-1") {
+		t.Error("after the second rotation, the new token must work and the one before end with its overlap")
+	}
+	if valid(t, s, store.CredentialToken, t0[:], overlapEnd, "clerk-1") {
+		t.Error("a later rotation extended an old token")
+	}
+
+	for _, tc := range []struct {
+		name string
+		r    store.TokenRotation
+		want error
+	}{
+		{"unknown principal", store.TokenRotation{ID: "nobody", Hash: make([]byte, 32), Expires: now.Add(aYear), OverlapEnd: now}, store.ErrNotFound},
+		{"a hash in use", store.TokenRotation{ID: "clerk-1", Hash: t2[:], Expires: now.Add(aYear), OverlapEnd: now}, store.ErrExists},
+	} {
+		if _, err := s.RotateToken(ctx, tc.r); !errors.Is(err, tc.want) {
+			t.Errorf("%s: %v, want %v", tc.name, err, tc.want)
+		}
+	}
+	if _, err := s.RotateToken(ctx, store.TokenRotation{ID: "clerk-1", Hash: make([]byte, 32), OverlapEnd: now}); err == nil {
+		t.Error("a rotation to a token without an expiry was accepted")
+	}
+	if _, err := s.DisablePrincipal(ctx, "clerk-1"); err != nil {
+		t.Fatal(err)
+	}
+	t3 := sm3.Sum([]byte("t3"))
+	if _, err := s.RotateToken(ctx, store.TokenRotation{ID: "clerk-1", Hash: t3[:], Expires: now.Add(aYear), OverlapEnd: now}); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("rotating a disabled principal's token: %v, want ErrNotFound", err)
+	}
+}
+
+// testRotationsTakeTurns: two replicas rotating one principal's token with
+// the same token at once: one succeeds and the other finds the token
+// replaced, so that a stolen token racing its owner cannot come out with a
+// token of its own beside the owner's.
+func testRotationsTakeTurns(t *testing.T, o Opener) {
+	ctx := context.Background()
+	s, other := o.Open(t)
+	first := sm3.Sum([]byte("first"))
+	if err := s.CreatePrincipal(ctx, seal.Principal{ID: "clerk-1", Role: seal.RoleClerk, Township: "450224100",
+		Windows: []seal.Window{seal.WindowApproval}}, token(first[:], aYear)); err != nil {
+		t.Fatal(err)
+	}
+	for round := range 10 {
+		// The county office gives the principal a token; then two callers
+		// holding it rotate with it at once, through different replicas.
+		now := time.Now()
+		held := sm3.Sum(fmt.Appendf(nil, "held %d", round))
+		if _, err := s.RotateToken(ctx, store.TokenRotation{ID: "clerk-1", Hash: held[:], Expires: now.Add(aYear), OverlapEnd: now.Add(time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		errs := make([]error, 2)
+		for i, db := range []store.Store{s, other} {
+			h := sm3.Sum(fmt.Appendf(nil, "round %d replica %d", round, i))
+			wg.Go(func() {
+				_, errs[i] = db.RotateToken(ctx, store.TokenRotation{ID: "clerk-1", Hash: h[:],
+					Expires: now.Add(aYear), OverlapEnd: now.Add(time.Hour), By: held[:]})
+			})
+		}
+		wg.Wait()
+		won := 0
+		for i, err := range errs {
+			switch {
+			case err == nil:
+				won++
+			case !errors.Is(err, store.ErrReplaced):
+				t.Fatalf("round %d, replica %d: %v", round, i, err)
+			}
+		}
+		if won != 1 {
+			t.Fatalf("round %d: %d rotations with the same token succeeded, want 1 (%v)", round, won, errs)
+		}
 	}
 }
 
