@@ -182,7 +182,8 @@ func New(cfg Config, deps Deps) (*Server, error) {
 
 	s := &Server{cfg: cfg, deps: deps, log: cfg.Logger, metrics: newMetrics(), health: health.NewServer(), tls: tlsCfg != nil,
 		inflight: newInflight(cfg.MaxBytesInFlight, maxMessage(cfg), cfg.MaxDocumentBytes, cfg.RequestTimeout)}
-	ic := &interceptors{auth: &authenticator{principals: deps.Store, now: cfg.Now}, log: s.log, m: s.metrics, timeout: cfg.RequestTimeout}
+	ic := &interceptors{auth: &authenticator{principals: deps.Store, now: cfg.Now}, log: s.log, m: s.metrics, timeout: cfg.RequestTimeout,
+		unauthLog: newRateLog(20, time.Minute)}
 	opts := []grpc.ServerOption{
 		grpc.ChainUnaryInterceptor(ic.unary),
 		grpc.ChainStreamInterceptor(ic.stream),
