@@ -21,13 +21,15 @@ func TestMigrationGivesTokensAnExpiry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The migrations before the credentials' expiry.
 	var before []migration
 	for _, m := range migrations {
-		if m.sql != serviceSchemaV3 {
-			before = append(before, m)
+		if m.sql == serviceSchemaV3 {
+			break
 		}
+		before = append(before, m)
 	}
-	if len(before) != len(migrations)-1 {
+	if len(before) == len(migrations) {
 		t.Fatal("the credentials' migration is not among the migrations")
 	}
 	if err := migrateList(ctx, old, before); err != nil {
