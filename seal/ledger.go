@@ -21,9 +21,10 @@ type LedgerStore interface {
 	// the record and the document survive a crash. The chain stays one
 	// gap-free sequence when several processes append at once.
 	//
-	// A sealing whose RequestID was sealed before is not stored: Append
-	// returns the earlier record and ErrDuplicateRequest. Refusals do not
-	// reserve their request id.
+	// Request ids are scoped to the township: a sealing whose RequestID
+	// its township sealed before is not stored, and Append returns the
+	// earlier record and ErrDuplicateRequest. Another township's request
+	// id is another request. Refusals do not reserve their request id.
 	Append(ctx context.Context, r *Record, document []byte) (*Record, error)
 	// Head returns the last record, or ErrNotFound when the ledger is empty.
 	Head(ctx context.Context) (*Record, error)
@@ -32,9 +33,9 @@ type LedgerStore interface {
 	// Records returns up to limit records after afterSeq that match f, in
 	// sequence order.
 	Records(ctx context.Context, f RecordFilter, afterSeq uint64, limit int) ([]*Record, error)
-	// Result returns the sealed record with this request id and its
-	// document, or ErrNotFound.
-	Result(ctx context.Context, requestID string) (*Record, []byte, error)
+	// Result returns the sealed record with this request id in this
+	// township, and its document, or ErrNotFound.
+	Result(ctx context.Context, township, requestID string) (*Record, []byte, error)
 	// AddCheckpoint stores a signed checkpoint.
 	AddCheckpoint(ctx context.Context, c *Checkpoint) error
 	// Checkpoints returns every checkpoint, oldest first.
@@ -111,10 +112,10 @@ func (l *Ledger) Append(ctx context.Context, r *Record, document []byte) (*Recor
 	return rec, err
 }
 
-// Result returns the sealed record of a request id and its document. It
-// applies no access rule: that is Sealer.Result's.
-func (l *Ledger) Result(ctx context.Context, requestID string) (*Record, []byte, error) {
-	return l.store.Result(ctx, requestID)
+// Result returns the sealed record of a township's request id and its
+// document. It applies no access rule: that is Sealer.Result's.
+func (l *Ledger) Result(ctx context.Context, township, requestID string) (*Record, []byte, error) {
+	return l.store.Result(ctx, township, requestID)
 }
 
 // Scope narrows a requested filter to what who may read: a supervisor its

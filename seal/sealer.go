@@ -27,9 +27,9 @@ type SealerLedger interface {
 	// request id sealed before it returns the earlier record and
 	// ErrDuplicateRequest.
 	Append(ctx context.Context, r *Record, document []byte) (*Record, error)
-	// Result returns the sealed record and document of a request id, or
-	// ErrNotFound.
-	Result(ctx context.Context, requestID string) (*Record, []byte, error)
+	// Result returns the sealed record and document of a township's
+	// request id, or ErrNotFound.
+	Result(ctx context.Context, township, requestID string) (*Record, []byte, error)
 }
 
 // Sealer seals documents. Every sealing in the service goes through Seal,
@@ -134,29 +134,40 @@ func (s *Sealer) Seal(ctx context.Context, who *Principal, in Input) (*Output, e
 // to anyone else the request id does not exist (ErrNotFound), so that a
 // stranger learns nothing about it.
 func (s *Sealer) Result(ctx context.Context, who *Principal, requestID, caseNo string) (*Output, error) {
-	rec, doc, err := s.Ledger.Result(ctx, requestID)
-	if err != nil {
+	none := fmt.Errorf("%w: no result for request %s and case %s", ErrNotFound, requestID, caseNo)
+	if who == nil {
+		return nil, none
+	}
+	rec, doc, err := s.Ledger.Result(ctx, who.Township, requestID)
+	if errors.Is(err, ErrNotFound) {
+		return nil, none // the same answer whether or not the id was used
+	} else if err != nil {
 		return nil, err
 	}
-	if who == nil || rec.Principal != who.ID || rec.CaseNo != caseNo {
-		return nil, fmt.Errorf("%w: no result for request %s and case %s", ErrNotFound, requestID, caseNo)
+	if rec.Principal != who.ID || rec.CaseNo != caseNo {
+		return nil, none
 	}
 	return &Output{Record: rec, Document: doc, Replayed: true}, nil
 }
 
-// replay returns the earlier result of in.RequestID, if there is one. A
-// request id that the caller used before for another case or item, or
-// that another principal used, is refused (RuleRequestConflict) without
+// replay returns the earlier result of in.RequestID in the caller's
+// township, if there is one. Request ids are scoped to the township: one
+// used in another township is another request, and nothing of it shows
+// here. A request id that the caller used before for another case or item,
+// or that a colleague used, is refused (RuleRequestConflict) without
 // saying what it was used for.
 func (s *Sealer) replay(ctx context.Context, who *Principal, in Input) (*Output, error) {
-	rec, doc, err := s.Ledger.Result(ctx, in.RequestID)
+	if who == nil || who.Township == "" {
+		return nil, nil // not a clerk: the policy refuses it
+	}
+	rec, doc, err := s.Ledger.Result(ctx, who.Township, in.RequestID)
 	if errors.Is(err, ErrNotFound) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("looking up request %s: %w", in.RequestID, err)
 	}
-	if who == nil || rec.Principal != who.ID || rec.CaseNo != in.CaseNo || rec.Item != in.Item {
+	if rec.Principal != who.ID || rec.CaseNo != in.CaseNo || rec.Item != in.Item {
 		return nil, refuse(RuleRequestConflict, "request id %s was already used for a different request; use a new request id", in.RequestID)
 	}
 	return &Output{Record: rec, Document: doc, Replayed: true}, nil

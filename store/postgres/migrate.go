@@ -21,6 +21,7 @@ var migrations = []migration{
 	{4, "service: sealed documents stored uncompressed", serviceSchemaV2},
 	{5, "service: results may refer to documents kept elsewhere", serviceSchemaV3},
 	{6, "service: credentials expire", serviceSchemaV4},
+	{7, "service: request ids are scoped to the township", serviceSchemaV5},
 }
 
 // migrationLock is the advisory lock key under which replicas migrate.

@@ -127,3 +127,19 @@ ALTER TABLE credentials ADD COLUMN expires_us BIGINT;
 UPDATE credentials SET expires_us = (extract(epoch FROM now()) * 1000000)::bigint + 31536000000000
 	WHERE kind = 'token';
 `
+
+// serviceSchemaV5 scopes request ids to the township, as store/sqlite's
+// serviceSchemaV4 does: results are keyed by township and request id, each
+// with the township of its ledger record. Results never change, so their
+// trigger is set aside for the one update that fills the new column.
+const serviceSchemaV5 = `
+DROP INDEX ledger_sealed_request;
+CREATE UNIQUE INDEX ledger_sealed_request ON ledger(township_code, request_id) WHERE result = 'sealed';
+ALTER TABLE results ADD COLUMN township_code TEXT;
+ALTER TABLE results DISABLE TRIGGER results_append_only;
+UPDATE results r SET township_code = l.township_code FROM ledger l WHERE l.seq = r.seq;
+ALTER TABLE results ENABLE TRIGGER results_append_only;
+ALTER TABLE results ALTER COLUMN township_code SET NOT NULL;
+ALTER TABLE results DROP CONSTRAINT results_pkey;
+ALTER TABLE results ADD PRIMARY KEY (township_code, request_id);
+`

@@ -73,7 +73,7 @@ func TestDocumentLog(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, d := range docs {
-		if _, got, err := db.Service().Result(ctx, storetest.NewRecord(i, seal.ResultSealed).RequestID); err != nil || !bytes.Equal(got, d) {
+		if _, got, err := db.Service().Result(ctx, "450224100", storetest.NewRecord(i, seal.ResultSealed).RequestID); err != nil || !bytes.Equal(got, d) {
 			t.Errorf("document %d after reopening: %d bytes, %v", i, len(got), err)
 		}
 	}
@@ -84,10 +84,10 @@ func TestDocumentLog(t *testing.T) {
 		t.Fatal(err)
 	}
 	raw := rawDB(t, path)
-	if _, err := raw.Exec(`INSERT INTO results (request_id, seq, document) VALUES ('inline', ?, X'255044462D696E6C696E65')`, refusal.Seq); err != nil {
+	if _, err := raw.Exec(`INSERT INTO results (township_code, request_id, seq, document) VALUES ('450224100', 'inline', ?, X'255044462D696E6C696E65')`, refusal.Seq); err != nil {
 		t.Fatal(err)
 	}
-	if _, got, err := db.Service().Result(ctx, "inline"); err != nil || string(got) != "%PDF-inline" {
+	if _, got, err := db.Service().Result(ctx, "450224100", "inline"); err != nil || string(got) != "%PDF-inline" {
 		t.Errorf("an inline document: %q, %v", got, err)
 	}
 
@@ -99,16 +99,16 @@ func TestDocumentLog(t *testing.T) {
 	if err := os.WriteFile(path+"-documents", damaged, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := db.Service().Result(ctx, "req-1"); !errors.Is(err, sqlite.ErrDocumentDamaged) {
+	if _, _, err := db.Service().Result(ctx, "450224100", "req-1"); !errors.Is(err, sqlite.ErrDocumentDamaged) {
 		t.Errorf("a changed byte: %v, want ErrDocumentDamaged", err)
 	}
-	if _, _, err := db.Service().Result(ctx, "req-0"); err != nil {
+	if _, _, err := db.Service().Result(ctx, "450224100", "req-0"); err != nil {
 		t.Errorf("an intact neighbour: %v", err)
 	}
 	if err := os.Truncate(path+"-documents", int64(at+10)); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := db.Service().Result(ctx, "req-2"); !errors.Is(err, sqlite.ErrDocumentDamaged) {
+	if _, _, err := db.Service().Result(ctx, "450224100", "req-2"); !errors.Is(err, sqlite.ErrDocumentDamaged) {
 		t.Errorf("a truncated log: %v, want ErrDocumentDamaged", err)
 	}
 }

@@ -24,6 +24,7 @@ var migrations = []migration{
 	{3, "keystore: ledger-signing keys", keystoreLedgerSchemaV1},
 	{4, "service: sealed documents in the log beside the database", serviceSchemaV2},
 	{5, "service: credentials expire", serviceSchemaV3},
+	{6, "service: request ids are scoped to the township", serviceSchemaV4},
 }
 
 // ErrSchemaTooNew means the database was migrated by a newer program.

@@ -126,3 +126,27 @@ ALTER TABLE credentials ADD COLUMN expires_us INTEGER;
 UPDATE credentials SET expires_us = CAST(strftime('%s', 'now') AS INTEGER) * 1000000 + 31536000000000
 	WHERE kind = 'token';
 `
+
+// serviceSchemaV4 scopes request ids to the township: the same id sealed
+// by two townships is two requests, and a result is found by its township
+// and id. Results are moved into a table keyed so, each with the township
+// of its ledger record.
+const serviceSchemaV4 = `
+DROP INDEX ledger_sealed_request;
+CREATE UNIQUE INDEX ledger_sealed_request ON ledger(township_code, request_id) WHERE result = 'sealed';
+CREATE TABLE results_by_township (
+	township_code TEXT NOT NULL,
+	request_id    TEXT NOT NULL,
+	seq           INTEGER NOT NULL UNIQUE REFERENCES ledger(seq),
+	document      BLOB NOT NULL,
+	document_ref  BLOB,
+	PRIMARY KEY (township_code, request_id)
+) STRICT;
+INSERT INTO results_by_township (township_code, request_id, seq, document, document_ref)
+	SELECT l.township_code, r.request_id, r.seq, r.document, r.document_ref FROM results r JOIN ledger l ON l.seq = r.seq;
+DROP TRIGGER results_no_update;
+DROP TABLE results;
+ALTER TABLE results_by_township RENAME TO results;
+CREATE TRIGGER results_no_update BEFORE UPDATE ON results
+BEGIN SELECT RAISE(ABORT, 'sealed results never change'); END;
+`

@@ -130,7 +130,7 @@ func (s *Store) appendInTx(ctx context.Context, calls []*appendCall) error {
 			c.out, c.err = nil, nil
 			rec := c.rec
 			if rec.Result == seal.ResultSealed {
-				earlier, err := scanRecord(s.txQueryRow(ctx, tx, qSealedByRequest, rec.RequestID))
+				earlier, err := scanRecord(s.txQueryRow(ctx, tx, qSealedByRequest, rec.Township, rec.RequestID))
 				if err == nil {
 					c.out, c.err = earlier, store.ErrDuplicateRequest
 					continue
@@ -151,7 +151,7 @@ func (s *Store) appendInTx(ctx context.Context, calls []*appendCall) error {
 				if c.ref != nil {
 					doc = []byte{} // the document is in the log
 				}
-				if _, err := s.txExec(ctx, tx, qInsertResult, rec.RequestID, rec.Seq, doc, c.ref); err != nil {
+				if _, err := s.txExec(ctx, tx, qInsertResult, rec.Township, rec.RequestID, rec.Seq, doc, c.ref); err != nil {
 					return fmt.Errorf("storing the result of record %d: %w", rec.Seq, err)
 				}
 			}
@@ -208,10 +208,11 @@ func (s *Store) Records(ctx context.Context, f store.RecordFilter, afterSeq uint
 }
 
 // Result implements store.Ledger.
-func (s *Store) Result(ctx context.Context, requestID string) (*seal.Record, []byte, error) {
+func (s *Store) Result(ctx context.Context, township, requestID string) (*seal.Record, []byte, error) {
 	var doc, ref []byte
 	var seq uint64
-	err := s.queryRow(ctx, `SELECT seq, document, document_ref FROM results WHERE request_id = ?`, requestID).Scan(&seq, &doc, &ref)
+	err := s.queryRow(ctx, `SELECT seq, document, document_ref FROM results WHERE township_code = ? AND request_id = ?`,
+		township, requestID).Scan(&seq, &doc, &ref)
 	if err != nil {
 		return nil, nil, notFound(err, "result of request "+requestID)
 	}

@@ -6,10 +6,10 @@ package sqlstore
 // cannot be prepared on the pool while one is open.
 var (
 	qSealedByRequest = `SELECT ` + recordColumns + ` FROM ledger
-				WHERE request_id = ? AND result = 'sealed'`
+				WHERE township_code = ? AND request_id = ? AND result = 'sealed'`
 	qHead                  = `SELECT ` + recordColumns + ` FROM ledger ORDER BY seq DESC LIMIT 1`
 	qInsertRecord          = `INSERT INTO ledger (` + recordColumns + `) VALUES (` + placeholders(19) + `)`
-	qInsertResult          = `INSERT INTO results (request_id, seq, document, document_ref) VALUES (?, ?, ?, ?)`
+	qInsertResult          = `INSERT INTO results (township_code, request_id, seq, document, document_ref) VALUES (?, ?, ?, ?, ?)`
 	qInsertCheckpoint      = `INSERT INTO checkpoints (seq, head, time_us, signature, certificate) VALUES (?, ?, ?, ?, ?)`
 	qInsertPrincipal       = `INSERT INTO principals (` + principalColumns + `, created_us) VALUES (?, ?, ?, ?, ?, ?, 0, ?)`
 	qPrincipalExists       = `SELECT 1 FROM principals WHERE id = ?`

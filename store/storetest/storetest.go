@@ -504,11 +504,11 @@ func testLedger(t *testing.T, o Opener) {
 	if err != nil || len(recs) != 1 || recs[0].Seq != 3 {
 		t.Errorf("township records after 1: %v, %v", recs, err)
 	}
-	rec, gotDoc, err := other.Result(ctx, "req-3")
+	rec, gotDoc, err := other.Result(ctx, "450224100", "req-3")
 	if err != nil || rec.Seq != 3 || !bytes.Equal(gotDoc, doc) {
 		t.Errorf("Result(req-3): %v, %q, %v", rec, gotDoc, err)
 	}
-	if _, _, err := s.Result(ctx, "req-2"); !errors.Is(err, store.ErrNotFound) {
+	if _, _, err := s.Result(ctx, "450224100", "req-2"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("a refusal has a result: %v", err)
 	}
 }
@@ -528,12 +528,29 @@ func testIdempotency(t *testing.T, o Opener) {
 	if !errors.Is(err, store.ErrDuplicateRequest) || again == nil || again.Seq != first.Seq {
 		t.Fatalf("second sealing with the same request id: %+v, %v", again, err)
 	}
-	_, doc, err := s.Result(ctx, "req-1")
+	_, doc, err := s.Result(ctx, "450224100", "req-1")
 	if err != nil || string(doc) != "one" {
 		t.Fatalf("result after a duplicate: %q, %v", doc, err)
 	}
 	if head, _ := s.Head(ctx); head.Seq != 2 {
 		t.Errorf("the duplicate was appended: head %d", head.Seq)
+	}
+
+	// Request ids are scoped to the township: another township's req-1 is
+	// another request, and each township finds only its own result.
+	fushi := NewRecord(1, seal.ResultSealed)
+	fushi.Township, fushi.Principal = "450224101", "clerk-fushi"
+	theirs, err := other.Append(ctx, fushi, []byte("fushi"))
+	if err != nil || theirs.Seq != 3 {
+		t.Fatalf("another township's sealing with the same request id: %+v, %v", theirs, err)
+	}
+	for town, want := range map[string]string{"450224100": "one", "450224101": "fushi"} {
+		if rec, doc, err := s.Result(ctx, town, "req-1"); err != nil || string(doc) != want || rec.Township != town {
+			t.Errorf("Result(%s, req-1) = %q, %v", town, doc, err)
+		}
+	}
+	if _, _, err := s.Result(ctx, "450224102", "req-1"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("a third township finds req-1: %v", err)
 	}
 }
 
@@ -665,7 +682,7 @@ func appendAtOnce(t *testing.T, s store.Store, round int, withBad bool) int {
 			if err != nil || !bytes.Equal(got.Hash, o.rec.Hash) || got.RequestID != o.rec.RequestID {
 				t.Errorf("round %d: call %d was told record %d, which is stored as %+v (%v)", round, i, o.rec.Seq, got, err)
 			}
-			if _, d, err := s.Result(ctx, o.rec.RequestID); err != nil || !bytes.Equal(d, doc(i)) {
+			if _, d, err := s.Result(ctx, o.rec.Township, o.rec.RequestID); err != nil || !bytes.Equal(d, doc(i)) {
 				t.Errorf("round %d: call %d's stored document is %q (%v), want %q", round, i, d, err, doc(i))
 			}
 		}
