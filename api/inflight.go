@@ -24,12 +24,12 @@ import (
 //     cannot wait there.
 //   - working: once its document is read, the call takes what it will hold
 //     for it (the document, the sealed output, the response), waiting in
-//     order of arrival, and then gives its receiving room back. Calls
-//     holding working room wait for nothing but the CPU and the ledger, so
-//     they finish and make room. A stream's chunks take working room as
-//     they arrive; a stream that cannot get it within streamWait is
-//     refused, so that two streams half way through cannot wait for each
-//     other.
+//     order of arrival, and then gives its receiving room back. A stream
+//     takes the whole of its working room when its header arrives, for the
+//     size it declares (or the largest allowed), before it reads a chunk.
+//     Calls holding working room wait for nothing but the CPU and the
+//     ledger, so they finish and make room: no call waits while it holds
+//     part of what another waits for.
 //
 // Every share is given back when the call ends, however it ends.
 
@@ -125,17 +125,15 @@ type inflight struct {
 	timeout            time.Duration
 }
 
-// streamWait is how long a stream waits for working room for its next
-// chunk before it is refused.
-const streamWait = 5 * time.Second
-
-// newInflight splits total bytes into the two parts: a quarter for
-// receiving, and at least one largest message; the rest for working, and
-// at least one largest sealing. maxMessage is the largest message the
-// server reads, maxDoc the largest document (streamed).
+// newInflight splits total bytes into the two parts: half for working, and
+// at least one largest sealing; the rest for receiving, and at least one
+// largest message. maxMessage is the largest message the server reads,
+// maxDoc the largest document (streamed). With the defaults (320 MiB, 4
+// MiB messages, 32 MiB documents) 39 calls may be received at once, and
+// the largest sealings run one at a time.
 func newInflight(total, maxMessage, maxDoc int64, timeout time.Duration) *inflight {
-	receiving := max(total/4, maxMessage)
-	working := max(total-receiving, sealingCost(maxDoc))
+	working := max(total/2, sealingCost(maxDoc))
+	receiving := max(total-working, maxMessage)
 	return &inflight{
 		receiving:  newBudget("being received", receiving),
 		working:    newBudget("being sealed or verified", working),

@@ -123,10 +123,28 @@ func (s *sealingServer) SealStream(stream sealv1.SealingService_SealStreamServer
 	if len(req.Document) > 0 {
 		return status.Error(codes.InvalidArgument, "the header carries no document; send it in chunks")
 	}
+	// The whole sealing's working room is taken before any chunk is read,
+	// in order of arrival until the deadline, so that no stream holds part
+	// of it while it waits for more (two streams half way through would
+	// wait for each other). A stream that does not say its size reserves
+	// the largest allowed. The receiving room taken when the stream opened
+	// holds the next chunk.
+	size := s.maxDoc
+	if n := req.DocumentBytes; n > 0 {
+		if n > s.maxDoc {
+			return s.tooLarge(n)
+		}
+		size = n
+	}
+	if err := working(ctx, sealingCost(size), 0, false); err != nil {
+		return err
+	}
 	var doc bytes.Buffer
+	doc.Grow(int(min(size, 1<<20)))
+	if req.DocumentBytes > 0 {
+		doc.Grow(int(size)) // exactly, not by doubling
+	}
 	for {
-		// The receiving room taken when the stream opened holds the largest
-		// next chunk; what has arrived holds working room.
 		m, err := stream.Recv()
 		if errors.Is(err, io.EOF) {
 			break
@@ -138,16 +156,18 @@ func (s *sealingServer) SealStream(stream sealv1.SealingService_SealStreamServer
 		if m.GetHeader() != nil {
 			return status.Error(codes.InvalidArgument, "a second header")
 		}
-		if int64(doc.Len()+len(chunk)) > s.maxDoc {
+		if n := int64(doc.Len() + len(chunk)); n > size {
 			// Refuse as soon as the limit is passed, not after reading it all.
-			return s.tooLarge(int64(doc.Len() + len(chunk)))
-		}
-		if err := working(ctx, int64(doc.Len()+len(chunk)), streamWait, false); err != nil {
-			return err
+			if req.DocumentBytes > 0 {
+				return status.Errorf(codes.InvalidArgument, "the chunks carry more than the %d bytes the header declared", size)
+			}
+			return s.tooLarge(n)
 		}
 		doc.Write(chunk)
 	}
-	if err := working(ctx, sealingCost(int64(doc.Len())), streamWait, true); err != nil {
+	// All is read: give back what the document did not use, and the
+	// receiving room.
+	if err := working(ctx, sealingCost(int64(doc.Len())), 0, true); err != nil {
 		return err
 	}
 	in, err := s.input(ctx, req, doc.Bytes())

@@ -77,7 +77,7 @@ type Config struct {
 	// sealings in turn also make the commit groups larger.
 	SealConcurrency int
 	// MaxBytesInFlight bounds the bytes that the documents being received,
-	// sealed and verified hold together, at any concurrency (default 256
+	// sealed and verified hold together, at any concurrency (default 320
 	// MiB); see inflight.go. It must hold one largest document's sealing:
 	// New raises it to that.
 	MaxBytesInFlight int64
@@ -149,7 +149,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		cfg.VerifyConcurrency = goruntime.GOMAXPROCS(0)
 	}
 	if cfg.MaxBytesInFlight <= 0 {
-		cfg.MaxBytesInFlight = 256 << 20
+		cfg.MaxBytesInFlight = DefaultMaxBytesInFlight
 	}
 	cfg.MaxBytesInFlight = max(cfg.MaxBytesInFlight, sealingCost(cfg.MaxDocumentBytes)+maxMessage(cfg))
 	if cfg.Logger == nil {
@@ -318,9 +318,13 @@ func (s *Server) limitBody(h http.Handler) http.Handler {
 	})
 }
 
+// DefaultMaxBytesInFlight is Config.MaxBytesInFlight when it is not set.
+const DefaultMaxBytesInFlight = 320 << 20
+
 // maxMessage is the largest message the server reads: a document sent in
-// one message, and the request around it.
-func maxMessage(cfg Config) int64 { return cfg.MaxUnaryDocumentBytes + 1<<20 }
+// one message, and the request around it (its texts are bounded far
+// below this).
+func maxMessage(cfg Config) int64 { return cfg.MaxUnaryDocumentBytes + 64<<10 }
 
 // GRPCAddr and HTTPAddr return the listening addresses.
 func (s *Server) GRPCAddr() string { return s.grpcLis.Addr().String() }

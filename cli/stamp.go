@@ -123,6 +123,7 @@ func (a *app) sealDoc(ctx context.Context, o *stampOpts, doc []byte) (*sealv1.Se
 	if err != nil {
 		return nil, err
 	}
+	req.DocumentBytes = int64(len(doc)) // the service reserves room for exactly this
 	if err := st.Send(&sealv1.SealStreamRequest{Part: &sealv1.SealStreamRequest_Header{Header: req}}); err != nil {
 		return nil, err
 	}

@@ -59,10 +59,13 @@ type Config struct {
 	// Verify, REST; default 4 MiB); larger ones are streamed.
 	MaxUnaryDocumentBytes int64 `yaml:"max_unary_document_bytes"`
 	// MaxBytesInFlight bounds what the documents being received, sealed and
-	// verified hold together (default 256 MiB).
-	MaxBytesInFlight int64    `yaml:"max_bytes_in_flight"`
-	RequestTimeout   Duration `yaml:"request_timeout"`  // default 60 s
-	CheckpointEvery  Duration `yaml:"checkpoint_every"` // default 10 min
+	// verified hold together (default 320 MiB).
+	MaxBytesInFlight int64 `yaml:"max_bytes_in_flight"`
+	// MemoryLimit is the Go runtime's soft memory limit (default: the bytes
+	// in flight and 128 MiB; GOMEMLIMIT overrides it).
+	MemoryLimit     int64    `yaml:"memory_limit"`
+	RequestTimeout  Duration `yaml:"request_timeout"`  // default 60 s
+	CheckpointEvery Duration `yaml:"checkpoint_every"` // default 10 min
 	// Profile is "default" (PKCS#7 with SM3withSM2, for Java verifiers) or
 	// "gmt0010".
 	Profile string `yaml:"profile"`
@@ -131,6 +134,7 @@ func (c *Config) env() map[string]any {
 		"ESEAL_KEK_FILE": &c.KEKFile, "ESEAL_KEK_ENV": &c.KEKEnv, "ESEAL_SEAL_VALIDITY": &c.SealValidity,
 		"ESEAL_MAX_DOCUMENT_BYTES": &c.MaxDocumentBytes, "ESEAL_REQUEST_TIMEOUT": &c.RequestTimeout,
 		"ESEAL_MAX_UNARY_DOCUMENT_BYTES": &c.MaxUnaryDocumentBytes, "ESEAL_MAX_BYTES_IN_FLIGHT": &c.MaxBytesInFlight,
+		"ESEAL_MEMORY_LIMIT":     &c.MemoryLimit,
 		"ESEAL_CHECKPOINT_EVERY": &c.CheckpointEvery, "ESEAL_PROFILE": &c.Profile,
 		"ESEAL_SEAL_IMAGE_DIR": &c.SealImageDir, "ESEAL_LOG_FORMAT": &c.LogFormat,
 		"ESEAL_METRICS_LISTEN": &c.MetricsListen, "ESEAL_TOKEN_TTL": &c.TokenTTL, "ESEAL_TOKEN_OVERLAP": &c.TokenOverlap,
@@ -239,8 +243,8 @@ func (c *Config) Validate() error {
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		errs = append(errs, errors.New("tls_cert and tls_key go together"))
 	}
-	if c.MaxDocumentBytes < 0 || c.MaxUnaryDocumentBytes < 0 || c.MaxBytesInFlight < 0 {
-		errs = append(errs, errors.New("max_document_bytes, max_unary_document_bytes and max_bytes_in_flight must not be negative"))
+	if c.MaxDocumentBytes < 0 || c.MaxUnaryDocumentBytes < 0 || c.MaxBytesInFlight < 0 || c.MemoryLimit < 0 {
+		errs = append(errs, errors.New("max_document_bytes, max_unary_document_bytes, max_bytes_in_flight and memory_limit must not be negative"))
 	}
 	if c.TokenTTL < 0 || c.TokenOverlap < 0 {
 		errs = append(errs, errors.New("token_ttl and token_overlap must not be negative"))

@@ -24,7 +24,7 @@ import (
 	_ "modernc.org/sqlite"
 )
 
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -40,7 +40,7 @@ type child struct {
 	log  *bytes.Buffer
 }
 
-func startChild(t *testing.T, bin, dir string) *child {
+func startChild(t testing.TB, bin, dir string) *child {
 	t.Helper()
 	c := &child{addr: freeAddr(t), log: &bytes.Buffer{}}
 	c.cmd = exec.Command(bin, "serve", "--demo", "--data", dir, "--listen", c.addr, "--http", freeAddr(t))
@@ -52,7 +52,7 @@ func startChild(t *testing.T, bin, dir string) *child {
 	return c
 }
 
-func dialAs(t *testing.T, addr, tokenFile string) (*grpc.ClientConn, context.Context) {
+func dialAs(t testing.TB, addr, tokenFile string) (*grpc.ClientConn, context.Context) {
 	t.Helper()
 	tok, err := os.ReadFile(tokenFile)
 	if err != nil {
@@ -67,7 +67,7 @@ func dialAs(t *testing.T, addr, tokenFile string) (*grpc.ClientConn, context.Con
 }
 
 // waitReady waits until the child answers as the admin.
-func waitReady(t *testing.T, c *child, dir string) {
+func waitReady(t testing.TB, c *child, dir string) {
 	t.Helper()
 	deadline := time.Now().Add(90 * time.Second)
 	for time.Now().Before(deadline) {

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"time"
 
 	"github.com/ronganxian/eseal/api"
@@ -186,10 +187,32 @@ func (s *Service) Serve(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	s.limitMemory()
 	if every := time.Duration(s.Config.CheckpointEvery); every > 0 {
 		go s.Ledger.RunCheckpoints(ctx, every, s.Log)
 	}
 	return srv.Serve(ctx)
+}
+
+// limitMemory sets the Go runtime's soft memory limit, unless GOMEMLIMIT
+// does, to memory_limit or else to the bytes in flight and 128 MiB for the
+// rest of the service: near it the collector runs more often, so that the
+// garbage of finished calls does not pile up beside the documents in
+// flight. It is process-wide, so only Serve sets it.
+func (s *Service) limitMemory() {
+	if _, set := os.LookupEnv("GOMEMLIMIT"); set {
+		return
+	}
+	limit := s.Config.MemoryLimit
+	if limit <= 0 {
+		inflight := s.Config.MaxBytesInFlight
+		if inflight <= 0 {
+			inflight = api.DefaultMaxBytesInFlight
+		}
+		limit = inflight + 128<<20
+	}
+	debug.SetMemoryLimit(limit)
+	s.Log.Info("memory limit", "bytes", limit)
 }
 
 // Close closes the keystore and the stores.

@@ -24,7 +24,7 @@ var (
 
 // Build returns the path of a freshly built command, e.g. "sealctl" or
 // "sealsvc" (from cmd/NAME).
-func Build(t *testing.T, name string) string {
+func Build(t testing.TB, name string) string {
 	t.Helper()
 	mu.Lock()
 	b, ok := cache[name]

@@ -343,7 +343,12 @@ type SealRequest struct {
 	// The PDF to seal.
 	Document []byte `protobuf:"bytes,7,opt,name=document,proto3" json:"document,omitempty"`
 	// Free text for the signature's /Reason; defaults to the item's name.
-	Reason        string `protobuf:"bytes,8,opt,name=reason,proto3" json:"reason,omitempty"`
+	Reason string `protobuf:"bytes,8,opt,name=reason,proto3" json:"reason,omitempty"`
+	// SealStream only: the size in bytes of the document that the chunks
+	// carry. The service reserves room for the whole sealing before it reads
+	// a chunk, and refuses chunks beyond it; without it, room for the largest
+	// document allowed is reserved, so such streams wait for one another.
+	DocumentBytes int64 `protobuf:"varint,9,opt,name=document_bytes,json=documentBytes,proto3" json:"document_bytes,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -432,6 +437,13 @@ func (x *SealRequest) GetReason() string {
 		return x.Reason
 	}
 	return ""
+}
+
+func (x *SealRequest) GetDocumentBytes() int64 {
+	if x != nil {
+		return x.DocumentBytes
+	}
+	return 0
 }
 
 type SealResponse struct {
@@ -731,7 +743,7 @@ const file_seal_v1_sealing_proto_rawDesc = "" +
 	"\voffset_y_mm\x18\x04 \x01(\x01R\toffsetYMm\":\n" +
 	"\x0fRidingPlacement\x12\x14\n" +
 	"\x05pages\x18\x01 \x03(\x05R\x05pages\x12\x11\n" +
-	"\x04y_mm\x18\x02 \x01(\x01R\x03yMm\"\x88\x02\n" +
+	"\x04y_mm\x18\x02 \x01(\x01R\x03yMm\"\xaf\x02\n" +
 	"\vSealRequest\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12#\n" +
@@ -741,7 +753,8 @@ const file_seal_v1_sealing_proto_rawDesc = "" +
 	"\bdoc_kind\x18\x05 \x01(\tR\adocKind\x120\n" +
 	"\tplacement\x18\x06 \x01(\v2\x12.seal.v1.PlacementR\tplacement\x12\x1a\n" +
 	"\bdocument\x18\a \x01(\fR\bdocument\x12\x16\n" +
-	"\x06reason\x18\b \x01(\tR\x06reason\"Y\n" +
+	"\x06reason\x18\b \x01(\tR\x06reason\x12%\n" +
+	"\x0edocument_bytes\x18\t \x01(\x03R\rdocumentBytes\"Y\n" +
 	"\fSealResponse\x12\x1a\n" +
 	"\bdocument\x18\x01 \x01(\fR\bdocument\x12-\n" +
 	"\x06record\x18\x02 \x01(\v2\x15.seal.v1.LedgerRecordR\x06record\"c\n" +
