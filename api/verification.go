@@ -80,7 +80,7 @@ func (s *verificationServer) Verify(ctx context.Context, req *sealv1.VerifyReque
 		}
 		opts.CRLs = append(opts.CRLs, rls...)
 	}
-	rep, err := verify.PDF(bytes.NewReader(req.Document), int64(len(req.Document)), opts)
+	rep, err := verify.PDF(ctx, bytes.NewReader(req.Document), int64(len(req.Document)), opts)
 	if err != nil {
 		return nil, status.Errorf(codes.Internal, "verifying: %v", err)
 	}

@@ -86,7 +86,7 @@ func TestVerificationService(t *testing.T) {
 		}
 		var other bytes.Buffer
 		doc := readDecision(t)
-		if _, err := pdf.Seal(&other, bytes.NewReader(doc), int64(len(doc)), pdf.Request{Signer: signer, SealName: "外县印章"}); err != nil {
+		if _, err := pdf.Seal(context.Background(), &other, bytes.NewReader(doc), int64(len(doc)), pdf.Request{Signer: signer, SealName: "外县印章"}); err != nil {
 			t.Fatal(err)
 		}
 		if rep := verify(t, &sealv1.VerifyRequest{Document: other.Bytes()}); rep.Verdict != "invalid" || !hasPrefix(rep.Signatures[0].Reasons, "untrusted:") {

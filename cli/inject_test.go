@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"encoding/pem"
 	"os"
 	"path/filepath"
@@ -31,7 +32,7 @@ func TestVerifyEscapesTheDocument(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	if _, err := pdf.Seal(&out, bytes.NewReader(doc), int64(len(doc)), pdf.Request{Signer: signer,
+	if _, err := pdf.Seal(context.Background(), &out, bytes.NewReader(doc), int64(len(doc)), pdf.Request{Signer: signer,
 		SealName: forged, Reason: forged, Location: forged, ItemCode: forged, ItemName: forged, CaseNumber: forged}); err != nil {
 		t.Fatal(err)
 	}

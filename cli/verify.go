@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -128,7 +129,7 @@ func (a *app) verifyCmd() *cobra.Command {
 			}
 			status := 0
 			for _, name := range files {
-				rep := verifyFile(name, opts)
+				rep := verifyFile(cmd.Context(), name, opts)
 				if asJSON || a.json() {
 					if err := a.printReportJSON(name, rep); err != nil {
 						return err
@@ -186,7 +187,7 @@ func readTrust(trust, crls []string) (verify.Options, error) {
 
 // verifyFile verifies one file; a file that cannot be opened or read is
 // reported unreadable.
-func verifyFile(name string, opts verify.Options) *verify.FileReport {
+func verifyFile(ctx context.Context, name string, opts verify.Options) *verify.FileReport {
 	unreadable := func(err error) *verify.FileReport {
 		return &verify.FileReport{Verdict: verify.VerdictUnreadable, Reasons: []verify.Problem{{Code: verify.CodeUnreadable, Detail: err.Error()}}}
 	}
@@ -202,7 +203,7 @@ func verifyFile(name string, opts verify.Options) *verify.FileReport {
 	if !st.Mode().IsRegular() {
 		return unreadable(errors.New("not a regular file"))
 	}
-	rep, err := verify.PDF(f, st.Size(), opts)
+	rep, err := verify.PDF(ctx, f, st.Size(), opts)
 	if err != nil {
 		return unreadable(err)
 	}

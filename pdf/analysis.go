@@ -1,6 +1,7 @@
 package pdf
 
 import (
+	"context"
 	"fmt"
 	"io"
 )
@@ -39,8 +40,29 @@ const maxAnalysedRevisions = 64
 // Changes are computed for every revision after the first revision that
 // a signature's byte range ends at: each is read as the document a viewer
 // would have shown then, and compared with the one before it.
-func Analyze(src io.ReaderAt, size int64) (*Analysis, error) {
-	d, err := open(src, size)
+//
+// The file, with every revision read, spends from one budget of lim. A
+// file that exceeds it fails with a *LimitError if the failure comes
+// before its revisions and signatures are known; later, the Damage or the
+// revision's ChangeUnparseable says so. When ctx ends, Analyze returns
+// ctx's error.
+func Analyze(ctx context.Context, src io.ReaderAt, size int64, lim Limits) (*Analysis, error) {
+	bud := newBudget(ctx, lim)
+	a, err := analyzeWithin(src, size, bud)
+	if err := bud.ctx.Err(); err != nil {
+		return nil, err // what was read is incomplete, whatever it says
+	}
+	if err != nil {
+		return nil, err
+	}
+	if a.Damage == nil && bud.err != nil {
+		a.Damage = bud.err // read leniently past it: incomplete
+	}
+	return a, nil
+}
+
+func analyzeWithin(src io.ReaderAt, size int64, bud *budget) (*Analysis, error) {
+	d, err := open(src, size, bud)
 	if err != nil {
 		return nil, err
 	}
@@ -73,6 +95,7 @@ func Analyze(src io.ReaderAt, size int64) (*Analysis, error) {
 		a.Damage = err
 		return a, nil
 	}
+	d.release() // the revisions compared are read afresh
 	first := -1
 	for i := range a.Signatures {
 		s := &a.Signatures[i]
@@ -82,7 +105,7 @@ func Analyze(src io.ReaderAt, size int64) (*Analysis, error) {
 		}
 	}
 	if first >= 0 && first < len(a.Revisions)-1 {
-		a.compare(src, first)
+		a.compare(src, first, bud)
 	}
 	return a, nil
 }
@@ -103,7 +126,7 @@ func (a *Analysis) revisionEndingAt(br []int64) int {
 }
 
 // compare fills in the changes of the revisions after revision first.
-func (a *Analysis) compare(src io.ReaderAt, first int) {
+func (a *Analysis) compare(src io.ReaderAt, first int, bud *budget) {
 	revs := a.Revisions
 	if len(revs)-1-first > maxAnalysedRevisions {
 		for k := first + 1; k < len(revs); k++ {
@@ -116,9 +139,9 @@ func (a *Analysis) compare(src io.ReaderAt, first int) {
 	for i, r := range revs {
 		ends[i] = r.End
 	}
-	prev, pr, perr := openRevision(src, revs[first])
+	prev, pr, perr := openRevision(src, revs[first], bud)
 	for k := first + 1; k < len(revs); k++ {
-		cur, cr, err := openRevision(src, revs[k])
+		cur, cr, err := openRevision(src, revs[k], bud)
 		switch {
 		case err != nil:
 			revs[k].Changes = unparseable(fmt.Sprintf("revision %d cannot be read: %v", k+1, err))
@@ -127,7 +150,13 @@ func (a *Analysis) compare(src io.ReaderAt, first int) {
 		default:
 			revs[k].Changes = diff(prev, cur, pr, cr, ends)
 		}
+		if prev != nil {
+			prev.release()
+		}
 		prev, pr, perr = cur, cr, err
+	}
+	if prev != nil {
+		prev.release()
 	}
 }
 
@@ -137,20 +166,27 @@ func unparseable(detail string) []Change {
 
 // openRevision reads the document as revision r left it, and the roles
 // of its objects.
-func openRevision(src io.ReaderAt, r Revision) (*document, *roleMap, error) {
-	d, err := open(io.NewSectionReader(src, 0, r.End), r.End)
+func openRevision(src io.ReaderAt, r Revision, bud *budget) (*document, *roleMap, error) {
+	d, err := open(io.NewSectionReader(src, 0, r.End), r.End, bud)
 	if err != nil {
 		return nil, nil, err
 	}
-	if d.startxref != r.XRef {
-		return nil, nil, damaged(-1, "its startxref points to byte %d, not to its section at %d", d.startxref, r.XRef)
-	}
-	if err := d.setupCrypt(); err != nil {
-		return nil, nil, err
-	}
-	rm, err := d.roles()
+	rm, err := d.revisionRoles(r)
 	if err != nil {
+		d.release()
 		return nil, nil, err
 	}
 	return d, rm, nil
+}
+
+// revisionRoles checks that d is revision r and returns the roles of its
+// objects.
+func (d *document) revisionRoles(r Revision) (*roleMap, error) {
+	if d.startxref != r.XRef {
+		return nil, damaged(-1, "its startxref points to byte %d, not to its section at %d", d.startxref, r.XRef)
+	}
+	if err := d.setupCrypt(); err != nil {
+		return nil, err
+	}
+	return d.roles()
 }

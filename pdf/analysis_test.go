@@ -2,6 +2,7 @@ package pdf
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"regexp"
@@ -12,7 +13,7 @@ import (
 // analyze runs Analyze on b and fails the test on an error or damage.
 func analyze(t *testing.T, b []byte) *Analysis {
 	t.Helper()
-	a, err := Analyze(bytes.NewReader(b), int64(len(b)))
+	a, err := Analyze(context.Background(), bytes.NewReader(b), int64(len(b)), Limits{})
 	if err != nil {
 		t.Fatalf("Analyze: %v", err)
 	}
@@ -26,7 +27,7 @@ func analyze(t *testing.T, b []byte) *Analysis {
 // the engine's own writer, and returns the new file.
 func appendUpdate(t *testing.T, in []byte, edit func(d *document, u *update)) []byte {
 	t.Helper()
-	d, err := open(bytes.NewReader(in), int64(len(in)))
+	d, err := open(bytes.NewReader(in), int64(len(in)), defaultBudget())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +102,7 @@ func TestRevisionBoundaries(t *testing.T) {
 func TestRevisionSkippedByChain(t *testing.T) {
 	one := fixture(t, "one.pdf")
 	sealed, res := sealBytes(t, one, baseRequest(t))
-	d, err := open(bytes.NewReader(one), int64(len(one)))
+	d, err := open(bytes.NewReader(one), int64(len(one)), defaultBudget())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,7 +210,7 @@ func TestChanges(t *testing.T) {
 	req := baseRequest(t)
 	req.Image = testSeal(t)
 	sealed, _ := sealBytes(t, fixture(t, "one.pdf"), req)
-	d0, err := open(bytes.NewReader(sealed), int64(len(sealed)))
+	d0, err := open(bytes.NewReader(sealed), int64(len(sealed)), defaultBudget())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -396,7 +397,7 @@ func TestChangesOnlyAfterSignature(t *testing.T) {
 // later revision puts another endstream where /Length points.
 func TestStreamRunsIntoLaterRevision(t *testing.T) {
 	one := fixture(t, "one.pdf")
-	d0, err := open(bytes.NewReader(one), int64(len(one)))
+	d0, err := open(bytes.NewReader(one), int64(len(one)), defaultBudget())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package pdf
 
 import (
 	"bytes"
+	"context"
 	"crypto"
 	"crypto/x509"
 	"io"
@@ -138,7 +139,7 @@ func benchSealTo(b *testing.B, w io.Writer, in []byte, req Request) float64 {
 		if buf != nil {
 			buf.Reset()
 		}
-		if _, err := Seal(w, bytes.NewReader(in), int64(len(in)), req); err != nil {
+		if _, err := Seal(context.Background(), w, bytes.NewReader(in), int64(len(in)), req); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -49,6 +49,20 @@ type cmap struct {
 
 func codeKey(code uint32, n int) uint64 { return uint64(n)<<32 | uint64(code) }
 
+// parseCMap is the package's parseCMap, counting the mappings it keeps
+// against the document's MaxValues: a placer keeps the fonts of every
+// page it reads. Past the limit it returns the CMap all the same; the
+// budget's error stops the reading that asked for it.
+func (d *document) parseCMap(data []byte) *cmap {
+	c := parseCMap(data)
+	n := len(c.chars) + len(c.ranges) + len(c.cidChars) + len(c.cidRanges)
+	for _, r := range c.ranges {
+		n += len(r.list)
+	}
+	d.values.add(int64(n))
+	return c
+}
+
 // parseCMap reads the mappings of a CMap program. It is lenient: what it
 // does not understand it skips, since a wrong ToUnicode map costs a keyword
 // match, not the seal.

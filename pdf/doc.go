@@ -20,8 +20,17 @@
 // The package touches only what it is given: the source as an
 // io.ReaderAt, the output io.Writer, and the Signer, which holds the key
 // (*cms.Signer from seal/cms satisfies it). It names no files: a caller
-// that writes the output to one writes it atomically. Limits bound the
-// memory and work spent on hostile input: object and stream sizes, nesting
-// depth, the length of the cross-reference chain and the number of content
-// operators.
+// that writes the output to one writes it atomically.
+//
+// A small hostile file can ask for gigabytes: a stream that inflates a
+// thousandfold, one stream named many times, object streams of tens of
+// megabytes, arrays of millions of numbers. Limits bound what one
+// document may cost, sealing (Request.Limits) and verifying (Analyze)
+// alike: the bytes its streams decode in all and each, the object streams
+// kept decoded, the objects it defines and the values parsed from them.
+// Their defaults keep one document well under 128 MiB. A document that
+// needs more is refused with a *LimitError that names the limit and is
+// ErrTooLarge. Fixed bounds cover the rest: nesting depth, the
+// cross-reference chain, content operators and glyphs per page. Seal and
+// Analyze stop, with the context's error, when their context ends.
 package pdf

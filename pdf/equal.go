@@ -2,10 +2,6 @@ package pdf
 
 import "bytes"
 
-// maxCompared bounds the stream data compared byte for byte; longer
-// streams that differ in place count as changed.
-const maxCompared = maxDecoded
-
 // equalObjects reports whether a, read from document da, and b, read
 // from db, are the same value. References are equal when they name the
 // same object: what they refer to is compared where it is itself
@@ -97,19 +93,28 @@ func equalStreamData(x, y *stream, da, db *document) (bool, error) {
 	if x.off == y.off {
 		return true, nil // the same bytes of the same file
 	}
-	if x.n > maxCompared {
-		return false, nil
+	// In chunks, so that comparing two large streams holds little of them.
+	var bx, by []byte
+	for done := int64(0); done < x.n; {
+		n := int(min(x.n-done, compareChunk))
+		var err error
+		if bx, _, err = da.windowInto(bx, x.off+done, n); err != nil {
+			return false, err
+		}
+		if by, _, err = db.windowInto(by, y.off+done, n); err != nil {
+			return false, err
+		}
+		if !bytes.Equal(bx, by) {
+			return false, nil
+		}
+		done += int64(n)
 	}
-	bx, _, err := da.window(x.off, int(x.n))
-	if err != nil {
-		return false, err
-	}
-	by, _, err := db.window(y.off, int(y.n))
-	if err != nil {
-		return false, err
-	}
-	return bytes.Equal(bx, by), nil
+	return true, nil
 }
+
+// compareChunk is how much of two streams equalStreamData compares at a
+// time.
+const compareChunk = 256 << 10
 
 // isPrefix reports whether array a, read from da, is the start of array
 // b, read from db: what an update that only appends leaves.

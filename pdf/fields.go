@@ -46,9 +46,10 @@ func (s *Signature) SignedBytes(src io.ReaderAt) io.Reader {
 	return io.MultiReader(rs...)
 }
 
-// Signatures lists the signatures in a PDF, in field order.
+// Signatures lists the signatures in a PDF, in field order. It reads
+// within the default Limits.
 func Signatures(src io.ReaderAt, size int64) ([]Signature, error) {
-	d, err := open(src, size)
+	d, err := open(src, size, defaultBudget())
 	if err != nil {
 		return nil, err
 	}

@@ -3,17 +3,19 @@ package pdf
 import (
 	"bytes"
 	"compress/flate"
+	"errors"
 	"fmt"
 	"io"
 	"sync"
 )
 
-// maxDecoded bounds the decoded size of any stream the engine decodes
-// (cross-reference and object streams, page content, CMaps). The engine
-// never decodes images or fonts, so real documents stay far below it.
-const maxDecoded = 64 << 20
+// errOverLimit is what a decoder returns when its output would pass the
+// limit it was given; decodeFilters turns it into a *LimitError.
+var errOverLimit = errors.New("pdf: decoded data over its limit")
 
-// decodeFilters applies the stream's filters to raw data.
+// decodeFilters applies the stream's filters to raw data. Each filter's
+// output counts against the budget (data without filters counts as it
+// is), and may be no longer than what the budget has room for.
 func (d *document) decodeFilters(s *stream, raw []byte) ([]byte, error) {
 	f, err := d.resolve(s.dict.get("Filter"))
 	if err != nil {
@@ -27,6 +29,10 @@ func (d *document) decodeFilters(s *stream, raw []byte) ([]byte, error) {
 	var params []object
 	switch v := f.(type) {
 	case nil:
+		if int64(len(raw)) > d.bud.room() {
+			return nil, d.bud.exceeded(fmt.Sprintf("stream %d", s.ref.num))
+		}
+		d.bud.charge(int64(len(raw)))
 		return raw, nil
 	case name:
 		filters = []name{v}
@@ -61,28 +67,34 @@ func (d *document) decodeFilters(s *stream, raw []byte) ([]byte, error) {
 			return nil, err
 		}
 		pd, _ := p.(dict)
+		room := int(d.bud.room())
 		switch fn {
 		case "FlateDecode", "Fl":
-			data, err = inflate(data)
+			data, err = inflate(data, room, d.bud.alive)
 			if err == nil {
-				data, err = d.unpredict(data, pd)
+				data, err = d.unpredict(data, pd) // never longer than its input
 			}
 		case "ASCIIHexDecode", "AHx":
-			data, err = asciiHexDecode(data)
+			data, err = asciiHexDecode(data, room)
 		case "ASCII85Decode", "A85":
-			data, err = ascii85Decode(data)
+			data, err = ascii85Decode(data, room)
 		case "RunLengthDecode", "RL":
-			data, err = runLengthDecode(data)
+			data, err = runLengthDecode(data, room)
 		case "Crypt":
 			if n := nameOf(pd.get("Name")); n != "" && n != "Identity" {
 				return nil, fmt.Errorf("%w: stream crypt filter /%s", ErrUnsupported, n)
 			}
+			continue // the data as it is, counted by the other filters
 		default:
 			return nil, fmt.Errorf("%w: stream filter /%s", ErrUnsupported, fn)
+		}
+		if errors.Is(err, errOverLimit) {
+			return nil, d.bud.exceeded(fmt.Sprintf("stream %d", s.ref.num))
 		}
 		if err != nil {
 			return nil, err
 		}
+		d.bud.charge(int64(len(data)))
 	}
 	return data, nil
 }
@@ -92,8 +104,10 @@ func (d *document) decodeFilters(s *stream, raw []byte) ([]byte, error) {
 var inflaters sync.Pool
 
 // inflate decodes zlib data, tolerating a bad or missing checksum and raw
-// deflate data without the zlib header, as other readers do.
-func inflate(raw []byte) ([]byte, error) {
+// deflate data without the zlib header, as other readers do. It decodes
+// at most limit bytes (errOverLimit past them), and calls alive between
+// chunks of its output, giving up with its error.
+func inflate(raw []byte, limit int, alive func() error) ([]byte, error) {
 	body := raw
 	if len(raw) >= 2 && raw[0]&0x0F == 8 && (uint16(raw[0])<<8|uint16(raw[1]))%31 == 0 {
 		if raw[1]&0x20 != 0 {
@@ -110,30 +124,60 @@ func inflate(raw []byte) ([]byte, error) {
 		fr = flate.NewReader(src)
 	}
 	defer inflaters.Put(fr)
-	out := make([]byte, 0, min(4*len(raw)+64, maxDecoded+1))
+	// Decode into the first buffer, which most streams fit, then into
+	// pooled chunks, and join them at the end: growing one buffer would
+	// leave behind copies of it, several times its length in all, for
+	// the collector.
+	first := make([]byte, min(4*len(raw)+64, limit+1))
+	n, err := io.ReadFull(fr, first)
+	if err == io.EOF || err == io.ErrUnexpectedEOF {
+		return first[:n], nil
+	}
+	if err != nil {
+		if n == 0 {
+			return nil, damaged(-1, "flate stream: %v", err)
+		}
+		return first[:n], nil // what decoded before the damage, as viewers show it
+	}
+	var chunks []*[]byte
+	defer func() {
+		for _, c := range chunks {
+			chunkPool.Put(c)
+		}
+	}()
+	total, last := n, 0
 	for {
-		if len(out) == cap(out) {
-			if len(out) > maxDecoded {
-				return nil, fmt.Errorf("%w: stream decodes to more than %d bytes", ErrTooLarge, maxDecoded)
-			}
-			out = append(out, 0)[:len(out)]
+		if total > limit {
+			return nil, errOverLimit
 		}
-		n, err := fr.Read(out[len(out):min(cap(out), maxDecoded+1)])
-		out = out[:len(out)+n]
-		if len(out) > maxDecoded {
-			return nil, fmt.Errorf("%w: stream decodes to more than %d bytes", ErrTooLarge, maxDecoded)
+		if err := alive(); err != nil {
+			return nil, err
 		}
-		if err == io.EOF {
-			return out, nil
+		c := chunkPool.Get().(*[]byte)
+		chunks = append(chunks, c)
+		last, err = io.ReadFull(fr, (*c)[:min(len(*c), limit+1-total)])
+		total += last
+		if total > limit {
+			return nil, errOverLimit
 		}
 		if err != nil {
-			if len(out) == 0 {
-				return nil, damaged(-1, "flate stream: %v", err)
-			}
-			return out, nil // what decoded before the damage, as viewers show it
+			break // the end, or damage: what decoded before it, as viewers show it
 		}
 	}
+	out := make([]byte, 0, total)
+	out = append(out, first...)
+	for i, c := range chunks {
+		if i == len(chunks)-1 {
+			out = append(out, (*c)[:last]...)
+			break
+		}
+		out = append(out, *c...)
+	}
+	return out, nil
 }
+
+// chunkPool holds the chunks that inflate decodes long streams into.
+var chunkPool = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b }}
 
 // unpredict undoes a PNG (10–15) or TIFF (2) predictor.
 func (d *document) unpredict(data []byte, parms dict) ([]byte, error) {
@@ -242,9 +286,12 @@ func abs(x int) int {
 	return x
 }
 
-func asciiHexDecode(data []byte) ([]byte, error) {
+func asciiHexDecode(data []byte, limit int) ([]byte, error) {
 	if i := bytes.IndexByte(data, '>'); i >= 0 {
 		data = data[:i] // the end-of-data marker
+	}
+	if len(data)/2 > limit {
+		return nil, errOverLimit
 	}
 	out, bad, ok := appendHex(make([]byte, 0, len(data)/2), data)
 	if !ok {
@@ -253,8 +300,8 @@ func asciiHexDecode(data []byte) ([]byte, error) {
 	return out, nil
 }
 
-func ascii85Decode(data []byte) ([]byte, error) {
-	out := make([]byte, 0, len(data)*4/5)
+func ascii85Decode(data []byte, limit int) ([]byte, error) {
+	out := make([]byte, 0, min(len(data)*4/5, limit))
 	var tuple uint32
 	n := 0
 	for i := 0; i < len(data); i++ {
@@ -266,6 +313,9 @@ func ascii85Decode(data []byte) ([]byte, error) {
 			i = len(data)
 			continue
 		case c == 'z' && n == 0:
+			if len(out)+4 > limit {
+				return nil, errOverLimit
+			}
 			out = append(out, 0, 0, 0, 0)
 			continue
 		case c < '!' || c > 'u':
@@ -274,6 +324,9 @@ func ascii85Decode(data []byte) ([]byte, error) {
 		tuple = tuple*85 + uint32(c-'!')
 		n++
 		if n == 5 {
+			if len(out)+4 > limit {
+				return nil, errOverLimit
+			}
 			out = append(out, byte(tuple>>24), byte(tuple>>16), byte(tuple>>8), byte(tuple))
 			tuple, n = 0, 0
 		}
@@ -286,12 +339,15 @@ func ascii85Decode(data []byte) ([]byte, error) {
 			tuple = tuple*85 + 84
 		}
 		b := []byte{byte(tuple >> 24), byte(tuple >> 16), byte(tuple >> 8), byte(tuple)}
+		if len(out)+n-1 > limit {
+			return nil, errOverLimit
+		}
 		out = append(out, b[:n-1]...)
 	}
 	return out, nil
 }
 
-func runLengthDecode(data []byte) ([]byte, error) {
+func runLengthDecode(data []byte, limit int) ([]byte, error) {
 	var out []byte
 	for i := 0; i < len(data); {
 		l := int(data[i])
@@ -315,8 +371,8 @@ func runLengthDecode(data []byte) ([]byte, error) {
 			}
 			i++
 		}
-		if len(out) > maxDecoded {
-			return nil, fmt.Errorf("%w: stream decodes to more than %d bytes", ErrTooLarge, maxDecoded)
+		if len(out) > limit {
+			return nil, errOverLimit
 		}
 	}
 	return out, nil

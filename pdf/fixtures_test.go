@@ -2,6 +2,7 @@ package pdf
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -77,7 +78,7 @@ func TestFixtures(t *testing.T) {
 			req.Placements = []Placement{At{Page: 1, Corner: TopLeft, X: 60, Y: 60}}
 			if c.refuse != nil {
 				var out bytes.Buffer
-				_, err := Seal(&out, bytes.NewReader(in), int64(len(in)), req)
+				_, err := Seal(context.Background(), &out, bytes.NewReader(in), int64(len(in)), req)
 				if !errors.Is(err, c.refuse) {
 					t.Fatalf("Seal: %v, want %v", err, c.refuse)
 				}

@@ -74,7 +74,7 @@ func (d *document) readFont(o object) *font {
 	if tu, err := d.resolve(fd.get("ToUnicode")); err == nil {
 		if s, ok := tu.(*stream); ok {
 			if data, err := d.streamData(s); err == nil {
-				f.toUni = parseCMap(data)
+				f.toUni = d.parseCMap(data)
 			}
 		}
 	}
@@ -87,7 +87,7 @@ func (d *document) readFont(o object) *font {
 			f.setPredefined(string(v))
 		case *stream:
 			if data, err := d.streamData(v); err == nil {
-				f.enc = parseCMap(data)
+				f.enc = d.parseCMap(data)
 			}
 			if n, ok := v.dict.get("CMapName").(name); ok {
 				f.vertical = strings.HasSuffix(string(n), "-V")

@@ -2,6 +2,7 @@ package pdf
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"math/rand/v2"
 	"os"
@@ -33,7 +34,7 @@ func addFixtureSeeds(f *testing.F) {
 func FuzzReader(f *testing.F) {
 	addFixtureSeeds(f)
 	f.Fuzz(func(t *testing.T, b []byte) {
-		d, err := open(bytes.NewReader(b), int64(len(b)))
+		d, err := open(bytes.NewReader(b), int64(len(b)), defaultBudget())
 		if err != nil {
 			return
 		}
@@ -42,7 +43,7 @@ func FuzzReader(f *testing.F) {
 		if err != nil || len(ps) > 50 {
 			return
 		}
-		pl := &placer{d: d, npages: len(ps), pages: map[int]*page{}, texts: map[int]*pageText{}}
+		pl := &placer{d: d, npages: len(ps), pages: map[int]*page{}, fonts: fontCache{}}
 		for _, p := range ps {
 			if t, err := pl.text(p); err == nil {
 				t.find([]rune("盖章"))
@@ -62,7 +63,7 @@ func FuzzSeal(f *testing.F) {
 		req.Image = testSeal(t)
 		req.Repair = len(b)%2 == 1
 		var out bytes.Buffer
-		res, err := Seal(&out, bytes.NewReader(b), int64(len(b)), req)
+		res, err := Seal(context.Background(), &out, bytes.NewReader(b), int64(len(b)), req)
 		if err != nil {
 			if out.Len() != 0 {
 				t.Fatalf("wrote %d bytes, then failed: %v", out.Len(), err)
@@ -111,7 +112,7 @@ func TestMutations(t *testing.T) {
 		b := mutate(rng, files[rng.IntN(len(files))])
 		req.Repair = i%2 == 1
 		var out bytes.Buffer
-		res, err := Seal(&out, bytes.NewReader(b), int64(len(b)), req)
+		res, err := Seal(context.Background(), &out, bytes.NewReader(b), int64(len(b)), req)
 		if err != nil {
 			typed := false
 			for _, s := range sentinels {

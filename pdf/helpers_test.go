@@ -2,6 +2,7 @@ package pdf
 
 import (
 	"bytes"
+	"context"
 	"encoding/hex"
 	"os"
 	"os/exec"
@@ -104,7 +105,7 @@ func baseRequest(t testing.TB) Request {
 func sealBytes(t testing.TB, in []byte, req Request) ([]byte, *Result) {
 	t.Helper()
 	var out bytes.Buffer
-	res, err := Seal(&out, bytes.NewReader(in), int64(len(in)), req)
+	res, err := Seal(context.Background(), &out, bytes.NewReader(in), int64(len(in)), req)
 	if err != nil {
 		t.Fatalf("Seal: %v", err)
 	}

@@ -3,6 +3,7 @@ package pdf
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -208,7 +209,7 @@ func sealFileToFile(dst, src string, req Request) error {
 	defer os.Remove(dst)
 	defer out.Close()
 	w := bufio.NewWriterSize(out, 256<<10)
-	if _, err := Seal(w, in, st.Size(), req); err != nil {
+	if _, err := Seal(context.Background(), w, in, st.Size(), req); err != nil {
 		return err
 	}
 	return w.Flush()

@@ -2,6 +2,7 @@ package pdf
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -29,7 +30,7 @@ func TestSealFileInPlace(t *testing.T) {
 		t.Fatal(err)
 	}
 	var sealed bytes.Buffer
-	res, err := Seal(&sealed, f, st.Size(), baseRequest(t))
+	res, err := Seal(context.Background(), &sealed, f, st.Size(), baseRequest(t))
 	f.Close()
 	if err != nil {
 		t.Fatalf("Seal: %v", err)
@@ -60,7 +61,7 @@ func TestSealWritesNothingOnError(t *testing.T) {
 	req := baseRequest(t)
 	req.Signer = failingSigner{}
 	var out bytes.Buffer
-	if _, err := Seal(&out, bytes.NewReader(in), int64(len(in)), req); !errors.Is(err, errSignerDown) {
+	if _, err := Seal(context.Background(), &out, bytes.NewReader(in), int64(len(in)), req); !errors.Is(err, errSignerDown) {
 		t.Fatalf("Seal: %v", err)
 	}
 	if out.Len() != 0 {
@@ -103,7 +104,7 @@ func TestSealSourceChanged(t *testing.T) {
 			req := baseRequest(t)
 			req.Signer = changeWhileSigning{Signer: req.Signer, change: func() { tc.change(src) }}
 			var out bytes.Buffer
-			if _, err := Seal(&out, src, size, req); !errors.Is(err, ErrSourceChanged) {
+			if _, err := Seal(context.Background(), &out, src, size, req); !errors.Is(err, ErrSourceChanged) {
 				t.Fatalf("Seal: %v, want ErrSourceChanged", err)
 			}
 		})

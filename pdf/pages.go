@@ -159,11 +159,22 @@ func (d *document) page(i int) (*page, error) {
 
 // pages returns every page, in order.
 func (d *document) pages() ([]*page, error) {
+	var out []*page
+	err := d.eachPage(func(p *page) error {
+		out = append(out, p)
+		return nil
+	})
+	return out, err
+}
+
+// eachPage calls fn with every page, in order, and stops at its error. It
+// holds no more than one page at a time.
+func (d *document) eachPage(fn func(*page) error) error {
 	root, rootNum, err := d.pagesRoot()
 	if err != nil {
-		return nil, err
+		return err
 	}
-	var out []*page
+	n := 0
 	seen := map[int]bool{rootNum: true}
 	var walk func(node dict, inh inherited, depth int) error
 	walk = func(node dict, inh inherited, depth int) error {
@@ -197,14 +208,17 @@ func (d *document) pages() ([]*page, error) {
 				return err
 			}
 			if isPage {
-				if len(out) == maxPages {
+				if n == maxPages {
 					return fmt.Errorf("%w: more than %d pages", ErrTooLarge, maxPages)
 				}
-				p, err := d.makePage(len(out), kr, kd, inh.with(kd))
+				p, err := d.makePage(n, kr, kd, inh.with(kd))
 				if err != nil {
 					return err
 				}
-				out = append(out, p)
+				n++
+				if err := fn(p); err != nil {
+					return err
+				}
 				continue
 			}
 			if err := walk(kd, inh, depth+1); err != nil {
@@ -213,10 +227,7 @@ func (d *document) pages() ([]*page, error) {
 		}
 		return nil
 	}
-	if err := walk(root, inherited{}, 0); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return walk(root, inherited{}, 0)
 }
 
 func (inh inherited) with(node dict) inherited {

@@ -1,5 +1,7 @@
 package pdf
 
+import "slices"
+
 // maxDepth bounds the nesting of arrays and dictionaries (and of form
 // XObjects, page trees and field trees elsewhere), so that a hostile file
 // cannot exhaust the stack.
@@ -23,6 +25,9 @@ type parser struct {
 	// allocation for every repetition. Objects are never modified, so
 	// sharing one is safe.
 	ints [16]boxedInt
+	// values, when set, counts the array elements and dictionary entries
+	// read against the document's MaxValues.
+	values *valueCount
 }
 
 // boxedInt is an integer and the object holding it.
@@ -54,6 +59,12 @@ func (p *parser) objectFrom(t token) (object, error) {
 	case tokName:
 		return name(t.b), nil
 	case tokString:
+		if p.values != nil && len(t.b) >= 16 {
+			// A long string counts as the values its bytes would make.
+			if err := p.values.add(int64(len(t.b)) / 16); err != nil {
+				return nil, err
+			}
+		}
 		return str(t.b), nil
 	case tokArrayOpen:
 		return p.array()
@@ -161,6 +172,16 @@ func (p *parser) array() (object, error) {
 		if err != nil {
 			return nil, err
 		}
+		if p.values != nil {
+			if err := p.values.add(1); err != nil {
+				return nil, err
+			}
+		}
+		if len(p.elems) == cap(p.elems) {
+			// Double, so that a long array leaves behind no more
+			// garbage than itself.
+			p.elems = slices.Grow(p.elems, len(p.elems)+8)
+		}
 		p.elems = append(p.elems, o)
 	}
 }
@@ -193,6 +214,14 @@ func (p *parser) dict() (object, error) {
 		v, err := p.object()
 		if err != nil {
 			return nil, err
+		}
+		if p.values != nil {
+			if err := p.values.add(1); err != nil {
+				return nil, err
+			}
+		}
+		if len(p.entries) == cap(p.entries) {
+			p.entries = slices.Grow(p.entries, len(p.entries)+8)
 		}
 		p.entries = append(p.entries, dictEntry{key, v})
 	}

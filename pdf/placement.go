@@ -107,7 +107,10 @@ type placer struct {
 	img    *SealImage
 	npages int
 	pages  map[int]*page
-	texts  map[int]*pageText
+	fonts  fontCache // of every page read
+	// lastText is the text of the page lastPage, the last read.
+	lastText *pageText
+	lastPage int
 }
 
 func newPlacer(d *document, img *SealImage) (*placer, error) {
@@ -118,7 +121,7 @@ func newPlacer(d *document, img *SealImage) (*placer, error) {
 	if n == 0 {
 		return nil, fmt.Errorf("%w: the document has no pages", ErrDamaged)
 	}
-	return &placer{d: d, img: img, npages: n, pages: map[int]*page{}, texts: map[int]*pageText{}}, nil
+	return &placer{d: d, img: img, npages: n, pages: map[int]*page{}, fonts: fontCache{}}, nil
 }
 
 // index turns a 1-based page number (0 and negative from the end) into a

@@ -2,6 +2,7 @@ package pdf
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"os/exec"
@@ -50,7 +51,7 @@ func TestPageOutOfRange(t *testing.T) {
 		req.Image = testSeal(t)
 		req.Placements = []Placement{p}
 		var out bytes.Buffer
-		if _, err := Seal(&out, bytes.NewReader(in), int64(len(in)), req); !errors.Is(err, ErrPageOutOfRange) || out.Len() != 0 {
+		if _, err := Seal(context.Background(), &out, bytes.NewReader(in), int64(len(in)), req); !errors.Is(err, ErrPageOutOfRange) || out.Len() != 0 {
 			t.Errorf("%#v on a one-page document: %v, %d bytes written", p, err, out.Len())
 		}
 	}
@@ -225,7 +226,7 @@ func TestKeywordNotFound(t *testing.T) {
 		req.Image = testSeal(t)
 		req.Placements = []Placement{k}
 		var out bytes.Buffer
-		_, err := Seal(&out, bytes.NewReader(in), int64(len(in)), req)
+		_, err := Seal(context.Background(), &out, bytes.NewReader(in), int64(len(in)), req)
 		if !errors.Is(err, ErrKeywordNotFound) || out.Len() != 0 {
 			t.Errorf("%+v: %v", k, err)
 		}
@@ -233,7 +234,7 @@ func TestKeywordNotFound(t *testing.T) {
 	req := baseRequest(t)
 	req.Image = testSeal(t)
 	req.Placements = []Placement{Keyword{Text: " \t"}}
-	if _, err := Seal(new(bytes.Buffer), bytes.NewReader(in), int64(len(in)), req); !errors.Is(err, ErrBadRequest) {
+	if _, err := Seal(context.Background(), new(bytes.Buffer), bytes.NewReader(in), int64(len(in)), req); !errors.Is(err, ErrBadRequest) {
 		t.Errorf("blank keyword: %v", err)
 	}
 }
@@ -335,11 +336,11 @@ func TestRiding(t *testing.T) {
 	req := baseRequest(t)
 	req.Image = img
 	req.Placements = []Placement{Riding{Pages: []int{1}}}
-	if _, err := Seal(new(bytes.Buffer), bytes.NewReader(in), int64(len(in)), req); !errors.Is(err, ErrBadRequest) {
+	if _, err := Seal(context.Background(), new(bytes.Buffer), bytes.NewReader(in), int64(len(in)), req); !errors.Is(err, ErrBadRequest) {
 		t.Errorf("riding seal on one page: %v", err)
 	}
 	req.Placements = []Placement{Riding{Pages: []int{1, 2, 1}}}
-	if _, err := Seal(new(bytes.Buffer), bytes.NewReader(in), int64(len(in)), req); !errors.Is(err, ErrBadRequest) {
+	if _, err := Seal(context.Background(), new(bytes.Buffer), bytes.NewReader(in), int64(len(in)), req); !errors.Is(err, ErrBadRequest) {
 		t.Errorf("riding seal with a page twice: %v", err)
 	}
 }

@@ -35,9 +35,13 @@ type document struct {
 	startxref  int64
 	xrefStream bool // the newest section is a cross-reference stream
 
-	cache   map[int]object
-	objstms map[int]*objStream
-	depth   int
+	cache map[int]object
+	depth int
+	// bud is the operation's budget, which every document it opens
+	// shares; values counts the values parsed from this document's
+	// objects against its MaxValues.
+	bud     *budget
+	values  valueCount
 	crypt   *crypt // set by setupCrypt for an encrypted document
 	scratch []byte // parseWindow's buffer: parsed objects never alias it
 	// elems and entries are the parsers' stacks of array elements and
@@ -62,15 +66,31 @@ func (d *document) giveBack(p *parser) {
 	d.elems, d.entries = p.elems[:0], p.entries[:0]
 }
 
-// open reads the header, the trailer and the cross-reference chain.
-func open(src io.ReaderAt, size int64) (*document, error) {
+// newDocument returns an empty document on src that spends from bud.
+func newDocument(src io.ReaderAt, size int64, bud *budget) *document {
+	return &document{src: src, size: size, xref: make(map[int]xrefEntry), cache: make(map[int]object),
+		bud: bud, values: valueCount{bud: bud}}
+}
+
+// open reads the header, the trailer and the cross-reference chain,
+// spending from bud.
+func open(src io.ReaderAt, size int64, bud *budget) (*document, error) {
 	if size < 16 {
 		return nil, fmt.Errorf("%w: %d bytes is too short", ErrNotPDF, size)
 	}
 	if size > maxFileSize {
 		return nil, fmt.Errorf("%w: file of %d bytes exceeds %d", ErrTooLarge, size, int64(maxFileSize))
 	}
-	d := &document{src: src, size: size, xref: make(map[int]xrefEntry), cache: make(map[int]object)}
+	if err := bud.alive(); err != nil {
+		return nil, err
+	}
+	d := newDocument(src, size, bud)
+	ok := false
+	defer func() {
+		if !ok {
+			d.release()
+		}
+	}()
 	head, _, err := d.window(0, 1024)
 	if err != nil {
 		return nil, err
@@ -111,6 +131,7 @@ func open(src io.ReaderAt, size int64) (*document, error) {
 	if err := d.loadXRef(t.i); err != nil {
 		return nil, d.explainShift(err)
 	}
+	ok = true
 	return d, nil
 }
 
@@ -122,7 +143,7 @@ func (d *document) explainShift(err error) error {
 		return err
 	}
 	shifted := io.NewSectionReader(d.src, d.header, d.size-d.header)
-	if _, err2 := open(shifted, d.size-d.header); err2 == nil {
+	if _, err2 := open(shifted, d.size-d.header, d.bud); err2 == nil {
 		return &shiftError{junk: d.header}
 	}
 	return err
@@ -170,12 +191,19 @@ func (d *document) windowInto(buf []byte, off int64, n int) (_ []byte, eof bool,
 // parseWindow calls parse on a window at off, and again on larger windows
 // while parse reports errIncomplete.
 func (d *document) parseWindow(off int64, n int, parse func(buf []byte, eof bool) error) error {
+	// An object is no larger than a stream may be.
+	limit, name := int64(maxWindow), "largest object"
+	if l := d.bud.lim.MaxStreamBytes; l < limit {
+		limit, name = l, "MaxStreamBytes"
+	}
 	for {
 		buf, eof, err := d.windowInto(d.scratch, off, n)
 		if err != nil {
 			return err
 		}
-		d.scratch = buf
+		if cap(buf) <= maxScratch {
+			d.scratch = buf
+		}
 		err = parse(buf, eof)
 		if !errors.Is(err, errIncomplete) {
 			return err
@@ -183,12 +211,16 @@ func (d *document) parseWindow(off int64, n int, parse func(buf []byte, eof bool
 		if eof {
 			return fmt.Errorf("%w: object at byte %d runs past the end", ErrTruncated, off)
 		}
-		if n >= maxWindow {
-			return fmt.Errorf("%w: object at byte %d is larger than %d bytes", ErrTooLarge, off, maxWindow)
+		if int64(n) >= limit {
+			return &LimitError{Limit: name, Max: limit, What: fmt.Sprintf("the object at byte %d", off)}
 		}
-		n *= 4
+		n = int(min(int64(n)*4, limit))
 	}
 }
+
+// maxScratch bounds the window that the document keeps for the next
+// object: one large object should not stay in memory with it.
+const maxScratch = 1 << 20
 
 // syntaxErr converts a lexing or parsing error into ErrDamaged at off.
 func syntaxErr(off int64, what string, err error) error {
@@ -207,8 +239,11 @@ func (d *document) readObject(off int64, want ref) (object, ref, error) {
 		got       ref
 		dataStart int64 = -1
 	)
+	counted := d.values.n
 	err := d.parseWindow(off, 4096, func(buf []byte, eof bool) error {
+		d.values.reset(counted) // a parse cut short by its window counts nothing
 		p := newParser(buf, eof)
+		p.values = &d.values
 		d.lend(p)
 		defer d.giveBack(p)
 		hdr, ok, err := p.objHeader()
@@ -284,9 +319,9 @@ func (d *document) streamLength(s *stream, r ref) error {
 			return nil
 		}
 	}
-	// Search for endstream.
+	// Search for endstream, as far as a stream may be long.
 	const chunk = 64 << 10
-	for pos := s.off; pos < d.size && pos-s.off <= maxDecoded; pos += chunk - 16 {
+	for pos := s.off; pos < d.size && pos-s.off <= d.bud.lim.MaxStreamBytes; pos += chunk - 16 {
 		buf, _, err := d.window(pos, chunk)
 		if err != nil {
 			return err
@@ -365,13 +400,18 @@ func (d *document) getDict(o object, what string) (dict, error) {
 	return nil, damaged(-1, "%s is %s, not a dictionary", what, typeName(o))
 }
 
-// streamData returns the decoded data of s.
+// streamData returns the decoded data of s. What it decodes counts
+// against the document's budget; see decodeFilters.
 func (d *document) streamData(s *stream) ([]byte, error) {
 	if s.data != nil {
 		return s.data, nil
 	}
-	if s.n > maxDecoded {
-		return nil, fmt.Errorf("%w: stream of %d bytes at %d", ErrTooLarge, s.n, s.off)
+	if err := d.bud.alive(); err != nil {
+		return nil, err
+	}
+	if s.n > d.bud.lim.MaxStreamBytes {
+		return nil, &LimitError{Limit: "MaxStreamBytes", Max: d.bud.lim.MaxStreamBytes,
+			What: fmt.Sprintf("stream %d of %d bytes at byte %d", s.ref.num, s.n, s.off)}
 	}
 	var buf []byte
 	if s.n <= maxRawScratch && inflatesFirst(s) {

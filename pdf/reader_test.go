@@ -2,6 +2,7 @@ package pdf
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"os/exec"
@@ -150,7 +151,7 @@ func TestRefusals(t *testing.T) {
 				tc.req(&req)
 			}
 			var out bytes.Buffer
-			_, err := Seal(&out, bytes.NewReader(tc.in), int64(len(tc.in)), req)
+			_, err := Seal(context.Background(), &out, bytes.NewReader(tc.in), int64(len(tc.in)), req)
 			if !errors.Is(err, tc.want) {
 				t.Fatalf("Seal: %v, want %v", err, tc.want)
 			}
@@ -251,7 +252,7 @@ func TestEncryptedRefusals(t *testing.T) {
 			}
 			in := readFile(t, dst)
 			var out bytes.Buffer
-			_, err := Seal(&out, bytes.NewReader(in), int64(len(in)), baseRequest(t))
+			_, err := Seal(context.Background(), &out, bytes.NewReader(in), int64(len(in)), baseRequest(t))
 			if !errors.Is(err, ErrEncrypted) || out.Len() != 0 {
 				t.Fatalf("Seal: %v, want ErrEncrypted", err)
 			}

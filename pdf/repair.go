@@ -24,7 +24,7 @@ var objHeader = regexp.MustCompile(`(\d{1,7})[ \t\r\n\f\x00]+(\d{1,5})[ \t\r\n\f
 
 // rebuild scans src for objects and returns a new, sound file holding
 // them, with a note of what it did.
-func rebuild(src io.ReaderAt, size int64) ([]byte, string, error) {
+func rebuild(src io.ReaderAt, size int64, bud *budget) ([]byte, string, error) {
 	if size > maxRebuildSize {
 		return nil, "", fmt.Errorf("%w: a %d-byte file is too large to rebuild", ErrTooLarge, size)
 	}
@@ -40,7 +40,7 @@ func rebuild(src io.ReaderAt, size int64) ([]byte, string, error) {
 		return nil, "", damaged(-1, "the file carries signatures, which a rebuild would break")
 	}
 	data = data[hdr:]
-	d := &document{src: bytes.NewReader(data), size: int64(len(data)), xref: map[int]xrefEntry{}, cache: map[int]object{}}
+	d := newDocument(bytes.NewReader(data), int64(len(data)), bud)
 	v := data[5:]
 	n := 0
 	for n < len(v) && n < 4 && (v[n] == '.' || v[n] >= '0' && v[n] <= '9') {
@@ -63,6 +63,9 @@ func rebuild(src io.ReaderAt, size int64) ([]byte, string, error) {
 			continue
 		}
 		entries[got.num] = xrefEntry{kind: xrefOffset, gen: uint16(got.gen), off: int64(off)}
+		if int64(len(entries)) > bud.lim.MaxObjects {
+			return nil, "", d.tooManyObjects()
+		}
 		end = m[1]
 		if s, ok := o.(*stream); ok {
 			end = int(s.off + s.n)
@@ -105,6 +108,9 @@ func rebuild(src io.ReaderAt, size int64) ([]byte, string, error) {
 			}
 			for i, c := range os.nums {
 				if _, ok := d.xref[c]; !ok && c > 0 && c < maxObjNum {
+					if int64(len(d.xref)) >= bud.lim.MaxObjects {
+						return nil, "", d.tooManyObjects()
+					}
 					d.xref[c] = xrefEntry{kind: xrefCompressed, off: int64(num), idx: int32(i)}
 					d.maxNum = max(d.maxNum, c)
 				}

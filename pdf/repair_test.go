@@ -2,6 +2,7 @@ package pdf
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"regexp"
 	"strings"
@@ -46,7 +47,7 @@ func TestRepair(t *testing.T) {
 			in := tc.damage(t, good)
 			req := baseRequest(t)
 			var refused bytes.Buffer
-			if _, err := Seal(&refused, bytes.NewReader(in), int64(len(in)), req); !errors.Is(err, ErrDamaged) {
+			if _, err := Seal(context.Background(), &refused, bytes.NewReader(in), int64(len(in)), req); !errors.Is(err, ErrDamaged) {
 				t.Fatalf("Seal without Repair: %v, want ErrDamaged", err)
 			}
 			req.Repair = true
@@ -55,7 +56,7 @@ func TestRepair(t *testing.T) {
 				t.Errorf("Result.Repaired = %q, want it to say %q", res.Repaired, tc.note)
 			}
 			base := out[:res.UpdateOffset]
-			if _, err := Analyze(bytes.NewReader(base), int64(len(base))); err != nil {
+			if _, err := Analyze(context.Background(), bytes.NewReader(base), int64(len(base)), Limits{}); err != nil {
 				t.Fatalf("the repaired file does not read: %v", err)
 			}
 			checkSealed(t, base, out, res, 0)
@@ -80,7 +81,7 @@ func TestRepairRefusesSignedFiles(t *testing.T) {
 			req := baseRequest(t)
 			req.Repair = true
 			var out bytes.Buffer
-			_, err := Seal(&out, bytes.NewReader(in), int64(len(in)), req)
+			_, err := Seal(context.Background(), &out, bytes.NewReader(in), int64(len(in)), req)
 			if !errors.Is(err, ErrDamaged) || !strings.Contains(err.Error(), "signature") {
 				t.Fatalf("Seal: %v, want ErrDamaged naming the signatures", err)
 			}

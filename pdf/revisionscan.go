@@ -45,7 +45,7 @@ type eofMarker struct {
 // /Prev chain, newest first. It reads them into a scratch document, so
 // that d's own table stays as open left it.
 func (d *document) chainSections() ([]int64, error) {
-	scratch := &document{src: d.src, size: d.size, xref: make(map[int]xrefEntry), cache: make(map[int]object)}
+	scratch := newDocument(d.src, d.size, d.bud)
 	var offs []int64
 	seen := make(map[int64]bool)
 	for off := d.startxref; ; {

@@ -2,6 +2,7 @@ package pdf
 
 import (
 	"bytes"
+	"context"
 	"encoding"
 	"errors"
 	"fmt"
@@ -57,6 +58,9 @@ type Request struct {
 	// Result.Repaired says so, and Result.UpdateOffset is where the
 	// repaired file ends.
 	Repair bool
+	// Limits bound the memory and work the document may cost; zero
+	// fields are the defaults.
+	Limits Limits
 }
 
 // Result describes a sealing.
@@ -104,7 +108,16 @@ type Placed struct {
 // changes in between (ErrSourceChanged), or w or src fails while copying,
 // Seal returns an error and what was written must be discarded: a caller
 // that writes a file writes it atomically (internal/atomicfile).
-func Seal(w io.Writer, src io.ReaderAt, size int64, req Request) (*Result, error) {
+//
+// Reading the document spends from req.Limits; a document that needs more
+// is refused with a *LimitError. When ctx ends, Seal stops reading and
+// returns ctx's error, before anything is signed or written.
+func Seal(ctx context.Context, w io.Writer, src io.ReaderAt, size int64, req Request) (*Result, error) {
+	return sealWithin(newBudget(ctx, req.Limits), w, src, size, req)
+}
+
+// sealWithin is Seal spending from bud.
+func sealWithin(bud *budget, w io.Writer, src io.ReaderAt, size int64, req Request) (*Result, error) {
 	if req.Signer == nil {
 		return nil, fmt.Errorf("%w: no signer", ErrBadRequest)
 	}
@@ -117,11 +130,17 @@ func Seal(w io.Writer, src io.ReaderAt, size int64, req Request) (*Result, error
 	if req.Time.IsZero() {
 		req.Time = time.Now()
 	}
-	s := &sealer{req: &req, src: src, size: size}
+	s := &sealer{req: &req, src: src, size: size, bud: bud}
 	if err := s.open(); err != nil {
 		return nil, err
 	}
 	if err := s.build(); err != nil {
+		return nil, err
+	}
+	// What was read leniently (text for a placement, fonts) gives up
+	// quietly when the budget runs out or the caller goes away; the
+	// sealing must not go on with what it read.
+	if err := s.bud.alive(); err != nil {
 		return nil, err
 	}
 	if err := s.sign(); err != nil {
@@ -136,6 +155,7 @@ func Seal(w io.Writer, src io.ReaderAt, size int64, req Request) (*Result, error
 // sealer carries one sealing through its steps.
 type sealer struct {
 	req  *Request
+	bud  *budget
 	src  io.ReaderAt // the input
 	size int64
 	base io.ReaderAt // the bytes the update follows: src, or src repaired
@@ -151,22 +171,22 @@ type sealer struct {
 func (s *sealer) open() error {
 	s.base, s.n = s.src, s.size
 	s.res = &Result{}
-	d, err := open(s.src, s.size)
+	d, err := open(s.src, s.size, s.bud)
 	var shift *shiftError
 	switch {
 	case err == nil || !s.req.Repair || !errors.Is(err, ErrDamaged):
 	case errors.As(err, &shift):
 		s.base = io.NewSectionReader(s.src, shift.junk, s.size-shift.junk)
 		s.n = s.size - shift.junk
-		d, err = open(s.base, s.n)
+		d, err = open(s.base, s.n, s.bud)
 		s.res.Repaired = fmt.Sprintf("dropped %d bytes of junk before the %%PDF- header", shift.junk)
 	default:
 		var rebuilt []byte
-		if rebuilt, s.res.Repaired, err = rebuild(s.src, s.size); err != nil {
+		if rebuilt, s.res.Repaired, err = rebuild(s.src, s.size, s.bud); err != nil {
 			return err
 		}
 		s.base, s.n = bytes.NewReader(rebuilt), int64(len(rebuilt))
-		d, err = open(s.base, s.n)
+		d, err = open(s.base, s.n, s.bud)
 	}
 	if err != nil {
 		return err

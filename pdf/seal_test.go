@@ -2,6 +2,7 @@ package pdf
 
 import (
 	"bytes"
+	"context"
 	"sync"
 	"testing"
 
@@ -50,7 +51,7 @@ func TestConcurrentSeals(t *testing.T) {
 			in := fixture(t, files[i%len(files)])
 			for range 3 {
 				var out bytes.Buffer
-				res, err := Seal(&out, bytes.NewReader(in), int64(len(in)), req)
+				res, err := Seal(context.Background(), &out, bytes.NewReader(in), int64(len(in)), req)
 				if err != nil {
 					errs <- err
 					return
@@ -91,7 +92,7 @@ func TestEncryptNull(t *testing.T) {
 	if err != nil || len(sigs) != 1 {
 		t.Fatalf("Signatures: %d, %v", len(sigs), err)
 	}
-	if _, err := Analyze(bytes.NewReader(out), int64(len(out))); err != nil {
+	if _, err := Analyze(context.Background(), bytes.NewReader(out), int64(len(out)), Limits{}); err != nil {
 		t.Fatalf("Analyze: %v", err)
 	}
 }

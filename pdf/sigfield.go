@@ -261,14 +261,10 @@ func (d *document) signatureFields() ([]SignatureField, error) {
 		return nil, err
 	}
 	seen := w.seen
-	pages, err := d.pages()
-	if err != nil {
-		return nil, err
-	}
-	for _, p := range pages {
+	err = d.eachPage(func(p *page) error {
 		ao, err := d.resolve(p.dict.get("Annots"))
 		if err != nil {
-			return nil, err
+			return err
 		}
 		annots, _ := ao.(array)
 		for _, o := range annots {
@@ -278,11 +274,11 @@ func (d *document) signatureFields() ([]SignatureField, error) {
 			}
 			seen[r.num] = true
 			if w.count++; w.count > maxFields {
-				return nil, fmt.Errorf("%w: more than %d form fields and annotations", ErrTooLarge, maxFields)
+				return fmt.Errorf("%w: more than %d form fields and annotations", ErrTooLarge, maxFields)
 			}
 			ad, err := d.getDict(r, "annotation")
 			if err != nil {
-				return nil, err
+				return err
 			}
 			if nameOf(ad.get("Subtype")) != "Widget" || d.fieldType(ad) != "Sig" {
 				continue
@@ -295,7 +291,7 @@ func (d *document) signatureFields() ([]SignatureField, error) {
 				}
 				seen[pr.num] = true
 				if fd, err = d.getDict(pr, "form field"); err != nil {
-					return nil, err
+					return err
 				}
 				fr = pr
 			}
@@ -305,12 +301,16 @@ func (d *document) signatureFields() ([]SignatureField, error) {
 			}
 			sf, ok, err := d.signatureField(fd, fr, name)
 			if err != nil {
-				return nil, err
+				return err
 			}
 			if ok {
 				out = append(out, sf)
 			}
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }

@@ -2,6 +2,7 @@ package pdf
 
 import (
 	"bytes"
+	"fmt"
 	"math"
 	"regexp"
 	"slices"
@@ -19,6 +20,15 @@ import (
 
 // maxContentOps bounds the tokens read on one page, forms included.
 const maxContentOps = 1 << 22
+
+// aliveOps is how many tokens the text reader reads between looks at the
+// caller's context and the budget.
+const aliveOps = 1 << 14
+
+// maxPageGlyphs bounds the glyphs kept for one page, forms included: a
+// dense page of small print holds some ten thousand. A page with more is
+// refused rather than searched in part.
+const maxPageGlyphs = 1 << 18
 
 type matrix [6]float64
 
@@ -85,45 +95,88 @@ func (t *pageText) text(i int) []rune {
 	return t.runes[g.off : g.off+g.n]
 }
 
+// text returns the text of page p. It keeps the last page's, for a
+// placement that reads it again, and not every page's: a page may hold
+// hundreds of thousands of glyphs.
 func (pl *placer) text(p *page) (*pageText, error) {
-	if t, ok := pl.texts[p.index]; ok {
-		return t, nil
+	if pl.lastText != nil && pl.lastPage == p.index {
+		return pl.lastText, nil
 	}
-	e := &extractor{d: pl.d, p: p, fonts: fontCache{}}
-	content, err := pl.d.resolve(p.dict.get("Contents"))
+	pl.lastText = nil
+	e := &extractor{d: pl.d, p: p, fonts: pl.fonts}
+	data, err := pl.d.pageContent(p)
 	if err != nil {
 		return nil, err
 	}
-	var data []byte
-	switch v := content.(type) {
-	case *stream:
-		if data, err = pl.d.streamData(v); err != nil {
-			return nil, err
-		}
-	case array:
-		for _, c := range v {
-			c, err := pl.d.resolve(c)
-			if err != nil {
-				return nil, err
-			}
-			if s, ok := c.(*stream); ok {
-				b, err := pl.d.streamData(s)
-				if err != nil {
-					return nil, err
-				}
-				data = append(append(data, b...), '\n')
-			}
-		}
-	}
+	e.live = int64(len(data))
 	// Room for the glyphs of a page that is mostly text: pages measured
 	// hold one for every 1 to 10 bytes of content.
 	e.glyphs = make([]glyph, 0, min(max(len(data)/16, 32), 512))
 	e.runes = make([]rune, 0, cap(e.glyphs))
 	e.run(data, p.resources, identity, 0)
+	if e.err != nil {
+		return nil, e.err
+	}
+	// A font or form that could not be read was passed over; if that was
+	// because the budget ran out or the caller went away, the text is
+	// incomplete.
+	if err := pl.d.bud.alive(); err != nil {
+		return nil, err
+	}
 	t := &pageText{glyphs: e.glyphs, runes: e.runes}
 	t.buildLines()
-	pl.texts[p.index] = t
+	pl.lastText, pl.lastPage = t, p.index
 	return t, nil
+}
+
+// pageContent returns the page's content: its one content stream, or
+// its streams concatenated, which are one stream to a viewer and count
+// as one against MaxStreamBytes. A stream named twice is decoded once.
+func (d *document) pageContent(p *page) ([]byte, error) {
+	content, err := d.resolve(p.dict.get("Contents"))
+	if err != nil {
+		return nil, err
+	}
+	switch v := content.(type) {
+	case *stream:
+		return d.streamData(v)
+	case array:
+		var parts [][]byte
+		decoded := map[ref][]byte{}
+		total := 0
+		for _, c := range v {
+			r, _ := c.(ref)
+			b, ok := decoded[r]
+			if !ok || r.num == 0 {
+				c, err := d.resolve(c)
+				if err != nil {
+					return nil, err
+				}
+				s, isStream := c.(*stream)
+				if !isStream {
+					continue
+				}
+				if b, err = d.streamData(s); err != nil {
+					return nil, err
+				}
+				decoded[r] = b
+			}
+			if total += len(b) + 1; int64(total) > d.bud.lim.MaxStreamBytes {
+				return nil, &LimitError{Limit: "MaxStreamBytes", Max: d.bud.lim.MaxStreamBytes,
+					What: fmt.Sprintf("the content streams of page %d together", p.index+1)}
+			}
+			parts = append(parts, b)
+		}
+		if len(parts) == 1 {
+			return parts[0], nil
+		}
+		data := make([]byte, 0, total)
+		for _, b := range parts {
+			data = append(append(data, b...), '\n')
+		}
+		return data, nil
+	}
+	return nil, nil
 }
 
 type gstate struct {
@@ -178,6 +231,8 @@ type extractor struct {
 	p      *page
 	fonts  fontCache
 	ops    int
+	err    error // why reading stopped short: the page is too much to read
+	live   int64 // bytes of the content and forms being read, nested
 	glyphs []glyph
 	runes  []rune // the glyphs' texts
 	gi     []glyphInfo
@@ -203,9 +258,13 @@ func (e *extractor) run(data []byte, res dict, ctm matrix, depth int) {
 		args = args[:0]
 		e.elems = e.elems[:elems]
 	}
-	for e.ops < maxContentOps {
+	for e.ops < maxContentOps && e.err == nil {
 		t, err := p.lex.next()
-		e.ops++
+		if e.ops++; e.ops%aliveOps == 0 {
+			if e.err = e.d.bud.alive(); e.err != nil {
+				return
+			}
+		}
 		if err != nil {
 			if !p.lex.skipBad(err) { // skip what does not lex, as viewers do
 				return
@@ -473,6 +532,15 @@ func (e *extractor) form(res dict, n name, ctm matrix, depth int) {
 	if err != nil {
 		return
 	}
+	// A form's content is the page's, drawn where it is named: the page's
+	// content and the forms nested in it, which are read at once, count
+	// as one stream.
+	if e.live += int64(len(data)); e.live > e.d.bud.lim.MaxStreamBytes {
+		e.err = &LimitError{Limit: "MaxStreamBytes", Max: e.d.bud.lim.MaxStreamBytes,
+			What: fmt.Sprintf("the content of page %d with the forms nested in it", e.p.index+1)}
+		return
+	}
+	defer func() { e.live -= int64(len(data)) }()
 	fres := res
 	if r, err := e.d.resolve(s.dict.get("Resources")); err == nil {
 		if rd, ok := r.(dict); ok {
@@ -531,7 +599,8 @@ func (e *extractor) show(gs *gstate, tm *matrix, s []byte) {
 }
 
 func (e *extractor) addGlyph(text []rune, trm matrix, x0, y0, x1, y1, dx, dy float64) {
-	if len(e.glyphs) >= maxContentOps {
+	if len(e.glyphs) >= maxPageGlyphs {
+		e.err = &LimitError{Limit: "glyphs-per-page", Max: maxPageGlyphs, What: fmt.Sprintf("the text of page %d", e.p.index+1)}
 		return
 	}
 	var b rect
@@ -554,6 +623,14 @@ func (e *extractor) addGlyph(text []rune, trm matrix, x0, y0, x1, y1, dx, dy flo
 		return
 	}
 	dir := int(math.Round(math.Atan2(vdy, vdx)/(math.Pi/2))+4) % 4
+	// Grown by doubling, so that a page of many glyphs leaves behind no
+	// more garbage than it holds.
+	if cap(e.runes)-len(e.runes) < 4*len(text) {
+		e.runes = slices.Grow(e.runes, len(e.runes)+4*len(text))
+	}
+	if len(e.glyphs) == cap(e.glyphs) {
+		e.glyphs = slices.Grow(e.glyphs, len(e.glyphs))
+	}
 	off := len(e.runes)
 	e.runes, e.utf8, e.nfkc = appendNormalized(e.runes, text, e.utf8, e.nfkc)
 	g := glyph{off: int32(off), n: int32(len(e.runes) - off), box: b, size: size, dir: int8(dir)}

@@ -14,7 +14,7 @@ func BenchmarkPageText(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		b.StopTimer()
-		d, err := open(bytes.NewReader(in), int64(len(in)))
+		d, err := open(bytes.NewReader(in), int64(len(in)), defaultBudget())
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -2,6 +2,7 @@ package pdf_test
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"testing"
 	"time"
@@ -39,7 +40,7 @@ func BenchmarkVerify(b *testing.B) {
 	}
 	sealDoc := func(b *testing.B, in []byte) []byte {
 		var out bytes.Buffer
-		if _, err := pdf.Seal(&out, bytes.NewReader(in), int64(len(in)), pdf.Request{Signer: signer, Time: time.Now(),
+		if _, err := pdf.Seal(context.Background(), &out, bytes.NewReader(in), int64(len(in)), pdf.Request{Signer: signer, Time: time.Now(),
 			SealName: "融安县长安镇人民政府行政审批专用章", ItemCode: "000115001000", CaseNumber: "CA-2026-000123", Image: img}); err != nil {
 			b.Fatal(err)
 		}
@@ -50,7 +51,7 @@ func BenchmarkVerify(b *testing.B) {
 		b.SetBytes(int64(len(doc)))
 		b.ReportAllocs()
 		for b.Loop() {
-			rep, err := verify.PDF(bytes.NewReader(doc), int64(len(doc)), opts)
+			rep, err := verify.PDF(context.Background(), bytes.NewReader(doc), int64(len(doc)), opts)
 			if err != nil {
 				b.Fatal(err)
 			}

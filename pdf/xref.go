@@ -85,16 +85,27 @@ func (d *document) loadXRef(off int64) error {
 	return nil
 }
 
-// addEntries records entries that no newer section has defined.
-func (d *document) addEntries(es []numberedEntry) {
+// addEntries records entries that no newer section has defined, as long
+// as the document defines no more than MaxObjects.
+func (d *document) addEntries(es []numberedEntry) error {
 	for _, ne := range es {
 		if _, ok := d.xref[ne.num]; !ok {
+			if int64(len(d.xref)) >= d.bud.lim.MaxObjects {
+				return d.tooManyObjects()
+			}
 			d.xref[ne.num] = ne.e
 			if ne.num > d.maxNum {
 				d.maxNum = ne.num
 			}
 		}
 	}
+	return nil
+}
+
+// tooManyObjects is the error for cross-reference data that defines more
+// objects than MaxObjects, in all or in one section.
+func (d *document) tooManyObjects() error {
+	return &LimitError{Limit: "MaxObjects", Max: d.bud.lim.MaxObjects, What: "the objects defined by the cross-reference data"}
 }
 
 // readSection reads the table or stream at off, adds its entries, and
@@ -143,6 +154,9 @@ func (d *document) readTable(off int64) (dict, error) {
 			start, count := t.i, t2.i
 			if t2.kind != tokInt || start < 0 || count < 0 || start+count > maxObjNum {
 				return damaged(off, "cross-reference subsection %d %v", start, t2)
+			}
+			if int64(len(entries))+count > d.bud.lim.MaxObjects {
+				return d.tooManyObjects()
 			}
 			if count*18 > int64(len(buf)-l.pos) {
 				if !eof {
@@ -200,7 +214,9 @@ func (d *document) readTable(off int64) (dict, error) {
 	if err != nil {
 		return nil, syntaxErr(off, "cross-reference table", err)
 	}
-	d.addEntries(entries)
+	if err := d.addEntries(entries); err != nil {
+		return nil, err
+	}
 	return trailer, nil
 }
 
@@ -239,6 +255,14 @@ func (d *document) readXRefStream(off int64) (dict, error) {
 	}
 	if len(index)%2 != 0 {
 		return nil, damaged(off, "cross-reference stream /Index has an odd length")
+	}
+	var total int64
+	for i := 1; i < len(index); i += 2 {
+		if count, ok := asInt(index[i]); ok && count > 0 {
+			if total += count; total > d.bud.lim.MaxObjects {
+				return nil, d.tooManyObjects()
+			}
+		}
 	}
 	data, err := d.streamData(s)
 	if err != nil {
@@ -292,7 +316,9 @@ func (d *document) readXRefStream(off int64) (dict, error) {
 			entries = append(entries, numberedEntry{num, e})
 		}
 	}
-	d.addEntries(entries)
+	if err := d.addEntries(entries); err != nil {
+		return nil, err
+	}
 	return s.dict, nil
 }
 

@@ -40,6 +40,9 @@ type Sealer struct {
 	Ledger  SealerLedger
 	Profile cms.Profile
 	Now     func() time.Time // nil: time.Now
+	// Limits bound the memory and work one document may cost to seal;
+	// zero fields are pdf's defaults.
+	Limits pdf.Limits
 }
 
 // Input is one sealing request with its document.
@@ -104,10 +107,10 @@ func (s *Sealer) Seal(ctx context.Context, who *Principal, in Input) (*Output, e
 	}
 	var buf bytes.Buffer
 	buf.Grow(len(in.Document) + 64<<10)
-	res, err := pdf.Seal(&buf, bytes.NewReader(in.Document), int64(len(in.Document)), pdf.Request{
+	res, err := pdf.Seal(ctx, &buf, bytes.NewReader(in.Document), int64(len(in.Document)), pdf.Request{
 		Signer: signer, Time: now(), SealName: key.Name, Reason: reason, Location: d.Township.Government(),
 		ItemCode: d.Item.Code, ItemName: d.Item.Name, CaseNumber: in.CaseNo,
-		Image: key.Image, Placements: in.Placements,
+		Image: key.Image, Placements: in.Placements, Limits: s.Limits,
 	})
 	if err != nil {
 		if r := documentRefusal(err); r != nil {

@@ -2,6 +2,7 @@ package verify
 
 import (
 	"bytes"
+	"context"
 	"crypto"
 	"crypto/rand"
 	"crypto/x509/pkix"
@@ -154,7 +155,7 @@ func randSerial() *big.Int {
 // sealWith seals in as township 长安镇 would, at the corpus's signing time.
 func (p *corpusPKI) sealWith(in []byte, s *cms.Signer, img *pdf.SealImage, field string) ([]byte, error) {
 	var out bytes.Buffer
-	_, err := pdf.Seal(&out, bytes.NewReader(in), int64(len(in)), pdf.Request{
+	_, err := pdf.Seal(context.Background(), &out, bytes.NewReader(in), int64(len(in)), pdf.Request{
 		Signer: s, Time: p.signingTime, SealName: "融安县长安镇人民政府行政审批专用章", Reason: "准予行政许可",
 		Location: "融安县长安镇人民政府", ItemCode: "000115001000", ItemName: "农村村民住宅用地审批",
 		CaseNumber: "CA-2026-000123", Image: img, FieldName: field,

@@ -2,6 +2,7 @@ package verify
 
 import (
 	"bytes"
+	"context"
 	"encoding/pem"
 	"os"
 	"path/filepath"
@@ -73,7 +74,7 @@ func runAttackTable(t *testing.T, dir string) {
 			if c.crl {
 				opts.CRLs = []*smx509.RevocationList{loadCRL(t, filepath.Join(dir, "crl.pem"))}
 			}
-			rep, err := PDF(bytes.NewReader(b), int64(len(b)), opts)
+			rep, err := PDF(context.Background(), bytes.NewReader(b), int64(len(b)), opts)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -9,5 +9,7 @@
 // revocation and what each later revision changed, and fails closed:
 // whatever it cannot parse or check is not valid. It reads signed
 // revisions strictly (package pdf's revision analysis), never through the
-// lenient reader used to seal.
+// lenient reader used to seal, and within Options.Limits: a file that
+// needs more memory or work to read is not valid either (CodeTooLarge).
+// It stops when its context ends.
 package verify

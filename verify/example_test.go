@@ -1,6 +1,7 @@
 package verify_test
 
 import (
+	"context"
 	"fmt"
 	"log"
 	"os"
@@ -27,7 +28,7 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	rep, err := verify.PDF(f, st.Size(), verify.Options{Roots: roots})
+	rep, err := verify.PDF(context.Background(), f, st.Size(), verify.Options{Roots: roots})
 	if err != nil {
 		log.Fatal(err) // not a PDF it can read at all
 	}

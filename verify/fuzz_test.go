@@ -2,6 +2,7 @@ package verify
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"testing"
@@ -41,7 +42,7 @@ func FuzzVerifyPDF(f *testing.F) {
 		Now:   func() time.Time { return time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC) },
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		rep, err := PDF(bytes.NewReader(b), int64(len(b)), opts)
+		rep, err := PDF(context.Background(), bytes.NewReader(b), int64(len(b)), opts)
 		if err != nil {
 			t.Fatalf("Verify failed on an in-memory file: %v", err)
 		}

@@ -33,6 +33,7 @@ const (
 	CodeUnreadable      Code = "unreadable"    // not a PDF, or too damaged to read
 	CodeEncrypted       Code = "encrypted"     // encrypted: cannot be read without its password
 	CodeDamaged         Code = "damaged"       // the revisions or the form cannot be read
+	CodeTooLarge        Code = "too_large"     // reading the file would exceed a limit on memory or work
 	CodeNoSignatures    Code = "no_signatures" // no signed signature field
 	CodeTrailingData    Code = "trailing_data" // bytes after the last %%EOF that are not a revision
 	CodeNotLocated      Code = "signature_not_located"
@@ -79,6 +80,7 @@ var zhCodes = map[Code]string{
 	CodeUnreadable:        "无法作为PDF读取",
 	CodeEncrypted:         "文件已加密，无法核验",
 	CodeDamaged:           "文件结构损坏，无法核验",
+	CodeTooLarge:          "读取文件所需的内存或计算量超出限制，无法核验",
 	CodeNoSignatures:      "文件中没有签章",
 	CodeTrailingData:      "文件末尾附加了无法解析的数据",
 	CodeNotLocated:        "签名字典的位置无法确定",
@@ -120,6 +122,7 @@ var enCodes = map[Code]string{
 	CodeUnreadable:        "cannot be read as a PDF",
 	CodeEncrypted:         "the file is encrypted and cannot be checked",
 	CodeDamaged:           "the file's structure is damaged and cannot be checked",
+	CodeTooLarge:          "reading the file would take more memory or work than allowed, so it cannot be checked",
 	CodeNoSignatures:      "the file carries no signature",
 	CodeTrailingData:      "data that cannot be parsed follows the end of the file",
 	CodeNotLocated:        "the signature dictionary cannot be located",

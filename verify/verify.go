@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -42,6 +43,10 @@ type Options struct {
 	// Algorithms are the signature algorithm families accepted; zero
 	// accepts SM2, RSA and ECDSA, each reported with its algorithm.
 	Algorithms cms.Algorithms
+	// Limits bound the memory and work that reading the file may cost;
+	// zero fields are pdf's defaults. A file that needs more is not
+	// valid (CodeTooLarge, or CodeUnparseable for a later revision).
+	Limits pdf.Limits
 }
 
 // futureSkew is how far a claimed signing time may lie after the
@@ -58,11 +63,16 @@ type verifier struct {
 	algs          cms.Algorithms
 }
 
-// Verify checks every signature in the PDF in src (size bytes) and returns
+// PDF checks every signature in the PDF in src (size bytes) and returns
 // the report. The error is non-nil only when the verification could not
-// run (src could not be read); a file that is not a PDF is reported with
-// VerdictUnreadable.
-func PDF(src io.ReaderAt, size int64, opts Options) (*FileReport, error) {
+// run: src could not be read, or ctx ended (its error); a file that is
+// not a PDF, or that exceeds opts.Limits before its signatures are
+// found, is reported with VerdictUnreadable.
+//
+// The context is an argument, not an Options field, as the context
+// package asks: Options say what to trust and may serve many calls (every
+// file of a `sealctl verify`), while a context belongs to one call.
+func PDF(ctx context.Context, src io.ReaderAt, size int64, opts Options) (*FileReport, error) {
 	if src == nil || size < 0 {
 		return nil, errors.New("seal: Verify needs a source and its size")
 	}
@@ -78,11 +88,13 @@ func PDF(src io.ReaderAt, size int64, opts Options) (*FileReport, error) {
 		v.algs = cms.SM2 | cms.RSA | cms.ECDSA
 	}
 	rep := &FileReport{Size: size}
-	a, err := pdf.Analyze(src, size)
+	a, err := pdf.Analyze(ctx, src, size, opts.Limits)
 	if err != nil {
 		switch {
 		case errors.Is(err, pdf.ErrEncrypted):
 			rep.Reasons = append(rep.Reasons, problem(CodeEncrypted, "%v", err))
+		case errors.Is(err, pdf.ErrTooLarge):
+			rep.Reasons = append(rep.Reasons, problem(CodeTooLarge, "%v", err))
 		case isFormatError(err):
 			rep.Reasons = append(rep.Reasons, problem(CodeUnreadable, "%v", err))
 		default:
@@ -92,7 +104,10 @@ func PDF(src io.ReaderAt, size int64, opts Options) (*FileReport, error) {
 		return rep, nil
 	}
 	rep.Revisions = len(a.Revisions)
-	if a.Damage != nil {
+	switch {
+	case errors.Is(a.Damage, pdf.ErrTooLarge):
+		rep.Reasons = append(rep.Reasons, problem(CodeTooLarge, "%v", a.Damage))
+	case a.Damage != nil:
 		rep.Reasons = append(rep.Reasons, problem(CodeDamaged, "%v", a.Damage))
 	}
 	switch {
@@ -105,7 +120,7 @@ func PDF(src io.ReaderAt, size int64, opts Options) (*FileReport, error) {
 		rep.Reasons = append(rep.Reasons, Problem{Code: CodeNoSignatures})
 	}
 	for i := range a.Signatures {
-		sr, err := v.signature(src, a, &a.Signatures[i])
+		sr, err := v.signature(ctx, src, a, &a.Signatures[i])
 		if err != nil {
 			return nil, err
 		}
@@ -142,7 +157,7 @@ func joinDetail(prefix, detail string) string {
 
 // signature checks one signature. The error is non-nil only when src
 // cannot be read.
-func (v *verifier) signature(src io.ReaderAt, a *pdf.Analysis, s *pdf.SignatureField) (SignatureReport, error) {
+func (v *verifier) signature(ctx context.Context, src io.ReaderAt, a *pdf.Analysis, s *pdf.SignatureField) (SignatureReport, error) {
 	sr := SignatureReport{
 		Field: s.Field, SealName: s.Name, ItemCode: s.ItemCode, ItemName: s.ItemName, CaseNumber: s.CaseNumber,
 		Reason: s.Reason, Location: s.Location, Filter: s.Filter, SubFilter: s.SubFilter,
@@ -168,7 +183,7 @@ func (v *verifier) signature(src io.ReaderAt, a *pdf.Analysis, s *pdf.SignatureF
 		} else {
 			var content io.Reader = strings.NewReader("")
 			if hashable {
-				content = s.SignedBytes(src)
+				content = &ctxReader{ctx: ctx, r: s.SignedBytes(src)}
 			}
 			res, err = cms.Verify(der, content, &cms.VerifyOptions{Algorithms: v.algs})
 			if hashable && err != nil {
@@ -212,6 +227,20 @@ func (v *verifier) signature(src io.ReaderAt, a *pdf.Analysis, s *pdf.SignatureF
 	}
 	sr.Valid = len(sr.Reasons) == 0
 	return sr, nil
+}
+
+// ctxReader reads r until ctx ends, so that hashing a large file stops
+// when the caller goes away.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c *ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
 }
 
 // onlyPlacement reports whether the byte range problems leave the ranges

@@ -2,6 +2,7 @@ package verify
 
 import (
 	"bytes"
+	"context"
 	"crypto"
 	"crypto/rand"
 	"crypto/x509/pkix"
@@ -21,7 +22,7 @@ import (
 
 func verifyBytes(t *testing.T, b []byte, opts Options) *FileReport {
 	t.Helper()
-	rep, err := PDF(bytes.NewReader(b), int64(len(b)), opts)
+	rep, err := PDF(context.Background(), bytes.NewReader(b), int64(len(b)), opts)
 	if err != nil {
 		t.Fatalf("Verify: %v", err)
 	}
