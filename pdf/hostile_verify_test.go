@@ -1,0 +1,179 @@
+package pdf_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/emmansun/gmsm/smx509"
+	"github.com/ronganxian/eseal/internal/testpki"
+	"github.com/ronganxian/eseal/pdf"
+	"github.com/ronganxian/eseal/seal/cms"
+	"github.com/ronganxian/eseal/verify"
+)
+
+// Verifying the hostile documents: the verifier reads their structure
+// within the same limits as the sealer, and fails closed. They live here,
+// beside their generators, rather than in package verify, which cannot
+// reach this package's test files.
+
+var (
+	hostileMu    sync.Mutex
+	hostileFiles = map[string][]byte{}
+)
+
+// hostileFile returns the generated hostile file name, built once.
+func hostileFile(t testing.TB, name string) []byte {
+	t.Helper()
+	hostileMu.Lock()
+	defer hostileMu.Unlock()
+	if b, ok := hostileFiles[name]; ok {
+		return b
+	}
+	for _, h := range pdf.HostileFiles() {
+		if h.Name == name {
+			b := h.Build()
+			hostileFiles[name] = b
+			return b
+		}
+	}
+	t.Fatalf("no hostile file %q", name)
+	return nil
+}
+
+// TestVerifyHostile verifies each hostile document, unsigned as generated,
+// under the default limits: none is valid, and each that needs more than
+// the limits to read is reported with the code for it, naming the limit.
+func TestVerifyHostile(t *testing.T) {
+	for _, tc := range []struct {
+		file    string
+		verdict verify.Verdict
+		code    verify.Code
+		limit   string // named in the reason's detail
+	}{
+		// The verifier reads no page content: these cost it nothing.
+		{"repeated-content-8", verify.VerdictInvalid, verify.CodeNoSignatures, ""},
+		{"repeated-content-50", verify.VerdictInvalid, verify.CodeNoSignatures, ""},
+		{"flate-bomb", verify.VerdictInvalid, verify.CodeNoSignatures, ""},
+		{"shared-content-200p", verify.VerdictInvalid, verify.CodeNoSignatures, ""},
+		{"form-redraw", verify.VerdictInvalid, verify.CodeNoSignatures, ""},
+		{"text-bomb", verify.VerdictInvalid, verify.CodeNoSignatures, ""},
+		// It reads every page, for the signatures' widgets.
+		{"objstms-16x60MiB", verify.VerdictInvalid, verify.CodeTooLarge, "MaxStreamBytes"},
+		{"objstms-48x60MiB", verify.VerdictInvalid, verify.CodeTooLarge, "MaxStreamBytes"},
+		{"objstms-16x12MiB", verify.VerdictInvalid, verify.CodeTooLarge, "MaxDecodedBytes"},
+		{"wide-array", verify.VerdictInvalid, verify.CodeTooLarge, "MaxValues"},
+		{"xref-bomb", verify.VerdictUnreadable, verify.CodeTooLarge, "MaxObjects"},
+		{"deep-nesting", verify.VerdictInvalid, verify.CodeDamaged, "nested too deep"},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			in := hostileFile(t, tc.file)
+			rep, err := verify.PDF(context.Background(), bytes.NewReader(in), int64(len(in)), verify.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep.Verdict != tc.verdict || len(rep.Reasons) == 0 || rep.Reasons[0].Code != tc.code ||
+				!strings.Contains(rep.Reasons[0].Detail, tc.limit) {
+				t.Errorf("verdict %s, reasons %v; want %s, %s naming %q", rep.Verdict, rep.Reasons, tc.verdict, tc.code, tc.limit)
+			}
+		})
+	}
+}
+
+// TestVerifySealedHostile seals a document whose pages lie in object
+// streams of 12 MiB each, within larger limits, and verifies it: within
+// the default limits it is not valid (reading every page decodes 192
+// MiB), within limits that allow that it is, and so it is with an object
+// stream cache that keeps nothing, which decodes the streams again for
+// every object read from them.
+func TestVerifySealedHostile(t *testing.T) {
+	in := hostileFile(t, "objstms-16x12MiB")
+	req, root, err := sealRequest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Placements = []pdf.Placement{pdf.At{Page: 1, X: 100, Y: 100}}
+	req.Limits = pdf.Limits{MaxDecodedBytes: 1 << 30}
+	var sealed bytes.Buffer
+	if _, err := pdf.Seal(context.Background(), &sealed, bytes.NewReader(in), int64(len(in)), req); err != nil {
+		t.Fatal(err)
+	}
+	doc := sealed.Bytes()
+	for _, tc := range []struct {
+		name    string
+		limits  pdf.Limits
+		verdict verify.Verdict
+	}{
+		{"default limits", pdf.Limits{}, verify.VerdictInvalid},
+		{"larger limits", pdf.Limits{MaxDecodedBytes: 1 << 30}, verify.VerdictValid},
+		{"no cache", pdf.Limits{MaxDecodedBytes: 1 << 30, ObjStmCacheBytes: 1}, verify.VerdictValid},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rep, err := verify.PDF(context.Background(), bytes.NewReader(doc), int64(len(doc)),
+				verify.Options{Roots: []*smx509.Certificate{root}, Limits: tc.limits})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep.Verdict != tc.verdict {
+				t.Fatalf("verdict %s (%v), want %s", rep.Verdict, rep.Reasons, tc.verdict)
+			}
+			if tc.verdict == verify.VerdictInvalid && (rep.Reasons[0].Code != verify.CodeTooLarge ||
+				!strings.Contains(rep.Reasons[0].Detail, "MaxDecodedBytes")) {
+				t.Errorf("reasons %v, want too_large naming MaxDecodedBytes", rep.Reasons)
+			}
+		})
+	}
+}
+
+// countdownCtx is a context whose Err reports it canceled from the n-th
+// look on, so that a test can end a context in the middle of the work
+// without depending on time.
+type countdownCtx struct {
+	context.Context
+	n int
+}
+
+func (c *countdownCtx) Err() error {
+	if c.n--; c.n <= 0 {
+		return context.Canceled
+	}
+	return nil
+}
+
+// TestVerifyCancelled checks that verification stops with the context's
+// error, and returns no verdict, when the context has ended before and
+// when it ends while the object streams are decoded.
+func TestVerifyCancelled(t *testing.T) {
+	in := hostileFile(t, "objstms-16x12MiB")
+	ended, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, ctx := range []context.Context{ended, &countdownCtx{Context: context.Background(), n: 20}} {
+		rep, err := verify.PDF(ctx, bytes.NewReader(in), int64(len(in)), verify.Options{Limits: pdf.Limits{MaxDecodedBytes: 1 << 30}})
+		if !errors.Is(err, context.Canceled) || rep != nil {
+			t.Errorf("got %v, %v; want context.Canceled and no report", rep, err)
+		}
+	}
+}
+
+// sealRequest is a sealing request with a visible seal, default placement,
+// and its signer's root.
+func sealRequest() (pdf.Request, *smx509.Certificate, error) {
+	chain := testpki.MustChain(testpki.Options{})
+	signer, err := cms.NewSigner(chain.LeafKey(), chain.Certs, cms.ProfileDefault)
+	if err != nil {
+		return pdf.Request{}, nil, err
+	}
+	png, err := os.ReadFile("../testdata/interop/seal.png")
+	if err != nil {
+		return pdf.Request{}, nil, err
+	}
+	img, err := pdf.NewSealImage(png, 42)
+	if err != nil {
+		return pdf.Request{}, nil, err
+	}
+	return pdf.Request{Signer: signer, SealName: "融安县长安镇人民政府行政审批专用章", Image: img}, chain.Root(), nil
+}
