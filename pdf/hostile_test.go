@@ -142,6 +142,34 @@ func TestHostileSealWithinLargerLimits(t *testing.T) {
 	}
 }
 
+// TestFormDecodedOnce checks that a form drawn many times, as a letterhead
+// is on every page, is decoded once, and that the forms a placer keeps
+// decoded are bounded.
+func TestFormDecodedOnce(t *testing.T) {
+	for _, tc := range []struct {
+		form, draws int
+		decodes     int64 // of the form
+	}{
+		{mib, 1000, 1},
+		{maxFormCache + 1, 3, 3},
+	} {
+		in := formRedrawPDF(tc.draws, tc.form)
+		req := baseRequest(t)
+		req.Image = testSeal(t)
+		bud := newBudget(context.Background(), Limits{})
+		if _, err := sealWithin(bud, io.Discard, bytes.NewReader(in), int64(len(in)), req); err != nil {
+			t.Fatal(err)
+		}
+		// Besides the form, the page's content and the cross-reference
+		// stream are decoded, once each.
+		content := int64(len("/Fm0 Do\n") * tc.draws)
+		form := int64(len(repeatedDrawing(64<<10)) + tc.form)
+		if got, want := bud.decoded-content, tc.decodes*form; got < want || got > want+64<<10 {
+			t.Errorf("a %d-byte form drawn %d times: decoded %d bytes besides the page's content, want %d and the cross-reference stream", form, tc.draws, got, want)
+		}
+	}
+}
+
 // countdownCtx is a context whose Err reports it canceled from the n-th
 // look on, so that a test can end a context in the middle of the work
 // without depending on time.

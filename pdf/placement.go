@@ -108,6 +108,7 @@ type placer struct {
 	npages int
 	pages  map[int]*page
 	fonts  fontCache // of every page read
+	forms  formCache
 	// lastText is the text of the page lastPage, the last read.
 	lastText *pageText
 	lastPage int

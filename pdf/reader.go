@@ -62,9 +62,20 @@ func (d *document) lend(p *parser) {
 }
 
 // giveBack takes back the stacks lent to p.
+// Stacks grown past maxKeptStack, by an object of very many values, are
+// let go rather than kept for the document's life.
 func (d *document) giveBack(p *parser) {
-	d.elems, d.entries = p.elems[:0], p.entries[:0]
+	if cap(p.elems) <= maxKeptStack {
+		d.elems = p.elems[:0]
+	}
+	if cap(p.entries) <= maxKeptStack {
+		d.entries = p.entries[:0]
+	}
 }
+
+// maxKeptStack is the most elements or entries a document keeps room for
+// in its parser stacks: more than the largest object of most documents.
+const maxKeptStack = 1 << 14
 
 // newDocument returns an empty document on src that spends from bud.
 func newDocument(src io.ReaderAt, size int64, bud *budget) *document {

@@ -103,7 +103,7 @@ func (pl *placer) text(p *page) (*pageText, error) {
 		return pl.lastText, nil
 	}
 	pl.lastText = nil
-	e := &extractor{d: pl.d, p: p, fonts: pl.fonts}
+	e := &extractor{d: pl.d, p: p, fonts: pl.fonts, forms: &pl.forms}
 	data, err := pl.d.pageContent(p)
 	if err != nil {
 		return nil, err
@@ -230,6 +230,7 @@ type extractor struct {
 	d      *document
 	p      *page
 	fonts  fontCache
+	forms  *formCache
 	ops    int
 	err    error // why reading stopped short: the page is too much to read
 	live   int64 // bytes of the content and forms being read, nested
@@ -528,9 +529,12 @@ func (e *extractor) form(res dict, n name, ctm matrix, depth int) {
 			m[i], _ = asNumber(ma[i])
 		}
 	}
-	data, err := e.d.streamData(s)
-	if err != nil {
-		return
+	data, ok := e.forms.data[s.ref.num]
+	if !ok {
+		if data, err = e.d.streamData(s); err != nil {
+			return
+		}
+		e.forms.put(s.ref.num, data)
 	}
 	// A form's content is the page's, drawn where it is named: the page's
 	// content and the forms nested in it, which are read at once, count
@@ -548,6 +552,27 @@ func (e *extractor) form(res dict, n name, ctm matrix, depth int) {
 		}
 	}
 	e.run(data, fres, m.mul(ctm), depth+1)
+}
+
+// formCache keeps the decoded content of the forms that a placer reads,
+// up to maxFormCache bytes, so that a form drawn on every page (a
+// letterhead) or many times on one is decoded once.
+type formCache struct {
+	data  map[int][]byte // by object number
+	bytes int
+}
+
+const maxFormCache = 4 << 20
+
+func (c *formCache) put(num int, data []byte) {
+	if c.bytes+len(data) > maxFormCache {
+		return
+	}
+	if c.data == nil {
+		c.data = map[int][]byte{}
+	}
+	c.data[num] = data
+	c.bytes += len(data)
 }
 
 // showOperand shows a string operand; any other operand shows nothing.
