@@ -15,6 +15,10 @@ func TestMain(m *testing.M) {
 		runPeakRSSChild(f)
 		return
 	}
+	if job := os.Getenv(RSSChildEnv); job != "" {
+		runRSSChild(job)
+		return
+	}
 	dir, err := os.MkdirTemp("", "eseal-pdf-test-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
