@@ -15,3 +15,7 @@ func HostileFiles() []HostileFile {
 	}
 	return out
 }
+
+// ObjStmsPDF is objStmsPDF: n pages, each in an object stream of its own
+// that inflates to size bytes.
+func ObjStmsPDF(n, size int) []byte { return objStmsPDF(n, size) }

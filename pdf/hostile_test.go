@@ -114,29 +114,41 @@ func checkRefusal(t *testing.T, err error, limit string) {
 	}
 }
 
-// TestHostileSealWithinLargerLimits seals the files that the default
-// limits refuse only for the total they decode, with limits that allow
-// it: the limits, not a failure to read, are what refused them. An object
-// stream cache that holds nothing makes every object stream decode again
-// for each object read from it.
-func TestHostileSealWithinLargerLimits(t *testing.T) {
+// TestObjStmBudget seals a smaller document of the kind of
+// objstms-16x12MiB, whose pages lie in object streams of 1 MiB, within
+// limits that its reading exceeds, and within limits that allow it: the
+// limits, not a failure to read, are what refuse it. An object stream
+// cache that keeps nothing makes each stream decode again for each object
+// read from it, which counts.
+func TestObjStmBudget(t *testing.T) {
+	in := objStmsPDF(8, mib)
 	for _, tc := range []struct {
-		file  string
-		place Placement
-		want  error
+		name    string
+		place   Placement
+		l       Limits
+		want    error // nil seals
+		limit   string
+		decoded int64 // MiB, when it does not refuse: the pages' 8 streams, once or twice
 	}{
-		{"objstms-16x12MiB", hostileKeyword, ErrKeywordNotFound},
-		{"objstms-16x12MiB", Default{}, nil},
+		{"default, within", Default{}, Limits{}, nil, "", 8},
+		{"keyword, within", hostileKeyword, Limits{}, ErrKeywordNotFound, "", 8},
+		{"keyword, no cache", hostileKeyword, Limits{ObjStmCacheBytes: 1}, ErrKeywordNotFound, "", 16},
+		{"keyword, past", hostileKeyword, Limits{MaxDecodedBytes: 4 * mib}, ErrTooLarge, "MaxDecodedBytes", 0},
+		{"keyword, no cache, past", hostileKeyword, Limits{MaxDecodedBytes: 12 * mib, ObjStmCacheBytes: 1}, ErrTooLarge, "MaxDecodedBytes", 0},
 	} {
-		t.Run(fmt.Sprintf("%s/%T", tc.file, tc.place), func(t *testing.T) {
-			in := hostile(t, tc.file)
+		t.Run(tc.name, func(t *testing.T) {
 			req := baseRequest(t)
 			req.Image = testSeal(t)
 			req.Placements = []Placement{tc.place}
-			req.Limits = Limits{MaxDecodedBytes: 4 << 30, ObjStmCacheBytes: 1}
-			_, err := Seal(context.Background(), io.Discard, bytes.NewReader(in), int64(len(in)), req)
-			if !errors.Is(err, tc.want) || (tc.want == nil && err != nil) {
+			bud := newBudget(context.Background(), tc.l)
+			_, err := sealWithin(bud, io.Discard, bytes.NewReader(in), int64(len(in)), req)
+			if tc.limit != "" {
+				checkRefusal(t, err, tc.limit)
+			} else if !errors.Is(err, tc.want) || (tc.want == nil && err != nil) {
 				t.Errorf("got %v, want %v", err, tc.want)
+			}
+			if want := tc.decoded * mib; tc.decoded > 0 && (bud.decoded < want || bud.decoded > want+64<<10) {
+				t.Errorf("decoded %d bytes, want %d and a little", bud.decoded, want)
 			}
 		})
 	}
@@ -151,7 +163,7 @@ func TestFormDecodedOnce(t *testing.T) {
 		decodes     int64 // of the form
 	}{
 		{mib, 1000, 1},
-		{maxFormCache + 1, 3, 3},
+		{maxFormCache + 1, 2, 2},
 	} {
 		in := formRedrawPDF(tc.draws, tc.form)
 		req := baseRequest(t)

@@ -85,19 +85,17 @@ func TestVerifyHostile(t *testing.T) {
 }
 
 // TestVerifySealedHostile seals a document whose pages lie in object
-// streams of 12 MiB each, within larger limits, and verifies it: within
-// the default limits it is not valid (reading every page decodes 192
-// MiB), within limits that allow that it is, and so it is with an object
-// stream cache that keeps nothing, which decodes the streams again for
-// every object read from them.
+// streams of 1 MiB each, and verifies it: within the default limits it is
+// valid, and so it is with an object stream cache that keeps nothing,
+// which decodes the streams again for every object read from them; within
+// limits that reading every page exceeds, it is not valid, for too_large.
 func TestVerifySealedHostile(t *testing.T) {
-	in := hostileFile(t, "objstms-16x12MiB")
+	in := pdf.ObjStmsPDF(8, 1<<20)
 	req, root, err := sealRequest()
 	if err != nil {
 		t.Fatal(err)
 	}
 	req.Placements = []pdf.Placement{pdf.At{Page: 1, X: 100, Y: 100}}
-	req.Limits = pdf.Limits{MaxDecodedBytes: 1 << 30}
 	var sealed bytes.Buffer
 	if _, err := pdf.Seal(context.Background(), &sealed, bytes.NewReader(in), int64(len(in)), req); err != nil {
 		t.Fatal(err)
@@ -108,9 +106,10 @@ func TestVerifySealedHostile(t *testing.T) {
 		limits  pdf.Limits
 		verdict verify.Verdict
 	}{
-		{"default limits", pdf.Limits{}, verify.VerdictInvalid},
-		{"larger limits", pdf.Limits{MaxDecodedBytes: 1 << 30}, verify.VerdictValid},
-		{"no cache", pdf.Limits{MaxDecodedBytes: 1 << 30, ObjStmCacheBytes: 1}, verify.VerdictValid},
+		{"default limits", pdf.Limits{}, verify.VerdictValid},
+		{"no cache", pdf.Limits{ObjStmCacheBytes: 1}, verify.VerdictValid},
+		{"past the limits", pdf.Limits{MaxDecodedBytes: 4 << 20}, verify.VerdictInvalid},
+		{"no cache, past the limits", pdf.Limits{MaxDecodedBytes: 12 << 20, ObjStmCacheBytes: 1}, verify.VerdictInvalid},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rep, err := verify.PDF(context.Background(), bytes.NewReader(doc), int64(len(doc)),
@@ -148,11 +147,11 @@ func (c *countdownCtx) Err() error {
 // error, and returns no verdict, when the context has ended before and
 // when it ends while the object streams are decoded.
 func TestVerifyCancelled(t *testing.T) {
-	in := hostileFile(t, "objstms-16x12MiB")
+	in := pdf.ObjStmsPDF(8, 1<<20)
 	ended, cancel := context.WithCancel(context.Background())
 	cancel()
-	for _, ctx := range []context.Context{ended, &countdownCtx{Context: context.Background(), n: 20}} {
-		rep, err := verify.PDF(ctx, bytes.NewReader(in), int64(len(in)), verify.Options{Limits: pdf.Limits{MaxDecodedBytes: 1 << 30}})
+	for _, ctx := range []context.Context{ended, &countdownCtx{Context: context.Background(), n: 10}} {
+		rep, err := verify.PDF(ctx, bytes.NewReader(in), int64(len(in)), verify.Options{})
 		if !errors.Is(err, context.Canceled) || rep != nil {
 			t.Errorf("got %v, %v; want context.Canceled and no report", rep, err)
 		}
