@@ -18,6 +18,7 @@ import (
 	"github.com/emmansun/gmsm/sm3"
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"github.com/ronganxian/eseal/keystore"
+	"github.com/ronganxian/eseal/pdf"
 	sealv1 "github.com/ronganxian/eseal/proto/seal/v1"
 	"github.com/ronganxian/eseal/proto/seal/v1/sealapi"
 	"github.com/ronganxian/eseal/proto/seal/v1/sealgw"
@@ -81,6 +82,10 @@ type Config struct {
 	// MiB); see inflight.go. It must hold one largest document's sealing:
 	// New raises it to that.
 	MaxBytesInFlight int64
+	// DocumentLimits bound what one document may cost to read in the
+	// verifications this server runs (the Sealer has its own); zero
+	// fields are pdf's defaults.
+	DocumentLimits pdf.Limits
 	// VerifyConcurrency is how many public verifications run at once; the
 	// rest wait in order until their deadline (default 1 per CPU).
 	VerifyConcurrency int
@@ -212,7 +217,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	sealv1.RegisterPrincipalServiceServer(both, &principalServer{st: deps.Store,
 		ttl: cfg.TokenTTL, overlap: cfg.TokenOverlap, now: cfg.Now})
 	sealv1.RegisterVerificationServiceServer(both, &verificationServer{ks: deps.Keystore, now: time.Now,
-		maxDoc: cfg.MaxUnaryDocumentBytes, slots: make(chan struct{}, cfg.VerifyConcurrency)})
+		maxDoc: cfg.MaxUnaryDocumentBytes, slots: make(chan struct{}, cfg.VerifyConcurrency), limits: cfg.DocumentLimits})
 	healthpb.RegisterHealthServer(s.grpc, s.health)
 	reflection.Register(s.grpc)
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/emmansun/gmsm/smx509"
 	"github.com/ronganxian/eseal/keystore"
+	"github.com/ronganxian/eseal/pdf"
 	sealv1 "github.com/ronganxian/eseal/proto/seal/v1"
 	"github.com/ronganxian/eseal/proto/seal/v1/sealapi"
 	"github.com/ronganxian/eseal/verify"
@@ -28,6 +29,8 @@ type verificationServer struct {
 	// of arrival: anyone may call Verify, so its work is bounded too.
 	maxDoc int64
 	slots  chan struct{}
+	// limits bound what reading one document may cost.
+	limits pdf.Limits
 }
 
 // Verify verifies the request's document.
@@ -47,7 +50,7 @@ func (s *verificationServer) Verify(ctx context.Context, req *sealv1.VerifyReque
 	case <-ctx.Done():
 		return nil, status.Errorf(codes.ResourceExhausted, "every verification slot stayed busy until the deadline: %v", ctx.Err())
 	}
-	opts := verify.Options{Now: s.now}
+	opts := verify.Options{Now: s.now, Limits: s.limits}
 	bundle, err := s.ks.TrustBundle(ctx)
 	if err != nil {
 		return nil, toStatus(fmt.Errorf("the county trust bundle: %w", err))

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ronganxian/eseal/pdf"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -66,6 +67,16 @@ type Config struct {
 	MemoryLimit     int64    `yaml:"memory_limit"`
 	RequestTimeout  Duration `yaml:"request_timeout"`  // default 60 s
 	CheckpointEvery Duration `yaml:"checkpoint_every"` // default 10 min
+	// MaxDecodedBytes, MaxStreamBytes, ObjStmCacheBytes, MaxObjects and
+	// MaxValues bound what one document may cost to seal or verify (see
+	// pdf.Limits): the bytes its streams decode in all and one stream,
+	// the object streams kept decoded, the objects it defines and the
+	// values parsed from them. Zero is pdf's default.
+	MaxDecodedBytes  int64 `yaml:"max_decoded_bytes"`  // default 64 MiB
+	MaxStreamBytes   int64 `yaml:"max_stream_bytes"`   // default 16 MiB
+	ObjStmCacheBytes int64 `yaml:"objstm_cache_bytes"` // default 8 MiB
+	MaxObjects       int64 `yaml:"max_objects"`        // default 524288
+	MaxValues        int64 `yaml:"max_values"`         // default 1048576
 	// Profile is "default" (PKCS#7 with SM3withSM2, for Java verifiers) or
 	// "gmt0010".
 	Profile string `yaml:"profile"`
@@ -138,6 +149,8 @@ func (c *Config) env() map[string]any {
 		"ESEAL_CHECKPOINT_EVERY": &c.CheckpointEvery, "ESEAL_PROFILE": &c.Profile,
 		"ESEAL_SEAL_IMAGE_DIR": &c.SealImageDir, "ESEAL_LOG_FORMAT": &c.LogFormat,
 		"ESEAL_METRICS_LISTEN": &c.MetricsListen, "ESEAL_TOKEN_TTL": &c.TokenTTL, "ESEAL_TOKEN_OVERLAP": &c.TokenOverlap,
+		"ESEAL_MAX_DECODED_BYTES": &c.MaxDecodedBytes, "ESEAL_MAX_STREAM_BYTES": &c.MaxStreamBytes,
+		"ESEAL_OBJSTM_CACHE_BYTES": &c.ObjStmCacheBytes, "ESEAL_MAX_OBJECTS": &c.MaxObjects, "ESEAL_MAX_VALUES": &c.MaxValues,
 	}
 }
 
@@ -246,6 +259,9 @@ func (c *Config) Validate() error {
 	if c.MaxDocumentBytes < 0 || c.MaxUnaryDocumentBytes < 0 || c.MaxBytesInFlight < 0 || c.MemoryLimit < 0 {
 		errs = append(errs, errors.New("max_document_bytes, max_unary_document_bytes, max_bytes_in_flight and memory_limit must not be negative"))
 	}
+	if c.MaxDecodedBytes < 0 || c.MaxStreamBytes < 0 || c.ObjStmCacheBytes < 0 || c.MaxObjects < 0 || c.MaxValues < 0 {
+		errs = append(errs, errors.New("max_decoded_bytes, max_stream_bytes, objstm_cache_bytes, max_objects and max_values must not be negative"))
+	}
 	if c.TokenTTL < 0 || c.TokenOverlap < 0 {
 		errs = append(errs, errors.New("token_ttl and token_overlap must not be negative"))
 	} else if c.TokenOverlap >= c.TokenTTL {
@@ -253,4 +269,11 @@ func (c *Config) Validate() error {
 			time.Duration(c.TokenOverlap), time.Duration(c.TokenTTL)))
 	}
 	return errors.Join(errs...)
+}
+
+// DocumentLimits are the limits on what one document may cost to seal or
+// verify.
+func (c *Config) DocumentLimits() pdf.Limits {
+	return pdf.Limits{MaxDecodedBytes: c.MaxDecodedBytes, MaxStreamBytes: c.MaxStreamBytes,
+		ObjStmCacheBytes: c.ObjStmCacheBytes, MaxObjects: c.MaxObjects, MaxValues: c.MaxValues}
 }

@@ -121,6 +121,7 @@ func (s *Service) assemble() {
 		Policy:  &seal.Policy{Registry: s.Store, Keys: sealkeys.NewSeals(s.Keystore, s.images())},
 		Ledger:  s.Ledger,
 		Profile: profile,
+		Limits:  s.Config.DocumentLimits(),
 	}
 }
 
@@ -171,7 +172,7 @@ func (s *Service) NewServer() (*api.Server, error) {
 		MaxDocumentBytes: s.Config.MaxDocumentBytes, RequestTimeout: time.Duration(s.Config.RequestTimeout),
 		TokenTTL: time.Duration(s.Config.TokenTTL), TokenOverlap: time.Duration(s.Config.TokenOverlap),
 		MaxUnaryDocumentBytes: s.Config.MaxUnaryDocumentBytes, MaxBytesInFlight: s.Config.MaxBytesInFlight,
-		Logger: s.Log,
+		DocumentLimits: s.Config.DocumentLimits(), Logger: s.Log,
 	}, api.Deps{Sealer: s.Sealer, Ledger: s.Ledger, Store: s.Store, Keystore: s.Keystore})
 	if err != nil {
 		return nil, err
