@@ -48,6 +48,9 @@ func (s *verificationServer) Verify(ctx context.Context, req *sealv1.VerifyReque
 	case s.slots <- struct{}{}:
 		defer func() { <-s.slots }()
 	case <-ctx.Done():
+		if errors.Is(ctx.Err(), context.Canceled) {
+			return nil, status.FromContextError(ctx.Err()).Err()
+		}
 		return nil, status.Errorf(codes.ResourceExhausted, "every verification slot stayed busy until the deadline: %v", ctx.Err())
 	}
 	opts := verify.Options{Now: s.now, Limits: s.limits}
@@ -84,6 +87,10 @@ func (s *verificationServer) Verify(ctx context.Context, req *sealv1.VerifyReque
 		opts.CRLs = append(opts.CRLs, rls...)
 	}
 	rep, err := verify.PDF(ctx, bytes.NewReader(req.Document), int64(len(req.Document)), opts)
+	if ctx.Err() != nil {
+		// The caller went away or the deadline passed: say so, not Internal.
+		return nil, status.FromContextError(ctx.Err()).Err()
+	}
 	if err != nil {
 		return nil, status.Errorf(codes.Internal, "verifying: %v", err)
 	}

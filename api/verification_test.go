@@ -143,3 +143,18 @@ func hasPrefix(list []string, prefix string) bool {
 	}
 	return false
 }
+
+// TestVerifyCancelled: a verification whose caller went away ends as
+// Canceled, not as an internal error.
+func TestVerifyCancelled(t *testing.T) {
+	e := newEnv(t, "sqlite", nil)
+	s := &verificationServer{ks: e.ks, now: time.Now, maxDoc: 4 << 20, slots: make(chan struct{}, 1)}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for range 20 { // the slot and the cancellation race in a select: try both ways
+		_, err := s.Verify(ctx, &sealv1.VerifyRequest{Document: readDecision(t)})
+		if status.Code(err) != codes.Canceled {
+			t.Fatalf("a cancelled verification: %v, want Canceled", err)
+		}
+	}
+}
