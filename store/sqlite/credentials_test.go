@@ -21,17 +21,7 @@ func TestMigrationGivesTokensAnExpiry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The migrations before the credentials' expiry.
-	var before []migration
-	for _, m := range migrations {
-		if m.sql == serviceSchemaV3 {
-			break
-		}
-		before = append(before, m)
-	}
-	if len(before) == len(migrations) {
-		t.Fatal("the credentials' migration is not among the migrations")
-	}
+	before := migrationsBefore(t, serviceSchemaV3)
 	if err := migrateList(ctx, old, before); err != nil {
 		t.Fatal(err)
 	}

@@ -20,16 +20,7 @@ func TestMigrationScopesRequestIDs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var before []migration
-	for _, m := range migrations {
-		if m.sql == serviceSchemaV4 {
-			break
-		}
-		before = append(before, m)
-	}
-	if len(before) == len(migrations) {
-		t.Fatal("the request-scope migration is not among the migrations")
-	}
+	before := migrationsBefore(t, serviceSchemaV4)
 	if err := migrateList(ctx, old, before); err != nil {
 		t.Fatal(err)
 	}
