@@ -3,8 +3,9 @@ package cli
 import (
 	"fmt"
 	"strings"
-	"unicode"
 	"unicode/utf8"
+
+	"github.com/ronganxian/eseal/seal"
 )
 
 // termText returns s as it may be printed to a terminal: every character
@@ -18,7 +19,7 @@ import (
 func termText(s string) string {
 	clean := true
 	for _, r := range s {
-		if !printable(r) {
+		if !seal.Shows(r) {
 			clean = false
 			break
 		}
@@ -32,7 +33,7 @@ func termText(s string) string {
 		switch {
 		case r == utf8.RuneError && n == 1:
 			fmt.Fprintf(&b, `\x%02x`, s[i])
-		case printable(r):
+		case seal.Shows(r):
 			b.WriteString(s[i : i+n])
 		case r < 0x80:
 			fmt.Fprintf(&b, `\x%02x`, r)
@@ -42,10 +43,4 @@ func termText(s string) string {
 		i += n
 	}
 	return b.String()
-}
-
-// printable reports whether r shows as itself on a terminal.
-func printable(r rune) bool {
-	return r != utf8.RuneError && !unicode.Is(unicode.Cc, r) && !unicode.Is(unicode.Cf, r) &&
-		!unicode.Is(unicode.Zl, r) && !unicode.Is(unicode.Zp, r)
 }

@@ -26,8 +26,11 @@ const (
 	maxDetailLen    = 1024 // a refusal's message in the ledger
 )
 
-// shows reports whether r shows as itself.
-func shows(r rune) bool {
+// Shows reports whether r shows as itself: it is not a control, format
+// (bidi, zero-width) or line-separator character, nor a decoding error.
+// The ledger accepts only such text, and sealctl escapes every other
+// character it prints.
+func Shows(r rune) bool {
 	return r != utf8.RuneError && !unicode.Is(unicode.Cc, r) && !unicode.Is(unicode.Cf, r) &&
 		!unicode.Is(unicode.Zl, r) && !unicode.Is(unicode.Zp, r)
 }
@@ -39,7 +42,7 @@ func validText(s string, max int) bool {
 		return false
 	}
 	for _, r := range s {
-		if !shows(r) {
+		if !Shows(r) {
 			return false
 		}
 	}
