@@ -91,6 +91,8 @@ func toStatus(err error) error {
 		return status.Error(codes.Canceled, err.Error())
 	case errors.Is(err, context.DeadlineExceeded):
 		return status.Error(codes.DeadlineExceeded, err.Error())
+	case store.IsUnavailable(err):
+		return &unavailableError{cause: err}
 	case errors.Is(err, seal.ErrRequestConflict):
 		return status.Error(codes.AlreadyExists, err.Error())
 	case errors.Is(err, store.ErrExists), errors.Is(err, keystore.ErrLiveSealExists), errors.Is(err, keystore.ErrPendingSealExists):
@@ -110,4 +112,22 @@ func toStatus(err error) error {
 		return status.Error(codes.FailedPrecondition, err.Error())
 	}
 	return status.Error(codes.Internal, "internal error")
+}
+
+// unavailableMessage is what a caller is told when the database could not
+// be reached: retryable, with nothing about the database's address.
+const unavailableMessage = "the database is unavailable; nothing was decided, try again with the same request id"
+
+// unavailableError is an Unavailable status that keeps the store's error,
+// which names the database's fault, for the server's log (observe.go); the
+// caller sees only the status.
+type unavailableError struct{ cause error }
+
+func (e *unavailableError) Error() string {
+	return "rpc error: code = Unavailable desc = " + unavailableMessage
+}
+
+// GRPCStatus is what gRPC sends: Unavailable, a retryable code.
+func (e *unavailableError) GRPCStatus() *status.Status {
+	return status.New(codes.Unavailable, unavailableMessage)
 }

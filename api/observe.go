@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -104,7 +105,14 @@ type interceptors struct {
 	timeout time.Duration
 	// unauthLog bounds the log lines of unauthenticated calls.
 	unauthLog *rateLog
+	// dbFaultLog bounds the log lines of calls that failed because the
+	// database could not be reached: during an outage every call fails.
+	dbFaultLog *rateLog
 }
+
+// dbFaultLogs is how many calls failed for want of the database are logged
+// a minute, at most; the next line logged says how many were not.
+const dbFaultLogs = 20
 
 func (ic *interceptors) finish(ctx context.Context, method string, start time.Time, req any, err error) {
 	code := status.Code(err)
@@ -124,11 +132,28 @@ func (ic *interceptors) finish(ctx context.Context, method string, start time.Ti
 		attrs = append(attrs, "principal", p.ID)
 	}
 	attrs = append(attrs, logged(req)...)
-	level := slog.LevelInfo
-	if code == codes.Internal || code == codes.Unknown {
+	// A call that succeeded is logged at DEBUG: at INFO every sealing
+	// wrote some 500 bytes. Refusals and failures stay at INFO, faults
+	// of the service at ERROR, and a database that cannot be reached at
+	// WARN with its cause, at most dbFaultLogs lines a minute.
+	level := slog.LevelDebug
+	var ue *unavailableError
+	switch {
+	case code == codes.Internal || code == codes.Unknown:
 		level = slog.LevelError
 		attrs = append(attrs, "err", err)
-	} else if err != nil {
+	case errors.As(err, &ue):
+		ok, held := ic.dbFaultLog.allow()
+		if !ok {
+			return
+		}
+		if held > 0 {
+			attrs = append(attrs, "database_faults_not_logged", held)
+		}
+		level = slog.LevelWarn
+		attrs = append(attrs, "database", ue.cause.Error())
+	case err != nil:
+		level = slog.LevelInfo
 		attrs = append(attrs, "reason", status.Convert(err).Message())
 	}
 	ic.log.Log(ctx, level, "rpc", attrs...)

@@ -89,7 +89,13 @@ type Config struct {
 	// VerifyConcurrency is how many public verifications run at once; the
 	// rest wait in order until their deadline (default 1 per CPU).
 	VerifyConcurrency int
-	Logger            *slog.Logger
+	// ReadyCheck asks the database whether it answers, within its
+	// context's deadline; nil is always ready. Readiness (/readyz and gRPC
+	// health) follows it, asked every ReadyEvery (default 1 s) with a
+	// deadline of ReadyTimeout (default 1 s); see readiness.go.
+	ReadyCheck               func(context.Context) error
+	ReadyEvery, ReadyTimeout time.Duration
+	Logger                   *slog.Logger
 }
 
 // Deps are what the server serves, assembled by package service: the
@@ -115,6 +121,7 @@ type Server struct {
 	health   *health.Server
 	tls      bool // whether both listeners use TLS
 	inflight *inflight
+	ready    *readiness
 	grpcLis  net.Listener
 	httpLis  net.Listener
 	internal *bufconn.Listener
@@ -172,6 +179,12 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.ReadyEvery <= 0 {
+		cfg.ReadyEvery = DefaultReadyEvery
+	}
+	if cfg.ReadyTimeout <= 0 {
+		cfg.ReadyTimeout = DefaultReadyTimeout
+	}
 	tlsCfg, err := serverTLS(cfg)
 	if err != nil {
 		return nil, err
@@ -187,8 +200,11 @@ func New(cfg Config, deps Deps) (*Server, error) {
 
 	s := &Server{cfg: cfg, deps: deps, log: cfg.Logger, metrics: newMetrics(), health: health.NewServer(), tls: tlsCfg != nil,
 		inflight: newInflight(cfg.MaxBytesInFlight, maxMessage(cfg), cfg.MaxDocumentBytes, cfg.RequestTimeout)}
+	// Not serving until the database has answered (Serve).
+	s.health.SetServingStatus("", healthpb.HealthCheckResponse_NOT_SERVING)
+	s.ready = &readiness{check: cfg.ReadyCheck, every: cfg.ReadyEvery, timeout: cfg.ReadyTimeout, health: s.health, log: s.log}
 	ic := &interceptors{auth: &authenticator{principals: deps.Store, now: cfg.Now}, log: s.log, m: s.metrics, timeout: cfg.RequestTimeout,
-		unauthLog: newRateLog(20, time.Minute)}
+		unauthLog: newRateLog(20, time.Minute), dbFaultLog: newRateLog(dbFaultLogs, time.Minute)}
 	opts := []grpc.ServerOption{
 		grpc.ChainUnaryInterceptor(ic.unary),
 		grpc.ChainStreamInterceptor(ic.stream),
@@ -258,7 +274,10 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/v1/", s.limitBody(gw))
+	// /healthz is liveness: the process serves. /readyz is readiness: the
+	// database answers too, as gRPC health says.
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
+	mux.HandleFunc("/readyz", s.ready.serveHTTP)
 	s.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, TLSConfig: tlsCfg}
 	return s, nil
 }
@@ -347,6 +366,12 @@ func (s *Server) MetricsAddr() string {
 // accepting, lets in-flight calls finish for ShutdownGrace, and returns. The
 // caller closes the store and keystore afterwards.
 func (s *Server) Serve(ctx context.Context) error {
+	// Readiness is known before the first call: gRPC health says
+	// NOT_SERVING until the database has answered.
+	readyCtx, stopReady := context.WithCancel(ctx)
+	s.ready.probe(readyCtx)
+	s.wg.Add(1)
+	go func() { defer s.wg.Done(); s.ready.run(readyCtx) }()
 	errc := make(chan error, 4)
 	s.wg.Add(3)
 	go func() { defer s.wg.Done(); errc <- s.grpc.Serve(s.grpcLis) }()
@@ -370,14 +395,14 @@ func (s *Server) Serve(ctx context.Context) error {
 			errc <- err
 		}()
 	}
-	s.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
-	s.log.Info("serving", "grpc", s.GRPCAddr(), "http", s.HTTPAddr(), "metrics", s.MetricsAddr(), "tls", s.tls)
+	s.log.Info("serving", "grpc", s.GRPCAddr(), "http", s.HTTPAddr(), "metrics", s.MetricsAddr(), "tls", s.tls, "ready", s.ready.ready.Load())
 	var err error
 	select {
 	case <-ctx.Done():
 	case err = <-errc:
 		s.log.Error("a listener failed; shutting down", "err", err)
 	}
+	stopReady()
 	s.shutdown()
 	return err
 }

@@ -36,6 +36,8 @@ type Service struct {
 	Log      *slog.Logger
 
 	sqlite *sqlite.DB
+	// ping asks the database whether it answers: readiness.
+	ping   func(context.Context) error
 	closed bool
 }
 
@@ -85,7 +87,7 @@ func Open(ctx context.Context, c *Config, log *slog.Logger) (*Service, error) {
 			pg.Close()
 			return nil, err
 		}
-		s.Store, ks = pg.Service(), pg.Keystore()
+		s.Store, ks, s.ping = pg.Service(), pg.Keystore(), pg.Ping
 	} else {
 		if err := os.MkdirAll(filepath.Dir(c.SQLitePath), 0o700); err != nil {
 			return nil, err
@@ -95,7 +97,7 @@ func Open(ctx context.Context, c *Config, log *slog.Logger) (*Service, error) {
 			return nil, err
 		}
 		s.sqlite = db
-		s.Store, ks = db.Service(), db.Keystore()
+		s.Store, ks, s.ping = db.Service(), db.Keystore(), db.Ping
 	}
 	s.Keystore, err = keystore.Open(ctx, keystore.Config{Store: ks, Backend: keystore.NewSoftwareBackend(kek),
 		SealValidity: time.Duration(c.SealValidity)})
@@ -172,7 +174,7 @@ func (s *Service) NewServer() (*api.Server, error) {
 		MaxDocumentBytes: s.Config.MaxDocumentBytes, RequestTimeout: time.Duration(s.Config.RequestTimeout),
 		TokenTTL: time.Duration(s.Config.TokenTTL), TokenOverlap: time.Duration(s.Config.TokenOverlap),
 		MaxUnaryDocumentBytes: s.Config.MaxUnaryDocumentBytes, MaxBytesInFlight: s.Config.MaxBytesInFlight,
-		DocumentLimits: s.Config.DocumentLimits(), Logger: s.Log,
+		DocumentLimits: s.Config.DocumentLimits(), Logger: s.Log, ReadyCheck: s.ping,
 	}, api.Deps{Sealer: s.Sealer, Ledger: s.Ledger, Store: s.Store, Keystore: s.Keystore})
 	if err != nil {
 		return nil, err

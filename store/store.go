@@ -25,6 +25,12 @@ var (
 	// ErrReplaced: a principal rotating its own token did so with a token
 	// that is no longer its newest.
 	ErrReplaced = errors.New("store: the token was replaced by a newer one")
+	// ErrUnavailable: the database could not be reached or is shutting
+	// down or starting up (a restart, a lost connection, a network
+	// timeout). Nothing was decided; the same call may succeed when it is
+	// tried again. It wraps the driver's error, which names the cause.
+	// See Unavailable and IsUnavailable.
+	ErrUnavailable = errors.New("store: the database is unavailable")
 )
 
 // Store is the service's persistence. Every method is one transaction.
