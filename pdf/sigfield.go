@@ -276,7 +276,14 @@ func (d *document) signatureFields() ([]SignatureField, error) {
 			if w.count++; w.count > maxFields {
 				return fmt.Errorf("%w: more than %d form fields and annotations", ErrTooLarge, maxFields)
 			}
-			ad, err := d.getDict(r, "annotation")
+			ao, err := d.get(r)
+			if err != nil {
+				return err
+			}
+			if ao == nil {
+				continue // a null annotation draws nothing; readers skip it
+			}
+			ad, err := d.getDict(ao, "annotation")
 			if err != nil {
 				return err
 			}
