@@ -2,6 +2,7 @@ package pdf
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 )
@@ -45,12 +46,15 @@ const maxAnalysedRevisions = 64
 // file that exceeds it fails with a *LimitError if the failure comes
 // before its revisions and signatures are known; later, the Damage or the
 // revision's ChangeUnparseable says so. When ctx ends, Analyze returns
-// ctx's error.
+// ctx's error, and when ctx's Meter refuses, the *MeterError.
 func Analyze(ctx context.Context, src io.ReaderAt, size int64, lim Limits) (*Analysis, error) {
 	bud := newBudget(ctx, lim)
 	a, err := analyzeWithin(src, size, bud)
 	if err := bud.ctx.Err(); err != nil {
 		return nil, err // what was read is incomplete, whatever it says
+	}
+	if me := (*MeterError)(nil); errors.As(bud.err, &me) {
+		return nil, me // as incomplete, and it says nothing of the file
 	}
 	if err != nil {
 		return nil, err

@@ -70,16 +70,22 @@ func (d *document) decodeFilters(s *stream, raw []byte) ([]byte, error) {
 		room := int(d.bud.room())
 		switch fn {
 		case "FlateDecode", "Fl":
-			data, err = inflate(data, room, d.bud.alive)
+			data, err = inflate(data, room, d.bud.decoding)
 			if err == nil {
 				data, err = d.unpredict(data, pd) // never longer than its input
 			}
 		case "ASCIIHexDecode", "AHx":
-			data, err = asciiHexDecode(data, room)
+			if err = d.bud.decoding(int64(min(room, len(data)/2+1))); err == nil {
+				data, err = asciiHexDecode(data, room)
+			}
 		case "ASCII85Decode", "A85":
-			data, err = ascii85Decode(data, room)
+			if err = d.bud.decoding(int64(min(room, 4*len(data)+4))); err == nil { // "z" is four bytes
+				data, err = ascii85Decode(data, room)
+			}
 		case "RunLengthDecode", "RL":
-			data, err = runLengthDecode(data, room)
+			if err = d.bud.decoding(int64(min(room, 128*len(data)))); err == nil {
+				data, err = runLengthDecode(data, room)
+			}
 		case "Crypt":
 			if n := nameOf(pd.get("Name")); n != "" && n != "Identity" {
 				return nil, fmt.Errorf("%w: stream crypt filter /%s", ErrUnsupported, n)
@@ -105,9 +111,10 @@ var inflaters sync.Pool
 
 // inflate decodes zlib data, tolerating a bad or missing checksum and raw
 // deflate data without the zlib header, as other readers do. It decodes
-// at most limit bytes (errOverLimit past them), and calls alive between
-// chunks of its output, giving up with its error.
-func inflate(raw []byte, limit int, alive func() error) ([]byte, error) {
+// at most limit bytes (errOverLimit past them), and calls alive with the
+// bytes decoded so far between chunks of its output, giving up with its
+// error.
+func inflate(raw []byte, limit int, alive func(decoded int64) error) ([]byte, error) {
 	body := raw
 	if len(raw) >= 2 && raw[0]&0x0F == 8 && (uint16(raw[0])<<8|uint16(raw[1]))%31 == 0 {
 		if raw[1]&0x20 != 0 {
@@ -129,6 +136,9 @@ func inflate(raw []byte, limit int, alive func() error) ([]byte, error) {
 	// leave behind copies of it, several times its length in all, for
 	// the collector.
 	first := make([]byte, min(4*len(raw)+64, limit+1))
+	if err := alive(int64(len(first))); err != nil {
+		return nil, err
+	}
 	n, err := io.ReadFull(fr, first)
 	if err == io.EOF || err == io.ErrUnexpectedEOF {
 		return first[:n], nil
@@ -150,7 +160,7 @@ func inflate(raw []byte, limit int, alive func() error) ([]byte, error) {
 		if total > limit {
 			return nil, errOverLimit
 		}
-		if err := alive(); err != nil {
+		if err := alive(int64(total)); err != nil {
 			return nil, err
 		}
 		c := chunkPool.Get().(*[]byte)

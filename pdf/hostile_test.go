@@ -7,33 +7,20 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"sync"
 	"testing"
+
+	"github.com/ronganxian/eseal/internal/hostilepdf"
 )
 
 // hostile returns the generated hostile file name, built once per run.
 func hostile(t testing.TB, name string) []byte {
 	t.Helper()
-	hostileOnce.Lock()
-	defer hostileOnce.Unlock()
-	if b, ok := hostileBuilt[name]; ok {
-		return b
+	b, ok := hostilepdf.Named(name)
+	if !ok {
+		t.Fatalf("no hostile file %q", name)
 	}
-	for _, h := range hostileFiles() {
-		if h.name == name {
-			b := h.build()
-			hostileBuilt[name] = b
-			return b
-		}
-	}
-	t.Fatalf("no hostile file %q", name)
-	return nil
+	return b
 }
-
-var (
-	hostileOnce  sync.Mutex
-	hostileBuilt = map[string][]byte{}
-)
 
 // hostileKeyword is a keyword no hostile file holds, so that keyword
 // placement reads the text of every page.
@@ -121,7 +108,7 @@ func checkRefusal(t *testing.T, err error, limit string) {
 // cache that keeps nothing makes each stream decode again for each object
 // read from it, which counts.
 func TestObjStmBudget(t *testing.T) {
-	in := objStmsPDF(8, mib)
+	in := hostilepdf.ObjStms(8, hostilepdf.MiB)
 	for _, tc := range []struct {
 		name    string
 		place   Placement
@@ -133,8 +120,8 @@ func TestObjStmBudget(t *testing.T) {
 		{"default, within", Default{}, Limits{}, nil, "", 8},
 		{"keyword, within", hostileKeyword, Limits{}, ErrKeywordNotFound, "", 8},
 		{"keyword, no cache", hostileKeyword, Limits{ObjStmCacheBytes: 1}, ErrKeywordNotFound, "", 16},
-		{"keyword, past", hostileKeyword, Limits{MaxDecodedBytes: 4 * mib}, ErrTooLarge, "MaxDecodedBytes", 0},
-		{"keyword, no cache, past", hostileKeyword, Limits{MaxDecodedBytes: 12 * mib, ObjStmCacheBytes: 1}, ErrTooLarge, "MaxDecodedBytes", 0},
+		{"keyword, past", hostileKeyword, Limits{MaxDecodedBytes: 4 * hostilepdf.MiB}, ErrTooLarge, "MaxDecodedBytes", 0},
+		{"keyword, no cache, past", hostileKeyword, Limits{MaxDecodedBytes: 12 * hostilepdf.MiB, ObjStmCacheBytes: 1}, ErrTooLarge, "MaxDecodedBytes", 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			req := baseRequest(t)
@@ -147,7 +134,7 @@ func TestObjStmBudget(t *testing.T) {
 			} else if !errors.Is(err, tc.want) || (tc.want == nil && err != nil) {
 				t.Errorf("got %v, want %v", err, tc.want)
 			}
-			if want := tc.decoded * mib; tc.decoded > 0 && (bud.decoded < want || bud.decoded > want+64<<10) {
+			if want := tc.decoded * hostilepdf.MiB; tc.decoded > 0 && (bud.decoded < want || bud.decoded > want+64<<10) {
 				t.Errorf("decoded %d bytes, want %d and a little", bud.decoded, want)
 			}
 		})
@@ -162,10 +149,10 @@ func TestFormDecodedOnce(t *testing.T) {
 		form, draws int
 		decodes     int64 // of the form
 	}{
-		{mib, 1000, 1},
+		{hostilepdf.MiB, 1000, 1},
 		{maxFormCache + 1, 2, 2},
 	} {
-		in := formRedrawPDF(tc.draws, tc.form)
+		in := hostilepdf.FormRedraw(tc.draws, tc.form)
 		req := baseRequest(t)
 		req.Image = testSeal(t)
 		bud := newBudget(context.Background(), Limits{})
@@ -175,7 +162,7 @@ func TestFormDecodedOnce(t *testing.T) {
 		// Besides the form, the page's content and the cross-reference
 		// stream are decoded, once each.
 		content := int64(len("/Fm0 Do\n") * tc.draws)
-		form := int64(len(repeatedDrawing(64<<10)) + tc.form)
+		form := int64(len(hostilepdf.RepeatedDrawing(64<<10)) + tc.form)
 		if got, want := bud.decoded-content, tc.decodes*form; got < want || got > want+64<<10 {
 			t.Errorf("a %d-byte form drawn %d times: decoded %d bytes besides the page's content, want %d and the cross-reference stream", form, tc.draws, got, want)
 		}
@@ -223,7 +210,7 @@ func TestSealCancelled(t *testing.T) {
 			if !errors.Is(err, context.Canceled) || out.Len() != 0 {
 				t.Fatalf("got %v and %d bytes written, want context.Canceled and none", err, out.Len())
 			}
-			if all := int64(sharedPages * midStream); bud.decoded >= all {
+			if all := int64(hostilepdf.SharedPages * hostilepdf.MidStream); bud.decoded >= all {
 				t.Errorf("decoded %d bytes, the whole %d", bud.decoded, all)
 			}
 		})
@@ -234,7 +221,7 @@ func TestSealCancelled(t *testing.T) {
 // decode to no more than MaxStreamBytes, the document to no more than
 // MaxDecodedBytes, and the second refusal sticks.
 func TestDecodeLimits(t *testing.T) {
-	flate1k := zlibPadded(nil, 'x', 1000)
+	flate1k := hostilepdf.ZlibPadded(nil, 'x', 1000)
 	for _, tc := range []struct {
 		name   string
 		filter string
@@ -327,11 +314,11 @@ func TestObjStmCache(t *testing.T) {
 // on documents within them and past them.
 func TestObjectLimits(t *testing.T) {
 	one := fixture(t, "one_objstm.pdf")
-	b := newHostileBuilder()
-	b.obj(1, "<</Type/Catalog/Pages 2 0 R/Note("+strings.Repeat("x", 8<<10)+")>>")
-	b.obj(2, pagesObj(3, 1))
-	b.obj(3, "<</Type/Page/Parent 2 0 R>>")
-	longString := b.finish(1)
+	b := hostilepdf.NewBuilder()
+	b.Obj(1, "<</Type/Catalog/Pages 2 0 R/Note("+strings.Repeat("x", 8<<10)+")>>")
+	b.Obj(2, hostilepdf.PagesObj(3, 1))
+	b.Obj(3, "<</Type/Page/Parent 2 0 R>>")
+	longString := b.Finish(1)
 	for _, tc := range []struct {
 		in    []byte
 		l     Limits

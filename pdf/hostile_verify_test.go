@@ -6,43 +6,29 @@ import (
 	"errors"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/emmansun/gmsm/smx509"
+	"github.com/ronganxian/eseal/internal/hostilepdf"
 	"github.com/ronganxian/eseal/internal/testpki"
 	"github.com/ronganxian/eseal/pdf"
 	"github.com/ronganxian/eseal/seal/cms"
 	"github.com/ronganxian/eseal/verify"
 )
 
-// Verifying the hostile documents: the verifier reads their structure
-// within the same limits as the sealer, and fails closed. They live here,
-// beside their generators, rather than in package verify, which cannot
-// reach this package's test files.
-
-var (
-	hostileMu    sync.Mutex
-	hostileFiles = map[string][]byte{}
-)
+// Verifying the hostile documents (package hostilepdf): the verifier
+// reads their structure within the same limits as the sealer, and fails
+// closed. They live here, beside the sealing tests, for the request that
+// the peak-memory benchmark (rss_child_test.go) shares.
 
 // hostileFile returns the generated hostile file name, built once.
 func hostileFile(t testing.TB, name string) []byte {
 	t.Helper()
-	hostileMu.Lock()
-	defer hostileMu.Unlock()
-	if b, ok := hostileFiles[name]; ok {
-		return b
+	b, ok := hostilepdf.Named(name)
+	if !ok {
+		t.Fatalf("no hostile file %q", name)
 	}
-	for _, h := range pdf.HostileFiles() {
-		if h.Name == name {
-			b := h.Build()
-			hostileFiles[name] = b
-			return b
-		}
-	}
-	t.Fatalf("no hostile file %q", name)
-	return nil
+	return b
 }
 
 // TestVerifyHostile verifies each hostile document, unsigned as generated,
@@ -90,7 +76,7 @@ func TestVerifyHostile(t *testing.T) {
 // which decodes the streams again for every object read from them; within
 // limits that reading every page exceeds, it is not valid, for too_large.
 func TestVerifySealedHostile(t *testing.T) {
-	in := pdf.ObjStmsPDF(8, 1<<20)
+	in := hostilepdf.ObjStms(8, 1<<20)
 	req, root, err := sealRequest()
 	if err != nil {
 		t.Fatal(err)
@@ -147,7 +133,7 @@ func (c *countdownCtx) Err() error {
 // error, and returns no verdict, when the context has ended before and
 // when it ends while the object streams are decoded.
 func TestVerifyCancelled(t *testing.T) {
-	in := pdf.ObjStmsPDF(8, 1<<20)
+	in := hostilepdf.ObjStms(8, 1<<20)
 	ended, cancel := context.WithCancel(context.Background())
 	cancel()
 	for _, ctx := range []context.Context{ended, &countdownCtx{Context: context.Background(), n: 10}} {
@@ -175,4 +161,43 @@ func sealRequest() (pdf.Request, *smx509.Certificate, error) {
 		return pdf.Request{}, nil, err
 	}
 	return pdf.Request{Signer: signer, SealName: "融安县长安镇人民政府行政审批专用章", Image: img}, chain.Root(), nil
+}
+
+// refusingMeter grants nothing.
+type refusingMeter struct{ asked int64 }
+
+var errMeterFull = errors.New("the test's meter is full")
+
+func (m *refusingMeter) Take(n int64) error { m.asked += n; return errMeterFull }
+
+// TestVerifyMeterRefusal verifies, valid without a Meter, a sealed
+// document whose pages lie in object streams, with a Meter that refuses:
+// verification gives no verdict but the *MeterError, since what it read
+// is incomplete and says nothing of the file.
+func TestVerifyMeterRefusal(t *testing.T) {
+	in := hostilepdf.ObjStms(8, 1<<20)
+	req, root, err := sealRequest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Placements = []pdf.Placement{pdf.At{Page: 1, X: 100, Y: 100}}
+	var sealed bytes.Buffer
+	if _, err := pdf.Seal(context.Background(), &sealed, bytes.NewReader(in), int64(len(in)), req); err != nil {
+		t.Fatal(err)
+	}
+	doc := sealed.Bytes()
+	opts := verify.Options{Roots: []*smx509.Certificate{root}}
+	rep, err := verify.PDF(context.Background(), bytes.NewReader(doc), int64(len(doc)), opts)
+	if err != nil || rep.Verdict != verify.VerdictValid {
+		t.Fatalf("without a meter: %v, %v; want valid", rep, err)
+	}
+	m := &refusingMeter{}
+	rep, err = verify.PDF(pdf.WithMeter(context.Background(), m), bytes.NewReader(doc), int64(len(doc)), opts)
+	var me *pdf.MeterError
+	if !errors.As(err, &me) || !errors.Is(err, errMeterFull) || rep != nil {
+		t.Fatalf("got %v, %v; want no report and a *MeterError", rep, err)
+	}
+	if m.asked == 0 {
+		t.Error("the meter was never asked")
+	}
 }

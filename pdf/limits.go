@@ -96,6 +96,12 @@ type budget struct {
 	// keeps their decoded object streams.
 	values  int64
 	objstms objStmCache
+	// meter, when the context has one, is charged with what the
+	// documents hold (metered bytes so far): see Meter. peakStream and
+	// peakValues are the largest stream decoded and the most values
+	// kept at once.
+	meter                           Meter
+	metered, peakStream, peakValues int64
 	// err is the first exhausted budget or ended context. It sticks: once
 	// the work is cut short, whatever was read since is incomplete, and
 	// an operation that read leniently past the failure (text for a
@@ -107,7 +113,7 @@ func newBudget(ctx context.Context, l Limits) *budget {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	b := &budget{ctx: ctx, lim: l.withDefaults()}
+	b := &budget{ctx: ctx, lim: l.withDefaults(), meter: meterFrom(ctx)}
 	b.objstms.max = b.lim.ObjStmCacheBytes
 	return b
 }
@@ -150,9 +156,22 @@ func (b *budget) exceeded(what string) error {
 	return b.err
 }
 
-// charge counts n decoded bytes, which room allowed.
+// charge counts n decoded bytes, which room allowed, and has the Meter
+// cover them; its refusal sticks.
 func (b *budget) charge(n int64) {
 	b.decoded += n
+	b.peakStream = max(b.peakStream, n)
+	b.hold(0)
+}
+
+// decoding is alive for a stream that has decoded n bytes so far, and
+// has the Meter cover them: a stream is charged as it inflates, not
+// after.
+func (b *budget) decoding(n int64) error {
+	if err := b.alive(); err != nil {
+		return err
+	}
+	return b.hold(2 * n)
 }
 
 // valueCount counts the values one document parsed and keeps, against the
@@ -165,11 +184,16 @@ type valueCount struct {
 // add counts n values more; past MaxValues the budget is exhausted.
 func (c *valueCount) add(n int64) error {
 	c.n += n
-	c.bud.values += n
-	if c.bud.values > c.bud.lim.MaxValues && c.bud.err == nil {
-		c.bud.err = &LimitError{Limit: "MaxValues", Max: c.bud.lim.MaxValues, What: "the values parsed from the document"}
+	b := c.bud
+	b.values += n
+	if b.values > b.lim.MaxValues && b.err == nil {
+		b.err = &LimitError{Limit: "MaxValues", Max: b.lim.MaxValues, What: "the values parsed from the document"}
 	}
-	return c.bud.err
+	if b.values > b.peakValues {
+		b.peakValues = b.values
+		return b.hold(0)
+	}
+	return b.err
 }
 
 // reset takes back the values counted since the count was n.

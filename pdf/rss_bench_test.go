@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ronganxian/eseal/internal/hostilepdf"
 	"github.com/ronganxian/eseal/pdf"
 )
 
@@ -55,7 +56,7 @@ func BenchmarkPeakRSS(b *testing.B) {
 	if err := os.WriteFile(sealedPath+".root", root, 0o600); err != nil {
 		b.Fatal(err)
 	}
-	for _, h := range pdf.HostileFiles() {
+	for _, h := range hostilepdf.Files() {
 		inputs = append(inputs, input{h.Name, write(h.Name, h.Build())})
 	}
 	base := map[string]float64{}

@@ -1,4 +1,12 @@
-package pdf
+// Package hostilepdf generates hostile documents for tests and benchmarks:
+// small on disk, huge when read. Each is generated in memory, never
+// committed: the cost of reading one lies in what its streams decode to
+// or what its objects parse into, and that is what pdf.Limits bound.
+// Files lists them for package pdf's tests, which seal and verify each,
+// and for the peak-memory benchmarks of pdf and service, which measure
+// what sealing or verifying them costs. It writes bytes and touches
+// nothing else.
+package hostilepdf
 
 import (
 	"bytes"
@@ -8,58 +16,75 @@ import (
 	"sync"
 )
 
-// Hostile documents: small on disk, huge when read. Each is generated in
-// memory, never committed: the cost of reading one lies in what its
-// streams decode to or what its objects parse into, and that is what
-// Limits bound. hostileFiles lists them for the tests, which seal and
-// verify each, and for BenchmarkPeakRSS, which measures the peak memory
-// of doing so.
+// Named returns the hostile document name, built once per process and
+// shared: the caller must not change it. ok is false when Files has no
+// such document.
+func Named(name string) (doc []byte, ok bool) {
+	built.Lock()
+	defer built.Unlock()
+	if doc, ok := built.docs[name]; ok {
+		return doc, true
+	}
+	for _, f := range Files() {
+		if f.Name == name {
+			doc = f.Build()
+			built.docs[name] = doc
+			return doc, true
+		}
+	}
+	return nil, false
+}
 
-// hostileFile is one hostile document.
-type hostileFile struct {
-	name string
-	// what says how the file is hostile.
-	what string
-	// build makes the file.
-	build func() []byte
+var built = struct {
+	sync.Mutex
+	docs map[string][]byte
+}{docs: map[string][]byte{}}
+
+// File is one hostile document.
+type File struct {
+	Name string
+	// What says how the file is hostile.
+	What string
+	// Build makes the file.
+	Build func() []byte
 }
 
 // The sizes that the hardening issue reported, or that exceed one of the
 // default limits by a wide margin.
 const (
-	mib            = 1 << 20
-	bigStream      = 60 * mib // what one stream of the issue inflates to
-	midStream      = 12 * mib // under the default MaxStreamBytes, over the default budget in a few copies
+	MiB            = 1 << 20
+	bigStream      = 60 * MiB // what one stream of the issue inflates to
+	MidStream      = 12 * MiB // under the default MaxStreamBytes, over the default budget in a few copies
 	bombStream     = 1 << 30  // the flate bomb
 	deepNesting    = 10_000   // arrays and dictionaries nested this deep
-	sharedPages    = 200      // pages that share one content stream
+	SharedPages    = 200      // pages that share one content stream
 	formRedraws    = 500_000  // times one form is drawn
 	wideArray      = 7 << 20  // elements of one array
 	xrefBombCount  = 8_000_000
 	textBombGlyphs = 2 << 20
 )
 
-// hostileFiles returns the hostile documents, in a fixed order.
-func hostileFiles() []hostileFile {
-	return []hostileFile{
+// Files returns the hostile documents, in a fixed order.
+func Files() []File {
+	return []File{
 		{"repeated-content-8", "a page's /Contents names one stream that inflates to 60 MiB, 8 times",
 			func() []byte { return repeatedContentPDF(8, bigStream) }},
 		{"repeated-content-50", "a page's /Contents names one stream that inflates to 60 MiB, 50 times",
 			func() []byte { return repeatedContentPDF(50, bigStream) }},
 		{"objstms-16x60MiB", "16 pages, each in an object stream that inflates to 60 MiB",
-			func() []byte { return objStmsPDF(16, bigStream) }},
+			func() []byte { return ObjStms(16, bigStream) }},
 		{"objstms-48x60MiB", "48 pages, each in an object stream that inflates to 60 MiB",
-			func() []byte { return objStmsPDF(48, bigStream) }},
+			func() []byte { return ObjStms(48, bigStream) }},
 		{"objstms-16x12MiB", "16 pages, each in an object stream that inflates to 12 MiB",
-			func() []byte { return objStmsPDF(16, midStream) }},
+			func() []byte { return ObjStms(16, MidStream) }},
 		{"flate-bomb", "a page's content stream inflates to 1 GiB",
 			func() []byte { return flateBombPDF(bombStream) }},
 		{"deep-nesting", "arrays and dictionaries nested 10,000 deep in a page and in its content",
 			deepNestingPDF},
 		{"shared-content-200p", "200 pages share one content stream that inflates to 12 MiB",
-			func() []byte { return sharedContentPDF(sharedPages, midStream) }},
+			func() []byte { return sharedContentPDF(SharedPages, MidStream) }},
 		{"form-redraw", "a page draws a form that inflates to 6 MiB, 500,000 times",
-			func() []byte { return formRedrawPDF(formRedraws, 6*mib) }},
+			func() []byte { return FormRedraw(formRedraws, 6*MiB) }},
 		{"wide-array", "a page in an object stream holds an array of 7 million numbers",
 			func() []byte { return wideArrayPDF(wideArray) }},
 		{"xref-bomb", "a cross-reference stream defines 8 million objects",
@@ -69,33 +94,33 @@ func hostileFiles() []hostileFile {
 	}
 }
 
-// hostileBuilder writes a PDF of numbered objects, some of them in object
+// Builder writes a PDF of numbered objects, some of them in object
 // streams, with a cross-reference stream.
-type hostileBuilder struct {
+type Builder struct {
 	buf  bytes.Buffer
 	rows map[int][3]int64 // object number: type, field 2, field 3 of its cross-reference row
 	max  int
 }
 
-func newHostileBuilder() *hostileBuilder {
-	b := &hostileBuilder{rows: map[int][3]int64{}}
+func NewBuilder() *Builder {
+	b := &Builder{rows: map[int][3]int64{}}
 	b.buf.WriteString("%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
 	return b
 }
 
-func (b *hostileBuilder) note(num int, row [3]int64) {
+func (b *Builder) note(num int, row [3]int64) {
 	b.rows[num] = row
 	b.max = max(b.max, num)
 }
 
-// obj writes object num with body.
-func (b *hostileBuilder) obj(num int, body string) {
+// Obj writes object num with body.
+func (b *Builder) Obj(num int, body string) {
 	b.note(num, [3]int64{1, int64(b.buf.Len()), 0})
 	fmt.Fprintf(&b.buf, "%d 0 obj\n%s\nendobj\n", num, body)
 }
 
 // stream writes stream num: dict holds the entries but /Length.
-func (b *hostileBuilder) stream(num int, dict string, data []byte) {
+func (b *Builder) stream(num int, dict string, data []byte) {
 	b.note(num, [3]int64{1, int64(b.buf.Len()), 0})
 	fmt.Fprintf(&b.buf, "%d 0 obj\n<<%s/Length %d>>\nstream\n", num, dict, len(data))
 	b.buf.Write(data)
@@ -104,13 +129,13 @@ func (b *hostileBuilder) stream(num int, dict string, data []byte) {
 
 // flateStream writes stream num holding data compressed, padded with pad
 // bytes of padByte that are compressed once for all the files.
-func (b *hostileBuilder) flateStream(num int, dict string, data []byte, padByte byte, pad int) {
-	b.stream(num, dict+"/Filter/FlateDecode", zlibPadded(data, padByte, pad))
+func (b *Builder) flateStream(num int, dict string, data []byte, padByte byte, pad int) {
+	b.stream(num, dict+"/Filter/FlateDecode", ZlibPadded(data, padByte, pad))
 }
 
 // objStm writes object stream num holding objs (numbered from first),
 // padded with white space to pad decoded bytes in all.
-func (b *hostileBuilder) objStm(num int, first int, objs []string, pad int) {
+func (b *Builder) objStm(num int, first int, objs []string, pad int) {
 	var head, body strings.Builder
 	for i, o := range objs {
 		fmt.Fprintf(&head, "%d %d ", first+i, body.Len())
@@ -122,8 +147,8 @@ func (b *hostileBuilder) objStm(num int, first int, objs []string, pad int) {
 	b.flateStream(num, fmt.Sprintf("/Type/ObjStm/N %d/First %d", len(objs), head.Len()), []byte(data), ' ', max(0, pad-len(data)))
 }
 
-// finish writes the cross-reference stream and the trailer.
-func (b *hostileBuilder) finish(root int) []byte {
+// Finish writes the cross-reference stream and the trailer.
+func (b *Builder) Finish(root int) []byte {
 	xnum := b.max + 1
 	off := b.buf.Len()
 	b.note(xnum, [3]int64{1, int64(off), 0})
@@ -139,16 +164,16 @@ func (b *hostileBuilder) finish(root int) []byte {
 	return b.buf.Bytes()
 }
 
-// zlibPadded returns data followed by pad bytes of c, zlib-compressed. The
+// ZlibPadded returns data followed by pad bytes of c, zlib-compressed. The
 // padding is made of blocks that deflate a mebibyte of c, compressed once:
 // a block that refers only to the bytes it makes itself is valid after
 // any byte-aligned prefix, so the blocks are repeated, not recompressed.
 // The Adler-32 trailer is zero, as the reader does not check it.
-func zlibPadded(data []byte, c byte, pad int) []byte {
+func ZlibPadded(data []byte, c byte, pad int) []byte {
 	out := []byte{0x78, 0xda}
 	out = append(out, deflateFlushed(data)...)
 	chunk := deflateChunk(c)
-	for ; pad >= mib; pad -= mib {
+	for ; pad >= MiB; pad -= MiB {
 		out = append(out, chunk...)
 	}
 	out = append(out, deflateFlushed(bytes.Repeat([]byte{c}, pad))...)
@@ -175,13 +200,13 @@ func deflateChunk(c byte) []byte {
 	if v, ok := chunks.Load(c); ok {
 		return v.([]byte)
 	}
-	v := deflateFlushed(bytes.Repeat([]byte{c}, mib))
+	v := deflateFlushed(bytes.Repeat([]byte{c}, MiB))
 	chunks.Store(c, v)
 	return v
 }
 
-// pagesObj is a page tree of the pages numbered from first.
-func pagesObj(first, n int) string {
+// PagesObj is a page tree of the pages numbered from first.
+func PagesObj(first, n int) string {
 	var kids strings.Builder
 	for i := range n {
 		fmt.Fprintf(&kids, "%d 0 R ", first+i)
@@ -195,112 +220,112 @@ const textFont = "/Resources<</Font<</F1<</Type/Font/Subtype/Type1/BaseFont/Helv
 // drawing is a line of page content that draws and shows nothing.
 const drawing = "1 0 0 1 0 0 cm\n"
 
-// repeatedDrawing returns n bytes of drawing, repeated.
-func repeatedDrawing(n int) []byte {
+// RepeatedDrawing returns n bytes of drawing, repeated.
+func RepeatedDrawing(n int) []byte {
 	return bytes.Repeat([]byte(drawing), n/len(drawing))
 }
 
 // repeatedContentPDF is one page whose /Contents array names one stream,
 // which inflates to size bytes, n times.
 func repeatedContentPDF(n, size int) []byte {
-	b := newHostileBuilder()
-	b.obj(1, "<</Type/Catalog/Pages 2 0 R>>")
-	b.obj(2, pagesObj(3, 1))
-	b.obj(3, "<</Type/Page/Parent 2 0 R/Contents["+strings.Repeat("4 0 R ", n)+"]"+textFont+">>")
+	b := NewBuilder()
+	b.Obj(1, "<</Type/Catalog/Pages 2 0 R>>")
+	b.Obj(2, PagesObj(3, 1))
+	b.Obj(3, "<</Type/Page/Parent 2 0 R/Contents["+strings.Repeat("4 0 R ", n)+"]"+textFont+">>")
 	b.flateStream(4, "", []byte("BT /F1 12 Tf 72 720 Td (Township approval) Tj ET\n"), ' ', size)
-	return b.finish(1)
+	return b.Finish(1)
 }
 
-// objStmsPDF has n pages, each in an object stream of its own that
+// ObjStms has n pages, each in an object stream of its own that
 // inflates to size bytes, with its resources: reading a page reads two
 // objects of the stream.
-func objStmsPDF(n, size int) []byte {
-	b := newHostileBuilder()
-	b.obj(1, "<</Type/Catalog/Pages 2 0 R>>")
+func ObjStms(n, size int) []byte {
+	b := NewBuilder()
+	b.Obj(1, "<</Type/Catalog/Pages 2 0 R>>")
 	var kids strings.Builder
 	for i := range n {
 		fmt.Fprintf(&kids, "%d 0 R ", 3+2*i)
 	}
-	b.obj(2, fmt.Sprintf("<</Type/Pages/Count %d/Kids[%s]/MediaBox[0 0 595 842]>>", n, kids.String()))
+	b.Obj(2, fmt.Sprintf("<</Type/Pages/Count %d/Kids[%s]/MediaBox[0 0 595 842]>>", n, kids.String()))
 	content := 3 + 2*n
 	b.stream(content, "", []byte("BT /F1 12 Tf 72 720 Td (Township approval) Tj ET\n"))
 	for i := range n {
 		page := fmt.Sprintf("<</Type/Page/Parent 2 0 R/Contents %d 0 R/Resources %d 0 R>>", content, 4+2*i)
 		b.objStm(content+1+i, 3+2*i, []string{page, textFont[len("/Resources"):]}, size)
 	}
-	return b.finish(1)
+	return b.Finish(1)
 }
 
 // flateBombPDF is one page whose content stream inflates to size bytes.
 func flateBombPDF(size int) []byte {
-	b := newHostileBuilder()
-	b.obj(1, "<</Type/Catalog/Pages 2 0 R>>")
-	b.obj(2, pagesObj(3, 1))
-	b.obj(3, "<</Type/Page/Parent 2 0 R/Contents 4 0 R"+textFont+">>")
+	b := NewBuilder()
+	b.Obj(1, "<</Type/Catalog/Pages 2 0 R>>")
+	b.Obj(2, PagesObj(3, 1))
+	b.Obj(3, "<</Type/Page/Parent 2 0 R/Contents 4 0 R"+textFont+">>")
 	b.flateStream(4, "", nil, ' ', size)
-	return b.finish(1)
+	return b.Finish(1)
 }
 
 // deepNestingPDF nests arrays and dictionaries deepNesting deep in a page
 // dictionary, in an object stream, and in the page's content.
 func deepNestingPDF() []byte {
 	deep := strings.Repeat("[<</A ", deepNesting/2) + "0" + strings.Repeat(">>]", deepNesting/2)
-	b := newHostileBuilder()
-	b.obj(1, "<</Type/Catalog/Pages 2 0 R/Names "+deep+">>")
-	b.obj(2, pagesObj(3, 2))
-	b.obj(3, "<</Type/Page/Parent 2 0 R/Contents 5 0 R/Deep "+deep+textFont+">>")
+	b := NewBuilder()
+	b.Obj(1, "<</Type/Catalog/Pages 2 0 R/Names "+deep+">>")
+	b.Obj(2, PagesObj(3, 2))
+	b.Obj(3, "<</Type/Page/Parent 2 0 R/Contents 5 0 R/Deep "+deep+textFont+">>")
 	b.objStm(6, 4, []string{"<</Type/Page/Parent 2 0 R/Contents 5 0 R/Annots " + deep + textFont + ">>"}, 0)
 	b.flateStream(5, "", []byte("BT /F1 12 Tf 72 720 Td "+deep+" TJ ET\n"), ' ', 0)
-	return b.finish(1)
+	return b.Finish(1)
 }
 
 // sharedContentPDF has n pages that share one content stream, which
 // inflates to size bytes.
 func sharedContentPDF(n, size int) []byte {
-	b := newHostileBuilder()
-	b.obj(1, "<</Type/Catalog/Pages 2 0 R>>")
-	b.obj(2, pagesObj(3, n))
+	b := NewBuilder()
+	b.Obj(1, "<</Type/Catalog/Pages 2 0 R>>")
+	b.Obj(2, PagesObj(3, n))
 	content := 3 + n
 	for i := range n {
-		b.obj(3+i, fmt.Sprintf("<</Type/Page/Parent 2 0 R/Contents %d 0 R%s>>", content, textFont))
+		b.Obj(3+i, fmt.Sprintf("<</Type/Page/Parent 2 0 R/Contents %d 0 R%s>>", content, textFont))
 	}
-	b.flateStream(content, "", repeatedDrawing(64<<10), '\n', size)
-	return b.finish(1)
+	b.flateStream(content, "", RepeatedDrawing(64<<10), '\n', size)
+	return b.Finish(1)
 }
 
-// formRedrawPDF is one page that draws one form n times; the form's
+// FormRedraw is one page that draws one form n times; the form's
 // content inflates to size bytes.
-func formRedrawPDF(n, size int) []byte {
-	b := newHostileBuilder()
-	b.obj(1, "<</Type/Catalog/Pages 2 0 R>>")
-	b.obj(2, pagesObj(3, 1))
-	b.obj(3, "<</Type/Page/Parent 2 0 R/Contents 4 0 R/Resources<</XObject<</Fm0 5 0 R>>>>>>")
+func FormRedraw(n, size int) []byte {
+	b := NewBuilder()
+	b.Obj(1, "<</Type/Catalog/Pages 2 0 R>>")
+	b.Obj(2, PagesObj(3, 1))
+	b.Obj(3, "<</Type/Page/Parent 2 0 R/Contents 4 0 R/Resources<</XObject<</Fm0 5 0 R>>>>>>")
 	b.flateStream(4, "", bytes.Repeat([]byte("/Fm0 Do\n"), n), ' ', 0)
-	b.flateStream(5, "/Type/XObject/Subtype/Form/BBox[0 0 595 842]", repeatedDrawing(64<<10), '\n', size)
-	return b.finish(1)
+	b.flateStream(5, "/Type/XObject/Subtype/Form/BBox[0 0 595 842]", RepeatedDrawing(64<<10), '\n', size)
+	return b.Finish(1)
 }
 
 // wideArrayPDF is one page, in an object stream, whose dictionary holds an
 // array of n numbers.
 func wideArrayPDF(n int) []byte {
-	b := newHostileBuilder()
-	b.obj(1, "<</Type/Catalog/Pages 2 0 R>>")
-	b.obj(2, pagesObj(3, 1))
+	b := NewBuilder()
+	b.Obj(1, "<</Type/Catalog/Pages 2 0 R>>")
+	b.Obj(2, PagesObj(3, 1))
 	b.stream(4, "", []byte("BT /F1 12 Tf 72 720 Td (Township approval) Tj ET\n"))
 	const head = "3 0 "
 	b.note(3, [3]int64{2, 5, 0})
 	data := zlibPattern([]byte(head+"<</Type/Page/Parent 2 0 R/Contents 4 0 R"+textFont+"/Wide["), "0 ", n, []byte("]>>\n"))
 	b.stream(5, fmt.Sprintf("/Type/ObjStm/N 1/First %d/Filter/FlateDecode", len(head)), data)
-	return b.finish(1)
+	return b.Finish(1)
 }
 
 // zlibPattern returns prefix, pattern repeated about n times (whole
-// mebibytes of it), and suffix, zlib-compressed as zlibPadded does.
+// mebibytes of it), and suffix, zlib-compressed as ZlibPadded does.
 func zlibPattern(prefix []byte, pattern string, n int, suffix []byte) []byte {
 	out := []byte{0x78, 0xda}
 	out = append(out, deflateFlushed(prefix)...)
 	chunk := deflateChunkOf(pattern)
-	per := mib / len(pattern)
+	per := MiB / len(pattern)
 	for k := 0; k < n; k += per {
 		out = append(out, chunk...)
 	}
@@ -316,7 +341,7 @@ func deflateChunkOf(pattern string) []byte {
 	if v, ok := patternChunks.Load(pattern); ok {
 		return v.([]byte)
 	}
-	v := deflateFlushed(bytes.Repeat([]byte(pattern), mib/len(pattern)))
+	v := deflateFlushed(bytes.Repeat([]byte(pattern), MiB/len(pattern)))
 	patternChunks.Store(pattern, v)
 	return v
 }
@@ -324,10 +349,10 @@ func deflateChunkOf(pattern string) []byte {
 // xrefBombPDF is one plain page whose cross-reference stream defines n
 // free objects beside its own.
 func xrefBombPDF(n int) []byte {
-	b := newHostileBuilder()
-	b.obj(1, "<</Type/Catalog/Pages 2 0 R>>")
-	b.obj(2, pagesObj(3, 1))
-	b.obj(3, "<</Type/Page/Parent 2 0 R/Contents 4 0 R"+textFont+">>")
+	b := NewBuilder()
+	b.Obj(1, "<</Type/Catalog/Pages 2 0 R>>")
+	b.Obj(2, PagesObj(3, 1))
+	b.Obj(3, "<</Type/Page/Parent 2 0 R/Contents 4 0 R"+textFont+">>")
 	b.stream(4, "", []byte("BT /F1 12 Tf 72 720 Td (Township approval) Tj ET\n"))
 	off := b.buf.Len()
 	var rows bytes.Buffer
@@ -338,7 +363,7 @@ func xrefBombPDF(n int) []byte {
 	}
 	rows.Write([]byte{1, byte(off >> 24), byte(off >> 16), byte(off >> 8), byte(off), 0, 0})
 	// Then n free objects, seven zero bytes each.
-	data := zlibPadded(rows.Bytes(), 0, n*7)
+	data := ZlibPadded(rows.Bytes(), 0, n*7)
 	fmt.Fprintf(&b.buf, "5 0 obj\n<</Type/XRef/Size %d/W[1 4 2]/Root 1 0 R/Filter/FlateDecode/Length %d>>\nstream\n", 6+n, len(data))
 	b.buf.Write(data)
 	fmt.Fprintf(&b.buf, "\nendstream\nendobj\nstartxref\n%d\n%%%%EOF\n", off)
@@ -347,11 +372,11 @@ func xrefBombPDF(n int) []byte {
 
 // textBombPDF is one page whose content shows about n glyphs.
 func textBombPDF(n int) []byte {
-	b := newHostileBuilder()
-	b.obj(1, "<</Type/Catalog/Pages 2 0 R>>")
-	b.obj(2, pagesObj(3, 1))
-	b.obj(3, "<</Type/Page/Parent 2 0 R/Contents 4 0 R"+textFont+">>")
+	b := NewBuilder()
+	b.Obj(1, "<</Type/Catalog/Pages 2 0 R>>")
+	b.Obj(2, PagesObj(3, 1))
+	b.Obj(3, "<</Type/Page/Parent 2 0 R/Contents 4 0 R"+textFont+">>")
 	const show = "(abcd) Tj " // four glyphs
 	b.stream(4, "/Filter/FlateDecode", zlibPattern([]byte("BT /F1 1 Tf "), show, n/4, []byte(" ET\n")))
-	return b.finish(1)
+	return b.Finish(1)
 }
