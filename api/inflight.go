@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ronganxian/eseal/pdf"
 	"golang.org/x/sync/semaphore"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -106,6 +107,22 @@ func (s *share) resize(ctx context.Context, n int64) error {
 	return nil
 }
 
+// grow takes n bytes more for the share at once, or refuses.
+func (s *share) grow(n int64, why string) error {
+	if n > s.b.total || !s.b.sem.TryAcquire(n) {
+		return s.b.exhausted(n, why)
+	}
+	s.mu.Lock()
+	if s.done {
+		s.mu.Unlock()
+		s.b.sem.Release(n)
+		return status.Error(codes.Canceled, "the call has ended")
+	}
+	s.n += n
+	s.mu.Unlock()
+	return nil
+}
+
 // release gives the whole share back; later calls do nothing.
 func (s *share) release() {
 	s.mu.Lock()
@@ -126,13 +143,16 @@ type inflight struct {
 }
 
 // newInflight splits total bytes into the two parts: half for working, and
-// at least one largest sealing; the rest for receiving, and at least one
-// largest message. maxMessage is the largest message the server reads,
-// maxDoc the largest document (streamed). With the defaults (320 MiB, 4
-// MiB messages, 32 MiB documents) 39 calls may be received at once, and
-// the largest sealings run one at a time.
-func newInflight(total, maxMessage, maxDoc int64, timeout time.Duration) *inflight {
-	working := max(total/2, sealingCost(maxDoc))
+// at least one largest call (a sealing of the largest document with the
+// most its reading may hold); the rest for receiving, and at least one
+// largest message. maxMessage is the largest message the server reads.
+// With the defaults (320 MiB; 4 MiB messages; 32 MiB documents, whose
+// sealing holds 97 MiB and whose reading may hold 145 MiB more) 242 MiB
+// are for working and 19 calls may be received at once: the largest
+// sealings of the most costly documents run one at a time, and ordinary
+// ones, which decode little, by the dozen.
+func newInflight(total, maxMessage, maxCall int64, timeout time.Duration) *inflight {
+	working := max(total/2, maxCall)
 	receiving := max(total-working, maxMessage)
 	return &inflight{
 		receiving:  newBudget("being received", receiving),
@@ -214,11 +234,48 @@ func working(ctx context.Context, n int64, wait time.Duration, done bool) error 
 	return nil
 }
 
-// sealingCost is what sealing a document of n bytes holds: the document,
-// the sealed output (the document and the new revision), and the response
-// gRPC marshals from it.
+// Take charges the memory that reading the call's document holds (the
+// pdf.Meter of its context) to its working room, at once or not at all:
+// a reading cannot wait for room while it holds what it has read, since
+// every reading might wait so for the others. Refused, the call ends with
+// ResourceExhausted, and the caller may try again.
+func (cs *callShares) Take(n int64) error {
+	cs.mu.Lock()
+	if cs.work == nil {
+		cs.work = &share{b: cs.in.working}
+	}
+	w := cs.work
+	cs.mu.Unlock()
+	return w.grow(n, "to read this document while others are read")
+}
+
+// metered returns ctx with the call's shares as the pdf.Meter of its
+// sealing or verification; ctx as it is for a call the tap did not admit
+// (a test calling a handler directly).
+func metered(ctx context.Context) context.Context {
+	if cs, ok := ctx.Value(sharesKey{}).(*callShares); ok {
+		return pdf.WithMeter(ctx, cs)
+	}
+	return ctx
+}
+
+// meterRefusal returns the status of a reading that the call's budget
+// refused (a *pdf.MeterError in err), and false for any other error.
+func meterRefusal(err error) (error, bool) {
+	var me *pdf.MeterError
+	if errors.As(err, &me) {
+		return me.Err, true
+	}
+	return nil, false
+}
+
+// sealingCost is what sealing a document of n bytes holds besides what
+// reading it holds (which the call's Meter takes as it grows): the
+// document, the sealed output (the document and the new revision), and
+// the response gRPC marshals from it.
 func sealingCost(n int64) int64 { return 3*n + 1<<20 }
 
-// verifyingCost is what verifying a document of n bytes holds besides the
-// decoding the PDF reader bounds itself: the document and its report.
+// verifyingCost is what verifying a document of n bytes holds besides
+// what reading it holds (which the call's Meter takes as it grows): the
+// document and its report.
 func verifyingCost(n int64) int64 { return n + 1<<20 }

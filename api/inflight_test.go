@@ -8,7 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ronganxian/eseal/internal/hostilepdf"
 	sealv1 "github.com/ronganxian/eseal/proto/seal/v1"
+	"github.com/ronganxian/eseal/store"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
@@ -144,3 +146,55 @@ func waitBudgetWhole(t *testing.T, b *budget) {
 }
 
 func fmtID(prefix string, i int) string { return fmt.Sprintf("%s-%d", prefix, i) }
+
+// TestReadingIsCharged: what reading a document holds is taken from the
+// bytes in flight as it grows. With the working room all taken but what
+// an ordinary document needs (as if other calls held it), a hostile
+// document's sealing and its verification are refused with
+// ResourceExhausted naming the limit, nothing is recorded, an ordinary
+// document still seals, and every share is given back.
+func TestReadingIsCharged(t *testing.T) {
+	const maxDoc = 4 << 20
+	e := newEnv(t, "sqlite", func(c *Config) {
+		c.MaxDocumentBytes = maxDoc
+		c.MaxUnaryDocumentBytes = maxDoc
+	})
+	bomb, _ := hostilepdf.Named("repeated-content-8") // 8 × 60 MiB of content
+	objstms := hostilepdf.ObjStms(16, 12<<20)         // 16 pages in 12 MiB object streams
+	decision := readDecision(t)
+	left := max(sealingCost(int64(len(bomb))), verifyingCost(int64(len(objstms))), sealingCost(int64(len(decision)))) + 4<<20
+	w := e.srv.inflight.working
+	held := w.total - left
+	if !w.sem.TryAcquire(held) {
+		t.Fatal("the working room is not free")
+	}
+	records := func() int {
+		rs, err := e.st.Records(context.Background(), store.RecordFilter{}, 0, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(rs)
+	}
+	before := records()
+	sealing := sealv1.NewSealingServiceClient(e.conn)
+	_, err := sealing.Seal(e.as("changan-approval"), sealReq("bomb-1", "450224-XK-0002", "BOMB-1", permit, bomb))
+	checkBusy(t, "sealing", err)
+	_, err = sealv1.NewVerificationServiceClient(e.conn).Verify(context.Background(), &sealv1.VerifyRequest{Document: objstms})
+	checkBusy(t, "verifying", err)
+	if n := records(); n != before {
+		t.Errorf("the ledger grew by %d records for calls the service had no room for", n-before)
+	}
+	if _, err := sealing.Seal(e.as("changan-approval"), sealReq("ok-1", "450224-XK-0002", "OK-1", permit, decision)); err != nil {
+		t.Fatalf("an ordinary document: %v", err)
+	}
+	w.sem.Release(held)
+	waitBudgetWhole(t, e.srv.inflight.receiving)
+	waitBudgetWhole(t, w)
+}
+
+func checkBusy(t *testing.T, what string, err error) {
+	t.Helper()
+	if status.Code(err) != codes.ResourceExhausted || !strings.Contains(status.Convert(err).Message(), "max_bytes_in_flight") {
+		t.Errorf("%s a document that decodes past the room: got %v, want ResourceExhausted naming max_bytes_in_flight", what, err)
+	}
+}

@@ -64,7 +64,10 @@ func (s *sealingServer) seal(ctx context.Context, in seal.Input) (*seal.Output, 
 	case <-ctx.Done():
 		return nil, status.FromContextError(ctx.Err()).Err()
 	}
-	out, err := s.sealer.Seal(ctx, PrincipalFrom(ctx), in)
+	out, err := s.sealer.Seal(metered(ctx), PrincipalFrom(ctx), in)
+	if st, ok := meterRefusal(err); ok {
+		return nil, st // the service was busy: nothing was decided, nor recorded
+	}
 	township := "-" // the caller's own township, never one named in the request
 	if p := PrincipalFrom(ctx); p != nil && p.Township != "" {
 		township = p.Township

@@ -86,10 +86,13 @@ func (s *verificationServer) Verify(ctx context.Context, req *sealv1.VerifyReque
 		}
 		opts.CRLs = append(opts.CRLs, rls...)
 	}
-	rep, err := verify.PDF(ctx, bytes.NewReader(req.Document), int64(len(req.Document)), opts)
+	rep, err := verify.PDF(metered(ctx), bytes.NewReader(req.Document), int64(len(req.Document)), opts)
 	if ctx.Err() != nil {
 		// The caller went away or the deadline passed: say so, not Internal.
 		return nil, status.FromContextError(ctx.Err()).Err()
+	}
+	if st, ok := meterRefusal(err); ok {
+		return nil, st
 	}
 	if err != nil {
 		return nil, status.Errorf(codes.Internal, "verifying: %v", err)

@@ -73,3 +73,11 @@ func (b *budget) hold(extra int64) error {
 	b.metered += n
 	return nil
 }
+
+// MaxHeld is the most that reading one document within l may charge its
+// Meter: every byte it may decode, its largest stream once more, every
+// value it may keep, and the last step. With the default limits, 145 MiB.
+func (l Limits) MaxHeld() int64 {
+	l = l.withDefaults()
+	return l.MaxDecodedBytes + l.MaxStreamBytes + valueBytes*l.MaxValues + meterStep
+}
