@@ -149,9 +149,27 @@ func (d *document) cryptFilter(ed dict, key name) (cryptMethod, error) {
 	if fn == "" || fn == "Identity" {
 		return cryptNone, nil
 	}
-	cf, _ := ed.get("CF").(dict)
-	f, _ := cf.get(fn).(dict)
-	switch m := nameOf(f.get("CFM")); m {
+	// /CF, each filter in it and its /CFM may be indirect (pdf.js's
+	// issue7665.pdf); an encryption dictionary's objects are never
+	// encrypted, so they can be read before the key is known.
+	cfo, err := d.resolve(ed.get("CF"))
+	if err != nil {
+		return 0, err
+	}
+	cf, _ := cfo.(dict)
+	fo, err := d.resolve(cf.get(fn))
+	if err != nil {
+		return 0, err
+	}
+	f, ok := fo.(dict)
+	if !ok {
+		return 0, encrypted("crypt filter /%s named by /%s is not defined in /CF", fn, key)
+	}
+	mo, err := d.resolve(f.get("CFM"))
+	if err != nil {
+		return 0, err
+	}
+	switch m := nameOf(mo); m {
 	case "V2":
 		return cryptRC4, nil
 	case "AESV2":
@@ -161,7 +179,7 @@ func (d *document) cryptFilter(ed dict, key name) (cryptMethod, error) {
 	case "None":
 		return cryptNone, nil
 	default:
-		return 0, encrypted("crypt filter method /%s", m)
+		return 0, encrypted("crypt filter /%s has method /%s, which is not supported", fn, m)
 	}
 }
 

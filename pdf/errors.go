@@ -16,10 +16,14 @@ var (
 	// an incomplete upload or copy. Obtain the complete file again.
 	ErrTruncated = errors.New("pdf: file is truncated")
 	// ErrDamaged means the file's cross-reference data or objects are broken
-	// (wrong offsets, junk before the header, unparsable objects). Re-save
-	// the document in its authoring application, or seal with
-	// Request.Repair when it carries no signatures.
+	// (wrong offsets, junk before the header, unparsable objects). Seal
+	// repairs such a file when it carries no signatures; otherwise
+	// re-save the document in its authoring application.
 	ErrDamaged = errors.New("pdf: file is damaged")
+	// ErrDamagedSigned means the file is damaged (it wraps ErrDamaged) and
+	// carries signatures: repairing it would rewrite it and break them, so
+	// it is not sealed. The signer must re-save and re-sign it.
+	ErrDamagedSigned = fmt.Errorf("%w, and it carries signatures, which a rewrite to repair it would break", ErrDamaged)
 	// ErrEncrypted means the document is encrypted in a way the engine
 	// cannot seal: it needs a password to open, uses a security handler
 	// other than the standard one, or its permissions forbid adding a

@@ -195,10 +195,6 @@ func (d *document) eachPage(fn func(*page) error) error {
 			if !ok {
 				return damaged(-1, "page tree /Kids entry is %s, not a reference", typeName(k))
 			}
-			if seen[kr.num] {
-				return damaged(-1, "page tree loops at object %d", kr.num)
-			}
-			seen[kr.num] = true
 			kd, err := d.getDict(kr, fmt.Sprintf("page tree node %d", kr.num))
 			if err != nil {
 				return err
@@ -206,6 +202,13 @@ func (d *document) eachPage(fn func(*page) error) error {
 			_, isPage, err := d.nodeCount(kd)
 			if err != nil {
 				return err
+			}
+			// A page object listed twice is shown twice, as qpdf and
+			// viewers read it; only an inner node met again is a loop
+			// (or a shared subtree, which could double the pages at
+			// every level).
+			if !isPage && seen[kr.num] {
+				return damaged(-1, "page tree loops at object %d", kr.num)
 			}
 			if isPage {
 				if n == maxPages {
@@ -221,6 +224,7 @@ func (d *document) eachPage(fn func(*page) error) error {
 				}
 				continue
 			}
+			seen[kr.num] = true
 			if err := walk(kd, inh, depth+1); err != nil {
 				return err
 			}

@@ -9,13 +9,19 @@ import (
 	"strconv"
 )
 
-// Repair of damaged files, which Seal attempts only when the request asks
-// for it and the file carries no signatures (a repair would break them).
-// Junk before the header is dropped, the rest of the file kept as it is.
-// A file whose cross-reference data is broken is rebuilt: read by
-// scanning for its objects, as viewers do, and written anew with every
-// object and a fresh cross-reference table. The sealed revision then
-// follows the rebuilt file, not the damaged original.
+// Repair of damaged files, which Seal attempts on a file that it cannot
+// read as it is and that carries no signatures (a repair would break
+// them). Junk before the header is dropped, the rest of the file kept as
+// it is. A file whose cross-reference data is broken or missing, whose
+// offsets are wrong, or that ends before its cross-reference data (a
+// truncated scan) is rebuilt: read by scanning for its objects, as qpdf,
+// PDFBox and pdf.js do, and written anew with every object and a fresh
+// cross-reference table. The sealed revision then follows the rebuilt
+// file, not the damaged original.
+//
+// This is the lenient reading, and only sealing an unsigned file uses it.
+// The verifier (Analyze) never rebuilds: a signed revision is judged as
+// its bytes are, and one that cannot be read strictly is not valid.
 
 // maxRebuildSize bounds the files rebuilt, which are read into memory.
 const maxRebuildSize = 256 << 20
@@ -37,7 +43,7 @@ func rebuild(src io.ReaderAt, size int64, bud *budget) ([]byte, string, error) {
 		return nil, "", fmt.Errorf("%w: no %%PDF- header", ErrNotPDF)
 	}
 	if bytes.Contains(data, []byte("/ByteRange")) {
-		return nil, "", damaged(-1, "the file carries signatures, which a rebuild would break")
+		return nil, "", ErrDamagedSigned
 	}
 	data = data[hdr:]
 	d := newDocument(bytes.NewReader(data), int64(len(data)), bud)

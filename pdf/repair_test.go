@@ -25,11 +25,13 @@ func breakXref(t testing.TB, b []byte) []byte {
 	return append(out, b[last[1]:]...)
 }
 
-// TestRepair: a damaged file without signatures is refused, and sealed
-// once Request.Repair allows a repair: the junk before the header dropped
-// or, when the cross-reference data is broken, the file rebuilt from its
-// objects (those of object streams too). The repaired file reads as the
-// undamaged one does, and the seal follows it.
+// TestRepair: a damaged file without signatures is refused, and once
+// Request.Repair allows it, repaired, then sealed:
+// the junk before the header dropped or, when the cross-reference data is
+// broken, the file rebuilt from its objects (those of object streams
+// too). The repaired file reads as the undamaged one does, and the seal
+// follows it. The verifier's reading (Analyze) stays strict: it still
+// refuses the damaged input.
 func TestRepair(t *testing.T) {
 	for _, tc := range []struct {
 		name, fixture string
@@ -45,6 +47,9 @@ func TestRepair(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			good := fixture(t, tc.fixture)
 			in := tc.damage(t, good)
+			if _, err := Analyze(context.Background(), bytes.NewReader(in), int64(len(in)), Limits{}); !errors.Is(err, ErrDamaged) {
+				t.Fatalf("Analyze of the damaged input: %v, want ErrDamaged", err)
+			}
 			req := baseRequest(t)
 			var refused bytes.Buffer
 			if _, err := Seal(context.Background(), &refused, bytes.NewReader(in), int64(len(in)), req); !errors.Is(err, ErrDamaged) {
@@ -72,8 +77,9 @@ func TestRepair(t *testing.T) {
 }
 
 // TestRepairRefusesSignedFiles: rebuilding a signed file would break its
-// signatures, so a signed file with broken cross-reference data stays
-// refused even with Request.Repair.
+// signatures, so a signed file with broken cross-reference data is
+// refused with ErrDamagedSigned, which is also ErrDamaged, even with
+// Request.Repair.
 func TestRepairRefusesSignedFiles(t *testing.T) {
 	for _, name := range []string{"bc-signed-visible.pdf", "bc-signed-invisible-objstm.pdf"} {
 		t.Run(name, func(t *testing.T) {
@@ -82,8 +88,8 @@ func TestRepairRefusesSignedFiles(t *testing.T) {
 			req.Repair = true
 			var out bytes.Buffer
 			_, err := Seal(context.Background(), &out, bytes.NewReader(in), int64(len(in)), req)
-			if !errors.Is(err, ErrDamaged) || !strings.Contains(err.Error(), "signature") {
-				t.Fatalf("Seal: %v, want ErrDamaged naming the signatures", err)
+			if !errors.Is(err, ErrDamagedSigned) || !errors.Is(err, ErrDamaged) || !strings.Contains(err.Error(), "signatures") {
+				t.Fatalf("Seal: %v, want ErrDamagedSigned naming the signatures", err)
 			}
 			if out.Len() != 0 {
 				t.Errorf("a refusal wrote %d bytes", out.Len())

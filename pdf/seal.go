@@ -51,12 +51,10 @@ type Request struct {
 	// them belong to the one signature: for example Keyword and Riding
 	// together put the seal at the signature line and across the pages.
 	Placements []Placement
-	// Repair allows sealing a damaged file that carries no signatures:
-	// junk before the header is dropped, and a file whose
-	// cross-reference data is broken is rebuilt from the objects found in
-	// it. The output then does not start with the input's bytes;
-	// Result.Repaired says so, and Result.UpdateOffset is where the
-	// repaired file ends.
+	// Repair allows sealing a damaged file that carries no signatures,
+	// after repairing it (see Result.Repaired). The service always allows
+	// it (issue 14); without it a damaged file is refused, as the
+	// verifier refuses it.
 	Repair bool
 	// Limits bound the memory and work the document may cost; zero
 	// fields are the defaults.
@@ -83,7 +81,17 @@ type Result struct {
 	// PriorSignatures are the signatures the document already carried;
 	// they remain as valid as they were.
 	PriorSignatures []Signature
-	// Repaired says what was repaired, empty when nothing was.
+	// Repaired says what was repaired, empty when nothing was. With
+	// Request.Repair, a damaged file that carries no signatures is
+	// repaired before it is sealed:
+	// junk before the header is dropped, and a file whose
+	// cross-reference data or object offsets are broken, or that ends
+	// before them, is rebuilt from the objects found in it, as viewers
+	// read it. The output then does not start with the input's bytes,
+	// and UpdateOffset is where the repaired file ends. A damaged file
+	// that carries signatures is refused (ErrDamagedSigned): a rewrite
+	// would break them. Only sealing repairs; the verifier (Analyze)
+	// reads every file as it is.
 	Repaired string
 }
 
@@ -130,11 +138,15 @@ func sealWithin(bud *budget, w io.Writer, src io.ReaderAt, size int64, req Reque
 	if req.Time.IsZero() {
 		req.Time = time.Now()
 	}
-	s := &sealer{req: &req, src: src, size: size, bud: bud}
-	if err := s.open(); err != nil {
-		return nil, err
+	s := &sealer{req: &req, src: src, size: size, bud: bud, base: src, n: size, res: &Result{}}
+	err := s.prepare()
+	if req.Repair && repairable(err) {
+		if rerr := s.repair(err); rerr != nil {
+			return nil, rerr
+		}
+		err = s.prepare()
 	}
-	if err := s.build(); err != nil {
+	if err != nil {
 		return nil, err
 	}
 	// What was read leniently (text for a placement, fonts) gives up
@@ -168,26 +180,21 @@ type sealer struct {
 	crc  uint32 // of base, from the hashing pass
 }
 
-func (s *sealer) open() error {
-	s.base, s.n = s.src, s.size
-	s.res = &Result{}
-	d, err := open(s.src, s.size, s.bud)
-	var shift *shiftError
-	switch {
-	case err == nil || !s.req.Repair || !errors.Is(err, ErrDamaged):
-	case errors.As(err, &shift):
-		s.base = io.NewSectionReader(s.src, shift.junk, s.size-shift.junk)
-		s.n = s.size - shift.junk
-		d, err = open(s.base, s.n, s.bud)
-		s.res.Repaired = fmt.Sprintf("dropped %d bytes of junk before the %%PDF- header", shift.junk)
-	default:
-		var rebuilt []byte
-		if rebuilt, s.res.Repaired, err = rebuild(s.src, s.size, s.bud); err != nil {
-			return err
-		}
-		s.base, s.n = bytes.NewReader(rebuilt), int64(len(rebuilt))
-		d, err = open(s.base, s.n, s.bud)
+// prepare reads the document in s.base and builds the update: everything
+// before hashing and signing.
+func (s *sealer) prepare() error {
+	if s.d != nil {
+		s.d.release() // a damaged original, before its repair
+		s.d = nil
 	}
+	if err := s.open(); err != nil {
+		return err
+	}
+	return s.build()
+}
+
+func (s *sealer) open() error {
+	d, err := open(s.base, s.n, s.bud)
 	if err != nil {
 		return err
 	}
@@ -199,12 +206,47 @@ func (s *sealer) open() error {
 		return err
 	}
 	if s.res.Repaired != "" && len(s.f.sigs) > 0 {
-		return fmt.Errorf("%w: it carries %d signature(s), which a repair would break", ErrDamaged, len(s.f.sigs))
+		return fmt.Errorf("%w: it has %d signature(s)", ErrDamagedSigned, len(s.f.sigs))
 	}
 	if s.f.docMDP == 1 {
 		return ErrCertifiedNoChanges
 	}
 	s.res.PriorSignatures = s.f.sigs
+	return nil
+}
+
+// repairable reports whether err is damage that a repair may mend: the
+// file's structure is broken or ends early. Anything else (limits,
+// encryption, placement, the caller gone) stays as it is.
+func repairable(err error) bool {
+	return (errors.Is(err, ErrDamaged) || errors.Is(err, ErrTruncated)) && !errors.Is(err, ErrDamagedSigned)
+}
+
+// repair makes s.base a sound copy of the damaged source, which failed to
+// read with damage, and says what it did in s.res.Repaired. Junk before
+// the header is dropped when that alone mends the file; otherwise the
+// file is rebuilt from its objects. A file that carries signatures is
+// refused: a rewrite would break them.
+func (s *sealer) repair(damage error) error {
+	var shift *shiftError
+	if errors.As(damage, &shift) {
+		s.base = io.NewSectionReader(s.src, shift.junk, s.size-shift.junk)
+		s.n = s.size - shift.junk
+		s.res.Repaired = fmt.Sprintf("dropped %d bytes of junk before the %%PDF- header", shift.junk)
+		return nil
+	}
+	rebuilt, note, err := rebuild(s.src, s.size, s.bud)
+	switch {
+	case errors.Is(err, ErrDamagedSigned):
+		return fmt.Errorf("%w (%v)", err, damage)
+	case err != nil:
+		return fmt.Errorf("%w; it could not be repaired either: %v", damage, err)
+	}
+	if errors.Is(damage, ErrTruncated) {
+		note += "; the file ended before its cross-reference data, as a truncated file does: check that every page is there"
+	}
+	s.base, s.n = bytes.NewReader(rebuilt), int64(len(rebuilt))
+	s.res.Repaired = note
 	return nil
 }
 

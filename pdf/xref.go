@@ -13,6 +13,16 @@ import (
 // maxXRefSections bounds the /Prev chain.
 const maxXRefSections = 4096
 
+// maxFreeGen is the largest generation a free entry of a table may give.
+// The standard's largest is 65535, but many writers head the free list
+// with "0000000000 65536 f" (109 healthy files of the pdf.js, qpdf and
+// pyHanko test corpora), and qpdf, PDFBox and pdf.js all read it. A free
+// entry's generation names no object (a reference to it resolves to null
+// whatever it says), so reading it as 65535 changes what no reader sees,
+// and the verifier reads it alike. An object in use keeps the standard's
+// limit.
+const maxFreeGen = 65536
+
 type xrefKind uint8
 
 const (
@@ -177,10 +187,13 @@ func (d *document) readTable(off int64) (dict, error) {
 				if err != nil {
 					return err
 				}
-				if o.kind != tokInt || g.kind != tokInt || g.i < 0 || g.i > 65535 || o.i < 0 {
+				if o.kind != tokInt || g.kind != tokInt || g.i < 0 || g.i > maxFreeGen || o.i < 0 {
 					return damaged(off, "cross-reference entry %d of subsection %d", i, start)
 				}
-				e := xrefEntry{gen: uint16(g.i), off: o.i}
+				if g.i > 65535 && !k.is("f") {
+					return damaged(off, "cross-reference entry %d of subsection %d: generation %d of an object in use", i, start, g.i)
+				}
+				e := xrefEntry{gen: uint16(min(g.i, 65535)), off: o.i}
 				switch {
 				case k.is("n"):
 					e.kind = xrefOffset
