@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -219,7 +220,9 @@ func (a *authenticator) lookup(ctx context.Context, kind string, hash []byte) (*
 		return nil, errBadCredentials
 	}
 	if err != nil {
-		return nil, status.Error(codes.Unavailable, "credential store unavailable")
+		// Unavailable whatever the cause, so that the caller retries; the
+		// cause goes to the log (observe.go), which before named nothing.
+		return nil, &unavailableError{cause: fmt.Errorf("credential lookup: %w", err)}
 	}
 	return &p, nil
 }

@@ -38,7 +38,8 @@ type Server struct {
 	host     string
 	port     int
 	cmd      *exec.Cmd
-	exited   chan struct{} // closed when the server process has exited
+	newCmd   func() *exec.Cmd // the postgres command again, for Restart
+	exited   chan struct{}    // closed when the server process has exited
 	dir      string
 	n        atomic.Int64
 }
@@ -47,6 +48,11 @@ type Server struct {
 // tuned for tests: without fsync, synchronous commit or full-page writes,
 // which a throwaway cluster does not need.
 func Start() (*Server, error) { return startServer(false) }
+
+// StartThrowaway starts a cluster of its own, tuned like Start's, even when
+// ESEAL_TEST_POSTGRES names a server: tests that restart or freeze the
+// server (Restart, Freeze) must not do it to a shared one.
+func StartThrowaway() (*Server, error) { return startCluster(false) }
 
 // StartDurable is Start, but a server it starts keeps PostgreSQL's default
 // durability: a commit returns once its WAL is on disk, as in production.
@@ -57,6 +63,10 @@ func startServer(durable bool) (*Server, error) {
 	if dsn := os.Getenv(EnvDSN); dsn != "" {
 		return &Server{AdminDSN: dsn}, nil
 	}
+	return startCluster(durable)
+}
+
+func startCluster(durable bool) (*Server, error) {
 	bin, err := findBin()
 	if err != nil {
 		return nil, err
@@ -104,8 +114,12 @@ func startServer(durable bool) (*Server, error) {
 	if !durable {
 		args = append(args, "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off")
 	}
-	s.cmd = run("postgres", args...)
-	s.cmd.Stdout, s.cmd.Stderr = nil, nil
+	s.newCmd = func() *exec.Cmd {
+		c := run("postgres", args...)
+		c.Stdout, c.Stderr = nil, nil
+		return c
+	}
+	s.cmd = s.newCmd()
 	if err := s.start(); err != nil {
 		os.RemoveAll(dir)
 		return nil, fmt.Errorf("pgtest: starting postgres: %w", err)
@@ -140,6 +154,7 @@ func (s *Server) Stop() {
 	if s.cmd == nil {
 		return
 	}
+	s.Thaw()                             // a frozen server cannot shut down
 	s.cmd.Process.Signal(syscall.SIGINT) // fast shutdown
 	select {
 	case <-s.exited:
