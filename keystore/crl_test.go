@@ -66,9 +66,13 @@ func TestCRL(t *testing.T) {
 	if rl.NextUpdate.Sub(rl.ThisUpdate) != keystore.DefaultCRLValidity {
 		t.Errorf("CRL validity %v, want %v", rl.NextUpdate.Sub(rl.ThisUpdate), keystore.DefaultCRLValidity)
 	}
+	// The hold starts at the first whole second after the suspension (no
+	// sealing with the seal was recorded): strictly after it, so that a
+	// document sealed in the same second still verifies.
+	wantHold := suspendedAt.UTC().Truncate(time.Second).Add(time.Second)
 	for _, entry := range rl.RevokedCertificateEntries {
-		if entry.SerialNumber.Cmp(suspended.Serial) == 0 && entry.RevocationTime.After(suspendedAt) {
-			t.Errorf("hold time %v is after the suspension (%v)", entry.RevocationTime, suspendedAt)
+		if entry.SerialNumber.Cmp(suspended.Serial) == 0 && !entry.RevocationTime.Equal(wantHold) {
+			t.Errorf("hold time %v, want %v: the first whole second after the suspension (%v)", entry.RevocationTime, wantHold, suspendedAt)
 		}
 	}
 

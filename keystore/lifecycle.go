@@ -302,8 +302,11 @@ func (ks *Keystore) Activate(ctx context.Context, sealID string) (Seal, error) {
 	return ks.transition(ctx, sealID, "activate", StateActive, "", func(s *Seal, _ time.Time) {}, StateIssued)
 }
 
-// Suspend suspends an active seal (挂失): it stops signing at once, and the
-// next CRL lists its certificate as on hold.
+// Suspend suspends an active seal (挂失): it stops signing at once, on
+// every replica that shares the store (the store fences the ledger, see
+// Change), and the next CRL lists its certificate as on hold from the
+// returned SuspendedAt: a whole second after every sealing the fence let
+// through.
 func (ks *Keystore) Suspend(ctx context.Context, sealID string) (Seal, error) {
 	return ks.transition(ctx, sealID, "suspend", StateSuspended, "", func(s *Seal, now time.Time) {
 		s.SuspendedAt = now
@@ -361,6 +364,13 @@ func (ks *Keystore) transition(ctx context.Context, sealID, op string, to State,
 		return Seal{}, fmt.Errorf("keystore: %s seal %s: %w", op, s.ID, err)
 	}
 	next.Version++
+	if to == StateSuspended || to == StateRevoked {
+		// The store fixed the revocation time under the ledger's lock
+		// (Change): return the seal as it stands.
+		if stored, err := ks.store.Seal(ctx, s.ID); err == nil && stored.Version == next.Version {
+			return stored, nil
+		}
+	}
 	return next, nil
 }
 

@@ -80,6 +80,14 @@ type Store interface {
 //     rotation lists the old seal, which leaves the live states, first.
 //   - an updated or destroyed id does not exist (ErrNotFound);
 //   - a new key's BackendID is not the recorded backend id (ErrWrongKEK).
+//
+// An update that takes a seal into the suspended or revoked state fences
+// its sealing: where the ledger shares the store's database, the store
+// takes the ledger's lock in the same transaction, so that no sealing with
+// the seal commits after the change, and it stores as SuspendedAt (or
+// EndedAt) the revocation time: the first whole second strictly after the
+// update's time and after the latest sealing the ledger holds with the
+// seal. Read the seal back for the time stored.
 type Change struct {
 	Update      []Seal
 	DestroyKeys []string // erase these keys' handles

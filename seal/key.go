@@ -78,3 +78,25 @@ func (k *Key) refusal(town string, now time.Time) *Refusal {
 	}
 	return nil
 }
+
+// Fenced says whether a sealing by seal sealID may still be recorded as
+// sealed when the transaction that records it finds the seal in state st:
+// nil when it may, else the refusal to record instead. This is the fence
+// that stops every replica at once (DESIGN.md §6): the ledger reads the
+// seal's state inside the appending transaction, and a suspension or
+// revocation takes the ledger's lock, so that either the sealing commits
+// before the change or it is refused after it. An active seal passes, and
+// so does a rotated one: a rotation lists nothing on the CRL, and what the
+// old key signed stays valid. Every other state is refused under its rule,
+// and the signed document is discarded.
+func Fenced(sealID string, st State) *Refusal {
+	switch st {
+	case StateActive, StateRotated:
+		return nil
+	case StateSuspended:
+		return refuse(RuleSealSuspended, "seal %s was suspended (挂失) before this sealing could be recorded; the signed document was discarded", sealID)
+	case StateRevoked:
+		return refuse(RuleSealRevoked, "seal %s was revoked before this sealing could be recorded; the signed document was discarded", sealID)
+	}
+	return refuse(RuleNoSeal, "seal %s is %s, not active; the signed document was discarded", sealID, st)
+}

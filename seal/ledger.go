@@ -25,6 +25,11 @@ type LedgerStore interface {
 	// its township sealed before is not stored, and Append returns the
 	// earlier record and ErrDuplicateRequest. Another township's request
 	// id is another request. Refusals do not reserve their request id.
+	//
+	// The fence: in the same transaction, a sealing whose seal the
+	// keystore no longer holds active (see Fenced) is stored as a refusal
+	// by Fenced's rule, without its document, and Append returns that
+	// record and the *Refusal.
 	Append(ctx context.Context, r *Record, document []byte) (*Record, error)
 	// Head returns the last record, or ErrNotFound when the ledger is empty.
 	Head(ctx context.Context) (*Record, error)
@@ -106,7 +111,7 @@ func NewLedger(st LedgerStore, keys CheckpointKeys) *Ledger {
 // Append stores a decision (see LedgerStore.Append) and wakes the watchers.
 func (l *Ledger) Append(ctx context.Context, r *Record, document []byte) (*Record, error) {
 	rec, err := l.store.Append(ctx, r, document)
-	if err == nil {
+	if _, fenced := AsRefusal(err); err == nil || fenced {
 		l.notify.wake()
 	}
 	return rec, err

@@ -25,7 +25,9 @@ var ErrRequestConflict = errors.New("request id was used for a different request
 type SealerLedger interface {
 	// Append chains and durably stores r, with document when sealed; for a
 	// request id sealed before it returns the earlier record and
-	// ErrDuplicateRequest.
+	// ErrDuplicateRequest. A sealing whose seal was suspended or revoked
+	// before it could commit is stored as a refusal (see Fenced), and
+	// Append returns that record and the *Refusal.
 	Append(ctx context.Context, r *Record, document []byte) (*Record, error)
 	// Result returns the sealed record and document of a township's
 	// request id, or ErrNotFound.
@@ -107,20 +109,38 @@ func (s *Sealer) Seal(ctx context.Context, who *Principal, in Input) (*Output, e
 	}
 	var buf bytes.Buffer
 	buf.Grow(len(in.Document) + 64<<10)
+	signedAt := now()
 	res, err := pdf.Seal(ctx, &buf, bytes.NewReader(in.Document), int64(len(in.Document)), pdf.Request{
-		Signer: signer, Time: now(), SealName: key.Name, Reason: reason, Location: d.Township.Government(),
+		Signer: signer, Time: signedAt, SealName: key.Name, Reason: reason, Location: d.Township.Government(),
 		ItemCode: d.Item.Code, ItemName: d.Item.Name, CaseNumber: in.CaseNo,
 		Image: key.Image, Placements: in.Placements, Limits: s.Limits,
+		Repair: true, // a damaged unsigned document is repaired, and the record says so
 	})
 	if err != nil {
 		if r := documentRefusal(err); r != nil {
 			return nil, s.refused(ctx, rec, in.Document, r)
 		}
+		if r := s.sealRefusal(ctx, d, key.ID); r != nil {
+			// The signer refused because the seal changed under it (挂失
+			// through this or another replica): a refusal by its rule.
+			return nil, s.refused(ctx, rec, in.Document, r)
+		}
 		return nil, fmt.Errorf("sealing: %w", err)
 	}
-	rec.Time, rec.Result = now(), ResultSealed
+	// The record's time is never before the signing time the document
+	// claims: a suspension's revocation time comes after the latest record
+	// of its seal (keystore), and so after every signing time it let
+	// through, whatever the replicas' clocks say.
+	rec.Time, rec.Result = later(now(), signedAt), ResultSealed
 	rec.InputSM3, rec.OutputSM3 = res.SourceDigest, res.OutputDigest
+	rec.Detail = repairedDetail(res.Repaired)
 	stored, err := s.Ledger.Append(ctx, rec, buf.Bytes())
+	if r, ok := AsRefusal(err); ok {
+		// The fence: the seal was suspended or revoked before the record
+		// could commit. The ledger holds the refusal; the signed document
+		// is dropped here, never returned.
+		return nil, r
+	}
 	if errors.Is(err, ErrDuplicateRequest) {
 		// Another replica sealed the same request first: return its result
 		// and let ours go, unrecorded and unreturned.
@@ -130,6 +150,32 @@ func (s *Sealer) Seal(ctx context.Context, who *Principal, in Input) (*Output, e
 		return nil, fmt.Errorf("recording the sealing: %w", err)
 	}
 	return &Output{Record: stored, Document: buf.Bytes()}, nil
+}
+
+// sealRefusal reads the township's seal again after a sealing failed for a
+// reason that is not the document's, and returns the refusal of its state
+// now (suspended, revoked, …), or nil when the seal that was to sign is
+// still usable and the failure is the service's. A seal rotated meanwhile
+// is usable under its new key: that failure is the service's too, and a
+// retry seals.
+func (s *Sealer) sealRefusal(ctx context.Context, d *Decision, sealID string) *Refusal {
+	k, err := s.Policy.Keys.Current(ctx, d.Township.Code)
+	if err != nil || k.ID != sealID {
+		return nil
+	}
+	now := time.Now()
+	if s.Policy.Now != nil {
+		now = s.Policy.Now()
+	}
+	return k.refusal(d.Township.Name, now)
+}
+
+// later returns the later of a and b.
+func later(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return b
+	}
+	return a
 }
 
 // Result returns again the sealed result of a request id. A principal gets

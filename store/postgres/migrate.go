@@ -22,6 +22,7 @@ var migrations = []migration{
 	{5, "service: results may refer to documents kept elsewhere", serviceSchemaV3},
 	{6, "service: credentials expire", serviceSchemaV4},
 	{7, "service: request ids are scoped to the township", serviceSchemaV5},
+	{8, "service: sealed records by seal and time, for the fence", serviceSchemaV6},
 }
 
 // migrationLock is the advisory lock key under which replicas migrate.

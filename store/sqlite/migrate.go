@@ -25,6 +25,7 @@ var migrations = []migration{
 	{4, "service: sealed documents in the log beside the database", serviceSchemaV2},
 	{5, "service: credentials expire", serviceSchemaV3},
 	{6, "service: request ids are scoped to the township", serviceSchemaV4},
+	{7, "service: sealed records by seal and time, for the fence", serviceSchemaV5},
 }
 
 // ErrSchemaTooNew means the database was migrated by a newer program.

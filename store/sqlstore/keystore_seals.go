@@ -131,6 +131,9 @@ func (k *Keystore) Events(ctx context.Context, sealID string) ([]keystore.Event,
 
 // Apply implements keystore.Store.
 func (k *Keystore) Apply(ctx context.Context, c keystore.Change) error {
+	if err := k.writes.prepare(ctx, fenceSealQueries); err != nil {
+		return fmt.Errorf("keystore store: %w", err)
+	}
 	return k.write(ctx, func(tx *sql.Tx) error {
 		for _, u := range c.Update {
 			if err := k.updateSeal(ctx, tx, u); err != nil {
@@ -233,6 +236,9 @@ func (k *Keystore) updateSeal(ctx context.Context, tx *sql.Tx, s keystore.Seal) 
 	}
 	if s.State != from {
 		if err := k.townshipHolds(ctx, tx, s.TownshipCode, s.ID, s.State); err != nil {
+			return err
+		}
+		if err := k.fenceSeal(ctx, tx, &s); err != nil {
 			return err
 		}
 	}

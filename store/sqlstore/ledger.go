@@ -115,7 +115,15 @@ func (s *Store) writeDocuments(calls []*appendCall) error {
 // id is stored already (before, or earlier in this group) gets the stored
 // record and ErrDuplicateRequest, and stores nothing. The returned error
 // is the transaction's: when it is not nil, nothing was stored.
+//
+// Under the ledger lock it reads the state of the sealings' seals (the
+// fence, ledger_fence.go): a sealing whose seal is no longer active is
+// stored as a refusal by its rule, without its document, and its call gets
+// that record and the *seal.Refusal.
 func (s *Store) appendInTx(ctx context.Context, calls []*appendCall) error {
+	if err := s.writes.prepare(ctx, fenceQueries); err != nil {
+		return err
+	}
 	return s.write(ctx, func(tx *sql.Tx) error {
 		if err := s.b.LockLedger(ctx, tx); err != nil {
 			return fmt.Errorf("locking the ledger: %w", err)
@@ -125,6 +133,10 @@ func (s *Store) appendInTx(ctx context.Context, calls []*appendCall) error {
 			head = nil
 		} else if err != nil {
 			return fmt.Errorf("reading the head: %w", err)
+		}
+		states, err := s.sealStates(ctx, tx, calls)
+		if err != nil {
+			return err
 		}
 		for _, c := range calls {
 			c.out, c.err = nil, nil
@@ -138,6 +150,7 @@ func (s *Store) appendInTx(ctx context.Context, calls []*appendCall) error {
 					return err
 				}
 			}
+			refusal := fenced(&rec, states)
 			rec.Link(head)
 			_, err = s.txExec(ctx, tx, qInsertRecord,
 				rec.Seq, rec.Time.UnixMicro(), rec.RequestID, rec.Township, rec.SealID, rec.CertSerial, rec.Item, rec.Domain,
@@ -145,6 +158,10 @@ func (s *Store) appendInTx(ctx context.Context, calls []*appendCall) error {
 				string(rec.Rule), rec.Detail, rec.PrevHash, rec.Hash)
 			if err != nil {
 				return fmt.Errorf("inserting record %d: %w", rec.Seq, err)
+			}
+			if refusal != nil {
+				c.out, c.err, head = &rec, refusal, &rec
+				continue
 			}
 			if rec.Result == seal.ResultSealed {
 				doc := c.doc
