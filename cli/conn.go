@@ -24,6 +24,7 @@ type conn struct {
 	caFile    string // --tls-ca or SEAL_TLS_CA
 	token     string
 	cc        *grpc.ClientConn
+	retry     retryPolicy // --retries, --retry-wait, --retry-max-wait
 }
 
 func envOr(v, name, def string) string {

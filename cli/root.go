@@ -68,6 +68,7 @@ SEAL_TOKEN_FILE, --tls-ca or SEAL_TLS_CA. Plain text is used only to a loopback 
 	f.StringVar(&a.caFile, "tls-ca", "", "PEM file of the CA that issued the service's TLS certificate (SEAL_TLS_CA)")
 	f.StringVar(&a.output, "output", "table", "output: table or json")
 	f.StringVar(&a.langFlag, "lang", "", "language of messages: zh or en (SEAL_LANG, LANG)")
+	a.retry.flags(f)
 	cmd.AddCommand(a.stampCmd(), a.batchCmd(), a.townshipsCmd(), a.itemsCmd(), a.sealsCmd(),
 		a.ledgerCmd(), a.principalsCmd(), a.whoamiCmd(), a.verifyCmd())
 	return cmd

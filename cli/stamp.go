@@ -102,8 +102,21 @@ func (o *stampOpts) flags(cmd *cobra.Command) {
 	f.Float64Var(&o.ridingY, "riding-y", 0, "for --riding: mm from the top edge to the seal's centre (0: middle)")
 }
 
-// sealDoc seals doc through the service, streaming large documents.
+// sealDoc seals doc through the service, streaming large documents. A
+// failure the service says to retry is retried with the same request id
+// (retry.go).
 func (a *app) sealDoc(ctx context.Context, o *stampOpts, doc []byte) (*sealv1.SealResponse, error) {
+	var resp *sealv1.SealResponse
+	err := a.retry.do(ctx, func() error {
+		var err error
+		resp, err = a.sealOnce(ctx, o, doc)
+		return err
+	})
+	return resp, err
+}
+
+// sealOnce makes one sealing call.
+func (a *app) sealOnce(ctx context.Context, o *stampOpts, doc []byte) (*sealv1.SealResponse, error) {
 	pl, err := o.placement()
 	if err != nil {
 		return nil, err
@@ -139,7 +152,7 @@ func (a *app) sealDoc(ctx context.Context, o *stampOpts, doc []byte) (*sealv1.Se
 	if err != nil {
 		return nil, err
 	}
-	resp := &sealv1.SealResponse{Record: first.GetRecord()}
+	resp := &sealv1.SealResponse{Record: first.GetRecord(), Repaired: first.GetRepaired()}
 	for {
 		m, err := st.Recv()
 		if errors.Is(err, io.EOF) {
@@ -191,6 +204,9 @@ credential. A refusal prints the rule that refused, and sealctl exits with statu
 			}
 			fmt.Fprintf(a.stdout, "%s  %s  %s #%d  %s %s\n", a.t("sealed"), termText(out), a.t("record"), resp.Record.Seq,
 				termText(resp.Record.ItemCode), termText(resp.Record.CaseNo))
+			if resp.Repaired != "" {
+				fmt.Fprintf(a.stdout, "%s: %s\n", a.t("repaired"), termText(resp.Repaired))
+			}
 			return nil
 		},
 	}
