@@ -109,7 +109,13 @@ func (s *share) resize(ctx context.Context, n int64) error {
 
 // grow takes n bytes more for the share at once, or refuses.
 func (s *share) grow(n int64, why string) error {
-	if n > s.b.total || !s.b.sem.TryAcquire(n) {
+	s.mu.Lock()
+	cur := s.n
+	s.mu.Unlock()
+	if cur+n > s.b.total {
+		return s.b.exhausted(cur+n, "for one document, however idle the service")
+	}
+	if !s.b.sem.TryAcquire(n) {
 		return s.b.exhausted(n, why)
 	}
 	s.mu.Lock()
@@ -143,16 +149,16 @@ type inflight struct {
 }
 
 // newInflight splits total bytes into the two parts: half for working, and
-// at least one largest call (a sealing of the largest document with the
-// most its reading may hold); the rest for receiving, and at least one
-// largest message. maxMessage is the largest message the server reads.
-// With the defaults (320 MiB; 4 MiB messages; 32 MiB documents, whose
-// sealing holds 97 MiB and whose reading may hold 145 MiB more) 242 MiB
-// are for working and 19 calls may be received at once: the largest
-// sealings of the most costly documents run one at a time, and ordinary
-// ones, which decode little, by the dozen.
-func newInflight(total, maxMessage, maxCall int64, timeout time.Duration) *inflight {
-	working := max(total/2, maxCall)
+// at least one largest sealing; the rest for receiving, and at least one
+// largest message. maxMessage is the largest message the server reads,
+// maxDoc the largest document (streamed). With the defaults (320 MiB, 4
+// MiB messages, 32 MiB documents) 39 calls may be received at once, and
+// 160 MiB hold the documents being sealed or verified with what reading
+// them holds: the largest sealings run one at a time, ordinary ones by
+// the dozen. A document whose reading needs more than the working part
+// (a 32 MiB document that decodes to more than 63 MiB, say) is refused.
+func newInflight(total, maxMessage, maxDoc int64, timeout time.Duration) *inflight {
+	working := max(total/2, sealingCost(maxDoc))
 	receiving := max(total-working, maxMessage)
 	return &inflight{
 		receiving:  newBudget("being received", receiving),

@@ -80,13 +80,11 @@ type Config struct {
 	// MaxBytesInFlight bounds the bytes that the documents being received,
 	// sealed and verified hold together, with what reading them holds, at
 	// any concurrency (default 320 MiB); see inflight.go. It must hold
-	// one largest document's sealing, read to its DocumentLimits: New
-	// raises it to that.
+	// one largest document's sealing: New raises it to that.
 	MaxBytesInFlight int64
 	// DocumentLimits bound what one document may cost to read in the
 	// verifications this server runs; zero fields are pdf's defaults.
-	// The Sealer has its own, which should be the same: the largest
-	// reading that the bytes in flight make room for is sized from these.
+	// The Sealer has its own.
 	DocumentLimits pdf.Limits
 	// VerifyConcurrency is how many public verifications run at once; the
 	// rest wait in order until their deadline (default 1 per CPU).
@@ -165,7 +163,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if cfg.MaxBytesInFlight <= 0 {
 		cfg.MaxBytesInFlight = DefaultMaxBytesInFlight
 	}
-	cfg.MaxBytesInFlight = max(cfg.MaxBytesInFlight, sealingCost(cfg.MaxDocumentBytes)+cfg.DocumentLimits.MaxHeld()+maxMessage(cfg))
+	cfg.MaxBytesInFlight = max(cfg.MaxBytesInFlight, sealingCost(cfg.MaxDocumentBytes)+maxMessage(cfg))
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
@@ -201,7 +199,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	}
 
 	s := &Server{cfg: cfg, deps: deps, log: cfg.Logger, metrics: newMetrics(), health: health.NewServer(), tls: tlsCfg != nil,
-		inflight: newInflight(cfg.MaxBytesInFlight, maxMessage(cfg), sealingCost(cfg.MaxDocumentBytes)+cfg.DocumentLimits.MaxHeld(), cfg.RequestTimeout)}
+		inflight: newInflight(cfg.MaxBytesInFlight, maxMessage(cfg), cfg.MaxDocumentBytes, cfg.RequestTimeout)}
 	// Not serving until the database has answered (Serve).
 	s.health.SetServingStatus("", healthpb.HealthCheckResponse_NOT_SERVING)
 	s.ready = &readiness{check: cfg.ReadyCheck, every: cfg.ReadyEvery, timeout: cfg.ReadyTimeout, health: s.health, log: s.log}

@@ -97,11 +97,11 @@ type budget struct {
 	values  int64
 	objstms objStmCache
 	// meter, when the context has one, is charged with what the
-	// documents hold (metered bytes so far): see Meter. peakStream and
-	// peakValues are the largest stream decoded and the most values
-	// kept at once.
-	meter                           Meter
-	metered, peakStream, peakValues int64
+	// documents hold (metered bytes so far): see Meter. peakStream,
+	// peakValues and peakText are the largest stream decoded, the most
+	// values kept at once, and the most bytes a page's text held.
+	meter                                     Meter
+	metered, peakStream, peakValues, peakText int64
 	// err is the first exhausted budget or ended context. It sticks: once
 	// the work is cut short, whatever was read since is incomplete, and
 	// an operation that read leniently past the failure (text for a

@@ -13,8 +13,9 @@ import "context"
 // The charge is an upper bound, taken before or as the memory is used: the
 // bytes decoded so far (a decoded stream is counted whether or not it is
 // still kept), the largest stream once more (decoding one joins its parts,
-// and reading a page's text joins its streams), and 64 bytes for each
-// value parsed at the most. It only grows: what was charged is given back
+// and reading a page's text joins its streams), 64 bytes for each value
+// parsed at the most, and 128 bytes for each glyph of the largest page
+// whose text is read. It only grows: what was charged is given back
 // by the Meter's owner when the call ends.
 type Meter interface {
 	// Take charges n bytes more, or refuses with an error that says
@@ -47,12 +48,22 @@ func (e *MeterError) Error() string { return "no memory for reading the document
 
 func (e *MeterError) Unwrap() error { return e.Err }
 
-// The Meter's charge: per value parsed, and the least it takes at once,
-// so that reading a small document asks once or twice.
+// The Meter's charge: per value parsed; per glyph of the page whose text
+// is read (the glyph, its text, its place in the lines, and the slices'
+// room to grow); and the least it takes at once, so that reading a small
+// document asks once or twice.
 const (
 	valueBytes = 64
+	glyphCost  = 128
 	meterStep  = 1 << 20
 )
+
+// holdText has the Meter cover n bytes of the text of the page being
+// read, besides the rest: the most held so far is charged.
+func (b *budget) holdText(n int64) error {
+	b.peakText = max(b.peakText, n)
+	return b.hold(0)
+}
 
 // hold makes the budget's Meter cover what its documents hold, with extra
 // bytes of a stream being decoded now. A refusal sticks, as every
@@ -61,7 +72,7 @@ func (b *budget) hold(extra int64) error {
 	if b.meter == nil || b.err != nil {
 		return b.err
 	}
-	need := b.decoded + max(b.peakStream, extra) + valueBytes*b.peakValues
+	need := b.decoded + max(b.peakStream, extra) + valueBytes*b.peakValues + b.peakText
 	if need <= b.metered {
 		return nil
 	}
@@ -72,12 +83,4 @@ func (b *budget) hold(extra int64) error {
 	}
 	b.metered += n
 	return nil
-}
-
-// MaxHeld is the most that reading one document within l may charge its
-// Meter: every byte it may decode, its largest stream once more, every
-// value it may keep, and the last step. With the default limits, 145 MiB.
-func (l Limits) MaxHeld() int64 {
-	l = l.withDefaults()
-	return l.MaxDecodedBytes + l.MaxStreamBytes + valueBytes*l.MaxValues + meterStep
 }

@@ -654,6 +654,12 @@ func (e *extractor) addGlyph(text []rune, trm matrix, x0, y0, x1, y1, dx, dy flo
 		e.runes = slices.Grow(e.runes, len(e.runes)+4*len(text))
 	}
 	if len(e.glyphs) == cap(e.glyphs) {
+		// The Meter is charged for the page's glyphs, their texts and
+		// the lines made of them, as they grow.
+		if err := e.d.bud.holdText(int64(2*len(e.glyphs)) * glyphCost); err != nil {
+			e.err = err
+			return
+		}
 		e.glyphs = slices.Grow(e.glyphs, len(e.glyphs))
 	}
 	off := len(e.runes)

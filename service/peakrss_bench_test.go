@@ -2,7 +2,6 @@ package service
 
 import (
 	"bytes"
-	"compress/zlib"
 	"context"
 	"fmt"
 	"os"
@@ -12,6 +11,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/ronganxian/eseal/internal/hostilepdf"
 	"github.com/ronganxian/eseal/internal/testbin"
 	sealv1 "github.com/ronganxian/eseal/proto/seal/v1"
 	"google.golang.org/grpc"
@@ -22,31 +22,46 @@ import (
 // kind of document, and reports the child's peak resident memory (VmHWM)
 // beside the same figure for decision.pdf, sealed the same way: the
 // service's memory must not grow with what hostile documents ask for, nor
-// with the number of callers. Run with -benchtime 1x: each iteration is
-// one round of 32 calls; the peak is the whole run's.
+// with the number of callers. Every hostile document of package
+// hostilepdf is sealed and verified. Run with -benchtime 1x: each
+// iteration is one round of 32 calls; the peak is the whole run's.
 //
 //	go test -run '^$' -bench ServicePeakRSS -benchtime 1x ./service/
+//
+// Each row logs its calls' outcomes: a hostile document is refused
+// (InvalidArgument naming the limit it passed), or turned away while
+// others use the room (ResourceExhausted).
 func BenchmarkServicePeakRSS(b *testing.B) {
 	decision, err := os.ReadFile("../testdata/pdfs/decision.pdf")
 	if err != nil {
 		b.Fatal(err)
 	}
-	cases := []struct {
+	type row struct {
 		name   string
 		doc    func() []byte
 		verify bool
-	}{
-		{"decision", func() []byte { return decision }, false},
-		{"repeated-content-x50", func() []byte { return repeatedContentPDF(b, 50, 60<<20) }, false},
-		{"largest-document", func() []byte { return paddedPDF(b, 31<<20) }, false},
-		{"verify-decision", func() []byte { return decision }, true},
-		{"verify-largest-unary", func() []byte { return paddedPDF(b, 4<<20-64<<10) }, true},
 	}
-	for _, c := range cases {
-		b.Run(c.name, func(b *testing.B) {
-			doc := c.doc()
-			peak := runPeakRSS(b, doc, c.verify, 32)
-			b.ReportMetric(float64(peak)/(1<<20), "peak-MiB")
+	rows := []row{
+		{"seal/decision", func() []byte { return decision }, false},
+		{"seal/largest-document", func() []byte { return paddedPDF(b, 31<<20) }, false},
+		{"verify/decision", func() []byte { return decision }, true},
+		{"verify/largest-unary", func() []byte { return paddedPDF(b, 4<<20-64<<10) }, true},
+	}
+	for _, h := range hostilepdf.Files() {
+		rows = append(rows, row{"seal/" + h.Name, h.Build, false}, row{"verify/" + h.Name, h.Build, true})
+	}
+	var base float64
+	for _, r := range rows {
+		b.Run(r.name, func(b *testing.B) {
+			doc := r.doc()
+			peak := float64(runPeakRSS(b, doc, r.verify, 32)) / (1 << 20)
+			if r.name == "seal/decision" {
+				base = peak
+			}
+			b.ReportMetric(peak, "peak-MiB")
+			if base > 0 {
+				b.ReportMetric(peak/base, "x-decision")
+			}
 		})
 	}
 }
@@ -146,26 +161,6 @@ func vmHWM(b *testing.B, pid int) int64 {
 	}
 	b.Fatal("no VmHWM in /proc/PID/status")
 	return 0
-}
-
-// repeatedContentPDF is a one-page PDF whose /Contents array names one
-// flate stream n times; the stream inflates to inflated bytes of spaces.
-// It is small on the wire and huge when read naively.
-func repeatedContentPDF(b *testing.B, n, inflated int) []byte {
-	var z bytes.Buffer
-	zw, _ := zlib.NewWriterLevel(&z, zlib.BestCompression)
-	chunk := bytes.Repeat([]byte(" "), 1<<20)
-	for range inflated >> 20 {
-		zw.Write(chunk)
-	}
-	zw.Close()
-	refs := strings.Repeat("4 0 R ", n)
-	return buildPDF(b, []string{
-		"<< /Type /Catalog /Pages 2 0 R >>",
-		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << >> /Contents [" + refs + "] >>",
-		fmt.Sprintf("<< /Length %d /Filter /FlateDecode >>\nstream\n%s\nendstream", z.Len(), z.Bytes()),
-	})
 }
 
 // paddedPDF is a valid one-page PDF of about size bytes: an unreferenced
