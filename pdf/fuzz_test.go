@@ -89,7 +89,7 @@ func FuzzSeal(f *testing.F) {
 
 // sentinels are the errors a refusal may wrap.
 var sentinels = []error{ErrNotPDF, ErrTruncated, ErrDamaged, ErrEncrypted, ErrCertifiedNoChanges,
-	ErrCertifiedNoAnnotations, ErrPageOutOfRange, ErrKeywordNotFound, ErrFieldExists, ErrTooLarge,
+	ErrCertifiedNoAnnotations, ErrPageOutOfRange, ErrKeywordNotFound, ErrSealOffPage, ErrFieldExists, ErrTooLarge,
 	ErrUnsupported}
 
 // TestMutations seals thousands of randomly damaged fixtures, a fixed

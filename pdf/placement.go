@@ -1,6 +1,7 @@
 package pdf
 
 import (
+	"errors"
 	"fmt"
 	"math"
 )
@@ -9,6 +10,22 @@ import (
 // /Rotate, within its CropBox, x to the right and y up, in millimetres. The
 // engine maps them to the page's default user space, and counter-rotates
 // the seal's appearance so that it stands upright on a rotated page.
+//
+// A seal is always drawn wholly on the page: within its crop box (the
+// CropBox, inherited, intersected with the MediaBox), which is what viewers
+// show and print. Its size is fixed by regulation (42 mm), so it is never
+// scaled to fit: on a page whose /UserUnit makes a unit larger than a
+// point, the seal takes fewer units, so that it keeps its true size. Default
+// and Keyword move a seal that would cross an edge back onto the page; At
+// and Riding, which name a position, are refused when the seal would not
+// lie wholly on the page, as is any placement on a page smaller than the
+// seal. The refusal wraps ErrSealOffPage and says why.
+
+// ErrSealOffPage means the seal would not lie wholly within the page's
+// visible area (its crop box): the page is smaller than the seal, or the
+// position asked for puts it across an edge. The seal is never scaled down,
+// since its size is fixed; choose another page or position.
+var ErrSealOffPage = errors.New("pdf: the seal does not fit on the page")
 
 // Corner names a corner of the page as it is seen.
 type Corner int
@@ -150,7 +167,19 @@ func (pl *placer) page(i int) (*page, error) {
 	return p, nil
 }
 
-// viewSize is the page's size as seen.
+// unit is the page's /UserUnit, the size of its default user space unit
+// in points (ISO 32000-2 §14.11.2); 1 when absent or unusable.
+func (p *page) unit() float64 {
+	if f, ok := asNumber(p.dict.get("UserUnit")); ok && f > 0 && f <= 75000 && !math.IsInf(f, 0) {
+		return f
+	}
+	return 1
+}
+
+// mm converts millimetres to the page's user space units.
+func (p *page) mm(v float64) float64 { return v * ptPerMM / p.unit() }
+
+// viewSize is the page's size as seen, in user space units.
 func (p *page) viewSize() (w, h float64) {
 	if p.rotate == 90 || p.rotate == 270 {
 		return p.box.height(), p.box.width()
@@ -201,10 +230,13 @@ func (p *page) rotation() [6]float64 {
 	return [6]float64{1, 0, 0, 1, 0, 0}
 }
 
-// place places a w×h appearance centred at (cx, cy) as seen.
+// place places a w×h point appearance centred at (cx, cy) as seen, in user
+// space units. The widget's rectangle takes w/unit × h/unit units, and
+// viewers map the appearance's box onto it: the seal keeps its true size.
 func (p *page) place(cx, cy, w, h float64) spot {
-	x0, y0 := p.toUser(cx-w/2, cy-h/2)
-	x1, y1 := p.toUser(cx+w/2, cy+h/2)
+	u := p.unit()
+	x0, y0 := p.toUser(cx-w/u/2, cy-h/u/2)
+	x1, y1 := p.toUser(cx+w/u/2, cy+h/u/2)
 	return spot{
 		page:   p,
 		rect:   rect{math.Min(x0, x1), math.Min(y0, y1), math.Max(x0, x1), math.Max(y0, y1)},
@@ -224,7 +256,7 @@ func (a At) spots(pl *placer) ([]spot, error) {
 		return nil, err
 	}
 	w, h := p.viewSize()
-	x, y := a.X*ptPerMM, a.Y*ptPerMM
+	x, y := p.mm(a.X), p.mm(a.Y)
 	var cx, cy float64
 	switch a.Corner {
 	case TopLeft:
@@ -238,7 +270,11 @@ func (a At) spots(pl *placer) ([]spot, error) {
 	default:
 		return nil, fmt.Errorf("%w: unknown corner %d", ErrBadRequest, int(a.Corner))
 	}
-	return []spot{p.place(cx, cy, pl.img.wPt, pl.img.hPt)}, nil
+	s := p.place(cx, cy, pl.img.wPt, pl.img.hPt)
+	if err := onPage(s, fmt.Sprintf("centred %.0f mm across and %.0f mm from the %s corner", a.X, a.Y, a.Corner)); err != nil {
+		return nil, err
+	}
+	return []spot{s}, nil
 }
 
 func (k Keyword) spots(pl *placer) ([]spot, error) {
@@ -296,9 +332,14 @@ func (k Keyword) spots(pl *placer) ([]spot, error) {
 		return nil, fmt.Errorf("%w: %q occurs %d times, occurrence %d asked for", ErrKeywordNotFound, k.Text, len(hits), k.Occurrence)
 	}
 	h := hits[j]
-	cx := (h.box.llx+h.box.urx)/2 + k.DX*ptPerMM
-	cy := (h.box.lly+h.box.ury)/2 + k.DY*ptPerMM
-	return []spot{h.p.place(cx, cy, pl.img.wPt, pl.img.hPt)}, nil
+	cx := (h.box.llx+h.box.urx)/2 + h.p.mm(k.DX)
+	cy := (h.box.lly+h.box.ury)/2 + h.p.mm(k.DY)
+	cx, cy = h.p.within(cx, cy, pl.img.wPt, pl.img.hPt)
+	s := h.p.place(cx, cy, pl.img.wPt, pl.img.hPt)
+	if err := onPage(s, fmt.Sprintf("on %q", k.Text)); err != nil {
+		return nil, err
+	}
+	return []spot{s}, nil
 }
 
 func (Default) spots(pl *placer) ([]spot, error) {
@@ -307,19 +348,26 @@ func (Default) spots(pl *placer) ([]spot, error) {
 		return nil, err
 	}
 	w, h := pl.img.wPt, pl.img.hPt
+	u := p.unit()
 	t, err := pl.text(p)
 	if err != nil {
 		return nil, err
 	}
+	var cx, cy float64
 	if b, ok := t.dateLine(); ok {
-		cx := (b.llx + b.urx) / 2
-		cy := (b.lly+b.ury)/2 + h/4
-		return []spot{p.place(cx, cy, w, h)}, nil
+		cx = (b.llx + b.urx) / 2
+		cy = (b.lly+b.ury)/2 + h/u/4
+	} else {
+		vw, _ := p.viewSize()
+		cx = vw - p.mm(DefaultMarginRightMM) - w/u/2
+		cy = p.mm(DefaultMarginBottomMM) + h/u/2
 	}
-	vw, _ := p.viewSize()
-	cx := vw - DefaultMarginRightMM*ptPerMM - w/2
-	cy := DefaultMarginBottomMM*ptPerMM + h/2
-	return []spot{p.place(cx, cy, w, h)}, nil
+	cx, cy = p.within(cx, cy, w, h)
+	s := p.place(cx, cy, w, h)
+	if err := onPage(s, "at the lower right"); err != nil {
+		return nil, err
+	}
+	return []spot{s}, nil
 }
 
 func (r Riding) spots(pl *placer) ([]spot, error) {
@@ -349,7 +397,7 @@ func (r Riding) spots(pl *placer) ([]spot, error) {
 	}
 	n := len(indexes)
 	w, h := pl.img.wPt, pl.img.hPt
-	sw := w / float64(n)
+	sw := w / float64(n) // in points, as the appearance draws it
 	var out []spot
 	var fromTop float64
 	for k, i := range indexes {
@@ -359,14 +407,57 @@ func (r Riding) spots(pl *placer) ([]spot, error) {
 		}
 		vw, vh := p.viewSize()
 		if k == 0 {
-			fromTop = r.Y * ptPerMM
+			fromTop = p.mm(r.Y)
 			if r.Y == 0 {
 				fromTop = vh / 2
 			}
 		}
-		s := p.place(vw-sw/2, vh-fromTop, sw, h)
+		s := p.place(vw-sw/p.unit()/2, vh-fromTop, sw, h)
 		s.offsetX = float64(k) * sw
+		if err := onPage(s, fmt.Sprintf("as strip %d of a cross-page seal", k+1)); err != nil {
+			return nil, err
+		}
 		out = append(out, s)
 	}
 	return out, nil
+}
+
+// within moves a w×h point seal centred at (cx, cy) as seen, the least
+// that puts it wholly on the page, when the page is large enough for it.
+func (p *page) within(cx, cy, w, h float64) (float64, float64) {
+	vw, vh := p.viewSize()
+	u := p.unit()
+	clamp := func(c, half, size float64) float64 {
+		if 2*half > size {
+			return c // too small: onPage says so
+		}
+		return math.Min(math.Max(c, half), size-half)
+	}
+	return clamp(cx, w/u/2, vw), clamp(cy, h/u/2, vh)
+}
+
+// offPageTolerance absorbs the rounding of coordinates as they are
+// written (num), in user space units.
+const offPageTolerance = 0.01
+
+// onPage checks that spot s lies wholly within its page's crop box; where
+// says how it was placed, for the refusal.
+func onPage(s spot, where string) error {
+	b, r, p := s.page.box, s.rect, s.page
+	if r.llx >= b.llx-offPageTolerance && r.lly >= b.lly-offPageTolerance &&
+		r.urx <= b.urx+offPageTolerance && r.ury <= b.ury+offPageTolerance {
+		return nil
+	}
+	toMM := func(v float64) float64 { return v * p.unit() / ptPerMM }
+	vw, vh := p.viewSize()
+	sw, sh := r.width(), r.height()
+	if p.rotate == 90 || p.rotate == 270 {
+		sw, sh = sh, sw
+	}
+	if sw > vw+offPageTolerance || sh > vh+offPageTolerance {
+		return fmt.Errorf("%w: page %d shows %.0f × %.0f mm (its crop box), smaller than the %.0f × %.0f mm seal, whose size is fixed; seal another page",
+			ErrSealOffPage, p.index+1, toMM(vw), toMM(vh), toMM(sw), toMM(sh))
+	}
+	return fmt.Errorf("%w: the seal %s would cross the edge of page %d, which shows %.0f × %.0f mm; choose a position at least %.0f mm from each edge",
+		ErrSealOffPage, where, p.index+1, toMM(vw), toMM(vh), toMM(math.Max(sw, sh))/2)
 }
