@@ -151,6 +151,11 @@ func rebuild(src io.ReaderAt, size int64, bud *budget) ([]byte, string, error) {
 	if root.num == 0 {
 		return nil, "", damaged(-1, "no document catalog found")
 	}
+	if n, first, err := d.dangling(root, trailer.get("Info")); err != nil {
+		return nil, "", err
+	} else if n > 0 {
+		return nil, "", damaged(-1, "%d object(s) that the document refers to are missing (object %d first), as in a file cut short; a repair would seal an incomplete document, so obtain the complete file", n, first)
+	}
 
 	// Write the file anew.
 	out := make([]byte, 0, len(data)+len(data)/16)
@@ -230,4 +235,53 @@ func dictOf(o object) dict {
 		return v.dict
 	}
 	return nil
+}
+
+// dangling counts the objects that the document, read from its catalog
+// root and info, refers to but does not hold, and names the lowest. A
+// file cut short (an interrupted upload or scan) loses objects at its
+// end; rebuilding it would seal a document with parts missing, perhaps
+// pages, which no repair should do. A reference to an object number no
+// object was ever written for is such a loss too.
+func (d *document) dangling(root ref, info object) (int, int, error) {
+	seen := map[int]bool{}
+	todo := []object{root, info}
+	missing, first := 0, 0
+	for len(todo) > 0 {
+		o := todo[len(todo)-1]
+		todo = todo[:len(todo)-1]
+		switch v := o.(type) {
+		case ref:
+			if seen[v.num] {
+				continue
+			}
+			seen[v.num] = true
+			if int64(len(seen)) > d.bud.lim.MaxObjects {
+				return 0, 0, d.tooManyObjects()
+			}
+			if e, ok := d.xref[v.num]; !ok || e.kind == xrefFree {
+				missing++
+				if first == 0 || v.num < first {
+					first = v.num
+				}
+				continue
+			}
+			got, err := d.get(v)
+			if err != nil {
+				return 0, 0, err
+			}
+			todo = append(todo, got)
+		case dict:
+			for _, e := range v {
+				todo = append(todo, e.val)
+			}
+		case array:
+			todo = append(todo, v...)
+		case *stream:
+			for _, e := range v.dict {
+				todo = append(todo, e.val)
+			}
+		}
+	}
+	return missing, first, nil
 }

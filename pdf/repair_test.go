@@ -97,3 +97,30 @@ func TestRepairRefusesSignedFiles(t *testing.T) {
 		})
 	}
 }
+
+// TestRepairRefusesIncompleteFiles: a file cut short has lost objects that
+// it refers to; rebuilding it would seal a document with parts missing,
+// so it stays refused even with Request.Repair, naming what is missing
+// (or, when the catalog itself was lost, that).
+func TestRepairRefusesIncompleteFiles(t *testing.T) {
+	for _, tc := range []struct{ name, want string }{
+		{"decision.pdf", "no document catalog"},
+		{"one.pdf", "no document catalog"},
+		{"one_objstm.pdf", "object(s) that the document refers to are missing"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			good := fixture(t, tc.name)
+			in := good[:len(good)/2]
+			req := baseRequest(t)
+			req.Repair = true
+			var out bytes.Buffer
+			_, err := Seal(context.Background(), &out, bytes.NewReader(in), int64(len(in)), req)
+			if !errors.Is(err, ErrTruncated) || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("Seal of the first half: %v, want ErrTruncated saying %q", err, tc.want)
+			}
+			if out.Len() != 0 {
+				t.Errorf("a refusal wrote %d bytes", out.Len())
+			}
+		})
+	}
+}
