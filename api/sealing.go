@@ -109,7 +109,7 @@ func (s *sealingServer) Seal(ctx context.Context, req *sealv1.SealRequest) (*sea
 	if err != nil {
 		return nil, err
 	}
-	return &sealv1.SealResponse{Document: out.Document, Record: sealapi.Record(out.Record)}, nil
+	return &sealv1.SealResponse{Document: out.Document, Record: sealapi.Record(out.Record), Repaired: out.Record.Repaired()}, nil
 }
 
 // SealStream implements SealingService.SealStream.
@@ -181,7 +181,8 @@ func (s *sealingServer) SealStream(stream sealv1.SealingService_SealStreamServer
 	if err != nil {
 		return err
 	}
-	if err := stream.Send(&sealv1.SealStreamResponse{Part: &sealv1.SealStreamResponse_Record{Record: sealapi.Record(out.Record)}}); err != nil {
+	if err := stream.Send(&sealv1.SealStreamResponse{Part: &sealv1.SealStreamResponse_Record{Record: sealapi.Record(out.Record)},
+		Repaired: out.Record.Repaired()}); err != nil {
 		return err
 	}
 	for b := out.Document; len(b) > 0; {
@@ -201,5 +202,5 @@ func (s *sealingServer) GetSealResult(ctx context.Context, req *sealv1.GetSealRe
 	if err != nil {
 		return nil, toStatus(err)
 	}
-	return &sealv1.SealResponse{Document: out.Document, Record: sealapi.Record(out.Record)}, nil
+	return &sealv1.SealResponse{Document: out.Document, Record: sealapi.Record(out.Record), Repaired: out.Record.Repaired()}, nil
 }

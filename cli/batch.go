@@ -33,6 +33,9 @@ type batchResult struct {
 	rule    string
 	message string
 	seq     uint64
+	// repaired says what the service repaired before sealing a damaged
+	// file; empty when it sealed the file as it came.
+	repaired string
 }
 
 // readCSVJobs reads a batch list: file,item,case_no,doc_kind with a header;
@@ -134,7 +137,7 @@ func (a *app) runJob(ctx context.Context, j batchJob) batchResult {
 		res.status, res.message = "error", err.Error()
 		return res
 	}
-	res.status, res.seq = "sealed", resp.Record.Seq
+	res.status, res.seq, res.repaired = "sealed", resp.Record.Seq, resp.Repaired
 	return res
 }
 
@@ -256,7 +259,7 @@ with a summary and a CSV report of what was sealed and what was refused, and why
 func writeReport(path string, results []batchResult) error {
 	var b strings.Builder
 	w := csv.NewWriter(&b)
-	w.Write([]string{"file", "item", "case_no", "doc_kind", "status", "rule", "message", "output", "ledger_seq"})
+	w.Write([]string{"file", "item", "case_no", "doc_kind", "status", "rule", "message", "output", "ledger_seq", "repaired"})
 	for _, r := range results {
 		seq := ""
 		if r.seq > 0 {
@@ -266,7 +269,7 @@ func writeReport(path string, results []batchResult) error {
 		if r.status == "sealed" || r.status == "skipped" {
 			out = r.job.out
 		}
-		w.Write([]string{r.job.file, r.job.opts.item, r.job.opts.caseNo, r.job.opts.docKind, r.status, r.rule, r.message, out, seq})
+		w.Write([]string{r.job.file, r.job.opts.item, r.job.opts.caseNo, r.job.opts.docKind, r.status, r.rule, r.message, out, seq, r.repaired})
 	}
 	w.Flush()
 	return atomicfile.WriteFile(path, []byte(b.String()), 0o644)
@@ -276,17 +279,23 @@ func (a *app) summarise(results []batchResult, report string) error {
 	count := map[string]int{}
 	for _, r := range results {
 		count[r.status]++
+		if r.repaired != "" {
+			count["repaired"]++
+		}
 	}
 	if a.json() {
 		return a.printJSON(map[string]any{"total": len(results), "sealed": count["sealed"], "skipped": count["skipped"],
-			"refused": count["refused"], "error": count["error"], "report": report})
+			"refused": count["refused"], "error": count["error"], "repaired": count["repaired"], "report": report})
 	}
 	fmt.Fprintf(a.stdout, "%s: %d  %s %d  %s %d  %s %d  %s %d\n%s: %s\n", a.t("batch_done"), len(results),
 		a.t("ok"), count["sealed"], a.t("skipped"), count["skipped"], a.t("refused"), count["refused"],
 		a.t("failed"), count["error"], a.t("report"), report)
 	for _, r := range results {
-		if r.status == "refused" || r.status == "error" {
+		switch {
+		case r.status == "refused" || r.status == "error":
 			fmt.Fprintf(a.stdout, "  %s  %s %s\n", termText(r.job.file), termText(r.rule), termText(r.message))
+		case r.repaired != "":
+			fmt.Fprintf(a.stdout, "  %s  %s: %s\n", termText(r.job.file), a.t("repaired"), termText(r.repaired))
 		}
 	}
 	if count["refused"]+count["error"] > 0 {

@@ -30,6 +30,7 @@ var msgs = map[string][2]string{ // zh, en
 	"record":       {"账本记录", "ledger record"},
 	"output":       {"输出文件", "output"},
 	"replayed":     {"（重复请求，返回首次结果）", "(repeated request: the first result)"},
+	"repaired":     {"文件已损坏，修复后盖章", "the file was damaged: repaired, then sealed"},
 	"error":        {"错误", "error"},
 	"batch_done":   {"批量盖章完成", "batch finished"},
 	"ok":           {"成功", "sealed"},

@@ -37,7 +37,7 @@ type Record struct {
 	OutputSM3  []byte // of the sealed document; nil when refused
 	Result     Result
 	Rule       Rule   // the refusing rule; empty when sealed
-	Detail     string // the refusal's message
+	Detail     string // the refusal's message; for a sealing, empty or a note such as a repair (Repaired)
 	PrevHash   []byte // Hash of record Seq-1; 32 zero bytes for Seq 1
 	Hash       []byte // SM3 over the canonical encoding of every other field
 }

@@ -114,6 +114,7 @@ func (s *Sealer) Seal(ctx context.Context, who *Principal, in Input) (*Output, e
 		Signer: signer, Time: signedAt, SealName: key.Name, Reason: reason, Location: d.Township.Government(),
 		ItemCode: d.Item.Code, ItemName: d.Item.Name, CaseNumber: in.CaseNo,
 		Image: key.Image, Placements: in.Placements, Limits: s.Limits,
+		Repair: true, // a damaged unsigned document is repaired, and the record says so
 	})
 	if err != nil {
 		if r := documentRefusal(err); r != nil {
@@ -132,6 +133,7 @@ func (s *Sealer) Seal(ctx context.Context, who *Principal, in Input) (*Output, e
 	// through, whatever the replicas' clocks say.
 	rec.Time, rec.Result = later(now(), signedAt), ResultSealed
 	rec.InputSM3, rec.OutputSM3 = res.SourceDigest, res.OutputDigest
+	rec.Detail = repairedDetail(res.Repaired)
 	stored, err := s.Ledger.Append(ctx, rec, buf.Bytes())
 	if r, ok := AsRefusal(err); ok {
 		// The fence: the seal was suspended or revoked before the record

@@ -449,8 +449,14 @@ func (x *SealRequest) GetDocumentBytes() int64 {
 type SealResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The sealed PDF.
-	Document      []byte        `protobuf:"bytes,1,opt,name=document,proto3" json:"document,omitempty"`
-	Record        *LedgerRecord `protobuf:"bytes,2,opt,name=record,proto3" json:"record,omitempty"`
+	Document []byte        `protobuf:"bytes,1,opt,name=document,proto3" json:"document,omitempty"`
+	Record   *LedgerRecord `protobuf:"bytes,2,opt,name=record,proto3" json:"record,omitempty"`
+	// What was repaired, when the document was damaged (broken or missing
+	// cross-reference data, wrong offsets, a truncated file, junk before the
+	// header) and carried no signatures: it was rewritten whole, then sealed,
+	// so the sealed PDF does not start with the bytes sent. Empty when the
+	// document was sealed as it came. The record's detail says the same.
+	Repaired      string `protobuf:"bytes,3,opt,name=repaired,proto3" json:"repaired,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -497,6 +503,13 @@ func (x *SealResponse) GetRecord() *LedgerRecord {
 		return x.Record
 	}
 	return nil
+}
+
+func (x *SealResponse) GetRepaired() string {
+	if x != nil {
+		return x.Repaired
+	}
+	return ""
 }
 
 type SealStreamRequest struct {
@@ -589,7 +602,9 @@ type SealStreamResponse struct {
 	//
 	//	*SealStreamResponse_Record
 	//	*SealStreamResponse_Chunk
-	Part          isSealStreamResponse_Part `protobuf_oneof:"part"`
+	Part isSealStreamResponse_Part `protobuf_oneof:"part"`
+	// First message: what was repaired, as in SealResponse.repaired.
+	Repaired      string `protobuf:"bytes,3,opt,name=repaired,proto3" json:"repaired,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -647,6 +662,13 @@ func (x *SealStreamResponse) GetChunk() []byte {
 		}
 	}
 	return nil
+}
+
+func (x *SealStreamResponse) GetRepaired() string {
+	if x != nil {
+		return x.Repaired
+	}
+	return ""
 }
 
 type isSealStreamResponse_Part interface {
@@ -754,17 +776,19 @@ const file_seal_v1_sealing_proto_rawDesc = "" +
 	"\tplacement\x18\x06 \x01(\v2\x12.seal.v1.PlacementR\tplacement\x12\x1a\n" +
 	"\bdocument\x18\a \x01(\fR\bdocument\x12\x16\n" +
 	"\x06reason\x18\b \x01(\tR\x06reason\x12%\n" +
-	"\x0edocument_bytes\x18\t \x01(\x03R\rdocumentBytes\"Y\n" +
+	"\x0edocument_bytes\x18\t \x01(\x03R\rdocumentBytes\"u\n" +
 	"\fSealResponse\x12\x1a\n" +
 	"\bdocument\x18\x01 \x01(\fR\bdocument\x12-\n" +
-	"\x06record\x18\x02 \x01(\v2\x15.seal.v1.LedgerRecordR\x06record\"c\n" +
+	"\x06record\x18\x02 \x01(\v2\x15.seal.v1.LedgerRecordR\x06record\x12\x1a\n" +
+	"\brepaired\x18\x03 \x01(\tR\brepaired\"c\n" +
 	"\x11SealStreamRequest\x12.\n" +
 	"\x06header\x18\x01 \x01(\v2\x14.seal.v1.SealRequestH\x00R\x06header\x12\x16\n" +
 	"\x05chunk\x18\x02 \x01(\fH\x00R\x05chunkB\x06\n" +
-	"\x04part\"e\n" +
+	"\x04part\"\x81\x01\n" +
 	"\x12SealStreamResponse\x12/\n" +
 	"\x06record\x18\x01 \x01(\v2\x15.seal.v1.LedgerRecordH\x00R\x06record\x12\x16\n" +
-	"\x05chunk\x18\x02 \x01(\fH\x00R\x05chunkB\x06\n" +
+	"\x05chunk\x18\x02 \x01(\fH\x00R\x05chunk\x12\x1a\n" +
+	"\brepaired\x18\x03 \x01(\tR\brepairedB\x06\n" +
 	"\x04part\"N\n" +
 	"\x14GetSealResultRequest\x12\x1d\n" +
 	"\n" +
