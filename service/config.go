@@ -85,6 +85,10 @@ type Config struct {
 	SealImageDir string `yaml:"seal_image_dir"`
 	// LogFormat is "text" (default) or "json".
 	LogFormat string `yaml:"log_format"`
+	// LogLevel is "debug", "info" (default), "warn" or "error". Each call
+	// is logged at debug when it succeeds, at info when it is refused or
+	// fails, at warn when the database cannot be reached.
+	LogLevel string `yaml:"log_level"`
 }
 
 // DefaultMetricsListen is where /metrics is served unless configured.
@@ -147,7 +151,7 @@ func (c *Config) env() map[string]any {
 		"ESEAL_MAX_UNARY_DOCUMENT_BYTES": &c.MaxUnaryDocumentBytes, "ESEAL_MAX_BYTES_IN_FLIGHT": &c.MaxBytesInFlight,
 		"ESEAL_MEMORY_LIMIT":     &c.MemoryLimit,
 		"ESEAL_CHECKPOINT_EVERY": &c.CheckpointEvery, "ESEAL_PROFILE": &c.Profile,
-		"ESEAL_SEAL_IMAGE_DIR": &c.SealImageDir, "ESEAL_LOG_FORMAT": &c.LogFormat,
+		"ESEAL_SEAL_IMAGE_DIR": &c.SealImageDir, "ESEAL_LOG_FORMAT": &c.LogFormat, "ESEAL_LOG_LEVEL": &c.LogLevel,
 		"ESEAL_METRICS_LISTEN": &c.MetricsListen, "ESEAL_TOKEN_TTL": &c.TokenTTL, "ESEAL_TOKEN_OVERLAP": &c.TokenOverlap,
 		"ESEAL_MAX_DECODED_BYTES": &c.MaxDecodedBytes, "ESEAL_MAX_STREAM_BYTES": &c.MaxStreamBytes,
 		"ESEAL_OBJSTM_CACHE_BYTES": &c.ObjStmCacheBytes, "ESEAL_MAX_OBJECTS": &c.MaxObjects, "ESEAL_MAX_VALUES": &c.MaxValues,
@@ -202,6 +206,7 @@ func (c *Config) resolve(base string) {
 	def(&c.Store, "sqlite")
 	def(&c.Profile, "default")
 	def(&c.LogFormat, "text")
+	def(&c.LogLevel, "info")
 	if c.TokenTTL == 0 {
 		c.TokenTTL = Duration(DefaultTokenTTL)
 	}
@@ -252,6 +257,9 @@ func (c *Config) Validate() error {
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		errs = append(errs, fmt.Errorf("log_format %q is not text or json", c.LogFormat))
+	}
+	if _, ok := logLevels[c.LogLevel]; !ok {
+		errs = append(errs, fmt.Errorf("log_level %q is not debug, info, warn or error", c.LogLevel))
 	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		errs = append(errs, errors.New("tls_cert and tls_key go together"))

@@ -41,12 +41,17 @@ type Service struct {
 	closed bool
 }
 
-// NewLogger returns the service's logger for format "text" or "json".
-func NewLogger(format string, w io.Writer) *slog.Logger {
-	if format == "json" {
-		return slog.New(slog.NewJSONHandler(w, nil))
+// logLevels are log_level's values.
+var logLevels = map[string]slog.Level{"debug": slog.LevelDebug, "info": slog.LevelInfo, "warn": slog.LevelWarn, "error": slog.LevelError}
+
+// NewLogger returns the service's logger as c says: log_format "text" or
+// "json", and log_level (info unless set).
+func NewLogger(c *Config, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: logLevels[c.LogLevel]}
+	if c.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
 	}
-	return slog.New(slog.NewTextHandler(w, nil))
+	return slog.New(slog.NewTextHandler(w, opts))
 }
 
 func loadKEK(c *Config) (*keystore.KEK, error) {
@@ -54,6 +59,14 @@ func loadKEK(c *Config) (*keystore.KEK, error) {
 		return keystore.LoadKEKEnv(c.KEKEnv)
 	}
 	return keystore.LoadKEKFile(c.KEKFile)
+}
+
+// kekWhere names where c keeps the KEK.
+func kekWhere(c *Config) string {
+	if c.KEKEnv != "" {
+		return "the variable " + c.KEKEnv
+	}
+	return c.KEKFile
 }
 
 // ErrKeystoreInSQLite means the configuration keeps the keystore in
@@ -101,6 +114,9 @@ func Open(ctx context.Context, c *Config, log *slog.Logger) (*Service, error) {
 	}
 	s.Keystore, err = keystore.Open(ctx, keystore.Config{Store: ks, Backend: keystore.NewSoftwareBackend(kek),
 		SealValidity: time.Duration(c.SealValidity)})
+	if errors.Is(err, keystore.ErrWrongKEK) && c.Store == "postgres" {
+		err = fmt.Errorf("%w; every replica on one database needs the same KEK: give this replica a copy of the first replica's KEK (it reads %s)", err, kekWhere(c))
+	}
 	if err != nil {
 		s.Close()
 		return nil, err

@@ -24,6 +24,10 @@ func main() {
 
 type flags struct {
 	config, data, grpcListen, httpListen string
+	// store, postgresDSN and kekFile are init's and join's: they choose
+	// where the installation keeps its data, and init writes them into
+	// the configuration file it makes.
+	store, postgresDSN, kekFile string
 }
 
 func (f *flags) load() (*service.Config, error) {
@@ -40,7 +44,26 @@ func (f *flags) load() (*service.Config, error) {
 	if f.httpListen != "" {
 		c.HTTPListen = f.httpListen
 	}
+	if f.store != "" {
+		c.Store = f.store
+	}
+	if f.postgresDSN != "" {
+		c.PostgresDSN = f.postgresDSN
+	}
+	if f.kekFile != "" {
+		if c.KEKFile, err = filepath.Abs(f.kekFile); err != nil {
+			return nil, err
+		}
+		c.KEKEnv = ""
+	}
 	return c, nil
+}
+
+// storeFlags are the flags that say where an installation keeps its data.
+func (f *flags) storeFlags(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.store, "store", "", "sqlite (one machine: DATA/seal.db) or postgres (replicas share the database; ESEAL_STORE)")
+	cmd.Flags().StringVar(&f.postgresDSN, "postgres-dsn", "", "with --store postgres: postgres://USER:PASSWORD@HOST/DB (ESEAL_POSTGRES_DSN); written to the configuration file, mode 0600")
+	cmd.Flags().StringVar(&f.kekFile, "kek-file", "", "the key-encryption key file (default DATA/kek; ESEAL_KEK_FILE)")
 }
 
 func root() *cobra.Command {
@@ -53,7 +76,7 @@ func root() *cobra.Command {
 	}
 	cmd.PersistentFlags().StringVar(&f.config, "config", "", "configuration file (YAML); ESEAL_* variables and flags override it")
 	cmd.PersistentFlags().StringVar(&f.data, "data", "", "data directory (default ./data)")
-	cmd.AddCommand(serveCmd(f), initCmd(f), kekCmd(f))
+	cmd.AddCommand(serveCmd(f), initCmd(f), joinCmd(f), kekCmd(f))
 	return cmd
 }
 
@@ -69,7 +92,7 @@ func serveCmd(f *flags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			log := service.NewLogger(c.LogFormat, os.Stderr)
+			log := service.NewLogger(c, os.Stderr)
 			if demo {
 				if err := service.EnsureKEK(c.KEKFile); err != nil {
 					return err
@@ -101,21 +124,28 @@ func serveCmd(f *flags) *cobra.Command {
 func initCmd(f *flags) *cobra.Command {
 	var caName, caOrg string
 	cmd := &cobra.Command{
-		Use:     "init",
-		Short:   "Make a data directory: key-encryption key, county CA, admin credential (初始化)",
-		Example: `  sealsvc init --data /var/lib/eseal --ca-name 融安县电子印章CA --ca-org 融安县政务服务监督管理办公室`,
+		Use:   "init",
+		Short: "Make an installation: key-encryption key, county CA and its first CRL, admin credential (初始化)",
+		Long: `Make a new installation in the data directory: the key-encryption key (KEK, mode 0600), the county
+seal CA and its first CRL, the trust files (trust/root.pem), a configuration file (sealsvc.yaml) and
+the county office's admin credential (credentials/admin.token).
+
+The store is SQLite in the data directory unless --store postgres (or ESEAL_STORE=postgres) names
+PostgreSQL, with --postgres-dsn (or ESEAL_POSTGRES_DSN): the CA, the keys (encrypted under the KEK),
+the catalog and the ledger then live in that database, which every replica shares, and the DSN is
+written into the configuration file. Add replicas with "sealsvc join", each with a copy of this KEK.`,
+		Example: `  sealsvc init --data /var/lib/eseal --ca-name 融安县电子印章CA --ca-org 融安县政务服务监督管理办公室
+  sealsvc init --data /var/lib/eseal --store postgres --postgres-dsn 'postgres://eseal:PASSWORD@db.internal/eseal'`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c, err := f.load()
 			if err != nil {
 				return err
 			}
-			if c.KEKEnv == "" {
-				if err := service.EnsureKEK(c.KEKFile); err != nil {
-					return err
-				}
-			}
 			ctx := cmd.Context()
-			svc, err := service.Open(ctx, c, service.NewLogger(c.LogFormat, os.Stderr))
+			if err := service.PrepareInit(ctx, c); err != nil {
+				return err
+			}
+			svc, err := service.Open(ctx, c, service.NewLogger(c, os.Stderr))
 			if err != nil {
 				return err
 			}
@@ -124,14 +154,54 @@ func initCmd(f *flags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "data directory: %s\nconfiguration:  %s\nKEK file:       %s (mode 0600; back it up apart from the database)\ncounty root:    %s\nadmin token:    %s\n",
-				c.DataDir, res.ConfigFile, c.KEKFile, res.RootPEM, res.AdminToken)
+			fmt.Fprintf(cmd.OutOrStdout(), "data directory: %s\nstore:          %s\nconfiguration:  %s\nKEK file:       %s (mode 0600; back it up apart from the database; every replica needs a copy)\ncounty root:    %s\nCRL:            number %s\nadmin token:    %s\n",
+				c.DataDir, c.Store, res.ConfigFile, kekText(c), res.RootPEM, res.CRLNumber, res.AdminToken)
 			return nil
 		},
 	}
 	cmd.Flags().StringVar(&caName, "ca-name", "融安县电子印章CA", "common name of the county seal CA")
 	cmd.Flags().StringVar(&caOrg, "ca-org", "融安县政务服务监督管理办公室", "organisation of the county seal CA")
+	f.storeFlags(cmd)
 	return cmd
+}
+
+func joinCmd(f *flags) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "join --postgres-dsn DSN",
+		Short: "Make another replica of an installation on PostgreSQL, with the first replica's KEK (加入副本)",
+		Long: `Make the data directory of another replica: it checks that the PostgreSQL database already holds the
+county CA (made by "sealsvc init --store postgres" on the first replica) and that this replica's KEK
+is the first replica's, then writes the trust files and a configuration file. It makes no key, CA or
+credential. Copy the first replica's KEK file here first (mode 0600), to DATA/kek or --kek-file.`,
+		Example: `  scp -p replica-a:/var/lib/eseal/kek /var/lib/eseal/kek
+  sealsvc join --data /var/lib/eseal --postgres-dsn 'postgres://eseal:PASSWORD@db.internal/eseal'`,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := f.load()
+			if err != nil {
+				return err
+			}
+			if f.store == "" && os.Getenv("ESEAL_STORE") == "" {
+				c.Store = "postgres"
+			}
+			res, err := service.Join(cmd.Context(), c, service.NewLogger(c, os.Stderr))
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "data directory: %s\nconfiguration:  %s\nKEK file:       %s (the first replica's)\ncounty root:    %s\n",
+				c.DataDir, res.ConfigFile, kekText(c), res.RootPEM)
+			return nil
+		},
+	}
+	f.storeFlags(cmd)
+	return cmd
+}
+
+// kekText names where c's KEK is.
+func kekText(c *service.Config) string {
+	if c.KEKEnv != "" {
+		return "$" + c.KEKEnv
+	}
+	return c.KEKFile
 }
 
 func kekCmd(f *flags) *cobra.Command {
@@ -151,7 +221,7 @@ kek_file: PATH (or ESEAL_KEK_FILE) and keep the old KEK only as long as backups 
 			if err != nil {
 				return err
 			}
-			svc, err := service.Open(cmd.Context(), c, service.NewLogger(c.LogFormat, os.Stderr))
+			svc, err := service.Open(cmd.Context(), c, service.NewLogger(c, os.Stderr))
 			if err != nil {
 				return err
 			}
