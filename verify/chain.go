@@ -125,6 +125,12 @@ func (v *verifier) checkCertificates(signer *smx509.Certificate, embedded []*smx
 				chain[i].Subject.CommonName, cc.chain[i].Serial, when.UTC().Format(time.RFC3339), at.UTC().Format(time.RFC3339)))
 			continue
 		}
+		// The order is exact on whole seconds: signed strictly before the
+		// listing is valid, and a listing in the signing's own second
+		// applies, since the second cannot say which came first. The
+		// keystore's revocation time is the first whole second after every
+		// sealing it let through (its fence), so this rule never voids a
+		// document sealed before a suspension.
 		if !when.After(at) {
 			cc.reasons = append(cc.reasons, problem(code, "%s (serial %s) listed since %s; signed at %s",
 				chain[i].Subject.CommonName, cc.chain[i].Serial, when.UTC().Format(time.RFC3339), at.UTC().Format(time.RFC3339)))
