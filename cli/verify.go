@@ -94,6 +94,13 @@ var verifyText = map[string][2]string{
 	"forbidden":    {"不允许", "not allowed"},
 	"rev":          {"第 %d 版", "revision %d"},
 	"summary":      {"%d 个签章，%d 个有效", "%d signature(s), %d valid"},
+	"seal-at":      {"印章位置", "seal drawn"},
+	"seal-page":    {"第 %d 页 %s", "page %d at %s"},
+	"seal-on":      {"在页面内", "on the page"},
+	"seal-off":     {"超出页面可见区域 %s", "off the page, which shows %s"},
+	"seal-hidden":  {"不显示", "not drawn"},
+	"seal-nopage":  {"不在任何页面上", "on no page"},
+	"seal-none":    {"无（不可见签名）", "none (an invisible signature)"},
 }
 
 // revisionKinds names the kinds of later change in Chinese.
@@ -350,6 +357,7 @@ func (a *app) printSignature(w io.Writer, n, revisions int, s verify.SignatureRe
 	default:
 		add("coverage", fmt.Sprintf(a.vt("partial"), s.Revision, revisions))
 	}
+	a.sealRows(s.Seals, add)
 	if len(s.LaterRevisions) == 0 {
 		add("later", a.vt("nolater"))
 	}
@@ -378,5 +386,28 @@ func (a *app) printSignature(w io.Writer, n, revisions int, s verify.SignatureRe
 	for _, r := range rows {
 		// Every value may come from the PDF: it is printed escaped.
 		fmt.Fprintf(w, "    %s%s  %s\n", r[0], strings.Repeat(" ", width-displayWidth(r[0])), termText(r[1]))
+	}
+}
+
+// sealRows says where each widget of a signature draws its seal, and
+// whether that lies on the page (verify/placement.go).
+func (a *app) sealRows(seals []verify.SealPlacement, add func(key, value string)) {
+	if len(seals) == 0 {
+		add("seal-at", a.vt("seal-none"))
+		return
+	}
+	for _, p := range seals {
+		var v string
+		switch {
+		case p.Page == 0:
+			v = a.vt("seal-nopage")
+		case !p.Drawn:
+			v = fmt.Sprintf(a.vt("seal-page"), p.Page, verify.FormatRect(p.Rect)) + a.paren(a.vt("seal-hidden"))
+		case p.OnPage:
+			v = fmt.Sprintf(a.vt("seal-page"), p.Page, verify.FormatRect(p.Rect)) + a.paren(a.vt("seal-on"))
+		default:
+			v = fmt.Sprintf(a.vt("seal-page"), p.Page, verify.FormatRect(p.Rect)) + a.paren(fmt.Sprintf(a.vt("seal-off"), verify.FormatRect(p.CropBox)))
+		}
+		add("seal-at", v)
 	}
 }

@@ -58,6 +58,93 @@ type SignatureField struct {
 	// ErrDuplicateEntry, or a parse error. It is nil when the dictionary is
 	// well formed.
 	Problem error
+	// Widgets are the field's widget annotations: where its seal is
+	// drawn, as the last revision shows it.
+	Widgets []Widget
+
+	widgetRefs []ref
+}
+
+// Widget is one widget annotation of a signature field, and whether a
+// viewer shows what it draws: a seal that lies off the page, or on no
+// page, is seen by no one, whatever the signature says.
+type Widget struct {
+	// Page is 1-based; 0 when no page lists the widget in its /Annots, so
+	// that no viewer draws it.
+	Page int
+	// Rect is the widget's /Rect and CropBox the visible area of its page
+	// (the CropBox within the MediaBox), both normalised, in the page's
+	// default user space: llx, lly, urx, ury. Rect is zero when the
+	// widget has no usable rectangle (an invisible signature).
+	Rect, CropBox [4]float64
+	// Drawn is whether viewers draw the widget: it is on a page, has an
+	// area and a normal appearance, and is neither hidden nor NoView.
+	Drawn bool
+	// OnPage is whether it is drawn wholly within the crop box.
+	OnPage bool
+}
+
+// maxWidgets bounds the widgets read for one signature field.
+const maxWidgets = 64
+
+// fieldWidgets returns the widget annotations of field fd (object fr):
+// the field itself when field and widget are merged, and its kids that
+// are widgets.
+func (d *document) fieldWidgets(fd dict, fr ref) []ref {
+	var out []ref
+	if nameOf(fd.get("Subtype")) == "Widget" && fr.num != 0 {
+		out = append(out, fr)
+	}
+	ko, err := d.resolve(fd.get("Kids"))
+	if err != nil {
+		return out
+	}
+	kids, _ := ko.(array)
+	for _, k := range kids {
+		kr, ok := k.(ref)
+		if !ok || len(out) >= maxWidgets {
+			continue
+		}
+		if kd, err := d.getDict(kr, "signature widget"); err == nil && nameOf(kd.get("Subtype")) == "Widget" {
+			out = append(out, kr)
+		}
+	}
+	return out
+}
+
+// widget reads where widget r is drawn; pages maps each annotation's
+// object number to the page that lists it.
+func (d *document) widget(r ref, pages map[int]*page) Widget {
+	var w Widget
+	p := pages[r.num]
+	if p == nil {
+		return w
+	}
+	w.Page = p.index + 1
+	w.CropBox = [4]float64{p.box.llx, p.box.lly, p.box.urx, p.box.ury}
+	wd, err := d.getDict(r, "signature widget")
+	if err != nil {
+		return w
+	}
+	rc, ok, err := d.box(wd.get("Rect"))
+	if err != nil || !ok {
+		return w
+	}
+	w.Rect = [4]float64{rc.llx, rc.lly, rc.urx, rc.ury}
+	flags, _ := asInt(wd.get("F"))
+	const hidden, noView = 1 << 1, 1 << 5
+	hasAppearance := false
+	if ao, err := d.resolve(wd.get("AP")); err == nil {
+		if ap, ok := ao.(dict); ok {
+			n, err := d.resolve(ap.get("N"))
+			hasAppearance = err == nil && n != nil
+		}
+	}
+	w.Drawn = hasAppearance && flags&(hidden|noView) == 0
+	const tolerance = 0.01
+	w.OnPage = w.Drawn && rc.llx >= p.box.llx-tolerance && rc.lly >= p.box.lly-tolerance &&
+		rc.urx <= p.box.urx+tolerance && rc.ury <= p.box.ury+tolerance
+	return w
 }
 
 // sigSpan is what locateSignature finds in a signature dictionary.
@@ -154,7 +241,8 @@ func (d *document) signatureField(fd dict, fr ref, full string) (SignatureField,
 	if len(scratch.sigs) == 0 {
 		return SignatureField{}, false, nil // an empty signature field
 	}
-	sf := SignatureField{Signature: scratch.sigs[0], Revision: -1, Offset: -1, ContentsStart: -1, ContentsEnd: -1}
+	sf := SignatureField{Signature: scratch.sigs[0], Revision: -1, Offset: -1, ContentsStart: -1, ContentsEnd: -1,
+		widgetRefs: d.fieldWidgets(fd, fr)}
 	sf.ByteRange, sf.Contents, sf.CoversWholeFile = nil, nil, false
 	if sd, err := d.getDict(fd.get("V"), "signature dictionary"); err == nil {
 		sf.Type = string(nameOf(sd.get("Type")))
@@ -261,6 +349,7 @@ func (d *document) signatureFields() ([]SignatureField, error) {
 		return nil, err
 	}
 	seen := w.seen
+	annotPage := map[int]*page{} // the first page that lists an annotation
 	err = d.eachPage(func(p *page) error {
 		ao, err := d.resolve(p.dict.get("Annots"))
 		if err != nil {
@@ -269,6 +358,9 @@ func (d *document) signatureFields() ([]SignatureField, error) {
 		annots, _ := ao.(array)
 		for _, o := range annots {
 			r, ok := o.(ref)
+			if ok && annotPage[r.num] == nil {
+				annotPage[r.num] = p
+			}
 			if !ok || seen[r.num] {
 				continue
 			}
@@ -318,6 +410,11 @@ func (d *document) signatureFields() ([]SignatureField, error) {
 	})
 	if err != nil {
 		return nil, err
+	}
+	for i := range out {
+		for _, r := range out[i].widgetRefs {
+			out[i].Widgets = append(out[i].Widgets, d.widget(r, annotPage))
+		}
 	}
 	return out, nil
 }

@@ -73,6 +73,8 @@ const (
 	CodeNoKeyUsage        Code = "key_usage_absent"      // the signer certificate does not restrict its key usage
 	CodeTrailingSpace     Code = "trailing_whitespace"   // white space after the last %%EOF
 	CodeNotWholeFile      Code = "not_whole_file"        // later revisions follow the signed one
+	CodeSealOffPage       Code = "seal_off_page"         // the seal is drawn partly or wholly outside its page's visible area
+	CodeSealInvisible     Code = "seal_invisible"        // the signature draws no seal on any page
 )
 
 // zhCodes and enCodes say what each code means, for people.
@@ -116,6 +118,8 @@ var zhCodes = map[Code]string{
 	CodeNoKeyUsage:        "签名证书未限定密钥用途",
 	CodeTrailingSpace:     "文件末尾有空白字符",
 	CodeNotWholeFile:      "签章之后文件还有后续版本",
+	CodeSealOffPage:       "印章图像部分或全部位于页面可见区域之外",
+	CodeSealInvisible:     "该签名没有在任何页面上显示印章图像",
 }
 
 var enCodes = map[Code]string{
@@ -158,6 +162,8 @@ var enCodes = map[Code]string{
 	CodeNoKeyUsage:        "the signer certificate does not restrict its key usage",
 	CodeTrailingSpace:     "white space follows the end of the file",
 	CodeNotWholeFile:      "later revisions follow the signed one",
+	CodeSealOffPage:       "the seal is drawn partly or wholly outside the page's visible area",
+	CodeSealInvisible:     "the signature draws no seal on any page",
 }
 
 // Chinese says what the code means, in Chinese.
@@ -256,6 +262,9 @@ type SignatureReport struct {
 	// signature.
 	DocMDP int
 	Valid  bool
+	// Seals are where the signature's widgets draw its seal (see
+	// placement.go); an off-page or invisible seal is a warning.
+	Seals []SealPlacement
 	// Reasons say why the signature is not valid; Warnings are worth
 	// knowing but leave it valid.
 	Reasons, Warnings []Problem

@@ -217,6 +217,8 @@ func (v *verifier) signature(ctx context.Context, src io.ReaderAt, a *pdf.Analys
 		sr.Warnings = append(sr.Warnings, cc.warnings...)
 	}
 
+	seals, warns := sealPlacements(s)
+	sr.Seals, sr.Warnings = seals, append(sr.Warnings, warns...)
 	if s.Revision >= 0 {
 		v.laterRevisions(&sr, a, s)
 	}

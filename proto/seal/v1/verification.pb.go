@@ -278,7 +278,12 @@ type SignatureReport struct {
 	RevokedAt *timestamppb.Timestamp `protobuf:"bytes,29,opt,name=revoked_at,json=revokedAt,proto3" json:"revoked_at,omitempty"`
 	// The certification level (1-3) of a certification signature, 0 for an
 	// approval signature.
-	DocMdp        int32 `protobuf:"varint,30,opt,name=doc_mdp,json=docMdp,proto3" json:"doc_mdp,omitempty"`
+	DocMdp int32 `protobuf:"varint,30,opt,name=doc_mdp,json=docMdp,proto3" json:"doc_mdp,omitempty"`
+	// Where the signature draws its seal: one entry per widget annotation
+	// of its field. A seal drawn off the page, or nowhere, is a warning
+	// (seal_off_page, seal_invisible), not a reason: the verdict is about
+	// what was signed and by whom, not about where its picture lies.
+	Seals         []*SealPlacement `protobuf:"bytes,31,rep,name=seals,proto3" json:"seals,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -523,6 +528,99 @@ func (x *SignatureReport) GetDocMdp() int32 {
 	return 0
 }
 
+func (x *SignatureReport) GetSeals() []*SealPlacement {
+	if x != nil {
+		return x.Seals
+	}
+	return nil
+}
+
+// SealPlacement is where one widget of a signature field draws its seal.
+type SealPlacement struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The page (counting from 1) that lists the widget; 0 when none does, so
+	// that no viewer draws it.
+	Page int32 `protobuf:"varint,1,opt,name=page,proto3" json:"page,omitempty"`
+	// The widget's rectangle, and the page's visible area (its CropBox
+	// within its MediaBox), in the page's default user space in points:
+	// llx, lly, urx, ury. rect is empty when the widget has no usable
+	// rectangle (an invisible signature).
+	Rect    []float64 `protobuf:"fixed64,2,rep,packed,name=rect,proto3" json:"rect,omitempty"`
+	CropBox []float64 `protobuf:"fixed64,3,rep,packed,name=crop_box,json=cropBox,proto3" json:"crop_box,omitempty"`
+	// Whether viewers draw the widget at all: on a page, with an area and an
+	// appearance, neither hidden nor NoView.
+	Drawn bool `protobuf:"varint,4,opt,name=drawn,proto3" json:"drawn,omitempty"`
+	// Whether it is drawn wholly within the page's visible area.
+	OnPage        bool `protobuf:"varint,5,opt,name=on_page,json=onPage,proto3" json:"on_page,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SealPlacement) Reset() {
+	*x = SealPlacement{}
+	mi := &file_seal_v1_verification_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SealPlacement) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SealPlacement) ProtoMessage() {}
+
+func (x *SealPlacement) ProtoReflect() protoreflect.Message {
+	mi := &file_seal_v1_verification_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SealPlacement.ProtoReflect.Descriptor instead.
+func (*SealPlacement) Descriptor() ([]byte, []int) {
+	return file_seal_v1_verification_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *SealPlacement) GetPage() int32 {
+	if x != nil {
+		return x.Page
+	}
+	return 0
+}
+
+func (x *SealPlacement) GetRect() []float64 {
+	if x != nil {
+		return x.Rect
+	}
+	return nil
+}
+
+func (x *SealPlacement) GetCropBox() []float64 {
+	if x != nil {
+		return x.CropBox
+	}
+	return nil
+}
+
+func (x *SealPlacement) GetDrawn() bool {
+	if x != nil {
+		return x.Drawn
+	}
+	return false
+}
+
+func (x *SealPlacement) GetOnPage() bool {
+	if x != nil {
+		return x.OnPage
+	}
+	return false
+}
+
 type CertificateInfo struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
 	Subject   string                 `protobuf:"bytes,1,opt,name=subject,proto3" json:"subject,omitempty"`
@@ -544,7 +642,7 @@ type CertificateInfo struct {
 
 func (x *CertificateInfo) Reset() {
 	*x = CertificateInfo{}
-	mi := &file_seal_v1_verification_proto_msgTypes[4]
+	mi := &file_seal_v1_verification_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -556,7 +654,7 @@ func (x *CertificateInfo) String() string {
 func (*CertificateInfo) ProtoMessage() {}
 
 func (x *CertificateInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_seal_v1_verification_proto_msgTypes[4]
+	mi := &file_seal_v1_verification_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -569,7 +667,7 @@ func (x *CertificateInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CertificateInfo.ProtoReflect.Descriptor instead.
 func (*CertificateInfo) Descriptor() ([]byte, []int) {
-	return file_seal_v1_verification_proto_rawDescGZIP(), []int{4}
+	return file_seal_v1_verification_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *CertificateInfo) GetSubject() string {
@@ -662,7 +760,7 @@ type RevisionChange struct {
 
 func (x *RevisionChange) Reset() {
 	*x = RevisionChange{}
-	mi := &file_seal_v1_verification_proto_msgTypes[5]
+	mi := &file_seal_v1_verification_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -674,7 +772,7 @@ func (x *RevisionChange) String() string {
 func (*RevisionChange) ProtoMessage() {}
 
 func (x *RevisionChange) ProtoReflect() protoreflect.Message {
-	mi := &file_seal_v1_verification_proto_msgTypes[5]
+	mi := &file_seal_v1_verification_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -687,7 +785,7 @@ func (x *RevisionChange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevisionChange.ProtoReflect.Descriptor instead.
 func (*RevisionChange) Descriptor() ([]byte, []int) {
-	return file_seal_v1_verification_proto_rawDescGZIP(), []int{5}
+	return file_seal_v1_verification_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *RevisionChange) GetRevision() int32 {
@@ -753,7 +851,7 @@ const file_seal_v1_verification_proto_rawDesc = "" +
 	"signatures\x12\x1a\n" +
 	"\bwarnings\x18\x05 \x03(\tR\bwarnings\x12\x1c\n" +
 	"\trevisions\x18\x06 \x01(\x05R\trevisions\x12\x12\n" +
-	"\x04file\x18\a \x01(\tR\x04file\"\xca\b\n" +
+	"\x04file\x18\a \x01(\tR\x04file\"\xf8\b\n" +
 	"\x0fSignatureReport\x12\x14\n" +
 	"\x05field\x18\x01 \x01(\tR\x05field\x12\x16\n" +
 	"\x06signer\x18\x02 \x01(\tR\x06signer\x12\x1b\n" +
@@ -790,7 +888,14 @@ const file_seal_v1_verification_proto_rawDesc = "" +
 	"\x15valid_at_signing_time\x18\x1c \x01(\bR\x12validAtSigningTime\x129\n" +
 	"\n" +
 	"revoked_at\x18\x1d \x01(\v2\x1a.google.protobuf.TimestampR\trevokedAt\x12\x17\n" +
-	"\adoc_mdp\x18\x1e \x01(\x05R\x06docMdp\"\x8b\x03\n" +
+	"\adoc_mdp\x18\x1e \x01(\x05R\x06docMdp\x12,\n" +
+	"\x05seals\x18\x1f \x03(\v2\x16.seal.v1.SealPlacementR\x05seals\"\x81\x01\n" +
+	"\rSealPlacement\x12\x12\n" +
+	"\x04page\x18\x01 \x01(\x05R\x04page\x12\x12\n" +
+	"\x04rect\x18\x02 \x03(\x01R\x04rect\x12\x19\n" +
+	"\bcrop_box\x18\x03 \x03(\x01R\acropBox\x12\x14\n" +
+	"\x05drawn\x18\x04 \x01(\bR\x05drawn\x12\x17\n" +
+	"\aon_page\x18\x05 \x01(\bR\x06onPage\"\x8b\x03\n" +
 	"\x0fCertificateInfo\x12\x18\n" +
 	"\asubject\x18\x01 \x01(\tR\asubject\x12\x16\n" +
 	"\x06issuer\x18\x02 \x01(\tR\x06issuer\x12\x16\n" +
@@ -828,32 +933,34 @@ func file_seal_v1_verification_proto_rawDescGZIP() []byte {
 	return file_seal_v1_verification_proto_rawDescData
 }
 
-var file_seal_v1_verification_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
+var file_seal_v1_verification_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
 var file_seal_v1_verification_proto_goTypes = []any{
 	(*VerifyRequest)(nil),         // 0: seal.v1.VerifyRequest
 	(*VerifyResponse)(nil),        // 1: seal.v1.VerifyResponse
 	(*FileReport)(nil),            // 2: seal.v1.FileReport
 	(*SignatureReport)(nil),       // 3: seal.v1.SignatureReport
-	(*CertificateInfo)(nil),       // 4: seal.v1.CertificateInfo
-	(*RevisionChange)(nil),        // 5: seal.v1.RevisionChange
-	(*timestamppb.Timestamp)(nil), // 6: google.protobuf.Timestamp
+	(*SealPlacement)(nil),         // 4: seal.v1.SealPlacement
+	(*CertificateInfo)(nil),       // 5: seal.v1.CertificateInfo
+	(*RevisionChange)(nil),        // 6: seal.v1.RevisionChange
+	(*timestamppb.Timestamp)(nil), // 7: google.protobuf.Timestamp
 }
 var file_seal_v1_verification_proto_depIdxs = []int32{
-	2, // 0: seal.v1.VerifyResponse.report:type_name -> seal.v1.FileReport
-	3, // 1: seal.v1.FileReport.signatures:type_name -> seal.v1.SignatureReport
-	6, // 2: seal.v1.SignatureReport.signing_time:type_name -> google.protobuf.Timestamp
-	4, // 3: seal.v1.SignatureReport.chain:type_name -> seal.v1.CertificateInfo
-	5, // 4: seal.v1.SignatureReport.later_revisions:type_name -> seal.v1.RevisionChange
-	6, // 5: seal.v1.SignatureReport.revoked_at:type_name -> google.protobuf.Timestamp
-	6, // 6: seal.v1.CertificateInfo.not_before:type_name -> google.protobuf.Timestamp
-	6, // 7: seal.v1.CertificateInfo.not_after:type_name -> google.protobuf.Timestamp
-	0, // 8: seal.v1.VerificationService.Verify:input_type -> seal.v1.VerifyRequest
-	1, // 9: seal.v1.VerificationService.Verify:output_type -> seal.v1.VerifyResponse
-	9, // [9:10] is the sub-list for method output_type
-	8, // [8:9] is the sub-list for method input_type
-	8, // [8:8] is the sub-list for extension type_name
-	8, // [8:8] is the sub-list for extension extendee
-	0, // [0:8] is the sub-list for field type_name
+	2,  // 0: seal.v1.VerifyResponse.report:type_name -> seal.v1.FileReport
+	3,  // 1: seal.v1.FileReport.signatures:type_name -> seal.v1.SignatureReport
+	7,  // 2: seal.v1.SignatureReport.signing_time:type_name -> google.protobuf.Timestamp
+	5,  // 3: seal.v1.SignatureReport.chain:type_name -> seal.v1.CertificateInfo
+	6,  // 4: seal.v1.SignatureReport.later_revisions:type_name -> seal.v1.RevisionChange
+	7,  // 5: seal.v1.SignatureReport.revoked_at:type_name -> google.protobuf.Timestamp
+	4,  // 6: seal.v1.SignatureReport.seals:type_name -> seal.v1.SealPlacement
+	7,  // 7: seal.v1.CertificateInfo.not_before:type_name -> google.protobuf.Timestamp
+	7,  // 8: seal.v1.CertificateInfo.not_after:type_name -> google.protobuf.Timestamp
+	0,  // 9: seal.v1.VerificationService.Verify:input_type -> seal.v1.VerifyRequest
+	1,  // 10: seal.v1.VerificationService.Verify:output_type -> seal.v1.VerifyResponse
+	10, // [10:11] is the sub-list for method output_type
+	9,  // [9:10] is the sub-list for method input_type
+	9,  // [9:9] is the sub-list for extension type_name
+	9,  // [9:9] is the sub-list for extension extendee
+	0,  // [0:9] is the sub-list for field type_name
 }
 
 func init() { file_seal_v1_verification_proto_init() }
@@ -867,7 +974,7 @@ func file_seal_v1_verification_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_seal_v1_verification_proto_rawDesc), len(file_seal_v1_verification_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   6,
+			NumMessages:   7,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

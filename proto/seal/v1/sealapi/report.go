@@ -40,6 +40,10 @@ func Report(r *verify.FileReport) *sealv1.FileReport {
 				Objects: int32s(c.Objects), Pages: int32s(c.Pages),
 			})
 		}
+		for _, p := range s.Seals {
+			sr.Seals = append(sr.Seals, &sealv1.SealPlacement{Page: int32(p.Page), Rect: rectSlice(p.Rect),
+				CropBox: rectSlice(p.CropBox), Drawn: p.Drawn, OnPage: p.OnPage})
+		}
 		out.Signatures = append(out.Signatures, sr)
 	}
 	return out
@@ -67,4 +71,13 @@ func int32s(a []int) []int32 {
 		out[i] = int32(v)
 	}
 	return out
+}
+
+// rectSlice is a rectangle as the API gives it: empty when zero (no
+// usable rectangle).
+func rectSlice(r [4]float64) []float64 {
+	if r == [4]float64{} {
+		return nil
+	}
+	return r[:]
 }
