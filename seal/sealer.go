@@ -287,7 +287,7 @@ func documentRefusal(err error) *Refusal {
 			return refuse(RuleBadDocument, "%v", err)
 		}
 	}
-	for _, e := range []error{pdf.ErrPageOutOfRange, pdf.ErrKeywordNotFound, pdf.ErrBadRequest, pdf.ErrFieldExists} {
+	for _, e := range []error{pdf.ErrPageOutOfRange, pdf.ErrKeywordNotFound, pdf.ErrSealOffPage, pdf.ErrBadRequest, pdf.ErrFieldExists} {
 		if errors.Is(err, e) {
 			return refuse(RulePlacement, "%v", err)
 		}
