@@ -53,7 +53,7 @@ func (a *app) townshipsCmd() *cobra.Command {
 			a.itemTable(resp.Items)
 			return nil
 		},
-	})
+	}, a.townshipsImportCmd())
 	return cmd
 }
 
