@@ -144,3 +144,64 @@ func qpdfStatus(t testing.TB, file string) int {
 }
 
 var qpdfStatusName = []string{"no fault", "warnings", "errors"}
+
+// TestRealWorldEncryptionRefusals: the encryption the engine refuses on
+// principle, each with a message that says which: certificate (public-key)
+// encryption here; a user password and permissions that forbid fields in
+// TestEncryptedRefusals. The verifier reports such a file encrypted.
+func TestRealWorldEncryptionRefusals(t *testing.T) {
+	for _, tc := range []struct{ file, says string }{
+		{"pyhanko-minimal-pubkey-aes256.pdf", "/Adobe.PubSec is not the standard one (a certificate"},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			in, err := os.ReadFile(filepath.Join(realworldDir, tc.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req, _, err := sealRequest()
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Repair = true
+			var out bytes.Buffer
+			_, err = pdf.Seal(context.Background(), &out, bytes.NewReader(in), int64(len(in)), req)
+			if !errors.Is(err, pdf.ErrEncrypted) || !strings.Contains(err.Error(), tc.says) || out.Len() != 0 {
+				t.Fatalf("Seal: %v (%d bytes written), want ErrEncrypted saying %q", err, out.Len(), tc.says)
+			}
+			rep, err := verify.PDF(context.Background(), bytes.NewReader(in), int64(len(in)), verify.Options{})
+			if err != nil || rep.Verdict != verify.VerdictUnreadable || rep.Reasons[0].Code != verify.CodeEncrypted {
+				t.Errorf("verify: %+v, %v; want unreadable, encrypted", rep, err)
+			}
+		})
+	}
+}
+
+// TestVerifierStaysStrict: the repair that sealing allows is no part of
+// the verifier's reading. A signed file whose cross-reference data is
+// broken, the damage that sealing repairs in an unsigned one, is not
+// readable to the verifier, which never rebuilds it; and sealing refuses
+// it, since a rewrite would break its signature.
+func TestVerifierStaysStrict(t *testing.T) {
+	signed, err := os.ReadFile("../testdata/interop/bc-signed-visible.pdf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := bytes.LastIndex(signed, []byte("startxref"))
+	if at < 0 {
+		t.Fatal("no startxref")
+	}
+	in := append(bytes.Clone(signed[:at]), "startxref\n100\n%%EOF\n"...)
+	rep, err := verify.PDF(context.Background(), bytes.NewReader(in), int64(len(in)), verify.Options{})
+	if err != nil || rep.Verdict != verify.VerdictUnreadable || rep.Reasons[0].Code != verify.CodeUnreadable {
+		t.Errorf("verify: %+v, %v; want unreadable", rep, err)
+	}
+	req, _, err := sealRequest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Repair = true
+	var out bytes.Buffer
+	if _, err := pdf.Seal(context.Background(), &out, bytes.NewReader(in), int64(len(in)), req); !errors.Is(err, pdf.ErrDamagedSigned) || out.Len() != 0 {
+		t.Errorf("Seal: %v (%d bytes written), want ErrDamagedSigned", err, out.Len())
+	}
+}

@@ -26,6 +26,8 @@ var refusedFixtures = map[string]error{
 	"realworld/pdfjs-issue7665.pdf":                       pdf.ErrSealOffPage,
 	"realworld/pdfjs-issue10438_reduced.pdf":              pdf.ErrSealOffPage,
 	"realworld/pdfjs-xref_command_missing.pdf":            pdf.ErrSealOffPage,
+	// Certificate encryption, which stays refused.
+	"realworld/pyhanko-minimal-pubkey-aes256.pdf": pdf.ErrEncrypted,
 	// A signed file with a corrupt stream: a repair would break its
 	// signature.
 	"attacks/flipped-byte.pdf": pdf.ErrDamagedSigned,
