@@ -1,6 +1,9 @@
 package pdf
 
-import "strconv"
+import (
+	"fmt"
+	"strconv"
+)
 
 // The seal's appearance: one image XObject (with its /SMask) per document,
 // and for each widget a form XObject that draws it. A cross-page seal's
@@ -10,9 +13,14 @@ import "strconv"
 
 const imageResource = "Im0"
 
-// writeImage writes the seal image and its soft mask, returning the image.
+// writeImage writes the seal image and its soft mask, returning the image;
+// the image is written once per update.
 func (u *update) writeImage(img *SealImage) ref {
+	if u.image.num != 0 {
+		return u.image
+	}
 	r := u.alloc()
+	u.image = r
 	d := dict{
 		{"Type", name("XObject")},
 		{"Subtype", name("Image")},
@@ -87,4 +95,32 @@ func defaultFieldName(used map[string]bool) string {
 			return n
 		}
 	}
+}
+
+// rebuildStamp adds, when the form asks viewers to rebuild its fields'
+// appearances (/NeedAppearances true), a stamp annotation that draws the
+// seal over its widget, which such viewers would draw empty (see fields.go).
+// It returns the spots and annotations with the stamp's appended.
+func (s *sealer) rebuildStamp(spots []spot, annots []ref, field string) ([]spot, []ref, error) {
+	img := s.req.Image
+	if !s.f.needAppearances || img == nil || len(spots) == 0 {
+		return spots, annots, nil
+	}
+	if s.f.docMDP == 2 {
+		return nil, nil, fmt.Errorf("%w: the form asks viewers to redraw its fields (/NeedAppearances), which would draw the seal's widget empty, and the stamp that shows it is an annotation", ErrCertifiedNoAnnotations)
+	}
+	u, sp := s.u, spots[0]
+	ap := u.writeAppearance(sp, img, u.writeImage(img))
+	r := u.alloc()
+	u.putNew(r, dict{
+		{"Type", name("Annot")},
+		{"Subtype", name("Stamp")},
+		{"Rect", rectArray(sp.rect)},
+		{"P", sp.page.ref},
+		{"AP", dict{{"N", ap}}},
+		{"F", int64(annotPrint | annotReadOnly | annotLocked)},
+		{"NM", textString(field + "-shown")},
+		{"Contents", textString(field)},
+	})
+	return append(spots, sp), append(annots, r), nil
 }

@@ -72,7 +72,36 @@ type form struct {
 	names     map[string]bool
 	sigs      []Signature
 	docMDP    int // the strictest DocMDP permission that applies, 0 if none
+	// needAppearances is the form's /NeedAppearances (see settle).
+	needAppearances bool
 }
+
+// NeedAppearances. A form whose /NeedAppearances is true asks viewers to
+// build the appearance of every field afresh instead of drawing the ones
+// stored. Poppler (22.12, Debian 12's) does so for signature fields too,
+// and has nothing to build a seal from: the seal, stored as the signature
+// widget's appearance, is replaced by an empty box, and the document shows
+// no seal. Acrobat has been reported to hide a signature's appearance under
+// the flag as well (pyHanko issue 416). pdf.js and MuPDF draw a
+// signature's stored appearance whatever the flag says. PDF 2.0 deprecates
+// the flag (ISO 32000-2 §12.7.3).
+//
+// Two ways out were weighed. Turning the flag off in the sealing revision
+// makes every viewer draw the stored appearances: the seal, but also every
+// other field's stored appearance, which under this flag is often stale.
+// On qpdf's need-appearances.pdf poppler then shows the text, list and
+// combo fields empty where it showed their values before sealing: the
+// seal would change what the document shows. So the engine leaves the
+// form alone, and draws the seal a second time, in a stamp annotation over
+// the widget: same rectangle, same image, print and locked, in the same
+// signed revision (as the strips of a cross-page seal are). A stamp is not
+// a field, so no viewer rebuilds it; viewers that draw the widget draw the
+// same opaque image twice in one place. The widget keeps the seal, so that
+// the signature's own appearance shows wherever viewers draw it.
+//
+// A certification that forbids added annotations (DocMDP P=2) forbids the
+// stamp: such a form is refused (ErrCertifiedNoAnnotations), since its
+// seal would not show in poppler.
 
 func (d *document) form() (*form, error) {
 	cat, err := d.catalog()
@@ -89,6 +118,9 @@ func (d *document) form() (*form, error) {
 	}
 	if a, ok := ao.(dict); ok {
 		f.acro = a
+		if na, err := d.resolve(a.get("NeedAppearances")); err == nil {
+			f.needAppearances, _ = na.(bool)
+		}
 		fo := a.get("Fields")
 		if r, ok := fo.(ref); ok {
 			f.fieldsRef = r

@@ -42,6 +42,9 @@ func (s *sealer) build() error {
 
 	sigRef := u.alloc()
 	annots := s.writeAnnots(spots, field, sigRef)
+	if spots, annots, err = s.rebuildStamp(spots, annots, field); err != nil {
+		return err
+	}
 	changed := newChangeSet()
 	for i, sp := range spots {
 		if err := changed.addAnnot(d, sp.page, annots[i]); err != nil {

@@ -151,6 +151,7 @@ type update struct {
 	written []writtenObj
 	next    int    // next unused object number
 	crypt   *crypt // the document's encryption, nil when it has none
+	image   ref    // the seal image, once written (appearance.go)
 }
 
 type writtenObj struct {

@@ -1,26 +1,43 @@
 #!/usr/bin/env bash
 # install-deps.sh installs the system tools the tests need, from Debian's
-# packages, when they are missing. It changes nothing when they are present.
+# packages, and the npm packages of tools/pdfjs, when they are missing. It
+# changes nothing when they are present.
 #
 #   qpdf           qpdf --check on every sealed output
 #   poppler-utils  pdfsig (another verifier) and pdftoppm (renders the seal)
+#   mupdf-tools    mutool draw: MuPDF renders the seal too
+#   nodejs, npm    run pdf.js (tools/pdfjs: pdfjs-dist, the third renderer)
 #   postgresql     the server binaries; tests start a throwaway cluster with
 #                  initdb in a temporary directory (internal/pgtest)
+#
+# The npm packages are those of tools/pdfjs/package-lock.json, installed by
+# `npm ci` into tools/pdfjs/node_modules (git-ignored).
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
 need=()
 command -v qpdf >/dev/null 2>&1 || need+=(qpdf)
 { command -v pdfsig >/dev/null 2>&1 && command -v pdftoppm >/dev/null 2>&1; } || need+=(poppler-utils)
+command -v mutool >/dev/null 2>&1 || need+=(mupdf-tools)
+command -v node >/dev/null 2>&1 || need+=(nodejs)
+command -v npm >/dev/null 2>&1 || need+=(npm)
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql)
 
-if [ ${#need[@]} -eq 0 ]; then
-  exit 0
+if [ ${#need[@]} -gt 0 ]; then
+  echo "install-deps: installing ${need[*]} from Debian" >&2
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "install-deps: need root to apt-get install ${need[*]}; run: sudo $0" >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
-echo "install-deps: installing ${need[*]} from Debian" >&2
-if [ "$(id -u)" -ne 0 ]; then
-  echo "install-deps: need root to apt-get install ${need[*]}; run: sudo $0" >&2
-  exit 1
+
+# pdf.js: install again when the lock file is newer than what was installed.
+pdfjs=tools/pdfjs
+stamp=$pdfjs/node_modules/.package-lock.json
+if [ ! -f "$stamp" ] || [ "$pdfjs/package-lock.json" -nt "$stamp" ]; then
+  echo "install-deps: npm ci in $pdfjs" >&2
+  (cd "$pdfjs" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 fi
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
