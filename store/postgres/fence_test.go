@@ -12,7 +12,7 @@ import (
 // database, as two replicas behind a load balancer have.
 func TestFence(t *testing.T) {
 	srv := pgtest.Shared(t)
-	storetest.RunFence(t, func(t *testing.T) (storetest.Replica, storetest.Replica) {
+	storetest.RunFence(t, func(t testing.TB) (storetest.Replica, storetest.Replica) {
 		dsn := srv.NewDatabase(t)
 		var rs [2]storetest.Replica
 		for i := range rs {

@@ -11,7 +11,7 @@ import (
 // TestFence runs the fence's tests on two handles of one SQLite file, as
 // two processes would share it.
 func TestFence(t *testing.T) {
-	storetest.RunFence(t, func(t *testing.T) (storetest.Replica, storetest.Replica) {
+	storetest.RunFence(t, func(t testing.TB) (storetest.Replica, storetest.Replica) {
 		path := filepath.Join(t.TempDir(), "seal.db")
 		var rs [2]storetest.Replica
 		for i := range rs {

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/emmansun/gmsm/smx509"
+	"github.com/ronganxian/eseal/internal/democatalog"
 	"github.com/ronganxian/eseal/keystore"
 	"github.com/ronganxian/eseal/keystore/sealkeys"
 	"github.com/ronganxian/eseal/seal"
@@ -37,7 +38,7 @@ type Replica struct {
 }
 
 // ReplicaOpener opens two replicas of one fresh database.
-type ReplicaOpener func(t *testing.T) (first, second Replica)
+type ReplicaOpener func(t testing.TB) (first, second Replica)
 
 // RunFence runs the fence's tests on two replicas of one database.
 func RunFence(t *testing.T, open ReplicaOpener) {
@@ -83,7 +84,7 @@ type fenceEnv struct {
 	doc   []byte
 }
 
-func newFenceEnv(t *testing.T, open ReplicaOpener) *fenceEnv {
+func newFenceEnv(t testing.TB, open ReplicaOpener) *fenceEnv {
 	t.Helper()
 	ctx := context.Background()
 	ra, rb := open(t)
@@ -117,7 +118,13 @@ func newFenceEnv(t *testing.T, open ReplicaOpener) *fenceEnv {
 	if len(ca.Chain) > 0 {
 		e.roots = []*smx509.Certificate{ca.Chain[len(ca.Chain)-1]}
 	}
-	loadCatalog(t, e.a.svc)
+	c, err := democatalog.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.a.svc.ImportCatalog(ctx, c); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := e.a.ks.IssueActive(ctx, keystore.SealRequest{TownshipCode: fenceTown,
 		Organization: "融安县长安镇人民政府", Name: "融安县长安镇人民政府行政审批专用章"}); err != nil {
 		t.Fatal(err)
