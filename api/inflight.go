@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/ronganxian/eseal/pdf"
-	"golang.org/x/sync/semaphore"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/grpc/tap"
@@ -38,12 +37,12 @@ import (
 // waiters are served in order.
 type budget struct {
 	name  string
-	sem   *semaphore.Weighted
+	sem   *weighted
 	total int64
 }
 
 func newBudget(name string, total int64) *budget {
-	return &budget{name: name, sem: semaphore.NewWeighted(total), total: total}
+	return &budget{name: name, sem: newWeighted(total), total: total}
 }
 
 // exhausted is the refusal of n bytes that the budget cannot hold.
@@ -115,7 +114,7 @@ func (s *share) grow(n int64, why string) error {
 	if cur+n > s.b.total {
 		return s.b.exhausted(cur+n, "for one document, however idle the service")
 	}
-	if !s.b.sem.TryAcquire(n) {
+	if !s.b.sem.takeNow(n) { // ahead of the calls that wait to start
 		return s.b.exhausted(n, why)
 	}
 	s.mu.Lock()
