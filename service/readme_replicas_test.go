@@ -211,4 +211,3 @@ func waitHTTP(t *testing.T, url string, log *lockedBuffer) {
 	}
 	t.Fatalf("%s did not answer 200 within 60 s; log:\n%s", url, log)
 }
-
