@@ -136,7 +136,7 @@ func TestRefusals(t *testing.T) {
 		{"DocMDP P=1", docMDP(1), nil, ErrCertifiedNoChanges},
 		{"DocMDP P=2 cross-page", docMDP(2), func(r *Request) {
 			r.Image = testSeal(t)
-			r.Placements = []Placement{At{}, At{Corner: BottomLeft, X: 30, Y: 30}}
+			r.Placements = []Placement{At{X: 30, Y: 30}, At{Corner: BottomLeft, X: 30, Y: 30}}
 		}, ErrCertifiedNoAnnotations},
 		{"field name taken", fixture(t, "one_mixed_stream_then_table.pdf"), func(r *Request) { r.FieldName = "Signature 1" }, ErrFieldExists},
 		{"field name with a period", one, func(r *Request) { r.FieldName = "a.b" }, ErrBadRequest},

@@ -41,6 +41,8 @@ func TestRealWorldReading(t *testing.T) {
 		// strict is what Seal without Repair (and the verifier's
 		// reading, Analyze) says of a damaged input.
 		strict error
+		// refuse is the refusal, even with Repair.
+		refuse error
 	}{
 		// The free-list head "0000000000 65536 f".
 		{file: "pdfjs-ContentStreamCycleType3insideType3.pdf"},
@@ -58,6 +60,9 @@ func TestRealWorldReading(t *testing.T) {
 		{file: "pdfjs-xref_command_missing.pdf", outcome: rwRepaired, strict: pdf.ErrDamaged, invisible: true},
 		{file: "pdfjs-issue9252.pdf", outcome: rwRepaired, strict: pdf.ErrDamaged},
 		{file: "pdfjs-scan-bad.pdf", outcome: rwRepaired, strict: pdf.ErrTruncated},
+		// A page tree that loops outside the page sealed: refused, as the
+		// verifier refuses it, not sealed into a file it rejects.
+		{file: "qpdf-pages-loop.pdf", refuse: pdf.ErrDamaged},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
 			t.Parallel()
@@ -87,6 +92,12 @@ func TestRealWorldReading(t *testing.T) {
 			req.Repair = true
 			var out bytes.Buffer
 			res, err := pdf.Seal(context.Background(), &out, bytes.NewReader(in), int64(len(in)), req)
+			if tc.refuse != nil {
+				if !errors.Is(err, tc.refuse) || out.Len() != 0 {
+					t.Fatalf("Seal: %v (%d bytes written), want %v", err, out.Len(), tc.refuse)
+				}
+				return
+			}
 			if err != nil {
 				t.Fatalf("Seal: %v", err)
 			}

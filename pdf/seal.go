@@ -205,6 +205,13 @@ func (s *sealer) open() error {
 	if s.f, err = d.form(); err != nil {
 		return err
 	}
+	// The whole page tree is walked, as the verifier walks it, so that
+	// a loop in a part that placement does not visit (qpdf's
+	// pages-loop.pdf) is refused here rather than sealed into a file
+	// that the verifier rejects.
+	if err := d.eachPage(func(*page) error { return nil }); err != nil {
+		return err
+	}
 	if s.res.Repaired != "" && len(s.f.sigs) > 0 {
 		return fmt.Errorf("%w: it has %d signature(s)", ErrDamagedSigned, len(s.f.sigs))
 	}

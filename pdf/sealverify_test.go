@@ -26,6 +26,8 @@ var refusedFixtures = map[string]error{
 	"realworld/pdfjs-issue7665.pdf":                       pdf.ErrSealOffPage,
 	"realworld/pdfjs-issue10438_reduced.pdf":              pdf.ErrSealOffPage,
 	"realworld/pdfjs-xref_command_missing.pdf":            pdf.ErrSealOffPage,
+	// A page tree that loops.
+	"realworld/qpdf-pages-loop.pdf": pdf.ErrDamaged,
 	// Certificate encryption, which stays refused.
 	"realworld/pyhanko-minimal-pubkey-aes256.pdf": pdf.ErrEncrypted,
 	// A signed file with a corrupt stream: a repair would break its
