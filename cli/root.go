@@ -70,7 +70,7 @@ SEAL_TOKEN_FILE, --tls-ca or SEAL_TLS_CA. Plain text is used only to a loopback 
 	f.StringVar(&a.langFlag, "lang", "", "language of messages: zh or en (SEAL_LANG, LANG)")
 	a.retry.flags(f)
 	cmd.AddCommand(a.stampCmd(), a.batchCmd(), a.townshipsCmd(), a.itemsCmd(), a.sealsCmd(),
-		a.ledgerCmd(), a.principalsCmd(), a.whoamiCmd(), a.verifyCmd())
+		a.ledgerCmd(), a.principalsCmd(), a.whoamiCmd(), a.verifyCmd(), a.corpusCmd())
 	strictGroups(cmd)
 	return cmd
 }
