@@ -2,6 +2,8 @@ package pdf
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
 	"image"
 	"image/png"
 	"os"
@@ -139,4 +141,27 @@ func TestNeedAppearancesKeepsSignatures(t *testing.T) {
 	// both seals show in poppler, which rebuilds the fields
 	checkSealPixels(t, before, after, mmBox(215.9-40, 40, img.WidthMM(), img.HeightMM()))
 	checkSealPixels(t, before, after, mmBox(215.9-40, 279.4-40, img.WidthMM(), img.HeightMM()))
+}
+
+// TestNeedAppearancesCertified: a certification that forbids added
+// annotations (P=2) forbids the stamp that shows the seal in poppler: such
+// a form is refused; P=3 permits it.
+func TestNeedAppearancesCertified(t *testing.T) {
+	one := fixture(t, "one.pdf")
+	form := func(p int) []byte {
+		return appendRevision(t, one,
+			rawObj{19, "<</Type/Catalog/Pages 4 0 R/AcroForm<</Fields[]/NeedAppearances true>>/Perms<</DocMDP 30 0 R>>>>"},
+			rawObj{30, fmt.Sprintf("<</Type/Sig/Filter/Adobe.PPKLite/SubFilter/adbe.pkcs7.detached/Reference[<</Type/SigRef/TransformMethod/DocMDP/TransformParams<</Type/TransformParams/P %d/V/1.2>>>>]>>", p)})
+	}
+	req := baseRequest(t)
+	req.Image = testSeal(t)
+	in := form(2)
+	var out bytes.Buffer
+	if _, err := Seal(t.Context(), &out, bytes.NewReader(in), int64(len(in)), req); !errors.Is(err, ErrCertifiedNoAnnotations) || out.Len() != 0 {
+		t.Errorf("P=2: %v, %d bytes written; want ErrCertifiedNoAnnotations", err, out.Len())
+	}
+	sealed, _ := sealBytes(t, form(3), req)
+	if n := bytes.Count(sealed, []byte("/Subtype /Stamp")) + bytes.Count(sealed, []byte("/Subtype/Stamp")); n != 1 {
+		t.Errorf("P=3: %d stamps written, want 1", n)
+	}
 }
