@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ronganxian/eseal/cli"
 	"github.com/ronganxian/eseal/internal/pgtest"
 	sealv1 "github.com/ronganxian/eseal/proto/seal/v1"
 	"google.golang.org/grpc"
@@ -56,7 +57,7 @@ func startPGService(t *testing.T, dsn string) *pgService {
 	t.Helper()
 	c := testConfig(t, "postgres", dsn)
 	c.GRPCListen, c.HTTPListen, c.MetricsListen = "127.0.0.1:0", "127.0.0.1:0", ""
-	c.RequestTimeout = Duration(4 * time.Second)
+	c.RequestTimeout = Duration(15 * time.Second)
 	logs := &lockedBuffer{}
 	svc, err := Open(context.Background(), c, slog.New(slog.NewTextHandler(logs, nil)))
 	if err != nil {
@@ -255,5 +256,62 @@ func TestPostgresRestartIsUnavailable(t *testing.T) {
 	}
 	if err := p.sealOnce(t, "restart-after", 10*time.Second); err != nil {
 		t.Fatalf("sealing after the restart: %v", err)
+	}
+}
+
+// TestBatchRidesThroughPostgresRestart: `sealctl batch` over a folder seals
+// every file although PostgreSQL restarts in the middle (down for 2 s):
+// the calls that meet the restart are Unavailable, and sealctl retries
+// them with the same request id (issue 20, defect 4).
+func TestBatchRidesThroughPostgresRestart(t *testing.T) {
+	pg, err := pgtest.StartThrowaway()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pg.Stop()
+	p := startPGService(t, pg.NewDatabase(t))
+	if err := p.sealOnce(t, "warm-up", 30*time.Second); err != nil { // the first sealing starts what sealing needs
+		t.Fatal(err)
+	}
+	doc, err := os.ReadFile("../testdata/pdfs/decision.pdf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, out := t.TempDir(), t.TempDir()
+	const files = 150
+	for i := range files {
+		if err := os.WriteFile(filepath.Join(in, fmt.Sprintf("长安-2026-%04d.pdf", i)), doc, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	token := filepath.Join(p.svc.Config.DataDir, "credentials", "450224100-approval.token")
+	var stdout, stderr bytes.Buffer
+	done := make(chan int, 1)
+	go func() {
+		done <- cli.Main([]string{"--server", p.svc.Server.GRPCAddr(), "--token-file", token, "--retry-wait", "100ms", "--retry-max-wait", "1s",
+			"batch", in, "--out-dir", out, "--item", "450224-XK-0002", "--doc-kind", "准予行政许可决定书"}, &stdout, &stderr)
+	}()
+	// Restart once some files are sealed, while the rest wait.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		sealed, _ := filepath.Glob(filepath.Join(out, "*.pdf"))
+		if len(sealed) >= 10 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the batch sealed %d files in 30 s:\n%s%s", len(sealed), stdout.String(), stderr.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := pg.Restart(2 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	code := <-done
+	sealed, _ := filepath.Glob(filepath.Join(out, "*.pdf"))
+	if code != 0 || len(sealed) != files {
+		t.Fatalf("batch across a PostgreSQL restart: exit %d, %d of %d sealed\n%s", code, len(sealed), files, stdout.String())
+	}
+	if !strings.Contains(p.log.String(), "code=Unavailable") {
+		t.Error("no call met the restart: the test restarted PostgreSQL too late")
 	}
 }
