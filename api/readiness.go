@@ -29,12 +29,25 @@ type readiness struct {
 	check          func(context.Context) error
 	every, timeout time.Duration
 	health         *health.Server
-	log            *slog.Logger
-	ready          atomic.Bool
+	// services are the names gRPC health answers for besides "" (the
+	// whole server), so that a load balancer may ask about the one it
+	// routes, e.g. seal.v1.SealingService.
+	services []string
+	log      *slog.Logger
+	ready    atomic.Bool
+}
+
+// set publishes st for the server and each of its services.
+func (r *readiness) set(st healthpb.HealthCheckResponse_ServingStatus) {
+	r.health.SetServingStatus("", st)
+	for _, name := range r.services {
+		r.health.SetServingStatus(name, st)
+	}
 }
 
 // probe asks the database once and publishes the answer: gRPC health
-// for the whole server ("") is SERVING or NOT_SERVING. A change is
+// for the whole server ("") and each seal.v1 service is SERVING or
+// NOT_SERVING. A change is
 // logged, with the cause when the database is lost.
 func (r *readiness) probe(ctx context.Context) {
 	err := error(nil)
@@ -48,13 +61,13 @@ func (r *readiness) probe(ctx context.Context) {
 	}
 	was := r.ready.Swap(err == nil)
 	if err == nil {
-		r.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
+		r.set(healthpb.HealthCheckResponse_SERVING)
 		if !was {
 			r.log.Info("ready: the database answers")
 		}
 		return
 	}
-	r.health.SetServingStatus("", healthpb.HealthCheckResponse_NOT_SERVING)
+	r.set(healthpb.HealthCheckResponse_NOT_SERVING)
 	if was {
 		r.log.Warn("not ready: the database does not answer", "timeout", r.timeout, "database", err.Error())
 	}

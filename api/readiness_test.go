@@ -48,11 +48,18 @@ func TestReadinessFollowsTheDatabase(t *testing.T) {
 		return resp.StatusCode
 	}
 	health := func() healthpb.HealthCheckResponse_ServingStatus {
-		h, err := healthpb.NewHealthClient(e.conn).Check(context.Background(), &healthpb.HealthCheckRequest{})
-		if err != nil {
-			t.Fatal(err)
+		var st healthpb.HealthCheckResponse_ServingStatus
+		for i, name := range []string{"", "seal.v1.SealingService", "seal.v1.LedgerService"} {
+			h, err := healthpb.NewHealthClient(e.conn).Check(context.Background(), &healthpb.HealthCheckRequest{Service: name})
+			if err != nil {
+				t.Fatalf("health of %q: %v", name, err)
+			}
+			if i > 0 && h.Status != st {
+				return healthpb.HealthCheckResponse_UNKNOWN // not yet all alike
+			}
+			st = h.Status
 		}
-		return h.Status
+		return st
 	}
 	waitFor := func(what string, readyz int, hs healthpb.HealthCheckResponse_ServingStatus) {
 		t.Helper()

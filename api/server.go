@@ -200,8 +200,6 @@ func New(cfg Config, deps Deps) (*Server, error) {
 
 	s := &Server{cfg: cfg, deps: deps, log: cfg.Logger, metrics: newMetrics(), health: health.NewServer(), tls: tlsCfg != nil,
 		inflight: newInflight(cfg.MaxBytesInFlight, maxMessage(cfg), cfg.MaxDocumentBytes, cfg.RequestTimeout)}
-	// Not serving until the database has answered (Serve).
-	s.health.SetServingStatus("", healthpb.HealthCheckResponse_NOT_SERVING)
 	s.ready = &readiness{check: cfg.ReadyCheck, every: cfg.ReadyEvery, timeout: cfg.ReadyTimeout, health: s.health, log: s.log}
 	ic := &interceptors{auth: &authenticator{principals: deps.Store, now: cfg.Now}, log: s.log, m: s.metrics, timeout: cfg.RequestTimeout,
 		unauthLog: newRateLog(20, time.Minute), dbFaultLog: newRateLog(dbFaultLogs, time.Minute)}
@@ -234,6 +232,10 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		ttl: cfg.TokenTTL, overlap: cfg.TokenOverlap, now: cfg.Now})
 	sealv1.RegisterVerificationServiceServer(both, &verificationServer{ks: deps.Keystore, now: time.Now,
 		maxDoc: cfg.MaxUnaryDocumentBytes, slots: make(chan struct{}, cfg.VerifyConcurrency), limits: cfg.DocumentLimits})
+	for name := range s.grpc.GetServiceInfo() {
+		s.ready.services = append(s.ready.services, name)
+	}
+	s.ready.set(healthpb.HealthCheckResponse_NOT_SERVING) // until the database has answered (Serve)
 	healthpb.RegisterHealthServer(s.grpc, s.health)
 	reflection.Register(s.grpc)
 
