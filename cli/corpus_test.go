@@ -54,7 +54,7 @@ func TestCorpusCommand(t *testing.T) {
 	if stderr != "" {
 		t.Errorf("a progress bar or lines on a pipe: %q", stderr)
 	}
-	for _, row := range []string{"sealed ", "repaired ", "refused (encrypted) ", "refused (not_pdf) ", "refused (placement) ", "total "} {
+	for _, row := range []string{"sealing (median)", "sealed ", "repaired ", "refused (encrypted) ", "refused (not_pdf) ", "refused (placement) ", "total "} {
 		if !strings.Contains(stdout, "\n"+row) {
 			t.Errorf("table lacks a %q row:\n%s", row, stdout)
 		}
@@ -82,8 +82,8 @@ func TestCorpusCommand(t *testing.T) {
 			t.Errorf("%s: status %q reason %q, want %q", name, r[1], r[2], w)
 		}
 		if r[1] == "sealed" || r[1] == "repaired" {
-			if r[5] != "valid" || !strings.HasPrefix(r[6], "p1 [") || r[10] != filepath.Join(out, name) {
-				t.Errorf("%s: verdict %q, seal %q, output %q", name, r[5], r[6], r[10])
+			if r[5] != "valid" || !strings.HasPrefix(r[6], "p1 [") || r[10] != filepath.Join(out, name) || r[11] == "" {
+				t.Errorf("%s: verdict %q, seal %q, output %q, sealing %q ms", name, r[5], r[6], r[10], r[11])
 			}
 			if _, err := os.Stat(r[10]); err != nil {
 				t.Errorf("%s: no sealed copy: %v", name, err)
