@@ -54,7 +54,10 @@ func TestCorpusCommand(t *testing.T) {
 	if stderr != "" {
 		t.Errorf("a progress bar or lines on a pipe: %q", stderr)
 	}
-	for _, row := range []string{"sealing (median)", "sealed ", "repaired ", "refused (encrypted) ", "refused (not_pdf) ", "refused (placement) ", "total "} {
+	if !strings.HasPrefix(stdout, "result ") || !strings.Contains(stdout, "sealing (median)") {
+		t.Errorf("table header:\n%s", stdout)
+	}
+	for _, row := range []string{"sealed ", "repaired ", "refused (encrypted) ", "refused (not_pdf) ", "refused (placement) ", "total "} {
 		if !strings.Contains(stdout, "\n"+row) {
 			t.Errorf("table lacks a %q row:\n%s", row, stdout)
 		}
