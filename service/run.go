@@ -162,7 +162,8 @@ func noCAInSQLite(ctx context.Context, path string, pg keystore.Store) error {
 	if err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM keystore_ca").Scan(&n); err != nil || n == 0 {
 		return nil // no keystore tables, or no CA in them
 	}
-	return fmt.Errorf("%w: %s holds the keystore (store: sqlite); the PostgreSQL keystore has no CA", ErrKeystoreInSQLite, path)
+	return fmt.Errorf("%w: %s holds the keystore (store: sqlite); the PostgreSQL keystore has no CA. No command moves it: "+
+		"keep store: sqlite, or make the installation on PostgreSQL with `sealsvc init --store postgres --postgres-dsn DSN` in a new data directory", ErrKeystoreInSQLite, path)
 }
 
 // images returns seal images from SealImageDir, or a generated one.
