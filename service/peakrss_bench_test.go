@@ -54,7 +54,11 @@ func BenchmarkServicePeakRSS(b *testing.B) {
 	for _, r := range rows {
 		b.Run(r.name, func(b *testing.B) {
 			doc := r.doc()
-			peak := float64(runPeakRSS(b, doc, r.verify, 32)) / (1 << 20)
+			b.ResetTimer()
+			hwm, outcomes := runPeakRSS(b, doc, r.verify, 32, b.N)
+			b.StopTimer()
+			b.Logf("outcomes: %v", outcomes)
+			peak := float64(hwm) / (1 << 20)
 			if r.name == "seal/decision" {
 				base = peak
 			}
@@ -66,22 +70,22 @@ func BenchmarkServicePeakRSS(b *testing.B) {
 	}
 }
 
-// runPeakRSS starts a demo sealsvc, has callers of them send doc b.N times
-// each, and returns the child's peak RSS in bytes.
-func runPeakRSS(b *testing.B, doc []byte, verify bool, callers int) int64 {
-	bin := testbin.Build(b, "sealsvc")
-	dir := b.TempDir()
-	c := startChild(b, bin, dir)
+// runPeakRSS starts a demo sealsvc, has callers of them send doc rounds
+// times each, and returns the child's peak RSS in bytes and the calls'
+// outcomes.
+func runPeakRSS(t testing.TB, doc []byte, verify bool, callers, rounds int) (int64, map[string]int) {
+	bin := testbin.Build(t, "sealsvc")
+	dir := t.TempDir()
+	c := startChild(t, bin, dir)
 	defer c.cmd.Process.Kill()
-	waitReady(b, c, dir)
-	cc, ctx := dialAs(b, c.addr, filepath.Join(dir, "credentials", "450224100-approval.token"))
+	waitReady(t, c, dir)
+	cc, ctx := dialAs(t, c.addr, filepath.Join(dir, "credentials", "450224100-approval.token"))
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	outcomes := map[string]int{}
-	b.ResetTimer()
 	for w := range callers {
 		wg.Go(func() {
-			for i := range b.N {
+			for i := range rounds {
 				err := call(ctx, cc, doc, verify, fmt.Sprintf("rss-%d-%d", w, i))
 				mu.Lock()
 				outcomes[outcome(err)]++
@@ -90,9 +94,7 @@ func runPeakRSS(b *testing.B, doc []byte, verify bool, callers int) int64 {
 		})
 	}
 	wg.Wait()
-	b.StopTimer()
-	b.Logf("outcomes: %v", outcomes)
-	return vmHWM(b, c.cmd.Process.Pid)
+	return vmHWM(t, c.cmd.Process.Pid), outcomes
 }
 
 func call(ctx context.Context, cc *grpc.ClientConn, doc []byte, verify bool, id string) error {
@@ -145,7 +147,7 @@ func outcome(err error) string {
 }
 
 // vmHWM reads a process's peak resident set size.
-func vmHWM(b *testing.B, pid int) int64 {
+func vmHWM(b testing.TB, pid int) int64 {
 	st, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		b.Fatal(err)
