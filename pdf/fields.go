@@ -96,7 +96,8 @@ type form struct {
 // the widget: same rectangle, same image, print and locked, in the same
 // signed revision (as the strips of a cross-page seal are). A stamp is not
 // a field, so no viewer rebuilds it; viewers that draw the widget draw the
-// same opaque image twice in one place. The widget keeps the seal, so that
+// same image twice in one place (an opaque seal looks the same, where its
+// ink is translucent a little darker). The widget keeps the seal, so that
 // the signature's own appearance shows wherever viewers draw it.
 //
 // A certification that forbids added annotations (DocMDP P=2) forbids the
