@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/ronganxian/eseal/internal/pgtest"
 	"github.com/ronganxian/eseal/store/sqlite"
@@ -16,7 +17,8 @@ import (
 // on PostgreSQL with one replica, and on PostgreSQL with two replicas
 // sharing the callers, in one run, so that the figures stand beside each
 // other. PostgreSQL keeps its default durability (pgtest.Durable), as
-// SQLite keeps synchronous=FULL. Each reports seals/s, p50-ms and p99-ms.
+// SQLite keeps synchronous=FULL. Each reports seals/s, p50-ms and p99-ms,
+// and the CPU per seal of this process and of the PostgreSQL server.
 func BenchmarkSealing(b *testing.B) {
 	sqliteReplicas := func(t testing.TB) (storetest.Replica, storetest.Replica) {
 		path := filepath.Join(t.TempDir(), "seal.db")
@@ -32,8 +34,10 @@ func BenchmarkSealing(b *testing.B) {
 		}
 		return rs[0], rs[1]
 	}
+	var dbCPU func() time.Duration
 	pgReplicas := func(t testing.TB) (storetest.Replica, storetest.Replica) {
 		dsn := pgtest.Durable(t).NewDatabase(t)
+		dbCPU = serverCPU(t, dsn)
 		var rs [2]storetest.Replica
 		for i := range rs {
 			db, err := Open(context.Background(), dsn)
@@ -57,7 +61,13 @@ func BenchmarkSealing(b *testing.B) {
 		{"postgres-durable-2replicas", pgReplicas, 2},
 	} {
 		b.Run(fmt.Sprintf("%s/c%d", c.name, callers), func(b *testing.B) {
-			storetest.BenchSealing(b, c.open, c.replicas, callers)
+			dbCPU = nil
+			storetest.BenchSealing(b, c.open, c.replicas, callers, func() time.Duration {
+				if dbCPU == nil {
+					return 0 // SQLite runs in this process
+				}
+				return dbCPU()
+			})
 		})
 	}
 }

@@ -111,7 +111,8 @@ func (s *Store) writeDocuments(calls []*appendCall) error {
 }
 
 // appendInTx chains and stores the calls' records, in order, in one
-// transaction, and sets each call's out and err. A sealing whose request
+// transaction (with one statement for each kind of row: ledger_batch.go),
+// and sets each call's out and err. A sealing whose request
 // id is stored already (before, or earlier in this group) gets the stored
 // record and ErrDuplicateRequest, and stores nothing. The returned error
 // is the transaction's: when it is not nil, nothing was stored.
@@ -138,44 +139,46 @@ func (s *Store) appendInTx(ctx context.Context, calls []*appendCall) error {
 		if err != nil {
 			return err
 		}
+		sealed, err := s.sealedBefore(ctx, tx, calls)
+		if err != nil {
+			return err
+		}
+		var (
+			recs    []*seal.Record
+			results []result
+		)
 		for _, c := range calls {
 			c.out, c.err = nil, nil
 			rec := c.rec
+			key := requestKey{rec.Township, rec.RequestID}
 			if rec.Result == seal.ResultSealed {
-				earlier, err := scanRecord(s.txQueryRow(ctx, tx, qSealedByRequest, rec.Township, rec.RequestID))
-				if err == nil {
+				if earlier, ok := sealed[key]; ok {
 					c.out, c.err = earlier, store.ErrDuplicateRequest
 					continue
-				} else if !errors.Is(err, sql.ErrNoRows) {
-					return err
 				}
 			}
 			refusal := fenced(&rec, states)
 			rec.Link(head)
-			_, err = s.txExec(ctx, tx, qInsertRecord,
-				rec.Seq, rec.Time.UnixMicro(), rec.RequestID, rec.Township, rec.SealID, rec.CertSerial, rec.Item, rec.Domain,
-				rec.CaseNo, rec.Principal, string(rec.Window), rec.DocKind, rec.InputSM3, rec.OutputSM3, string(rec.Result),
-				string(rec.Rule), rec.Detail, rec.PrevHash, rec.Hash)
-			if err != nil {
-				return fmt.Errorf("inserting record %d: %w", rec.Seq, err)
-			}
+			recs = append(recs, &rec)
+			c.out, head = &rec, &rec
 			if refusal != nil {
-				c.out, c.err, head = &rec, refusal, &rec
+				c.err = refusal
 				continue
 			}
-			if rec.Result == seal.ResultSealed {
-				doc := c.doc
-				if c.ref != nil {
-					doc = []byte{} // the document is in the log
-				}
-				if _, err := s.txExec(ctx, tx, qInsertResult, rec.Township, rec.RequestID, rec.Seq, doc, c.ref); err != nil {
-					return fmt.Errorf("storing the result of record %d: %w", rec.Seq, err)
-				}
+			if rec.Result != seal.ResultSealed {
+				continue
 			}
-			c.out = &rec
-			head = &rec
+			sealed[key] = &rec
+			doc := c.doc
+			if c.ref != nil {
+				doc = []byte{} // the document is in the log
+			}
+			results = append(results, result{rec.Township, rec.RequestID, rec.Seq, doc, c.ref})
 		}
-		return nil
+		if err := s.insertRecords(ctx, tx, recs); err != nil {
+			return err
+		}
+		return s.insertResults(ctx, tx, results)
 	})
 }
 
