@@ -234,6 +234,9 @@ func (c *corpusChecker) run(ctx context.Context, file string) (r corpusResult) {
 	switch {
 	case last < 0:
 		r.status, r.message = stRejected, "the verifier finds no signature"
+		if len(rep.Reasons) > 0 {
+			r.message += ": " + rep.Reasons[0].String()
+		}
 		return r
 	case !rep.Signatures[last].Valid:
 		r.status, r.message = stRejected, rep.Signatures[last].Reasons[0].String()
