@@ -95,13 +95,19 @@ func (s *share) resize(ctx context.Context, n int64) error {
 		}
 		return status.FromContextError(err).Err()
 	}
+	return s.add(grow)
+}
+
+// add counts n bytes, taken from the budget, in the share; if the call
+// has ended meanwhile, it gives them back.
+func (s *share) add(n int64) error {
 	s.mu.Lock()
-	if s.done { // the call ended while it waited
+	if s.done {
 		s.mu.Unlock()
-		s.b.sem.Release(grow)
+		s.b.sem.Release(n)
 		return status.Error(codes.Canceled, "the call has ended")
 	}
-	s.n += grow
+	s.n += n
 	s.mu.Unlock()
 	return nil
 }
@@ -117,15 +123,7 @@ func (s *share) grow(n int64, why string) error {
 	if !s.b.sem.takeNow(n) { // ahead of the calls that wait to start
 		return s.b.exhausted(n, why)
 	}
-	s.mu.Lock()
-	if s.done {
-		s.mu.Unlock()
-		s.b.sem.Release(n)
-		return status.Error(codes.Canceled, "the call has ended")
-	}
-	s.n += n
-	s.mu.Unlock()
-	return nil
+	return s.add(n)
 }
 
 // release gives the whole share back; later calls do nothing.
