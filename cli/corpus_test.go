@@ -181,3 +181,21 @@ func TestCorpusQPDF(t *testing.T) {
 		t.Errorf("ranks %v", qpdfRank)
 	}
 }
+
+// TestCorpusBar: on a terminal the bar redraws in place and ends its
+// line; elsewhere it writes nothing.
+func TestCorpusBar(t *testing.T) {
+	var tty, pipe strings.Builder
+	a, b := &corpusBar{w: &tty, tty: true, total: 2}, &corpusBar{w: &pipe, total: 2}
+	for range 2 {
+		a.step()
+		b.step()
+	}
+	want := "\r[###############...............] 1/2\r[##############################] 2/2\n"
+	if tty.String() != want {
+		t.Errorf("terminal: %q, want %q", tty.String(), want)
+	}
+	if pipe.Len() != 0 {
+		t.Errorf("pipe: %q, want nothing", pipe.String())
+	}
+}
