@@ -134,3 +134,37 @@ func TestInitOnPostgresThenJoin(t *testing.T) {
 		t.Fatalf("join on an empty database: %v", err)
 	}
 }
+
+// TestInitConfigFromEnvironment: init through the ESEAL_* variables writes
+// a configuration file that names the store and the DSN, so the service
+// started from the file alone finds its database (before, postgres_dsn
+// was only a comment in it).
+func TestInitConfigFromEnvironment(t *testing.T) {
+	dir := t.TempDir()
+	const dsn = "postgres://eseal:secret@db.internal:5432/eseal"
+	t.Setenv("ESEAL_DATA_DIR", dir)
+	t.Setenv("ESEAL_STORE", "postgres")
+	t.Setenv("ESEAL_POSTGRES_DSN", dsn)
+	t.Setenv("ESEAL_LOG_LEVEL", "warn")
+	c, err := LoadConfig("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "sealsvc.yaml")
+	if err := os.WriteFile(path, []byte(c.yaml()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"ESEAL_DATA_DIR", "ESEAL_STORE", "ESEAL_POSTGRES_DSN", "ESEAL_LOG_LEVEL"} {
+		os.Unsetenv(name)
+	}
+	back, err := LoadConfig(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.Store != "postgres" || back.PostgresDSN != dsn || back.DataDir != dir || back.LogLevel != "warn" {
+		t.Fatalf("the file gives store %q, dsn %q, data %q, log level %q", back.Store, back.PostgresDSN, back.DataDir, back.LogLevel)
+	}
+	if err := back.Validate(); err != nil {
+		t.Fatal(err)
+	}
+}
