@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -252,8 +253,14 @@ func timeStats(ds []time.Duration) (string, string, string) {
 	}
 	s := append([]time.Duration(nil), ds...)
 	sort.Slice(s, func(i, k int) bool { return s[i] < s[k] })
-	ms := func(d time.Duration) string { return fmt.Sprintf("%d ms", d.Milliseconds()) }
+	ms := func(d time.Duration) string { return millis(d) + " ms" }
 	return ms(s[len(s)/2]), ms(s[min(len(s)-1, len(s)*95/100)]), ms(s[len(s)-1])
+}
+
+// millis writes d in milliseconds to a tenth: small files seal in less
+// than one.
+func millis(d time.Duration) string {
+	return strconv.FormatFloat(float64(d.Microseconds())/1000, 'f', 1, 64)
 }
 
 func writeCorpusCSV(path string, results []corpusResult) error {
@@ -262,7 +269,7 @@ func writeCorpusCSV(path string, results []corpusResult) error {
 	w.Write([]string{"file", "status", "reason", "message", "repaired", "verdict", "seal", "qpdf_in", "qpdf_out", "ms", "output", "seal_ms"})
 	for _, r := range results {
 		w.Write([]string{r.file, r.status, r.reason, r.message, r.repaired, r.verdict, r.placement, r.qpdfIn, r.qpdfOut,
-			fmt.Sprint(r.elapsed.Milliseconds()), r.out, fmt.Sprint(r.sealing.Milliseconds())})
+			millis(r.elapsed), r.out, millis(r.sealing)})
 	}
 	w.Flush()
 	return atomicfile.WriteFile(path, []byte(b.String()), 0o644)
