@@ -67,6 +67,7 @@ func (s *Store) writeGroup(group []*appendCall) {
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(live[0].ctx), appendTimeout)
 	defer cancel()
+	defer s.discardUnreferenced(live)
 	err := s.appendInTx(ctx, live)
 	if err == nil {
 		return

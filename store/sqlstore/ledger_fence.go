@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/ronganxian/eseal/seal"
+	"github.com/ronganxian/eseal/store"
 )
 
 // The fence between sealing and a seal's suspension or revocation
@@ -76,4 +77,34 @@ func fenced(rec *seal.Record, states map[string]seal.State) *seal.Refusal {
 	}
 	rec.Result, rec.Rule, rec.Detail, rec.OutputSM3 = seal.ResultRefused, r.Rule, r.Message, nil
 	return r
+}
+
+// documentDiscarder is a DocumentLog that can delete documents that no
+// result names (PostgreSQL's table; SQLite's log is only ever appended to).
+type documentDiscarder interface {
+	DiscardDocuments(refs [][]byte) error
+}
+
+// discardUnreferenced deletes, where the DocumentLog can, the documents
+// written for calls that the append did not store: a sealing the fence
+// refused, whose signed document must not outlive it, and a request sealed
+// before. It is best effort: a document left behind is named by no result
+// and never read.
+func (s *Store) discardUnreferenced(calls []*appendCall) {
+	d, ok := s.docs.(documentDiscarder)
+	if !ok {
+		return
+	}
+	var refs [][]byte
+	for _, c := range calls {
+		if c.ref == nil || c.err == nil {
+			continue
+		}
+		if _, refused := seal.AsRefusal(c.err); refused || errors.Is(c.err, store.ErrDuplicateRequest) {
+			refs = append(refs, c.ref)
+		}
+	}
+	if len(refs) > 0 {
+		_ = d.DiscardDocuments(refs)
+	}
 }

@@ -211,19 +211,38 @@ func sealedSeqs(t *testing.T, st store.Store) map[uint64]bool {
 func testSuspensionOrder(t *testing.T, open ReplicaOpener) {
 	e := newFenceEnv(t, open)
 	ctx := context.Background()
-	e.clock.startSecondAt(100)
-	out, err := e.b.sealer.Seal(ctx, e.clerk, e.input("order-1", e.doc))
-	if err != nil {
+	// Warm replica B (its key decrypted, its statements prepared), then
+	// seal and suspend within one second. On a machine too busy for that,
+	// resume and try again; a run that never manages tests nothing, and
+	// fails.
+	if _, err := e.b.sealer.Seal(ctx, e.clerk, e.input("order-warm", e.doc)); err != nil {
 		t.Fatal(err)
 	}
-	s, err := e.a.ks.SuspendTownship(ctx, fenceTown)
-	if err != nil {
-		t.Fatal(err)
-	}
-	suspendedBy := e.clock.now()
-	if !out.Record.Time.Truncate(time.Second).Equal(suspendedBy.Truncate(time.Second)) {
-		t.Fatalf("sealed at %s, suspended by %s: not within one second, so this run tests nothing (a slow machine?)",
-			out.Record.Time.Format(time.RFC3339Nano), suspendedBy.Format(time.RFC3339Nano))
+	var (
+		out *seal.Output
+		s   keystore.Seal
+	)
+	for attempt := 1; ; attempt++ {
+		e.clock.startSecondAt(100)
+		var err error
+		out, err = e.b.sealer.Seal(ctx, e.clerk, e.input(fmt.Sprintf("order-%d", attempt), e.doc))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s, err = e.a.ks.SuspendTownship(ctx, fenceTown); err != nil {
+			t.Fatal(err)
+		}
+		suspendedBy := e.clock.now()
+		if out.Record.Time.Truncate(time.Second).Equal(suspendedBy.Truncate(time.Second)) {
+			break
+		}
+		if attempt == 5 {
+			t.Fatalf("sealed at %s, suspended by %s: never within one second in %d attempts, so this run tests nothing (a slow machine?)",
+				out.Record.Time.Format(time.RFC3339Nano), suspendedBy.Format(time.RFC3339Nano), attempt)
+		}
+		if _, err := e.a.ks.ResumeTownship(ctx, fenceTown); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if !s.SuspendedAt.After(out.Record.Time) || s.SuspendedAt.Nanosecond() != 0 {
 		t.Errorf("suspended at %s, sealed at %s: want the first whole second after the sealing",
