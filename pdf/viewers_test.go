@@ -96,6 +96,7 @@ func TestViewersShowSeal(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel() // the viewers are processes of their own
 			req := baseRequest(t)
 			req.Image = testSeal(t)
 			out, res := sealOnPage(t, tc.in, req)
@@ -104,6 +105,7 @@ func TestViewersShowSeal(t *testing.T) {
 			box := placedBox(t, res, 0, tc.pageHeight)
 			for _, v := range viewers {
 				t.Run(v.name, func(t *testing.T) {
+					t.Parallel()
 					checkSealPixels(t, v.render(t, inFile, 1), v.render(t, outFile, 1), box)
 				})
 			}
