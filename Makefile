@@ -25,16 +25,21 @@ deps:
 ## package is tested twice.
 RACE_PKGS = ./api/ ./cli/ ./keystore/... ./pdf/ ./seal/... ./service/ ./store/...
 
+## TEST_TIMEOUT bounds one package's tests. pdf's, under the race
+## detector, render in three viewers and seal every file of testdata/: on
+## a busy 2-core machine they have taken more than go test's default 10m.
+TEST_TIMEOUT ?= 30m
+
 ## test: every test, after installing the system tools they need, and a
 ## check that the generated API code matches the .proto files.
 test: deps lint check-generated
 	@set -e; \
 	  race=$$($(GO) list $(RACE_PKGS)); \
 	  plain=$$($(GO) list ./... | grep -vxF "$$race"); \
-	  echo "$(GO) test -count=1 -race $(RACE_PKGS)"; \
-	  $(GO) test -count=1 -race $$race; \
-	  echo "$(GO) test -count=1 (the other packages)"; \
-	  $(GO) test -count=1 $$plain
+	  echo "$(GO) test -count=1 -timeout $(TEST_TIMEOUT) -race $(RACE_PKGS)"; \
+	  $(GO) test -count=1 -timeout $(TEST_TIMEOUT) -race $$race; \
+	  echo "$(GO) test -count=1 -timeout $(TEST_TIMEOUT) (the other packages)"; \
+	  $(GO) test -count=1 -timeout $(TEST_TIMEOUT) $$plain
 
 ## generate: regenerate the gRPC, gateway and OpenAPI code from proto/.
 generate:
