@@ -102,8 +102,10 @@ func (p *pgService) sealOnce(t *testing.T, id string, timeout time.Duration) err
 	return err
 }
 
-// ready reports /readyz and gRPC health, which must agree.
-func (p *pgService) ready(t *testing.T) bool {
+// readiness reports what /readyz and gRPC health say, one after the
+// other: they may differ for a moment when the answer changes between the
+// two reads.
+func (p *pgService) readiness(t *testing.T) (readyz, health bool) {
 	t.Helper()
 	resp, err := http.Get("http://" + p.http + "/readyz")
 	if err != nil {
@@ -117,24 +119,22 @@ func (p *pgService) ready(t *testing.T) bool {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, g := resp.StatusCode == http.StatusOK, h.Status == healthpb.HealthCheckResponse_SERVING
-	if r != g {
-		t.Fatalf("/readyz says %d but gRPC health says %v", resp.StatusCode, h.Status)
-	}
-	return r
+	return resp.StatusCode == http.StatusOK, h.Status == healthpb.HealthCheckResponse_SERVING
 }
 
-// waitReady waits until readiness is want, and returns how long it took.
+// waitReadiness waits until /readyz and gRPC health both say want, and
+// returns how long it took.
 func (p *pgService) waitReadiness(t *testing.T, want bool, bound time.Duration) time.Duration {
 	t.Helper()
 	start := time.Now()
+	var r, g bool
 	for !time.Now().After(start.Add(bound)) {
-		if p.ready(t) == want {
+		if r, g = p.readiness(t); r == want && g == want {
 			return time.Since(start)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	t.Fatalf("readiness did not become %v within %v; log:\n%s", want, bound, p.log)
+	t.Fatalf("readiness did not become %v within %v (/readyz %v, gRPC health %v); log:\n%s", want, bound, r, g, p.log)
 	return 0
 }
 
@@ -164,7 +164,7 @@ func TestReadinessWhenPostgresFreezes(t *testing.T) {
 		}
 	}()
 	// Checked every second with a deadline of one: false within about 2 s.
-	took := p.waitReadiness(t, false, 3500*time.Millisecond)
+	took := p.waitReadiness(t, false, 4*time.Second)
 	t.Logf("not ready %v after the freeze", took.Round(time.Millisecond))
 	start := time.Now()
 	err = p.sealOnce(t, "freeze-during", 2*time.Second)
@@ -234,8 +234,15 @@ func TestPostgresRestartIsUnavailable(t *testing.T) {
 	}
 	time.Sleep(time.Second) // sealings in flight
 	restarted := make(chan error, 1)
-	go func() { restarted <- pg.Restart(3 * time.Second) }()
-	p.waitReadiness(t, false, 3*time.Second)
+	go func() { restarted <- pg.Restart(4 * time.Second) }()
+	waited := false
+	defer func() {
+		if !waited {
+			<-restarted // before pg.Stop
+		}
+	}()
+	p.waitReadiness(t, false, 4*time.Second) // checked every second, with a deadline of one
+	waited = true
 	if err := <-restarted; err != nil {
 		t.Fatal(err)
 	}

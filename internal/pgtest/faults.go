@@ -19,10 +19,12 @@ var errNotOurs = errors.New("pgtest: only a cluster started here (StartThrowaway
 // down, and starts it again on the same data and port. It returns once the
 // server accepts connections.
 func (s *Server) Restart(down time.Duration) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.cmd == nil {
 		return errNotOurs
 	}
-	s.Thaw()
+	s.thaw()
 	s.cmd.Process.Signal(syscall.SIGINT)
 	select {
 	case <-s.exited:
@@ -42,6 +44,8 @@ func (s *Server) Restart(down time.Duration) error {
 // and new ones are accepted by the kernel, but nothing answers, as with a
 // hung host. Thaw undoes it; Stop thaws first.
 func (s *Server) Freeze() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.cmd == nil {
 		return errNotOurs
 	}
@@ -57,6 +61,12 @@ func (s *Server) Freeze() error {
 
 // Thaw continues a frozen server: its children first, then the postmaster.
 func (s *Server) Thaw() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.thaw()
+}
+
+func (s *Server) thaw() error {
 	if s.cmd == nil || s.cmd.Process == nil {
 		return errNotOurs
 	}

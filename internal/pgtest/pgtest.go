@@ -37,11 +37,14 @@ type Server struct {
 	AdminDSN string
 	host     string
 	port     int
-	cmd      *exec.Cmd
-	newCmd   func() *exec.Cmd // the postgres command again, for Restart
-	exited   chan struct{}    // closed when the server process has exited
-	dir      string
-	n        atomic.Int64
+	// mu orders Stop, Restart, Freeze and Thaw, which may be called from
+	// different goroutines; it guards cmd and exited.
+	mu     sync.Mutex
+	cmd    *exec.Cmd
+	newCmd func() *exec.Cmd // the postgres command again, for Restart
+	exited chan struct{}    // closed when the server process has exited
+	dir    string
+	n      atomic.Int64
 }
 
 // Start returns the server named by ESEAL_TEST_POSTGRES, or starts one
@@ -151,10 +154,12 @@ func (s *Server) waitReady(limit time.Duration) error {
 
 // Stop stops a server that Start started, and removes its files.
 func (s *Server) Stop() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.cmd == nil {
 		return
 	}
-	s.Thaw()                             // a frozen server cannot shut down
+	s.thaw()                             // a frozen server cannot shut down
 	s.cmd.Process.Signal(syscall.SIGINT) // fast shutdown
 	select {
 	case <-s.exited:
