@@ -124,16 +124,26 @@ func (d *document) setupCrypt() error {
 		}
 	} else {
 		ue, _ := ed.get("UE").(str)
+		oe, _ := ed.get("OE").(str)
 		if len(u) < 48 || len(ue) < 32 {
 			return encrypted("/U or /UE is too short")
 		}
-		if !bytes.Equal(hash2B(nil, u[32:40], nil, int(r)), u[:32]) {
+		// The empty password opens the document as its user, or, when
+		// the owner password is the empty one (pdf.js's pr6531_2.pdf),
+		// as its owner (ISO 32000-2 §7.6.4.3.3, Algorithms 2.A, 11, 12):
+		// either way no password is needed, as qpdf and PDFBox find.
+		var ik, wrapped []byte
+		switch {
+		case bytes.Equal(hash2B(nil, u[32:40], nil, int(r)), u[:32]):
+			ik, wrapped = hash2B(nil, u[40:48], nil, int(r)), ue
+		case len(o) >= 48 && len(oe) >= 32 && bytes.Equal(hash2B(nil, o[32:40], u[:48], int(r)), o[:32]):
+			ik, wrapped = hash2B(nil, o[40:48], u[:48], int(r)), oe
+		default:
 			return encrypted("the document needs a password to open; remove the protection before sealing")
 		}
-		ik := hash2B(nil, u[40:48], nil, int(r))
 		block, _ := aes.NewCipher(ik)
 		c.key = make([]byte, 32)
-		cipher.NewCBCDecrypter(block, make([]byte, 16)).CryptBlocks(c.key, ue[:32])
+		cipher.NewCBCDecrypter(block, make([]byte, 16)).CryptBlocks(c.key, wrapped[:32])
 	}
 	if int32(p)&permAnnotateAndForms == 0 {
 		return encrypted("its permissions (/P %d) forbid adding signature fields", int32(p))

@@ -293,6 +293,9 @@ func TestEncryptedVariants(t *testing.T) {
 		{"AES-256 object streams", []string{"--object-streams=generate", "--encrypt", "", "owner", "256", "--"}},
 		{"AES-128 object streams", []string{"--object-streams=generate", "--encrypt", "", "owner", "128", "--use-aes=y", "--"}},
 		{"RC4-128", []string{"--allow-weak-crypto", "--encrypt", "", "owner", "128", "--use-aes=n", "--"}},
+		// A user password, but an empty owner password, which opens it
+		// as its owner: no password is needed (pdf.js's pr6531_2.pdf).
+		{"AES-256 empty owner password", []string{"--object-streams=generate", "--encrypt", "secret", "", "256", "--allow-insecure", "--"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dst := filepath.Join(t.TempDir(), "enc.pdf")
