@@ -104,9 +104,9 @@ func checkRefusal(t *testing.T, err error, limit string) {
 // TestObjStmBudget seals a smaller document of the kind of
 // objstms-16x12MiB, whose pages lie in object streams of 1 MiB, within
 // limits that its reading exceeds, and within limits that allow it: the
-// limits, not a failure to read, are what refuse it. An object stream
-// cache that keeps nothing makes each stream decode again for each object
-// read from it, which counts.
+// limits, not a failure to read, are what refuse it. A cache smaller
+// than one stream still keeps the last one, so that a page's objects,
+// which lie in one stream, decode it once.
 func TestObjStmBudget(t *testing.T) {
 	in := hostilepdf.ObjStms(8, hostilepdf.MiB)
 	for _, tc := range []struct {
@@ -115,13 +115,13 @@ func TestObjStmBudget(t *testing.T) {
 		l       Limits
 		want    error // nil seals
 		limit   string
-		decoded int64 // MiB, when it does not refuse: the pages' 8 streams, once or twice
+		decoded int64 // MiB, when it does not refuse: the pages' 8 streams, once each
 	}{
 		{"default, within", Default{}, Limits{}, nil, "", 8},
 		{"keyword, within", hostileKeyword, Limits{}, ErrKeywordNotFound, "", 8},
-		{"keyword, no cache", hostileKeyword, Limits{ObjStmCacheBytes: 1}, ErrKeywordNotFound, "", 16},
+		{"keyword, a cache smaller than a stream", hostileKeyword, Limits{ObjStmCacheBytes: 1}, ErrKeywordNotFound, "", 8},
 		{"keyword, past", hostileKeyword, Limits{MaxDecodedBytes: 4 * hostilepdf.MiB}, ErrTooLarge, "MaxDecodedBytes", 0},
-		{"keyword, no cache, past", hostileKeyword, Limits{MaxDecodedBytes: 12 * hostilepdf.MiB, ObjStmCacheBytes: 1}, ErrTooLarge, "MaxDecodedBytes", 0},
+		{"keyword, a cache smaller than a stream, past", hostileKeyword, Limits{MaxDecodedBytes: 6 * hostilepdf.MiB, ObjStmCacheBytes: 1}, ErrTooLarge, "MaxDecodedBytes", 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			req := baseRequest(t)
@@ -267,8 +267,9 @@ func TestDecodeLimits(t *testing.T) {
 }
 
 // TestObjStmCache checks that the cache of a budget keeps at most
-// ObjStmCacheBytes of its documents' object streams, lets go of the least
-// recently used first, and of a document's streams when it is released.
+// ObjStmCacheBytes of its documents' object streams, or one larger stream
+// alone, lets go of the least recently used first, and of a document's
+// streams when it is released.
 func TestObjStmCache(t *testing.T) {
 	bud := newBudget(context.Background(), Limits{ObjStmCacheBytes: 300})
 	c := &bud.objstms
@@ -288,10 +289,12 @@ func TestObjStmCache(t *testing.T) {
 	if got := kept(); got != "[3 1] 250" {
 		t.Errorf("kept %s, want [3 1] 250", got)
 	}
-	c.put(mk(d, 4, 400)) // larger than the cache: used, not kept
-	if got := kept(); got != "[3 1] 250" {
-		t.Errorf("after a stream larger than the cache: kept %s", got)
+	c.put(mk(d, 4, 400)) // larger than the cache: kept alone
+	if got := kept(); got != "[4] 400" || c.get(d, 4) == nil {
+		t.Errorf("after a stream larger than the cache: kept %s, want [4] 400", got)
 	}
+	c.put(mk(d, 1, 100))
+	c.put(mk(d, 3, 150))
 	c.put(mk(other, 3, 100)) // another document's stream 3
 	if got := kept(); got != "[3 3] 250" || c.get(other, 3) == nil || c.get(d, 1) != nil {
 		t.Errorf("after another document's stream: kept %s", got)

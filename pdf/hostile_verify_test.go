@@ -72,9 +72,9 @@ func TestVerifyHostile(t *testing.T) {
 
 // TestVerifySealedHostile seals a document whose pages lie in object
 // streams of 1 MiB each, and verifies it: within the default limits it is
-// valid, and so it is with an object stream cache that keeps nothing,
-// which decodes the streams again for every object read from them; within
-// limits that reading every page exceeds, it is not valid, for too_large.
+// valid, and so it is with an object stream cache smaller than a stream;
+// within limits that reading every page exceeds, it is not valid, for
+// too_large.
 func TestVerifySealedHostile(t *testing.T) {
 	in := hostilepdf.ObjStms(8, 1<<20)
 	req, root, err := sealRequest()
@@ -95,7 +95,7 @@ func TestVerifySealedHostile(t *testing.T) {
 		{"default limits", pdf.Limits{}, verify.VerdictValid},
 		{"no cache", pdf.Limits{ObjStmCacheBytes: 1}, verify.VerdictValid},
 		{"past the limits", pdf.Limits{MaxDecodedBytes: 4 << 20}, verify.VerdictInvalid},
-		{"no cache, past the limits", pdf.Limits{MaxDecodedBytes: 12 << 20, ObjStmCacheBytes: 1}, verify.VerdictInvalid},
+		{"no cache, past the limits", pdf.Limits{MaxDecodedBytes: 4 << 20, ObjStmCacheBytes: 1}, verify.VerdictInvalid},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rep, err := verify.PDF(context.Background(), bytes.NewReader(doc), int64(len(doc)),
@@ -199,5 +199,30 @@ func TestVerifyMeterRefusal(t *testing.T) {
 	}
 	if m.asked == 0 {
 		t.Error("the meter was never asked")
+	}
+}
+
+// TestVerifySharedObjStm seals and verifies documents whose pages all lie
+// in one object stream larger than the object-stream cache: the stream is
+// decoded once, not once for each object read from it, so what the
+// engine seals within the limits, the verifier reads within them too.
+// (pdf.js bug1978317.pdf, sealed, went past MaxDecodedBytes in our own
+// verifier: a stream of 13 MB decoded again for every object.)
+func TestVerifySharedObjStm(t *testing.T) {
+	for _, tc := range []struct{ pages, size int }{{8, 12 << 20}, {400, 15 << 20}} {
+		in := hostilepdf.SharedObjStm(tc.pages, tc.size)
+		req, root, err := sealRequest()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sealed bytes.Buffer
+		if _, err := pdf.Seal(context.Background(), &sealed, bytes.NewReader(in), int64(len(in)), req); err != nil {
+			t.Fatalf("%d pages in a %d-byte stream: %v", tc.pages, tc.size, err)
+		}
+		doc := sealed.Bytes()
+		rep, err := verify.PDF(context.Background(), bytes.NewReader(doc), int64(len(doc)), verify.Options{Roots: []*smx509.Certificate{root}})
+		if err != nil || rep.Verdict != verify.VerdictValid {
+			t.Errorf("%d pages in a %d-byte stream: %v %v, want valid", tc.pages, tc.size, rep, err)
+		}
 	}
 }

@@ -52,12 +52,15 @@ func (c *objStmCache) get(d *document, num int) *objStream {
 }
 
 // put keeps os, letting go of the least recently used streams to make
-// room for it.
+// room for it. A stream larger than the cache is kept alone: the objects
+// of one stream are mostly read together, and decoding it again for each
+// of them would spend the document's decoding budget many times over on
+// one stream (pdf.js bug1978317.pdf, 65,542 objects in a 13 MB stream,
+// sealed, then went past MaxDecodedBytes in our own verifier). One stream
+// is at most MaxStreamBytes, so the cache holds at most the larger of
+// that and ObjStmCacheBytes.
 func (c *objStmCache) put(os *objStream) {
-	if os.size() > c.max {
-		return
-	}
-	for c.bytes+os.size() > c.max {
+	for c.tail != nil && c.bytes+os.size() > c.max {
 		c.drop(c.tail)
 	}
 	if c.m == nil {
