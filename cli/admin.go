@@ -406,9 +406,8 @@ func (a *app) rotateCmd() *cobra.Command {
 				}
 				fmt.Fprintf(a.stdout, "rotated %s; new token in %s\n", termText(resp.Principal.GetId()), tokenOut)
 			}
-			const when = "2006-01-02 15:04:05 MST"
 			fmt.Fprintf(a.stderr, "the new token works until %s; the previous ones until %s at the latest\n",
-				resp.TokenExpiresAt.AsTime().Local().Format(when), resp.PreviousExpireAt.AsTime().Local().Format(when))
+				a.when(resp.TokenExpiresAt.AsTime()), a.when(resp.PreviousExpireAt.AsTime()))
 			return nil
 		},
 	}

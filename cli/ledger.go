@@ -23,7 +23,7 @@ func (a *app) recordRow(r *sealv1.LedgerRecord) []string {
 	if r.Rule != "" {
 		res += " (" + r.Rule + ")"
 	}
-	return []string{fmt.Sprint(r.Seq), r.Time.AsTime().Local().Format("2006-01-02 15:04:05"), termText(r.TownshipCode),
+	return []string{fmt.Sprint(r.Seq), a.when(r.Time.AsTime()), termText(r.TownshipCode),
 		termText(r.ItemCode), termText(r.CaseNo), termText(r.Principal), termText(res), hex.EncodeToString(r.Hash)[:16]}
 }
 

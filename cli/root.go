@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -17,7 +18,9 @@ type app struct {
 	conn
 	langFlag string
 	lang     string
-	output   string // "table" or "json"
+	output   string         // "table" or "json"
+	tz       string         // --tz
+	loc      *time.Location // the zone human output shows times in (zone.go)
 	stdout   io.Writer
 	stderr   io.Writer
 }
@@ -58,8 +61,11 @@ and the ledger, and verifies sealed PDFs offline.
 SEAL_TOKEN_FILE, --tls-ca or SEAL_TLS_CA. Plain text is used only to a loopback address.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
-		PersistentPreRun: func(*cobra.Command, []string) {
+		PersistentPreRunE: func(*cobra.Command, []string) error {
 			a.lang = detectLang(a.langFlag)
+			var err error
+			a.loc, err = a.zone()
+			return err
 		},
 	}
 	f := cmd.PersistentFlags()
@@ -68,6 +74,7 @@ SEAL_TOKEN_FILE, --tls-ca or SEAL_TLS_CA. Plain text is used only to a loopback 
 	f.StringVar(&a.caFile, "tls-ca", "", "PEM file of the CA that issued the service's TLS certificate (SEAL_TLS_CA)")
 	f.StringVar(&a.output, "output", "table", "output: table or json")
 	f.StringVar(&a.langFlag, "lang", "", "language of messages: zh or en (SEAL_LANG, LANG)")
+	f.StringVar(&a.tz, "tz", "", "time zone of the times shown (SEAL_TZ; default: TZ when set, else Asia/Shanghai); JSON keeps offsets")
 	a.retry.flags(f)
 	cmd.AddCommand(a.stampCmd(), a.batchCmd(), a.townshipsCmd(), a.itemsCmd(), a.sealsCmd(),
 		a.ledgerCmd(), a.principalsCmd(), a.whoamiCmd(), a.verifyCmd(), a.corpusCmd())

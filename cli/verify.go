@@ -303,7 +303,7 @@ func (a *app) printSignature(w io.Writer, n, revisions int, s verify.SignatureRe
 	add("reason", s.Reason)
 	switch s.SigningTimeSource {
 	case "cms", "pdf":
-		add("time", s.SigningTime.Local().Format("2006-01-02 15:04:05 -07:00")+a.paren(a.vt("claimed-"+s.SigningTimeSource)))
+		add("time", a.when(s.SigningTime)+a.paren(a.vt("claimed-"+s.SigningTimeSource)))
 	default:
 		add("time", a.vt("none"))
 	}
@@ -329,7 +329,7 @@ func (a *app) printSignature(w io.Writer, n, revisions int, s verify.SignatureRe
 		}
 		add("chain", trusted)
 		for _, c := range s.Chain {
-			line := c.Subject + "  " + a.vt("valid-from") + " " + c.NotBefore.Local().Format("2006-01-02") + " – " + c.NotAfter.Local().Format("2006-01-02")
+			line := c.Subject + "  " + a.vt("valid-from") + " " + a.day(c.NotBefore) + " – " + a.day(c.NotAfter)
 			if len(c.KeyUsage) > 0 {
 				line += "  " + strings.Join(c.KeyUsage, ", ")
 			}
@@ -345,7 +345,7 @@ func (a *app) printSignature(w io.Writer, n, revisions int, s verify.SignatureRe
 		}
 		rev := a.vt(string(s.Revocation))
 		if !s.RevokedAt.IsZero() {
-			rev += a.paren(a.vt("since") + " " + s.RevokedAt.Local().Format("2006-01-02 15:04:05 -07:00"))
+			rev += a.paren(a.vt("since") + " " + a.when(s.RevokedAt))
 		}
 		add("revocation", rev)
 	}
