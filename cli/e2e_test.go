@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -110,6 +111,24 @@ func TestCLIEndToEnd(t *testing.T) {
 			t.Fatalf("stamp: %d %q %q", code, stdout, stderr)
 		}
 		checkSealed(t, out, "450224-XK-0002", "长安-2026-0042")
+		// It says where the seal went, as --page and --at would give it.
+		if !regexp.MustCompile(`盖章位置：第 1 页，印章中心距页面左下角 \d+, \d+ 毫米`).MatchString(stdout) {
+			t.Errorf("stamp does not say where the seal went: %q", stdout)
+		}
+		// An existing output is not overwritten, and nothing is sealed for
+		// it, unless --force.
+		before, _ := os.ReadFile(out)
+		code, _, stderr = d.run(t, "450224100-approval", "stamp", decision, "-o", out,
+			"--item", "450224-XK-0002", "--case-no", "长安-2026-0043", "--doc-kind", permit)
+		if after, _ := os.ReadFile(out); code != 1 || !strings.Contains(stderr, "--force") || !bytes.Equal(after, before) {
+			t.Errorf("stamp over an existing output: %d %q, file changed %v", code, stderr, !bytes.Equal(after, before))
+		}
+		code, stdout, stderr = d.run(t, "450224100-approval", "--lang", "en", "stamp", decision, "-o", out, "--force",
+			"--item", "450224-XK-0002", "--case-no", "长安-2026-0043", "--doc-kind", permit)
+		if code != 0 || !strings.Contains(stdout, "seal on page 1, centred") {
+			t.Fatalf("stamp --force: %d %q %q", code, stdout, stderr)
+		}
+		checkSealed(t, out, "450224-XK-0002", "长安-2026-0043")
 	})
 
 	t.Run("refusals", func(t *testing.T) {

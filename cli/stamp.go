@@ -168,6 +168,7 @@ func (a *app) sealOnce(ctx context.Context, o *stampOpts, doc []byte) (*sealv1.S
 func (a *app) stampCmd() *cobra.Command {
 	o := &stampOpts{}
 	var out string
+	var force bool
 	cmd := &cobra.Command{
 		Use:   "stamp IN.pdf -o OUT.pdf --item CODE --case-no NO",
 		Short: "盖章：给一个PDF盖本乡镇的印章 / seal one PDF with your township's seal",
@@ -182,6 +183,11 @@ credential. A refusal prints the rule that refused, and sealctl exits with statu
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if out == "" || o.item == "" || o.caseNo == "" {
 				return errors.New("stamp needs -o OUT.pdf, --item and --case-no")
+			}
+			if _, err := os.Stat(out); err == nil && !force {
+				// Refused before sealing, so that no ledger record is made
+				// for a document that would not be written.
+				return fmt.Errorf("%s: %s", termText(out), a.t("out-exists"))
 			}
 			ctx, err := a.need(cmd)
 			if err != nil {
@@ -207,11 +213,15 @@ credential. A refusal prints the rule that refused, and sealctl exits with statu
 			if resp.Repaired != "" {
 				fmt.Fprintf(a.stdout, "%s: %s\n", a.t("repaired"), termText(resp.Repaired))
 			}
+			if where := a.sealedWhere(ctx, resp.Document); where != "" {
+				fmt.Fprintln(a.stdout, where)
+			}
 			return nil
 		},
 	}
 	o.flags(cmd)
 	cmd.Flags().StringVarP(&out, "out", "o", "", "where to write the sealed PDF")
+	cmd.Flags().BoolVar(&force, "force", false, "overwrite -o when it exists")
 	cmd.Flags().StringVar(&o.requestID, "request-id", "", "idempotency key (default: derived from the file, item, case and kind)")
 	return cmd
 }
