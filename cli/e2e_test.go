@@ -129,6 +129,17 @@ func TestCLIEndToEnd(t *testing.T) {
 			t.Fatalf("stamp --force: %d %q %q", code, stdout, stderr)
 		}
 		checkSealed(t, out, "450224-XK-0002", "长安-2026-0043")
+		// Without --doc-kind: the item's only kind, said so; with several
+		// kinds, they are listed.
+		out = filepath.Join(tmp, "sealed-jf.pdf")
+		code, stdout, stderr = d.run(t, "450224100-service", "stamp", decision, "-o", out, "--item", "450224-JF-0001", "--case-no", "长安-JF-1")
+		if code != 0 || !strings.Contains(stdout, "按该事项唯一的文书类型盖章: 救助决定书") {
+			t.Errorf("stamp without --doc-kind, one kind: %d %q %q", code, stdout, stderr)
+		}
+		code, _, stderr = d.run(t, "450224100-approval", "stamp", decision, "-o", filepath.Join(tmp, "no-kind.pdf"), "--item", "450224-XK-0002", "--case-no", "长安-NK-1")
+		if code != 1 || !strings.Contains(stderr, "不予行政许可决定书") || strings.Contains(stderr, "document_kind") {
+			t.Errorf("stamp without --doc-kind, several kinds: %d %q", code, stderr)
+		}
 	})
 
 	t.Run("refusals", func(t *testing.T) {

@@ -213,6 +213,9 @@ credential. A refusal prints the rule that refused, and sealctl exits with statu
 			if resp.Repaired != "" {
 				fmt.Fprintf(a.stdout, "%s: %s\n", a.t("repaired"), termText(resp.Repaired))
 			}
+			if o.docKind == "" && resp.Record.DocKind != "" {
+				fmt.Fprintf(a.stdout, "%s: %s\n", a.t("doc-kind-default"), termText(resp.Record.DocKind))
+			}
 			if where := a.sealedWhere(ctx, resp.Document); where != "" {
 				fmt.Fprintln(a.stdout, where)
 			}

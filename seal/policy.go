@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -110,7 +111,10 @@ type Request struct {
 type Decision struct {
 	Township Township
 	Item     Item
-	Key      *Key
+	// DocKind is the kind of document sealed: the one asked for, or the
+	// item's only kind when none was asked for.
+	DocKind string
+	Key     *Key
 }
 
 // Policy decides sealing requests. Every path that seals asks it first.
@@ -175,8 +179,17 @@ func (p *Policy) Check(ctx context.Context, who *Principal, req Request) (*Decis
 	if !ok {
 		return nil, refuse(RuleItemNotImplemented, "item %s is not on the implementation list of %s (%s)", item.Code, town.Name, town.Code)
 	}
-	if len(item.Documents) > 0 && !item.AllowsDocument(req.DocKind) {
-		return nil, refuse(RuleDocumentKind, "item %s may seal only %v, not %q", item.Code, item.Documents, req.DocKind)
+	// A clerk who names no kind gets the item's only one; with several,
+	// they are named, since none can be guessed. A kind that is named and
+	// not listed is the document_kind refusal.
+	kind := req.DocKind
+	switch {
+	case kind == "" && len(item.Documents) == 1:
+		kind = item.Documents[0]
+	case kind == "" && len(item.Documents) > 1:
+		return nil, refuse(RuleBadRequest, "item %s seals %d kinds of document; name one: %s", item.Code, len(item.Documents), strings.Join(item.Documents, ", "))
+	case len(item.Documents) > 0 && !item.AllowsDocument(kind):
+		return nil, refuse(RuleDocumentKind, "item %s may seal only %v, not %q", item.Code, item.Documents, kind)
 	}
 
 	// Rule 3: the seal, read once: its state, its validity, and its signer.
@@ -193,5 +206,5 @@ func (p *Policy) Check(ctx context.Context, who *Principal, req Request) (*Decis
 	if r := key.refusal(town.Name, now); r != nil {
 		return nil, r
 	}
-	return &Decision{Township: town, Item: item, Key: key}, nil
+	return &Decision{Township: town, Item: item, DocKind: kind, Key: key}, nil
 }

@@ -1,8 +1,10 @@
 package seal_test
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -133,7 +135,8 @@ func TestPolicyRules(t *testing.T) {
 		{"approval window seals a service item", approval, req("450224-QR-0001", "审核意见书"), seal.RuleWrongWindow},
 		{"item not on the township's list", clerkAt("450224200"), req("450224-XK-0006", "林木采伐许可证"), seal.RuleItemNotImplemented},
 		{"document kind not listed", approval, req("450224-XK-0002", "营业执照"), seal.RuleDocumentKind},
-		{"document kind missing", approval, req("450224-XK-0002", ""), seal.RuleDocumentKind},
+		{"document kind missing, the item seals several", approval, req("450224-XK-0002", ""), seal.RuleBadRequest},
+		{"document kind missing, the item seals one", clerkAt("450224100"), req("450224-JF-0001", ""), ""},
 		{"suspended seal", clerkAt("450224101"), req("450224-XK-0002", permit), seal.RuleSealSuspended},
 		{"revoked seal", clerkAt("450224102"), req("450224-XK-0002", permit), seal.RuleSealRevoked},
 		{"expired certificate", clerkAt("450224103"), req("450224-XK-0002", permit), seal.RuleCertificateInvalid},
@@ -152,6 +155,10 @@ func TestPolicyRules(t *testing.T) {
 				if d.Township.Code != "450224100" || d.Item.Code != tc.req.Item || d.Key.ID != "s" || d.Key.Signer == nil {
 					t.Fatalf("decision %+v", d)
 				}
+				// The kind asked for, or the item's only one.
+				if want := cmp.Or(tc.req.DocKind, d.Item.Documents[0]); d.DocKind != want {
+					t.Fatalf("decision for kind %q, want %q", d.DocKind, want)
+				}
 				return
 			}
 			r, ok := seal.AsRefusal(err)
@@ -163,6 +170,10 @@ func TestPolicyRules(t *testing.T) {
 			}
 			if d != nil || r.Message == "" || r.Rule.Chinese() == "" {
 				t.Fatalf("refusal without message or with a decision: %+v %+v", r, d)
+			}
+			// A missing kind names the kinds the clerk may choose.
+			if tc.req.DocKind == "" && tc.req.Item != "" && tc.want == seal.RuleBadRequest && !strings.Contains(r.Message, "不予行政许可决定书") {
+				t.Fatalf("the refusal of a missing kind does not list the kinds: %s", r.Message)
 			}
 		})
 	}

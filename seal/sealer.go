@@ -92,6 +92,7 @@ func (s *Sealer) Seal(ctx context.Context, who *Principal, in Input) (*Output, e
 		return nil, s.refused(ctx, rec, in.Document, err)
 	}
 	rec.Township, rec.Window, rec.Domain = d.Township.Code, d.Item.Window, d.Item.Domain
+	rec.DocKind = d.DocKind // the item's only kind, when the request named none
 	key := d.Key
 	rec.SealID = key.ID
 	rec.CertSerial = hex.EncodeToString(key.Chain[0].SerialNumber.Bytes())
