@@ -45,6 +45,10 @@ type Sealer struct {
 	// Limits bound the memory and work one document may cost to seal;
 	// zero fields are pdf's defaults.
 	Limits pdf.Limits
+	// Zone is the zone the signing time (/M) is written in, the county's,
+	// so that a reader of the raw PDF sees local time with its offset;
+	// nil writes it as the clock gives it. The instant is the same.
+	Zone *time.Location
 }
 
 // Input is one sealing request with its document.
@@ -112,7 +116,7 @@ func (s *Sealer) Seal(ctx context.Context, who *Principal, in Input) (*Output, e
 	buf.Grow(len(in.Document) + 64<<10)
 	signedAt := now()
 	res, err := pdf.Seal(ctx, &buf, bytes.NewReader(in.Document), int64(len(in.Document)), pdf.Request{
-		Signer: signer, Time: signedAt, SealName: key.Name, Reason: reason, Location: d.Township.Government(),
+		Signer: signer, Time: s.inZone(signedAt), SealName: key.Name, Reason: reason, Location: d.Township.Government(),
 		ItemCode: d.Item.Code, ItemName: d.Item.Name, CaseNumber: in.CaseNo,
 		Image: key.Image, Placements: in.Placements, Limits: s.Limits,
 		Repair: true, // a damaged unsigned document is repaired, and the record says so
@@ -294,4 +298,12 @@ func documentRefusal(err error) *Refusal {
 		}
 	}
 	return nil
+}
+
+// inZone is t in the Sealer's Zone, if it has one.
+func (s *Sealer) inZone(t time.Time) time.Time {
+	if s.Zone == nil {
+		return t
+	}
+	return t.In(s.Zone)
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/emmansun/gmsm/sm3"
 	"github.com/ronganxian/eseal/internal/testpki"
@@ -200,5 +201,25 @@ func TestSealerResult(t *testing.T) {
 		if got, err := f.sealer.Result(ctx, tc.who, tc.id, tc.caseNo); !errors.Is(err, seal.ErrNotFound) || got != nil {
 			t.Errorf("%s: %v, %v; want ErrNotFound", tc.name, got, err)
 		}
+	}
+}
+
+// TestSealerZone: the signing time in the PDF (/M) is written in the
+// Sealer's zone, with its offset.
+func TestSealerZone(t *testing.T) {
+	f := newSealerFixture(t)
+	shanghai, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.sealer.Zone = shanghai
+	f.sealer.Now = func() time.Time { return time.Date(2026, 12, 3, 9, 30, 0, 0, time.UTC) }
+	out, err := f.sealer.Seal(context.Background(), f.clerk, f.input("zone-1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(out.Document, []byte("/M(D:20261203173000+08'00')")) && !bytes.Contains(out.Document, []byte("/M (D:20261203173000+08'00')")) {
+		i := bytes.Index(out.Document, []byte("/M"))
+		t.Fatalf("the signing time is not written at +08:00: %q", out.Document[i:min(i+40, len(out.Document))])
 	}
 }

@@ -5,6 +5,7 @@
 package service
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	_ "time/tzdata" // the county's zone on hosts without a zone database
 
 	"github.com/ronganxian/eseal/pdf"
 	"go.yaml.in/yaml/v3"
@@ -89,6 +91,22 @@ type Config struct {
 	// is logged at debug when it succeeds, at info when it is refused or
 	// fails, at warn when the database cannot be reached.
 	LogLevel string `yaml:"log_level"`
+	// TimeZone is the county's zone (default Asia/Shanghai): the signing
+	// time written in sealed PDFs (/M) and the times in the logs are
+	// given in it, with its offset. The ledger keeps instants.
+	TimeZone string `yaml:"time_zone"`
+}
+
+// DefaultTimeZone is the county's zone unless configured.
+const DefaultTimeZone = "Asia/Shanghai"
+
+// Zone returns the configured zone; Validate has checked that it loads.
+func (c *Config) Zone() *time.Location {
+	loc, err := time.LoadLocation(cmp.Or(c.TimeZone, DefaultTimeZone))
+	if err != nil {
+		return time.UTC
+	}
+	return loc
 }
 
 // DefaultMetricsListen is where /metrics is served unless configured.
@@ -151,7 +169,7 @@ func (c *Config) env() map[string]any {
 		"ESEAL_MAX_UNARY_DOCUMENT_BYTES": &c.MaxUnaryDocumentBytes, "ESEAL_MAX_BYTES_IN_FLIGHT": &c.MaxBytesInFlight,
 		"ESEAL_MEMORY_LIMIT":     &c.MemoryLimit,
 		"ESEAL_CHECKPOINT_EVERY": &c.CheckpointEvery, "ESEAL_PROFILE": &c.Profile,
-		"ESEAL_SEAL_IMAGE_DIR": &c.SealImageDir, "ESEAL_LOG_FORMAT": &c.LogFormat, "ESEAL_LOG_LEVEL": &c.LogLevel,
+		"ESEAL_SEAL_IMAGE_DIR": &c.SealImageDir, "ESEAL_LOG_FORMAT": &c.LogFormat, "ESEAL_LOG_LEVEL": &c.LogLevel, "ESEAL_TIME_ZONE": &c.TimeZone,
 		"ESEAL_METRICS_LISTEN": &c.MetricsListen, "ESEAL_TOKEN_TTL": &c.TokenTTL, "ESEAL_TOKEN_OVERLAP": &c.TokenOverlap,
 		"ESEAL_MAX_DECODED_BYTES": &c.MaxDecodedBytes, "ESEAL_MAX_STREAM_BYTES": &c.MaxStreamBytes,
 		"ESEAL_OBJSTM_CACHE_BYTES": &c.ObjStmCacheBytes, "ESEAL_MAX_OBJECTS": &c.MaxObjects, "ESEAL_MAX_VALUES": &c.MaxValues,
@@ -207,6 +225,7 @@ func (c *Config) resolve(base string) {
 	def(&c.Profile, "default")
 	def(&c.LogFormat, "text")
 	def(&c.LogLevel, "info")
+	def(&c.TimeZone, DefaultTimeZone)
 	if c.TokenTTL == 0 {
 		c.TokenTTL = Duration(DefaultTokenTTL)
 	}
@@ -257,6 +276,9 @@ func (c *Config) Validate() error {
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		errs = append(errs, fmt.Errorf("log_format %q is not text or json", c.LogFormat))
+	}
+	if _, err := time.LoadLocation(cmp.Or(c.TimeZone, DefaultTimeZone)); err != nil {
+		errs = append(errs, fmt.Errorf("time_zone %q: %v", c.TimeZone, err))
 	}
 	if _, ok := logLevels[c.LogLevel]; !ok {
 		errs = append(errs, fmt.Errorf("log_level %q is not debug, info, warn or error", c.LogLevel))

@@ -3,6 +3,7 @@ package service
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -178,5 +179,46 @@ func TestInitTokenExpires(t *testing.T) {
 	_, err = svc.Store.PrincipalByCredential(ctx, store.CredentialToken, api.TokenHash(strings.TrimSpace(string(renewed))), time.Now())
 	if err != nil {
 		t.Errorf("the token init wrote after the last one expired: %v", err)
+	}
+}
+
+// TestTimeZone: time_zone (default Asia/Shanghai) must load, and the
+// logs give their times in it, with its offset.
+func TestTimeZone(t *testing.T) {
+	for _, tc := range []struct {
+		file, want string // want: the offset a log line carries, "" for invalid
+	}{
+		{"", "+08:00"},
+		{"time_zone: Asia/Urumqi\n", "+06:00"},
+		{"time_zone: UTC\n", "Z"},
+		{"time_zone: Mars/Olympus\n", ""},
+	} {
+		t.Setenv("ESEAL_TIME_ZONE", "")
+		os.Unsetenv("ESEAL_TIME_ZONE")
+		path := filepath.Join(t.TempDir(), "sealsvc.yaml")
+		if err := os.WriteFile(path, []byte("data_dir: .\n"+tc.file), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		c, err := LoadConfig(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = c.Validate()
+		if tc.want == "" {
+			if err == nil || !strings.Contains(err.Error(), "time_zone") {
+				t.Errorf("%q: Validate %v, want a time_zone error", tc.file, err)
+			}
+			continue
+		}
+		if err != nil && strings.Contains(err.Error(), "time_zone") {
+			t.Errorf("%q: %v", tc.file, err)
+		}
+		var out strings.Builder
+		c.LogFormat = "json"
+		NewLogger(c, &out).Info("hello")
+		var line struct{ Time string }
+		if err := json.Unmarshal([]byte(out.String()), &line); err != nil || !strings.HasSuffix(line.Time, tc.want) {
+			t.Errorf("%q: log time %q (%v), want it at %s", tc.file, line.Time, err, tc.want)
+		}
 	}
 }

@@ -45,9 +45,15 @@ type Service struct {
 var logLevels = map[string]slog.Level{"debug": slog.LevelDebug, "info": slog.LevelInfo, "warn": slog.LevelWarn, "error": slog.LevelError}
 
 // NewLogger returns the service's logger as c says: log_format "text" or
-// "json", and log_level (info unless set).
+// "json", log_level (info unless set), and times in time_zone.
 func NewLogger(c *Config, w io.Writer) *slog.Logger {
-	opts := &slog.HandlerOptions{Level: logLevels[c.LogLevel]}
+	zone := c.Zone()
+	opts := &slog.HandlerOptions{Level: logLevels[c.LogLevel], ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+		if a.Key == slog.TimeKey && len(groups) == 0 && a.Value.Kind() == slog.KindTime {
+			a.Value = slog.TimeValue(a.Value.Time().In(zone)) // the county's time, with its offset
+		}
+		return a
+	}}
 	if c.LogFormat == "json" {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
@@ -140,6 +146,7 @@ func (s *Service) assemble() {
 		Ledger:  s.Ledger,
 		Profile: profile,
 		Limits:  s.Config.DocumentLimits(),
+		Zone:    s.Config.Zone(),
 	}
 }
 
