@@ -70,12 +70,10 @@ func TestVerifyHostile(t *testing.T) {
 	}
 }
 
-// TestVerifySealedHostile seals a document whose pages lie in object
-// streams of 1 MiB each, and verifies it: within the default limits it is
-// valid, and so it is with an object stream cache smaller than a stream;
-// within limits that reading every page exceeds, it is not valid, for
-// too_large.
-func TestVerifySealedHostile(t *testing.T) {
+// sealedObjStms seals a document whose 8 pages lie in object streams of
+// 1 MiB each, and returns it with its signer's root.
+func sealedObjStms(t *testing.T) ([]byte, *smx509.Certificate) {
+	t.Helper()
 	in := hostilepdf.ObjStms(8, 1<<20)
 	req, root, err := sealRequest()
 	if err != nil {
@@ -86,7 +84,16 @@ func TestVerifySealedHostile(t *testing.T) {
 	if _, err := pdf.Seal(context.Background(), &sealed, bytes.NewReader(in), int64(len(in)), req); err != nil {
 		t.Fatal(err)
 	}
-	doc := sealed.Bytes()
+	return sealed.Bytes(), root
+}
+
+// TestVerifySealedHostile seals a document whose pages lie in object
+// streams of 1 MiB each, and verifies it: within the default limits it is
+// valid, and so it is with an object stream cache smaller than a stream;
+// within limits that reading every page exceeds, it is not valid, for
+// too_large.
+func TestVerifySealedHostile(t *testing.T) {
+	doc, root := sealedObjStms(t)
 	for _, tc := range []struct {
 		name    string
 		limits  pdf.Limits
@@ -175,17 +182,7 @@ func (m *refusingMeter) Take(n int64) error { m.asked += n; return errMeterFull 
 // verification gives no verdict but the *MeterError, since what it read
 // is incomplete and says nothing of the file.
 func TestVerifyMeterRefusal(t *testing.T) {
-	in := hostilepdf.ObjStms(8, 1<<20)
-	req, root, err := sealRequest()
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Placements = []pdf.Placement{pdf.At{Page: 1, X: 100, Y: 100}}
-	var sealed bytes.Buffer
-	if _, err := pdf.Seal(context.Background(), &sealed, bytes.NewReader(in), int64(len(in)), req); err != nil {
-		t.Fatal(err)
-	}
-	doc := sealed.Bytes()
+	doc, root := sealedObjStms(t)
 	opts := verify.Options{Roots: []*smx509.Certificate{root}}
 	rep, err := verify.PDF(context.Background(), bytes.NewReader(doc), int64(len(doc)), opts)
 	if err != nil || rep.Verdict != verify.VerdictValid {
