@@ -184,6 +184,12 @@ func (c *countdownCtx) Err() error {
 	return nil
 }
 
+// CountdownContext is a countdownCtx ending at the n-th look, for the
+// verification tests of package pdf_test.
+func CountdownContext(n int) context.Context {
+	return &countdownCtx{Context: context.Background(), n: n}
+}
+
 // TestSealCancelled checks that sealing stops with the context's error,
 // both when the context has ended before and when it ends while the
 // document's content is decoded; then less than the whole has been

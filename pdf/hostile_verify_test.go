@@ -121,21 +121,6 @@ func TestVerifySealedHostile(t *testing.T) {
 	}
 }
 
-// countdownCtx is a context whose Err reports it canceled from the n-th
-// look on, so that a test can end a context in the middle of the work
-// without depending on time.
-type countdownCtx struct {
-	context.Context
-	n int
-}
-
-func (c *countdownCtx) Err() error {
-	if c.n--; c.n <= 0 {
-		return context.Canceled
-	}
-	return nil
-}
-
 // TestVerifyCancelled checks that verification stops with the context's
 // error, and returns no verdict, when the context has ended before and
 // when it ends while the object streams are decoded.
@@ -143,7 +128,7 @@ func TestVerifyCancelled(t *testing.T) {
 	in := hostilepdf.ObjStms(8, 1<<20)
 	ended, cancel := context.WithCancel(context.Background())
 	cancel()
-	for _, ctx := range []context.Context{ended, &countdownCtx{Context: context.Background(), n: 10}} {
+	for _, ctx := range []context.Context{ended, pdf.CountdownContext(10)} {
 		rep, err := verify.PDF(ctx, bytes.NewReader(in), int64(len(in)), verify.Options{})
 		if !errors.Is(err, context.Canceled) || rep != nil {
 			t.Errorf("got %v, %v; want context.Canceled and no report", rep, err)
