@@ -250,6 +250,7 @@ with a summary and a CSV report of what was sealed and what was refused, and why
 		},
 	}
 	o.flags(cmd)
+	a.completeCatalog(cmd)
 	cmd.Flags().StringVar(&outDir, "out-dir", "", "folder for the sealed PDFs")
 	cmd.Flags().StringVar(&report, "report", "", "CSV report (default OUT/batch-report.csv)")
 	cmd.Flags().IntVar(&parallel, "parallel", 4, "files sealed at once (1-32)")

@@ -223,6 +223,7 @@ credential. A refusal prints the rule that refused, and sealctl exits with statu
 		},
 	}
 	o.flags(cmd)
+	a.completeCatalog(cmd)
 	cmd.Flags().StringVarP(&out, "out", "o", "", "where to write the sealed PDF")
 	cmd.Flags().BoolVar(&force, "force", false, "overwrite -o when it exists")
 	cmd.Flags().StringVar(&o.requestID, "request-id", "", "idempotency key (default: derived from the file, item, case and kind)")
