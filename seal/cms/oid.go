@@ -43,3 +43,12 @@ var (
 	oidECDSAWithSHA384 = asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 3}
 	oidECDSAWithSHA512 = asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 4}
 )
+
+// Time-stamping (RFC 3161, RFC 5035).
+var (
+	// oidTSTInfo is id-ct-TSTInfo, the eContentType of a time-stamp token.
+	oidTSTInfo = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 16, 1, 4}
+	// oidAttrTimeStampToken is id-aa-signatureTimeStampToken, the unsigned
+	// attribute that carries a token over a SignerInfo's signature value.
+	oidAttrTimeStampToken = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 16, 2, 14}
+)

@@ -19,8 +19,10 @@ const maxCertificates = 64
 type signedData struct {
 	contentType  asn1.ObjectIdentifier // of the outer ContentInfo
 	eContentType asn1.ObjectIdentifier
-	certs        []*smx509.Certificate
-	signer       signerInfo
+	// eContent is the encapsulated content, nil when detached.
+	eContent []byte
+	certs    []*smx509.Certificate
+	signer   signerInfo
 }
 
 type signerInfo struct {
@@ -39,6 +41,10 @@ type signerInfo struct {
 	messageDigest []byte
 	signingTime   time.Time
 	essCerts      []essCertID
+
+	// timeStampToken is the first value of the first
+	// id-aa-signatureTimeStampToken unsigned attribute, nil when absent.
+	timeStampToken []byte
 }
 
 // essCertID is one certificate reference from an ESS signing-certificate
@@ -50,7 +56,11 @@ type essCertID struct {
 
 // parse reads a DER ContentInfo holding a detached SignedData with exactly
 // one signer. It checks structure only; verify checks meaning.
-func parse(der []byte) (*signedData, error) {
+func parse(der []byte) (*signedData, error) { return parseSignedData(der, false) }
+
+// parseSignedData is parse that, with encapsulated, accepts an
+// encapsulated content (a time-stamp token's TSTInfo) and requires one.
+func parseSignedData(der []byte, encapsulated bool) (*signedData, error) {
 	in := cryptobyte.String(der)
 	var ci cryptobyte.String
 	if !in.ReadASN1(&ci, cbasn1.SEQUENCE) {
@@ -89,7 +99,15 @@ func parse(der []byte) (*signedData, error) {
 	if !body.ReadASN1(&encap, cbasn1.SEQUENCE) || !encap.ReadASN1ObjectIdentifier(&sd.eContentType) {
 		return nil, malformed("encapContentInfo", nil)
 	}
-	if !encap.Empty() {
+	switch {
+	case encapsulated:
+		var explicit, octets cryptobyte.String
+		if !encap.ReadASN1(&explicit, cbasn1.Tag(0).Constructed().ContextSpecific()) ||
+			!explicit.ReadASN1(&octets, cbasn1.OCTET_STRING) || !explicit.Empty() || !encap.Empty() || len(octets) == 0 {
+			return nil, malformed("encapContentInfo: no encapsulated content", nil)
+		}
+		sd.eContent = octets
+	case !encap.Empty():
 		return nil, ErrNotDetached
 	}
 
@@ -190,9 +208,17 @@ func parseSignerInfo(si cryptobyte.String, s *signerInfo) error {
 		return malformed("SignerInfo signature", nil)
 	}
 	s.signature = sig
-	// unsignedAttrs [1] IMPLICIT: carried (a timestamp, say), not used here.
-	if !si.SkipOptionalASN1(cbasn1.Tag(1).Constructed().ContextSpecific()) || !si.Empty() {
+	// unsignedAttrs [1] IMPLICIT: a signature time-stamp token is kept,
+	// the rest carried and not used.
+	var unsigned cryptobyte.String
+	var hasUnsigned bool
+	if !si.ReadOptionalASN1(&unsigned, &hasUnsigned, cbasn1.Tag(1).Constructed().ContextSpecific()) || !si.Empty() {
 		return malformed("SignerInfo unsignedAttrs", nil)
+	}
+	if hasUnsigned {
+		if err := parseUnsignedAttrs(unsigned, s); err != nil {
+			return err
+		}
 	}
 	if hasAttrs {
 		return parseSignedAttrs(attrs, s)
@@ -335,4 +361,26 @@ func readTime(s *cryptobyte.String) (time.Time, error) {
 		return t, malformed("time is neither UTCTime nor GeneralizedTime", nil)
 	}
 	return t, nil
+}
+
+// parseUnsignedAttrs reads the unsigned attributes, keeping the first
+// signature time-stamp token.
+func parseUnsignedAttrs(attrs cryptobyte.String, s *signerInfo) error {
+	for !attrs.Empty() {
+		var attr, values cryptobyte.String
+		var oid asn1.ObjectIdentifier
+		if !attrs.ReadASN1(&attr, cbasn1.SEQUENCE) || !attr.ReadASN1ObjectIdentifier(&oid) ||
+			!attr.ReadASN1(&values, cbasn1.SET) || !attr.Empty() {
+			return malformed("unsigned attribute", nil)
+		}
+		if !oid.Equal(oidAttrTimeStampToken) || s.timeStampToken != nil {
+			continue
+		}
+		var token cryptobyte.String
+		if !values.ReadASN1Element(&token, cbasn1.SEQUENCE) {
+			return malformed("signature time-stamp token attribute", nil)
+		}
+		s.timeStampToken = token
+	}
+	return nil
 }

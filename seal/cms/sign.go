@@ -186,6 +186,33 @@ func (s *Signer) SignDigest(digest []byte, signingTime time.Time) ([]byte, error
 	return s.build(digest, signingTime, s.signOnce)
 }
 
+// SignTSTInfo returns a time-stamp token (RFC 3161 section 2.4.2): a
+// SignedData, version 3, that encapsulates tstInfo (a DER TSTInfo) with
+// eContentType id-ct-TSTInfo, signed with the signed attributes Sign writes
+// (content type TSTInfo, its SM3 digest, the signing time genTime and the
+// ESS signing-certificate-v2 that RFC 5816 requires). withCerts says
+// whether the certificates go in, as the request's certReq asks. A token is
+// always written in the PKCS#7 content types, which RFC 3161 clients know,
+// whatever the Signer's profile.
+func (s *Signer) SignTSTInfo(tstInfo []byte, genTime time.Time, withCerts bool) ([]byte, error) {
+	if len(tstInfo) == 0 {
+		return nil, fmt.Errorf("cms: empty TSTInfo")
+	}
+	digest := sm3.Sum(tstInfo)
+	return s.buildContent(digest[:], genTime, s.signOnce, encapsulated{
+		eContentType: oidTSTInfo, eContent: tstInfo, omitCerts: !withCerts, pkcs7: true,
+	})
+}
+
+// encapsulated says what buildContent wraps: nothing (a detached signature
+// in the Signer's profile) or eContent of eContentType.
+type encapsulated struct {
+	eContentType asn1.ObjectIdentifier
+	eContent     []byte
+	omitCerts    bool
+	pkcs7        bool // the PKCS#7 content types whatever the profile
+}
+
 // signOnce signs msg (the DER signed attributes).
 func (s *Signer) signOnce(msg []byte) ([]byte, error) {
 	sig, err := s.key.Sign(s.rand, msg, sm2.DefaultSM2SignerOpts)
@@ -201,8 +228,23 @@ func (s *Signer) signOnce(msg []byte) ([]byte, error) {
 // build assembles the ContentInfo around digest, signing the signed
 // attributes with sign.
 func (s *Signer) build(digest []byte, signingTime time.Time, sign func([]byte) ([]byte, error)) ([]byte, error) {
+	return s.buildContent(digest, signingTime, sign, encapsulated{})
+}
+
+// buildContent is build with the content that enc says, if any.
+func (s *Signer) buildContent(digest []byte, signingTime time.Time, sign func([]byte) ([]byte, error), enc encapsulated) ([]byte, error) {
+	outer, inner := s.profile.contentTypes()
+	if enc.pkcs7 {
+		outer, inner = oidSignedData, oidData
+	}
+	ctAttr, version := s.ctAttr, int64(1)
+	if enc.eContentType != nil {
+		inner = enc.eContentType
+		ctAttr = attribute(oidAttrContentType, func(b *cryptobyte.Builder) { b.AddASN1ObjectIdentifier(inner) })
+		version = 3 // RFC 5652 5.1: eContentType other than id-data
+	}
 	attrs := [][]byte{
-		s.ctAttr,
+		ctAttr,
 		attribute(oidAttrMessageDigest, func(b *cryptobyte.Builder) { b.AddASN1OctetString(digest) }),
 		attribute(oidAttrSigningTime, func(b *cryptobyte.Builder) { addTime(b, signingTime) }),
 		s.essAttr,
@@ -221,16 +263,24 @@ func (s *Signer) build(digest []byte, signingTime time.Time, sign func([]byte) (
 		return nil, err
 	}
 
-	outer, inner := s.profile.contentTypes()
 	var b cryptobyte.Builder
 	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { // ContentInfo
 		b.AddASN1ObjectIdentifier(outer)
 		b.AddASN1(cbasn1.Tag(0).Constructed().ContextSpecific(), func(b *cryptobyte.Builder) {
 			b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { // SignedData
-				b.AddASN1Int64(1)
+				b.AddASN1Int64(version)
 				b.AddASN1(cbasn1.SET, func(b *cryptobyte.Builder) { addAlgorithm(b, oidSM3) })
-				b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { b.AddASN1ObjectIdentifier(inner) })
-				b.AddASN1(cbasn1.Tag(0).Constructed().ContextSpecific(), func(b *cryptobyte.Builder) { b.AddBytes(s.certs) })
+				b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+					b.AddASN1ObjectIdentifier(inner)
+					if enc.eContent != nil {
+						b.AddASN1(cbasn1.Tag(0).Constructed().ContextSpecific(), func(b *cryptobyte.Builder) {
+							b.AddASN1OctetString(enc.eContent)
+						})
+					}
+				})
+				if !enc.omitCerts {
+					b.AddASN1(cbasn1.Tag(0).Constructed().ContextSpecific(), func(b *cryptobyte.Builder) { b.AddBytes(s.certs) })
+				}
 				b.AddASN1(cbasn1.SET, func(b *cryptobyte.Builder) {
 					b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { // SignerInfo
 						b.AddASN1Int64(1)

@@ -47,6 +47,13 @@ type Result struct {
 	// MessageDigest is the signed message-digest, nil without signed
 	// attributes.
 	MessageDigest []byte
+	// Signature is the SignerInfo's signature value, which a signature
+	// time-stamp token's message imprint covers.
+	Signature []byte
+	// TimeStampToken is the DER ContentInfo of the signature time-stamp
+	// token in the unsigned attributes, nil when there is none. It is not
+	// checked here; see VerifyTimeStampToken.
+	TimeStampToken []byte
 }
 
 // Valid reports whether both the digest and the signature verify.
@@ -93,6 +100,8 @@ func verify(der []byte, content io.Reader, digest []byte, opts *VerifyOptions) (
 		Certificates:       sd.certs,
 		SigningTime:        si.signingTime,
 		MessageDigest:      si.messageDigest,
+		Signature:          si.signature,
+		TimeStampToken:     si.timeStampToken,
 	}
 	if sd.contentType.Equal(oidGMSignedData) {
 		res.Profile = ProfileGMT0010
