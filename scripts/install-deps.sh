@@ -7,6 +7,8 @@
 #   poppler-utils  pdfsig (another verifier) and pdftoppm (renders the seal)
 #   mupdf-tools    mutool draw: MuPDF renders the seal too
 #   nodejs, npm    run pdf.js (tools/pdfjs: pdfjs-dist, the third renderer)
+#   fonts-arphic-uming  AR PL UMing, a Ming (宋体-style) CJK font: the glyph
+#                  outlines of the seal's text (sealimage)
 #   postgresql     the server binaries; tests start a throwaway cluster with
 #                  initdb in a temporary directory (internal/pgtest)
 #
@@ -21,6 +23,7 @@ command -v qpdf >/dev/null 2>&1 || need+=(qpdf)
 command -v mutool >/dev/null 2>&1 || need+=(mupdf-tools)
 command -v node >/dev/null 2>&1 || need+=(nodejs)
 command -v npm >/dev/null 2>&1 || need+=(npm)
+[ -f /usr/share/fonts/truetype/arphic/uming.ttc ] || need+=(fonts-arphic-uming)
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql)
 
 if [ ${#need[@]} -gt 0 ]; then
