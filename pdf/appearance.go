@@ -6,7 +6,8 @@ import (
 )
 
 // The seal's appearance: one image XObject (with its /SMask) per document,
-// and for each widget a form XObject that draws it. A cross-page seal's
+// or for a vector seal one form XObject of its paths (vectorseal.go), and
+// for each widget a form XObject that draws it. A cross-page seal's
 // strip is a form whose bounding box is one strip wide and which draws the
 // whole image shifted left, so that the box shows only its strip; the image
 // is stored once, not cut.
@@ -21,6 +22,16 @@ func (u *update) writeImage(img *SealImage) ref {
 	}
 	r := u.alloc()
 	u.image = r
+	if img.form != nil {
+		u.putNew(r, &stream{dict: dict{
+			{"Type", name("XObject")},
+			{"Subtype", name("Form")},
+			{"BBox", array{int64(0), int64(0), num(img.wPt), num(img.hPt)}},
+			{"Resources", dict{}},
+			{"Filter", name("FlateDecode")},
+		}, data: img.form})
+		return r
+	}
 	d := dict{
 		{"Type", name("XObject")},
 		{"Subtype", name("Image")},
@@ -71,10 +82,14 @@ func (u *update) writeAppearance(s spot, img *SealImage, imgRef ref) ref {
 	if img != nil {
 		d = append(d, dictEntry{"Resources", dict{{"XObject", dict{{imageResource, imgRef}}}}})
 		content = append(content, "q "...)
-		content = appendReal(content, float64(num(img.wPt)))
-		content = append(content, " 0 0 "...)
-		content = appendReal(content, float64(num(img.hPt)))
-		content = append(content, ' ')
+		if img.form != nil { // a form has its own units: points
+			content = append(content, "1 0 0 1 "...)
+		} else { // an image fills the unit square
+			content = appendReal(content, float64(num(img.wPt)))
+			content = append(content, " 0 0 "...)
+			content = appendReal(content, float64(num(img.hPt)))
+			content = append(content, ' ')
+		}
 		content = appendReal(content, float64(num(-s.offsetX)))
 		content = append(content, " 0 cm /"+imageResource+" Do Q"...)
 	}

@@ -48,6 +48,7 @@ type SealImage struct {
 	colorSpace name    // DeviceRGB, or DeviceGray when every pixel is grey
 	samples    []byte  // zlib-compressed colour samples
 	alpha      []byte  // zlib-compressed alpha samples, nil when opaque
+	form       []byte  // zlib-compressed content stream of a vector seal (vectorseal.go); then no samples
 }
 
 // NewSealImage decodes a PNG seal image of any colour type and prepares it

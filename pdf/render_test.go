@@ -51,48 +51,57 @@ func sealSamples(t testing.TB) ([]samplePoint, []samplePoint) {
 	t.Helper()
 	testSeal(t)
 	samplesOnce.Do(func() {
-		img, err := png.Decode(bytes.NewReader(sealPNG))
-		if err != nil {
+		var err error
+		if redPoints, clearPoints, sealRed, err = samplesFrom(sealPNG, DefaultSealWidthMM); err != nil {
 			panic(err)
 		}
-		b := img.Bounds()
-		at := func(x, y int) color.NRGBA { return color.NRGBAModel.Convert(img.At(x, y)).(color.NRGBA) }
-		isRed := func(c color.NRGBA) bool { return c.A >= 200 && c.R > 180 && c.G < 90 && c.B < 90 }
-		// The margin is about two rendered pixels at renderDPI.
-		margin := int(math.Ceil(2 * float64(b.Dx()) / (DefaultSealWidthMM / 25.4 * renderDPI)))
-		var sum [3]int
-		for y := b.Min.Y + margin; y < b.Max.Y-margin; y += 3 {
-			for x := b.Min.X + margin; x < b.Max.X-margin; x += 3 {
-				allRed, allClear := true, true
-				for dy := -margin; dy <= margin && (allRed || allClear); dy += 2 {
-					for dx := -margin; dx <= margin; dx += 2 {
-						c := at(x+dx, y+dy)
-						allRed = allRed && isRed(c)
-						allClear = allClear && c.A == 0
-					}
-				}
-				p := samplePoint{(float64(x-b.Min.X) + 0.5) / float64(b.Dx()), (float64(y-b.Min.Y) + 0.5) / float64(b.Dy())}
-				if allRed {
-					redPoints = append(redPoints, p)
-					// The ink is slightly translucent: expect it over white paper.
-					c := at(x, y)
-					over := func(v uint8) int { return (int(v)*int(c.A) + 255*(255-int(c.A))) / 255 }
-					sum[0] += over(c.R)
-					sum[1] += over(c.G)
-					sum[2] += over(c.B)
-				}
-				if allClear {
-					clearPoints = append(clearPoints, p)
-				}
-			}
-		}
-		n := max(len(redPoints), 1)
-		sealRed = color.NRGBA{uint8(sum[0] / n), uint8(sum[1] / n), uint8(sum[2] / n), 255}
 	})
 	if len(redPoints) < 50 || len(clearPoints) < 50 {
 		t.Fatalf("seal image gives %d red and %d clear sample points", len(redPoints), len(clearPoints))
 	}
 	return redPoints, clearPoints
+}
+
+// samplesFrom picks the sample points of a seal PNG drawn widthMM wide, and
+// its ink over white paper.
+func samplesFrom(pngData []byte, widthMM float64) (red, clear []samplePoint, ink color.NRGBA, err error) {
+	img, err := png.Decode(bytes.NewReader(pngData))
+	if err != nil {
+		return nil, nil, ink, err
+	}
+	b := img.Bounds()
+	at := func(x, y int) color.NRGBA { return color.NRGBAModel.Convert(img.At(x, y)).(color.NRGBA) }
+	isRed := func(c color.NRGBA) bool { return c.A >= 200 && c.R > 180 && c.G < 90 && c.B < 90 }
+	// The margin is about two rendered pixels at renderDPI.
+	margin := int(math.Ceil(2 * float64(b.Dx()) / (widthMM / 25.4 * renderDPI)))
+	var sum [3]int
+	for y := b.Min.Y + margin; y < b.Max.Y-margin; y += 3 {
+		for x := b.Min.X + margin; x < b.Max.X-margin; x += 3 {
+			allRed, allClear := true, true
+			for dy := -margin; dy <= margin && (allRed || allClear); dy += 2 {
+				for dx := -margin; dx <= margin; dx += 2 {
+					c := at(x+dx, y+dy)
+					allRed = allRed && isRed(c)
+					allClear = allClear && c.A == 0
+				}
+			}
+			p := samplePoint{(float64(x-b.Min.X) + 0.5) / float64(b.Dx()), (float64(y-b.Min.Y) + 0.5) / float64(b.Dy())}
+			if allRed {
+				red = append(red, p)
+				// The ink may be slightly translucent: expect it over white paper.
+				c := at(x, y)
+				over := func(v uint8) int { return (int(v)*int(c.A) + 255*(255-int(c.A))) / 255 }
+				sum[0] += over(c.R)
+				sum[1] += over(c.G)
+				sum[2] += over(c.B)
+			}
+			if allClear {
+				clear = append(clear, p)
+			}
+		}
+	}
+	n := max(len(red), 1)
+	return red, clear, color.NRGBA{uint8(sum[0] / n), uint8(sum[1] / n), uint8(sum[2] / n), 255}, nil
 }
 
 // closeTo reports whether a rendered pixel has the ink's colour.
@@ -129,6 +138,13 @@ func checkSealPixels(t testing.TB, before, after image.Image, box sealBox) {
 func checkInk(t testing.TB, before, after image.Image, box sealBox, ink color.NRGBA) {
 	t.Helper()
 	red, clear := sealSamples(t)
+	checkInkAt(t, before, after, box, red, clear, ink)
+}
+
+// checkInkAt checks the page after sealing has ink at the red points of
+// the seal's box and is unchanged at its clear points.
+func checkInkAt(t testing.TB, before, after image.Image, box sealBox, red, clear []samplePoint, ink color.NRGBA) {
+	t.Helper()
 	redOK, redN, clearOK, clearN := 0, 0, 0, 0
 	var misses []string
 	for _, p := range red {

@@ -1,0 +1,60 @@
+package pdf
+
+import (
+	"bytes"
+	"fmt"
+)
+
+// A seal drawn by the rules (package sealimage) is paths, not pixels: its
+// picture is a content stream that fills outlines in the seal's colour. It
+// is carried as a form XObject, written once per update like an image, and
+// each widget's appearance draws that form. The paths are exact at any zoom
+// and in print, and the document embeds no font for the seal's text.
+
+// maxSealContent bounds a vector seal's content stream: a seal with twenty
+// characters is about 60 KB; anything near this is not a seal.
+const maxSealContent = 4 << 20
+
+// NewVectorSeal prepares a seal drawn by the PDF content stream content in
+// a box sizeMM millimetres square, in points with its origin at the lower
+// left (sealimage.Seal.PDFContent). The content may use only path
+// construction and painting operators and colour: it has no resources.
+func NewVectorSeal(content []byte, sizeMM float64) (*SealImage, error) {
+	if sizeMM < 1 || sizeMM > 500 {
+		return nil, fmt.Errorf("%w: size %.1f mm is outside 1–500 mm", ErrBadImage, sizeMM)
+	}
+	if len(content) == 0 || len(content) > maxSealContent {
+		return nil, fmt.Errorf("%w: a seal's content stream of %d bytes", ErrBadImage, len(content))
+	}
+	if err := pathsOnly(content); err != nil {
+		return nil, err
+	}
+	form, err := deflate(content)
+	if err != nil {
+		return nil, err
+	}
+	pt := sizeMM * ptPerMM
+	return &SealImage{wPt: pt, hPt: pt, form: form}, nil
+}
+
+// pathsOnly checks that content uses only the operators a drawn seal needs,
+// so that what the form draws is what its paths say: no text, images,
+// other forms, or resources that the form does not carry.
+func pathsOnly(content []byte) error {
+	allowed := map[string]bool{
+		"q": true, "Q": true, "cm": true, "w": true, "J": true, "j": true, "M": true,
+		"m": true, "l": true, "c": true, "v": true, "y": true, "h": true, "re": true,
+		"f": true, "F": true, "f*": true, "S": true, "s": true, "B": true, "B*": true, "b": true, "b*": true, "n": true,
+		"g": true, "G": true, "rg": true, "RG": true, "k": true, "K": true,
+	}
+	for _, tok := range bytes.Fields(content) {
+		c := tok[0]
+		if c == '-' || c == '.' || c >= '0' && c <= '9' {
+			continue
+		}
+		if !allowed[string(tok)] {
+			return fmt.Errorf("%w: a seal's content stream uses %q; only paths and colours may draw it", ErrBadImage, tok)
+		}
+	}
+	return nil
+}
