@@ -11,6 +11,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509/pkix"
+	"encoding/asn1"
 	"fmt"
 	"math/big"
 	"time"
@@ -57,6 +58,41 @@ type Options struct {
 	// LeafKeyUsage overrides the leaf's key usage (digitalSignature and
 	// contentCommitment by default).
 	LeafKeyUsage smx509.KeyUsage
+	// LeafExtensions are added to the leaf (a critical extended key
+	// usage, say: see TimeStampingEKU).
+	LeafExtensions []pkix.Extension
+}
+
+// TimeStampingEKU is an extended key usage extension with id-kp-timeStamping
+// alone, as RFC 3161 asks of a TSA certificate (critical).
+func TimeStampingEKU(critical bool) pkix.Extension {
+	v, _ := asn1.Marshal([]asn1.ObjectIdentifier{{1, 3, 6, 1, 5, 5, 7, 3, 8}})
+	return pkix.Extension{Id: asn1.ObjectIdentifier{2, 5, 29, 37}, Critical: critical, Value: v}
+}
+
+// IssueLeaf issues another leaf under the chain's issuing CA (Certs[1]),
+// a TSA's beside the seal's, say, with its own key. The chain must have at
+// least two certificates.
+func (c *Chain) IssueLeaf(name string, ext []pkix.Extension, notBefore, notAfter time.Time) (crypto.Signer, *smx509.Certificate, error) {
+	key, err := newKey(SM2)
+	if err != nil {
+		return nil, nil, err
+	}
+	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 120))
+	if err != nil {
+		return nil, nil, err
+	}
+	tmpl := &smx509.Certificate{
+		SerialNumber: serial.Add(serial, big.NewInt(1)), NotBefore: notBefore, NotAfter: notAfter,
+		Subject:               pkix.Name{Country: []string{"CN"}, Organization: []string{"测试县政务服务监督管理办公室"}, CommonName: name},
+		BasicConstraintsValid: true, KeyUsage: smx509.KeyUsageDigitalSignature, ExtraExtensions: ext,
+	}
+	der, err := smx509.CreateCertificate(rand.Reader, tmpl, c.Certs[1], key.Public(), c.Keys[1])
+	if err != nil {
+		return nil, nil, fmt.Errorf("testpki: leaf %s: %w", name, err)
+	}
+	cert, err := smx509.ParseCertificate(der)
+	return key, cert, err
 }
 
 // NewChain makes a chain. It fails only if key generation or certificate
@@ -113,6 +149,7 @@ func NewChain(opts Options) (*Chain, error) {
 		} else {
 			tmpl.BasicConstraintsValid = true
 			tmpl.KeyUsage = opts.LeafKeyUsage
+			tmpl.ExtraExtensions = opts.LeafExtensions
 		}
 		parent, parentKey := tmpl, keys[i]
 		if i < opts.Length-1 {

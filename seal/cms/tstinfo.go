@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/emmansun/gmsm/smx509"
 	"golang.org/x/crypto/cryptobyte"
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
 )
@@ -21,7 +22,9 @@ import (
 //	    ordering BOOLEAN DEFAULT FALSE, nonce INTEGER OPTIONAL,
 //	    tsa [0] GeneralName OPTIONAL, extensions [1] IMPLICIT Extensions OPTIONAL }
 type TSTInfo struct {
-	Policy asn1.ObjectIdentifier
+	// Policy is the TSA's policy; an smx509.OID because a policy under
+	// 2.25 (a UUID) has arcs that asn1.ObjectIdentifier cannot hold.
+	Policy smx509.OID
 	// HashAlgorithm and HashedMessage are the message imprint.
 	HashAlgorithm asn1.ObjectIdentifier
 	HashedMessage []byte
@@ -51,13 +54,14 @@ func (t *TSTInfo) Marshal() ([]byte, error) {
 	if t.SerialNumber == nil || t.SerialNumber.Sign() < 0 {
 		return nil, fmt.Errorf("cms: TSTInfo needs a non-negative serial number")
 	}
-	if t.Policy == nil || t.HashAlgorithm == nil || len(t.HashedMessage) == 0 {
+	policy, err := t.Policy.MarshalBinary()
+	if err != nil || len(policy) == 0 || t.HashAlgorithm == nil || len(t.HashedMessage) == 0 {
 		return nil, fmt.Errorf("cms: TSTInfo needs a policy and a message imprint")
 	}
 	var b cryptobyte.Builder
 	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
 		b.AddASN1Int64(1)
-		b.AddASN1ObjectIdentifier(t.Policy)
+		b.AddASN1(cbasn1.OBJECT_IDENTIFIER, func(b *cryptobyte.Builder) { b.AddBytes(policy) })
 		addMessageImprint(b, t.HashAlgorithm, t.HashedMessage)
 		b.AddASN1BigInt(t.SerialNumber)
 		b.AddASN1(cbasn1.GeneralizedTime, func(b *cryptobyte.Builder) { b.AddBytes([]byte(genTimeString(t.GenTime))) })
@@ -139,10 +143,10 @@ func ParseTSTInfo(der []byte) (*TSTInfo, error) {
 	if !s.ReadASN1Integer(&version) || version != 1 {
 		return nil, malformed("TSTInfo version is not 1", nil)
 	}
-	if !s.ReadASN1ObjectIdentifier(&t.Policy) {
-		return nil, malformed("TSTInfo policy", nil)
-	}
 	var err error
+	if t.Policy, err = ReadPolicy(&s); err != nil {
+		return nil, err
+	}
 	if t.HashAlgorithm, t.HashedMessage, err = readMessageImprint(&s); err != nil {
 		return nil, err
 	}
@@ -191,6 +195,16 @@ func ParseTSTInfo(der []byte) (*TSTInfo, error) {
 		return nil, malformed("TSTInfo has unknown trailing fields", nil)
 	}
 	return t, nil
+}
+
+// ReadPolicy reads an OBJECT IDENTIFIER of any arcs, as a policy.
+func ReadPolicy(s *cryptobyte.String) (smx509.OID, error) {
+	var raw cryptobyte.String
+	var oid smx509.OID
+	if !s.ReadASN1(&raw, cbasn1.OBJECT_IDENTIFIER) || oid.UnmarshalBinary(raw) != nil {
+		return oid, malformed("policy identifier", nil)
+	}
+	return oid, nil
 }
 
 // ParseMessageImprint reads a DER MessageImprint.
