@@ -19,6 +19,7 @@ import (
 	"github.com/ronganxian/eseal/internal/pgtest"
 	"github.com/ronganxian/eseal/keystore"
 	"github.com/ronganxian/eseal/keystore/sealkeys"
+	"github.com/ronganxian/eseal/pdf"
 	sealv1 "github.com/ronganxian/eseal/proto/seal/v1"
 	"github.com/ronganxian/eseal/seal"
 	"github.com/ronganxian/eseal/sealimage"
@@ -129,7 +130,11 @@ func newEnvOver(t testing.TB, kind string, over transport, tweak func(*Config)) 
 	}
 	// The domain, as package service assembles it.
 	ledger := seal.NewLedger(st, sealkeys.NewCheckpoints(ks))
-	keys := sealkeys.NewSeals(ks, func(keystore.Seal) ([]byte, float64, error) { return image, 42, nil })
+	img, err := pdf.NewSealImage(image, 42)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := sealkeys.NewSeals(ks, func(keystore.Seal) (*pdf.SealImage, error) { return img, nil })
 	sealer := &seal.Sealer{Policy: &seal.Policy{Registry: st, Keys: keys}, Ledger: ledger}
 	srv, err := New(cfg, Deps{Sealer: sealer, Ledger: ledger, Store: st, Keystore: ks})
 	if err != nil {

@@ -58,3 +58,7 @@ func pathsOnly(content []byte) error {
 	}
 	return nil
 }
+
+// Vector reports whether the seal is drawn as paths (NewVectorSeal) rather
+// than as an image.
+func (s *SealImage) Vector() bool { return s.form != nil }

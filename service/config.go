@@ -16,6 +16,7 @@ import (
 	_ "time/tzdata" // the county's zone on hosts without a zone database
 
 	"github.com/ronganxian/eseal/pdf"
+	"github.com/ronganxian/eseal/sealimage"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -82,9 +83,16 @@ type Config struct {
 	// Profile is "default" (PKCS#7 with SM3withSM2, for Java verifiers) or
 	// "gmt0010".
 	Profile string `yaml:"profile"`
-	// SealImageDir holds <township code>.png images of the seals; a seal
-	// without one gets a plain generated image.
+	// SealImageDir holds <township code>.png images of the seals, for a
+	// county that uses the scans of its real seals; a seal without one is
+	// drawn by the rules (package sealimage) from its name.
 	SealImageDir string `yaml:"seal_image_dir"`
+	// SealFont is the font file whose glyph outlines draw the seals' text
+	// (default: AR PL UMing, from Debian's fonts-arphic-uming).
+	SealFont string `yaml:"seal_font"`
+	// SealDiameterMM is the size of a drawn seal: 42 (default) or, in
+	// provinces that use it, 40.
+	SealDiameterMM int64 `yaml:"seal_diameter_mm"`
 	// LogFormat is "text" (default) or "json".
 	LogFormat string `yaml:"log_format"`
 	// LogLevel is "debug", "info" (default), "warn" or "error". Each call
@@ -169,7 +177,8 @@ func (c *Config) env() map[string]any {
 		"ESEAL_MAX_UNARY_DOCUMENT_BYTES": &c.MaxUnaryDocumentBytes, "ESEAL_MAX_BYTES_IN_FLIGHT": &c.MaxBytesInFlight,
 		"ESEAL_MEMORY_LIMIT":     &c.MemoryLimit,
 		"ESEAL_CHECKPOINT_EVERY": &c.CheckpointEvery, "ESEAL_PROFILE": &c.Profile,
-		"ESEAL_SEAL_IMAGE_DIR": &c.SealImageDir, "ESEAL_LOG_FORMAT": &c.LogFormat, "ESEAL_LOG_LEVEL": &c.LogLevel, "ESEAL_TIME_ZONE": &c.TimeZone,
+		"ESEAL_SEAL_IMAGE_DIR": &c.SealImageDir, "ESEAL_SEAL_FONT": &c.SealFont, "ESEAL_SEAL_DIAMETER_MM": &c.SealDiameterMM,
+		"ESEAL_LOG_FORMAT": &c.LogFormat, "ESEAL_LOG_LEVEL": &c.LogLevel, "ESEAL_TIME_ZONE": &c.TimeZone,
 		"ESEAL_METRICS_LISTEN": &c.MetricsListen, "ESEAL_TOKEN_TTL": &c.TokenTTL, "ESEAL_TOKEN_OVERLAP": &c.TokenOverlap,
 		"ESEAL_MAX_DECODED_BYTES": &c.MaxDecodedBytes, "ESEAL_MAX_STREAM_BYTES": &c.MaxStreamBytes,
 		"ESEAL_OBJSTM_CACHE_BYTES": &c.ObjStmCacheBytes, "ESEAL_MAX_OBJECTS": &c.MaxObjects, "ESEAL_MAX_VALUES": &c.MaxValues,
@@ -226,6 +235,10 @@ func (c *Config) resolve(base string) {
 	def(&c.LogFormat, "text")
 	def(&c.LogLevel, "info")
 	def(&c.TimeZone, DefaultTimeZone)
+	def(&c.SealFont, sealimage.DefaultFontPath)
+	if c.SealDiameterMM == 0 {
+		c.SealDiameterMM = 42
+	}
 	if c.TokenTTL == 0 {
 		c.TokenTTL = Duration(DefaultTokenTTL)
 	}
@@ -241,7 +254,7 @@ func (c *Config) resolve(base string) {
 	if c.KEKFile == "" && c.KEKEnv == "" {
 		c.KEKFile = filepath.Join(c.DataDir, "kek")
 	}
-	for _, p := range []*string{&c.SQLitePath, &c.KEKFile, &c.TLSCert, &c.TLSKey, &c.TLSClientCA, &c.SealImageDir} {
+	for _, p := range []*string{&c.SQLitePath, &c.KEKFile, &c.TLSCert, &c.TLSKey, &c.TLSClientCA, &c.SealImageDir, &c.SealFont} {
 		if *p != "" {
 			*p = abs(base, *p)
 		}
@@ -264,6 +277,9 @@ func (c *Config) Validate() error {
 	var errs []error
 	if c.Store != "sqlite" && c.Store != "postgres" {
 		errs = append(errs, fmt.Errorf("store %q is not sqlite or postgres", c.Store))
+	}
+	if c.SealDiameterMM < 30 || c.SealDiameterMM > 60 {
+		errs = append(errs, fmt.Errorf("seal_diameter_mm %d is outside 30–60 (a township seal is 42, or 40)", c.SealDiameterMM))
 	}
 	if c.Store == "postgres" && c.PostgresDSN == "" {
 		errs = append(errs, errors.New("store postgres needs postgres_dsn (or ESEAL_POSTGRES_DSN)"))

@@ -17,7 +17,6 @@ import (
 	"github.com/ronganxian/eseal/keystore/sealkeys"
 	"github.com/ronganxian/eseal/seal"
 	"github.com/ronganxian/eseal/seal/cms"
-	"github.com/ronganxian/eseal/sealimage"
 	"github.com/ronganxian/eseal/store"
 	"github.com/ronganxian/eseal/store/postgres"
 	"github.com/ronganxian/eseal/store/sqlite"
@@ -171,23 +170,6 @@ func noCAInSQLite(ctx context.Context, path string, pg keystore.Store) error {
 	}
 	return fmt.Errorf("%w: %s holds the keystore (store: sqlite); the PostgreSQL keystore has no CA. No command moves it: "+
 		"keep store: sqlite, or make the installation on PostgreSQL with `sealsvc init --store postgres --postgres-dsn DSN` in a new data directory", ErrKeystoreInSQLite, path)
-}
-
-// images returns seal images from SealImageDir, or a generated one.
-func (s *Service) images() sealkeys.ImageSource {
-	generated := sealimage.Round(600)
-	return func(sl keystore.Seal) ([]byte, float64, error) {
-		if s.Config.SealImageDir != "" {
-			b, err := os.ReadFile(filepath.Join(s.Config.SealImageDir, sl.TownshipCode+".png"))
-			if err == nil {
-				return b, 42, nil
-			}
-			if !errors.Is(err, os.ErrNotExist) {
-				return nil, 0, err
-			}
-		}
-		return generated, 42, nil
-	}
 }
 
 // NewServer builds the API server and opens its listeners.

@@ -20,15 +20,15 @@ import (
 	"github.com/ronganxian/eseal/seal"
 )
 
-// ImageSource gives the PNG image of a seal and its diameter in
-// millimetres (42 for a township seal).
-type ImageSource func(s keystore.Seal) (png []byte, diameterMM float64, err error)
+// ImageSource gives the picture of a seal, ready to be drawn: a scan
+// (pdf.NewSealImage) or paths drawn by the rules (pdf.NewVectorSeal).
+type ImageSource func(s keystore.Seal) (*pdf.SealImage, error)
 
 // Seals implements seal.Keys over a keystore.
 type Seals struct {
 	ks     *keystore.Keystore
 	images ImageSource
-	cache  sync.Map // seal id -> *pdf.SealImage, decoded and compressed once
+	cache  sync.Map // seal id -> *pdf.SealImage, made once
 }
 
 // NewSeals returns the township seals of ks, drawn with images.
@@ -76,11 +76,7 @@ func (k *Seals) image(s keystore.Seal) (*pdf.SealImage, error) {
 	if v, ok := k.cache.Load(s.ID); ok {
 		return v.(*pdf.SealImage), nil
 	}
-	png, mm, err := k.images(s)
-	if err != nil {
-		return nil, fmt.Errorf("image of seal %s: %w", s.ID, err)
-	}
-	img, err := pdf.NewSealImage(png, mm)
+	img, err := k.images(s)
 	if err != nil {
 		return nil, fmt.Errorf("image of seal %s: %w", s.ID, err)
 	}

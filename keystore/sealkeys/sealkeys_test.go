@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ronganxian/eseal/keystore"
+	"github.com/ronganxian/eseal/pdf"
 	"github.com/ronganxian/eseal/seal"
 	"github.com/ronganxian/eseal/sealimage"
 	"github.com/ronganxian/eseal/store/sqlite"
@@ -50,8 +51,11 @@ func TestCurrent(t *testing.T) {
 	ctx := context.Background()
 	now := time.Now()
 	ks := openKeystore(t, &now)
-	png := sealimage.Round(200)
-	seals := NewSeals(ks, func(keystore.Seal) ([]byte, float64, error) { return png, 42, nil })
+	img, err := pdf.NewSealImage(sealimage.Round(200), 42)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seals := NewSeals(ks, func(keystore.Seal) (*pdf.SealImage, error) { return img, nil })
 	const town = "450224100"
 
 	if _, err := seals.Current(ctx, town); !errors.Is(err, seal.ErrNoSeal) {

@@ -20,6 +20,7 @@ import (
 	"github.com/ronganxian/eseal/internal/democatalog"
 	"github.com/ronganxian/eseal/keystore"
 	"github.com/ronganxian/eseal/keystore/sealkeys"
+	"github.com/ronganxian/eseal/pdf"
 	"github.com/ronganxian/eseal/seal"
 	"github.com/ronganxian/eseal/sealimage"
 	"github.com/ronganxian/eseal/store"
@@ -94,8 +95,11 @@ func newFenceEnv(t testing.TB, open ReplicaOpener) *fenceEnv {
 	}
 	e := &fenceEnv{clock: &shiftClock{},
 		clerk: &seal.Principal{ID: "clerk-1", Role: seal.RoleClerk, Township: fenceTown, Windows: []seal.Window{seal.WindowApproval}}}
-	png := sealimage.Round(200)
-	images := func(keystore.Seal) ([]byte, float64, error) { return png, 42, nil }
+	img, err := pdf.NewSealImage(sealimage.Round(200), 42)
+	if err != nil {
+		t.Fatal(err)
+	}
+	images := func(keystore.Seal) (*pdf.SealImage, error) { return img, nil }
 	replica := func(r Replica) *fenceReplica {
 		ks, err := keystore.Open(ctx, keystore.Config{Store: r.Keystore, Backend: keystore.NewSoftwareBackend(kek), Now: e.clock.now})
 		if err != nil {
