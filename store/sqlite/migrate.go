@@ -26,6 +26,7 @@ var migrations = []migration{
 	{5, "service: credentials expire", serviceSchemaV3},
 	{6, "service: request ids are scoped to the township", serviceSchemaV4},
 	{7, "service: sealed records by seal and time, for the fence", serviceSchemaV5},
+	{8, "keystore: the TSA's keys and serial counter", keystoreTSASchemaV1},
 }
 
 // ErrSchemaTooNew means the database was migrated by a newer program.
