@@ -88,6 +88,7 @@ var methodAccess = map[string]access{
 	"/seal.v1.SealAdminService/ListSeals":      authenticated,
 	"/seal.v1.SealAdminService/GetTrustBundle": anyone,
 	"/seal.v1.SealAdminService/GetCRL":         anyone,
+	"/seal.v1.SealAdminService/GetSealImage":   authenticated,
 
 	"/seal.v1.LedgerService/ListRecords":      ledgerReaders,
 	"/seal.v1.LedgerService/GetRecord":        ledgerReaders,

@@ -22,6 +22,146 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+type GetSealImageRequest struct {
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	TownshipCode string                 `protobuf:"bytes,1,opt,name=township_code,json=townshipCode,proto3" json:"township_code,omitempty"`
+	// "png" (default) or "svg".
+	Format string `protobuf:"bytes,2,opt,name=format,proto3" json:"format,omitempty"`
+	// For PNG: dots per inch, 36–2400; 300 when zero.
+	Dpi           int32 `protobuf:"varint,3,opt,name=dpi,proto3" json:"dpi,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetSealImageRequest) Reset() {
+	*x = GetSealImageRequest{}
+	mi := &file_seal_v1_seals_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetSealImageRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetSealImageRequest) ProtoMessage() {}
+
+func (x *GetSealImageRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_seal_v1_seals_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetSealImageRequest.ProtoReflect.Descriptor instead.
+func (*GetSealImageRequest) Descriptor() ([]byte, []int) {
+	return file_seal_v1_seals_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *GetSealImageRequest) GetTownshipCode() string {
+	if x != nil {
+		return x.TownshipCode
+	}
+	return ""
+}
+
+func (x *GetSealImageRequest) GetFormat() string {
+	if x != nil {
+		return x.Format
+	}
+	return ""
+}
+
+func (x *GetSealImageRequest) GetDpi() int32 {
+	if x != nil {
+		return x.Dpi
+	}
+	return 0
+}
+
+type SealImage struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "image/png" or "image/svg+xml".
+	MediaType string `protobuf:"bytes,1,opt,name=media_type,json=mediaType,proto3" json:"media_type,omitempty"`
+	Data      []byte `protobuf:"bytes,2,opt,name=data,proto3" json:"data,omitempty"`
+	// Whether the seal is drawn by the rules; false for the county's scan.
+	Drawn         bool    `protobuf:"varint,3,opt,name=drawn,proto3" json:"drawn,omitempty"`
+	SealName      string  `protobuf:"bytes,4,opt,name=seal_name,json=sealName,proto3" json:"seal_name,omitempty"`
+	DiameterMm    float64 `protobuf:"fixed64,5,opt,name=diameter_mm,json=diameterMm,proto3" json:"diameter_mm,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SealImage) Reset() {
+	*x = SealImage{}
+	mi := &file_seal_v1_seals_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SealImage) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SealImage) ProtoMessage() {}
+
+func (x *SealImage) ProtoReflect() protoreflect.Message {
+	mi := &file_seal_v1_seals_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SealImage.ProtoReflect.Descriptor instead.
+func (*SealImage) Descriptor() ([]byte, []int) {
+	return file_seal_v1_seals_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *SealImage) GetMediaType() string {
+	if x != nil {
+		return x.MediaType
+	}
+	return ""
+}
+
+func (x *SealImage) GetData() []byte {
+	if x != nil {
+		return x.Data
+	}
+	return nil
+}
+
+func (x *SealImage) GetDrawn() bool {
+	if x != nil {
+		return x.Drawn
+	}
+	return false
+}
+
+func (x *SealImage) GetSealName() string {
+	if x != nil {
+		return x.SealName
+	}
+	return ""
+}
+
+func (x *SealImage) GetDiameterMm() float64 {
+	if x != nil {
+		return x.DiameterMm
+	}
+	return 0
+}
+
 type Seal struct {
 	state        protoimpl.MessageState `protogen:"open.v1"`
 	Id           string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
@@ -42,7 +182,7 @@ type Seal struct {
 
 func (x *Seal) Reset() {
 	*x = Seal{}
-	mi := &file_seal_v1_seals_proto_msgTypes[0]
+	mi := &file_seal_v1_seals_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -54,7 +194,7 @@ func (x *Seal) String() string {
 func (*Seal) ProtoMessage() {}
 
 func (x *Seal) ProtoReflect() protoreflect.Message {
-	mi := &file_seal_v1_seals_proto_msgTypes[0]
+	mi := &file_seal_v1_seals_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -67,7 +207,7 @@ func (x *Seal) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Seal.ProtoReflect.Descriptor instead.
 func (*Seal) Descriptor() ([]byte, []int) {
-	return file_seal_v1_seals_proto_rawDescGZIP(), []int{0}
+	return file_seal_v1_seals_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *Seal) GetId() string {
@@ -152,7 +292,7 @@ type IssueSealRequest struct {
 
 func (x *IssueSealRequest) Reset() {
 	*x = IssueSealRequest{}
-	mi := &file_seal_v1_seals_proto_msgTypes[1]
+	mi := &file_seal_v1_seals_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -164,7 +304,7 @@ func (x *IssueSealRequest) String() string {
 func (*IssueSealRequest) ProtoMessage() {}
 
 func (x *IssueSealRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_seal_v1_seals_proto_msgTypes[1]
+	mi := &file_seal_v1_seals_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -177,7 +317,7 @@ func (x *IssueSealRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IssueSealRequest.ProtoReflect.Descriptor instead.
 func (*IssueSealRequest) Descriptor() ([]byte, []int) {
-	return file_seal_v1_seals_proto_rawDescGZIP(), []int{1}
+	return file_seal_v1_seals_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *IssueSealRequest) GetTownshipCode() string {
@@ -200,7 +340,7 @@ type SealActionRequest struct {
 
 func (x *SealActionRequest) Reset() {
 	*x = SealActionRequest{}
-	mi := &file_seal_v1_seals_proto_msgTypes[2]
+	mi := &file_seal_v1_seals_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -212,7 +352,7 @@ func (x *SealActionRequest) String() string {
 func (*SealActionRequest) ProtoMessage() {}
 
 func (x *SealActionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_seal_v1_seals_proto_msgTypes[2]
+	mi := &file_seal_v1_seals_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -225,7 +365,7 @@ func (x *SealActionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SealActionRequest.ProtoReflect.Descriptor instead.
 func (*SealActionRequest) Descriptor() ([]byte, []int) {
-	return file_seal_v1_seals_proto_rawDescGZIP(), []int{2}
+	return file_seal_v1_seals_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *SealActionRequest) GetTownshipCode() string {
@@ -252,7 +392,7 @@ type ListSealsRequest struct {
 
 func (x *ListSealsRequest) Reset() {
 	*x = ListSealsRequest{}
-	mi := &file_seal_v1_seals_proto_msgTypes[3]
+	mi := &file_seal_v1_seals_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -264,7 +404,7 @@ func (x *ListSealsRequest) String() string {
 func (*ListSealsRequest) ProtoMessage() {}
 
 func (x *ListSealsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_seal_v1_seals_proto_msgTypes[3]
+	mi := &file_seal_v1_seals_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -277,7 +417,7 @@ func (x *ListSealsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSealsRequest.ProtoReflect.Descriptor instead.
 func (*ListSealsRequest) Descriptor() ([]byte, []int) {
-	return file_seal_v1_seals_proto_rawDescGZIP(), []int{3}
+	return file_seal_v1_seals_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *ListSealsRequest) GetTownshipCode() string {
@@ -296,7 +436,7 @@ type ListSealsResponse struct {
 
 func (x *ListSealsResponse) Reset() {
 	*x = ListSealsResponse{}
-	mi := &file_seal_v1_seals_proto_msgTypes[4]
+	mi := &file_seal_v1_seals_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -308,7 +448,7 @@ func (x *ListSealsResponse) String() string {
 func (*ListSealsResponse) ProtoMessage() {}
 
 func (x *ListSealsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_seal_v1_seals_proto_msgTypes[4]
+	mi := &file_seal_v1_seals_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -321,7 +461,7 @@ func (x *ListSealsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSealsResponse.ProtoReflect.Descriptor instead.
 func (*ListSealsResponse) Descriptor() ([]byte, []int) {
-	return file_seal_v1_seals_proto_rawDescGZIP(), []int{4}
+	return file_seal_v1_seals_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *ListSealsResponse) GetSeals() []*Seal {
@@ -339,7 +479,7 @@ type GetTrustBundleRequest struct {
 
 func (x *GetTrustBundleRequest) Reset() {
 	*x = GetTrustBundleRequest{}
-	mi := &file_seal_v1_seals_proto_msgTypes[5]
+	mi := &file_seal_v1_seals_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -351,7 +491,7 @@ func (x *GetTrustBundleRequest) String() string {
 func (*GetTrustBundleRequest) ProtoMessage() {}
 
 func (x *GetTrustBundleRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_seal_v1_seals_proto_msgTypes[5]
+	mi := &file_seal_v1_seals_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -364,7 +504,7 @@ func (x *GetTrustBundleRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetTrustBundleRequest.ProtoReflect.Descriptor instead.
 func (*GetTrustBundleRequest) Descriptor() ([]byte, []int) {
-	return file_seal_v1_seals_proto_rawDescGZIP(), []int{5}
+	return file_seal_v1_seals_proto_rawDescGZIP(), []int{7}
 }
 
 type TrustBundle struct {
@@ -376,7 +516,7 @@ type TrustBundle struct {
 
 func (x *TrustBundle) Reset() {
 	*x = TrustBundle{}
-	mi := &file_seal_v1_seals_proto_msgTypes[6]
+	mi := &file_seal_v1_seals_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -388,7 +528,7 @@ func (x *TrustBundle) String() string {
 func (*TrustBundle) ProtoMessage() {}
 
 func (x *TrustBundle) ProtoReflect() protoreflect.Message {
-	mi := &file_seal_v1_seals_proto_msgTypes[6]
+	mi := &file_seal_v1_seals_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -401,7 +541,7 @@ func (x *TrustBundle) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TrustBundle.ProtoReflect.Descriptor instead.
 func (*TrustBundle) Descriptor() ([]byte, []int) {
-	return file_seal_v1_seals_proto_rawDescGZIP(), []int{6}
+	return file_seal_v1_seals_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *TrustBundle) GetPem() string {
@@ -419,7 +559,7 @@ type GetCRLRequest struct {
 
 func (x *GetCRLRequest) Reset() {
 	*x = GetCRLRequest{}
-	mi := &file_seal_v1_seals_proto_msgTypes[7]
+	mi := &file_seal_v1_seals_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -431,7 +571,7 @@ func (x *GetCRLRequest) String() string {
 func (*GetCRLRequest) ProtoMessage() {}
 
 func (x *GetCRLRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_seal_v1_seals_proto_msgTypes[7]
+	mi := &file_seal_v1_seals_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -444,7 +584,7 @@ func (x *GetCRLRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCRLRequest.ProtoReflect.Descriptor instead.
 func (*GetCRLRequest) Descriptor() ([]byte, []int) {
-	return file_seal_v1_seals_proto_rawDescGZIP(), []int{7}
+	return file_seal_v1_seals_proto_rawDescGZIP(), []int{9}
 }
 
 type CRL struct {
@@ -459,7 +599,7 @@ type CRL struct {
 
 func (x *CRL) Reset() {
 	*x = CRL{}
-	mi := &file_seal_v1_seals_proto_msgTypes[8]
+	mi := &file_seal_v1_seals_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -471,7 +611,7 @@ func (x *CRL) String() string {
 func (*CRL) ProtoMessage() {}
 
 func (x *CRL) ProtoReflect() protoreflect.Message {
-	mi := &file_seal_v1_seals_proto_msgTypes[8]
+	mi := &file_seal_v1_seals_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -484,7 +624,7 @@ func (x *CRL) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CRL.ProtoReflect.Descriptor instead.
 func (*CRL) Descriptor() ([]byte, []int) {
-	return file_seal_v1_seals_proto_rawDescGZIP(), []int{8}
+	return file_seal_v1_seals_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *CRL) GetDer() []byte {
@@ -512,7 +652,19 @@ var File_seal_v1_seals_proto protoreflect.FileDescriptor
 
 const file_seal_v1_seals_proto_rawDesc = "" +
 	"\n" +
-	"\x13seal/v1/seals.proto\x12\aseal.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x84\x03\n" +
+	"\x13seal/v1/seals.proto\x12\aseal.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"d\n" +
+	"\x13GetSealImageRequest\x12#\n" +
+	"\rtownship_code\x18\x01 \x01(\tR\ftownshipCode\x12\x16\n" +
+	"\x06format\x18\x02 \x01(\tR\x06format\x12\x10\n" +
+	"\x03dpi\x18\x03 \x01(\x05R\x03dpi\"\x92\x01\n" +
+	"\tSealImage\x12\x1d\n" +
+	"\n" +
+	"media_type\x18\x01 \x01(\tR\tmediaType\x12\x12\n" +
+	"\x04data\x18\x02 \x01(\fR\x04data\x12\x14\n" +
+	"\x05drawn\x18\x03 \x01(\bR\x05drawn\x12\x1b\n" +
+	"\tseal_name\x18\x04 \x01(\tR\bsealName\x12\x1f\n" +
+	"\vdiameter_mm\x18\x05 \x01(\x01R\n" +
+	"diameterMm\"\x84\x03\n" +
 	"\x04Seal\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12#\n" +
 	"\rtownship_code\x18\x02 \x01(\tR\ftownshipCode\x12\x12\n" +
@@ -546,7 +698,7 @@ const file_seal_v1_seals_proto_rawDesc = "" +
 	"\vthis_update\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"thisUpdate\x12;\n" +
 	"\vnext_update\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"nextUpdate2\xea\x03\n" +
+	"nextUpdate2\xac\x04\n" +
 	"\x10SealAdminService\x125\n" +
 	"\tIssueSeal\x12\x19.seal.v1.IssueSealRequest\x1a\r.seal.v1.Seal\x128\n" +
 	"\vSuspendSeal\x12\x1a.seal.v1.SealActionRequest\x1a\r.seal.v1.Seal\x127\n" +
@@ -558,7 +710,8 @@ const file_seal_v1_seals_proto_rawDesc = "" +
 	"RevokeSeal\x12\x1a.seal.v1.SealActionRequest\x1a\r.seal.v1.Seal\x12B\n" +
 	"\tListSeals\x12\x19.seal.v1.ListSealsRequest\x1a\x1a.seal.v1.ListSealsResponse\x12F\n" +
 	"\x0eGetTrustBundle\x12\x1e.seal.v1.GetTrustBundleRequest\x1a\x14.seal.v1.TrustBundle\x12.\n" +
-	"\x06GetCRL\x12\x16.seal.v1.GetCRLRequest\x1a\f.seal.v1.CRLB2Z0github.com/ronganxian/eseal/proto/seal/v1;sealv1b\x06proto3"
+	"\x06GetCRL\x12\x16.seal.v1.GetCRLRequest\x1a\f.seal.v1.CRL\x12@\n" +
+	"\fGetSealImage\x12\x1c.seal.v1.GetSealImageRequest\x1a\x12.seal.v1.SealImageB2Z0github.com/ronganxian/eseal/proto/seal/v1;sealv1b\x06proto3"
 
 var (
 	file_seal_v1_seals_proto_rawDescOnce sync.Once
@@ -572,44 +725,48 @@ func file_seal_v1_seals_proto_rawDescGZIP() []byte {
 	return file_seal_v1_seals_proto_rawDescData
 }
 
-var file_seal_v1_seals_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
+var file_seal_v1_seals_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
 var file_seal_v1_seals_proto_goTypes = []any{
-	(*Seal)(nil),                  // 0: seal.v1.Seal
-	(*IssueSealRequest)(nil),      // 1: seal.v1.IssueSealRequest
-	(*SealActionRequest)(nil),     // 2: seal.v1.SealActionRequest
-	(*ListSealsRequest)(nil),      // 3: seal.v1.ListSealsRequest
-	(*ListSealsResponse)(nil),     // 4: seal.v1.ListSealsResponse
-	(*GetTrustBundleRequest)(nil), // 5: seal.v1.GetTrustBundleRequest
-	(*TrustBundle)(nil),           // 6: seal.v1.TrustBundle
-	(*GetCRLRequest)(nil),         // 7: seal.v1.GetCRLRequest
-	(*CRL)(nil),                   // 8: seal.v1.CRL
-	(*timestamppb.Timestamp)(nil), // 9: google.protobuf.Timestamp
+	(*GetSealImageRequest)(nil),   // 0: seal.v1.GetSealImageRequest
+	(*SealImage)(nil),             // 1: seal.v1.SealImage
+	(*Seal)(nil),                  // 2: seal.v1.Seal
+	(*IssueSealRequest)(nil),      // 3: seal.v1.IssueSealRequest
+	(*SealActionRequest)(nil),     // 4: seal.v1.SealActionRequest
+	(*ListSealsRequest)(nil),      // 5: seal.v1.ListSealsRequest
+	(*ListSealsResponse)(nil),     // 6: seal.v1.ListSealsResponse
+	(*GetTrustBundleRequest)(nil), // 7: seal.v1.GetTrustBundleRequest
+	(*TrustBundle)(nil),           // 8: seal.v1.TrustBundle
+	(*GetCRLRequest)(nil),         // 9: seal.v1.GetCRLRequest
+	(*CRL)(nil),                   // 10: seal.v1.CRL
+	(*timestamppb.Timestamp)(nil), // 11: google.protobuf.Timestamp
 }
 var file_seal_v1_seals_proto_depIdxs = []int32{
-	9,  // 0: seal.v1.Seal.not_before:type_name -> google.protobuf.Timestamp
-	9,  // 1: seal.v1.Seal.not_after:type_name -> google.protobuf.Timestamp
-	9,  // 2: seal.v1.Seal.revoked_at:type_name -> google.protobuf.Timestamp
-	0,  // 3: seal.v1.ListSealsResponse.seals:type_name -> seal.v1.Seal
-	9,  // 4: seal.v1.CRL.this_update:type_name -> google.protobuf.Timestamp
-	9,  // 5: seal.v1.CRL.next_update:type_name -> google.protobuf.Timestamp
-	1,  // 6: seal.v1.SealAdminService.IssueSeal:input_type -> seal.v1.IssueSealRequest
-	2,  // 7: seal.v1.SealAdminService.SuspendSeal:input_type -> seal.v1.SealActionRequest
-	2,  // 8: seal.v1.SealAdminService.ResumeSeal:input_type -> seal.v1.SealActionRequest
-	2,  // 9: seal.v1.SealAdminService.RotateSeal:input_type -> seal.v1.SealActionRequest
-	2,  // 10: seal.v1.SealAdminService.RevokeSeal:input_type -> seal.v1.SealActionRequest
-	3,  // 11: seal.v1.SealAdminService.ListSeals:input_type -> seal.v1.ListSealsRequest
-	5,  // 12: seal.v1.SealAdminService.GetTrustBundle:input_type -> seal.v1.GetTrustBundleRequest
-	7,  // 13: seal.v1.SealAdminService.GetCRL:input_type -> seal.v1.GetCRLRequest
-	0,  // 14: seal.v1.SealAdminService.IssueSeal:output_type -> seal.v1.Seal
-	0,  // 15: seal.v1.SealAdminService.SuspendSeal:output_type -> seal.v1.Seal
-	0,  // 16: seal.v1.SealAdminService.ResumeSeal:output_type -> seal.v1.Seal
-	0,  // 17: seal.v1.SealAdminService.RotateSeal:output_type -> seal.v1.Seal
-	0,  // 18: seal.v1.SealAdminService.RevokeSeal:output_type -> seal.v1.Seal
-	4,  // 19: seal.v1.SealAdminService.ListSeals:output_type -> seal.v1.ListSealsResponse
-	6,  // 20: seal.v1.SealAdminService.GetTrustBundle:output_type -> seal.v1.TrustBundle
-	8,  // 21: seal.v1.SealAdminService.GetCRL:output_type -> seal.v1.CRL
-	14, // [14:22] is the sub-list for method output_type
-	6,  // [6:14] is the sub-list for method input_type
+	11, // 0: seal.v1.Seal.not_before:type_name -> google.protobuf.Timestamp
+	11, // 1: seal.v1.Seal.not_after:type_name -> google.protobuf.Timestamp
+	11, // 2: seal.v1.Seal.revoked_at:type_name -> google.protobuf.Timestamp
+	2,  // 3: seal.v1.ListSealsResponse.seals:type_name -> seal.v1.Seal
+	11, // 4: seal.v1.CRL.this_update:type_name -> google.protobuf.Timestamp
+	11, // 5: seal.v1.CRL.next_update:type_name -> google.protobuf.Timestamp
+	3,  // 6: seal.v1.SealAdminService.IssueSeal:input_type -> seal.v1.IssueSealRequest
+	4,  // 7: seal.v1.SealAdminService.SuspendSeal:input_type -> seal.v1.SealActionRequest
+	4,  // 8: seal.v1.SealAdminService.ResumeSeal:input_type -> seal.v1.SealActionRequest
+	4,  // 9: seal.v1.SealAdminService.RotateSeal:input_type -> seal.v1.SealActionRequest
+	4,  // 10: seal.v1.SealAdminService.RevokeSeal:input_type -> seal.v1.SealActionRequest
+	5,  // 11: seal.v1.SealAdminService.ListSeals:input_type -> seal.v1.ListSealsRequest
+	7,  // 12: seal.v1.SealAdminService.GetTrustBundle:input_type -> seal.v1.GetTrustBundleRequest
+	9,  // 13: seal.v1.SealAdminService.GetCRL:input_type -> seal.v1.GetCRLRequest
+	0,  // 14: seal.v1.SealAdminService.GetSealImage:input_type -> seal.v1.GetSealImageRequest
+	2,  // 15: seal.v1.SealAdminService.IssueSeal:output_type -> seal.v1.Seal
+	2,  // 16: seal.v1.SealAdminService.SuspendSeal:output_type -> seal.v1.Seal
+	2,  // 17: seal.v1.SealAdminService.ResumeSeal:output_type -> seal.v1.Seal
+	2,  // 18: seal.v1.SealAdminService.RotateSeal:output_type -> seal.v1.Seal
+	2,  // 19: seal.v1.SealAdminService.RevokeSeal:output_type -> seal.v1.Seal
+	6,  // 20: seal.v1.SealAdminService.ListSeals:output_type -> seal.v1.ListSealsResponse
+	8,  // 21: seal.v1.SealAdminService.GetTrustBundle:output_type -> seal.v1.TrustBundle
+	10, // 22: seal.v1.SealAdminService.GetCRL:output_type -> seal.v1.CRL
+	1,  // 23: seal.v1.SealAdminService.GetSealImage:output_type -> seal.v1.SealImage
+	15, // [15:24] is the sub-list for method output_type
+	6,  // [6:15] is the sub-list for method input_type
 	6,  // [6:6] is the sub-list for extension type_name
 	6,  // [6:6] is the sub-list for extension extendee
 	0,  // [0:6] is the sub-list for field type_name
@@ -626,7 +783,7 @@ func file_seal_v1_seals_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_seal_v1_seals_proto_rawDesc), len(file_seal_v1_seals_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   9,
+			NumMessages:   11,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -27,6 +27,7 @@ const (
 	SealAdminService_ListSeals_FullMethodName      = "/seal.v1.SealAdminService/ListSeals"
 	SealAdminService_GetTrustBundle_FullMethodName = "/seal.v1.SealAdminService/GetTrustBundle"
 	SealAdminService_GetCRL_FullMethodName         = "/seal.v1.SealAdminService/GetCRL"
+	SealAdminService_GetSealImage_FullMethodName   = "/seal.v1.SealAdminService/GetSealImage"
 )
 
 // SealAdminServiceClient is the client API for SealAdminService service.
@@ -56,6 +57,10 @@ type SealAdminServiceClient interface {
 	// GetCRL returns the current CRL, signed by the county CA, listing revoked
 	// seals and the certificates of suspended ones.
 	GetCRL(ctx context.Context, in *GetCRLRequest, opts ...grpc.CallOption) (*CRL, error)
+	// GetSealImage returns the picture of the township's current seal as
+	// documents show it: drawn by the rules from the seal's name (PNG or
+	// SVG), or the county's cleaned scan (PNG only).
+	GetSealImage(ctx context.Context, in *GetSealImageRequest, opts ...grpc.CallOption) (*SealImage, error)
 }
 
 type sealAdminServiceClient struct {
@@ -146,6 +151,16 @@ func (c *sealAdminServiceClient) GetCRL(ctx context.Context, in *GetCRLRequest, 
 	return out, nil
 }
 
+func (c *sealAdminServiceClient) GetSealImage(ctx context.Context, in *GetSealImageRequest, opts ...grpc.CallOption) (*SealImage, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SealImage)
+	err := c.cc.Invoke(ctx, SealAdminService_GetSealImage_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // SealAdminServiceServer is the server API for SealAdminService service.
 // All implementations must embed UnimplementedSealAdminServiceServer
 // for forward compatibility.
@@ -173,6 +188,10 @@ type SealAdminServiceServer interface {
 	// GetCRL returns the current CRL, signed by the county CA, listing revoked
 	// seals and the certificates of suspended ones.
 	GetCRL(context.Context, *GetCRLRequest) (*CRL, error)
+	// GetSealImage returns the picture of the township's current seal as
+	// documents show it: drawn by the rules from the seal's name (PNG or
+	// SVG), or the county's cleaned scan (PNG only).
+	GetSealImage(context.Context, *GetSealImageRequest) (*SealImage, error)
 	mustEmbedUnimplementedSealAdminServiceServer()
 }
 
@@ -206,6 +225,9 @@ func (UnimplementedSealAdminServiceServer) GetTrustBundle(context.Context, *GetT
 }
 func (UnimplementedSealAdminServiceServer) GetCRL(context.Context, *GetCRLRequest) (*CRL, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetCRL not implemented")
+}
+func (UnimplementedSealAdminServiceServer) GetSealImage(context.Context, *GetSealImageRequest) (*SealImage, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetSealImage not implemented")
 }
 func (UnimplementedSealAdminServiceServer) mustEmbedUnimplementedSealAdminServiceServer() {}
 func (UnimplementedSealAdminServiceServer) testEmbeddedByValue()                          {}
@@ -372,6 +394,24 @@ func _SealAdminService_GetCRL_Handler(srv interface{}, ctx context.Context, dec 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _SealAdminService_GetSealImage_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetSealImageRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SealAdminServiceServer).GetSealImage(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SealAdminService_GetSealImage_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SealAdminServiceServer).GetSealImage(ctx, req.(*GetSealImageRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // SealAdminService_ServiceDesc is the grpc.ServiceDesc for SealAdminService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -410,6 +450,10 @@ var SealAdminService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetCRL",
 			Handler:    _SealAdminService_GetCRL_Handler,
+		},
+		{
+			MethodName: "GetSealImage",
+			Handler:    _SealAdminService_GetSealImage_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
