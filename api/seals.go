@@ -16,9 +16,10 @@ import (
 // sealAdminServer implements SealAdminService over the keystore.
 type sealAdminServer struct {
 	sealv1.UnimplementedSealAdminServiceServer
-	ks  *keystore.Keystore
-	st  store.Store
-	log *slog.Logger
+	ks       *keystore.Keystore
+	st       store.Store
+	pictures SealPictures // nil: GetSealImage is Unimplemented
+	log      *slog.Logger
 }
 
 // IssueSeal makes and activates the seal of a registered township.

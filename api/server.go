@@ -107,6 +107,8 @@ type Deps struct {
 	Ledger   *seal.Ledger
 	Store    store.Store
 	Keystore *keystore.Keystore
+	// Pictures draws the seals' pictures for GetSealImage; optional.
+	Pictures SealPictures
 }
 
 // Server is a running sealing service.
@@ -226,7 +228,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	sealv1.RegisterSealingServiceServer(both, &sealingServer{sealer: deps.Sealer,
 		maxDoc: cfg.MaxDocumentBytes, maxUnary: cfg.MaxUnaryDocumentBytes, m: s.metrics, slots: make(chan struct{}, cfg.SealConcurrency)})
 	sealv1.RegisterRegistryServiceServer(both, &registryServer{st: deps.Store})
-	sealv1.RegisterSealAdminServiceServer(both, &sealAdminServer{ks: deps.Keystore, st: deps.Store, log: s.log})
+	sealv1.RegisterSealAdminServiceServer(both, &sealAdminServer{ks: deps.Keystore, st: deps.Store, pictures: deps.Pictures, log: s.log})
 	sealv1.RegisterLedgerServiceServer(both, &ledgerServer{ledger: deps.Ledger})
 	sealv1.RegisterPrincipalServiceServer(both, &principalServer{st: deps.Store,
 		ttl: cfg.TokenTTL, overlap: cfg.TokenOverlap, now: cfg.Now})

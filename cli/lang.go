@@ -34,6 +34,8 @@ var msgs = map[string][2]string{ // zh, en
 	"seal-at":          {"盖章位置：第 %d 页，印章中心距页面左下角 %.0f, %.0f 毫米", "seal on page %d, centred %.0f, %.0f mm from the bottom-left corner"},
 	"seal-at-pages":    {"骑缝章，%d 页", "riding seal on %d pages"},
 	"doc-kind-default": {"未指定文书类型，按该事项唯一的文书类型盖章", "no --doc-kind given: sealed as the item's only document kind"},
+	"seal-image-drawn": {"按规则绘制的印章图样", "drawn by the rules"},
+	"seal-image-scan":  {"县里提供的印章扫描件（已清理）", "the county's scan, cleaned"},
 	"out-exists":       {"输出文件已存在，不覆盖（如需覆盖请加 --force）", "the output file exists; not overwritten (give --force to overwrite it)"},
 	"error":            {"错误", "error"},
 	"batch_done":       {"批量盖章完成", "batch finished"},

@@ -181,7 +181,7 @@ func (s *Service) NewServer() (*api.Server, error) {
 		TokenTTL: time.Duration(s.Config.TokenTTL), TokenOverlap: time.Duration(s.Config.TokenOverlap),
 		MaxUnaryDocumentBytes: s.Config.MaxUnaryDocumentBytes, MaxBytesInFlight: s.Config.MaxBytesInFlight,
 		DocumentLimits: s.Config.DocumentLimits(), Logger: s.Log, ReadyCheck: s.ping,
-	}, api.Deps{Sealer: s.Sealer, Ledger: s.Ledger, Store: s.Store, Keystore: s.Keystore})
+	}, api.Deps{Sealer: s.Sealer, Ledger: s.Ledger, Store: s.Store, Keystore: s.Keystore, Pictures: pictures{s}})
 	if err != nil {
 		return nil, err
 	}
