@@ -204,6 +204,19 @@ func (s *Signer) SignTSTInfo(tstInfo []byte, genTime time.Time, withCerts bool) 
 	})
 }
 
+// SignDigestWithTimeStamp is SignDigest that, once the signature is made,
+// passes its value to stamp and puts the token stamp returns in the
+// SignerInfo's unsigned attributes as id-aa-signatureTimeStampToken
+// (RFC 3161 appendix A). stamp may return nil, nil for no token; its error
+// is returned as is. Size does not count the token: the caller adds
+// TimeStampTokenSize of its bound.
+func (s *Signer) SignDigestWithTimeStamp(digest []byte, signingTime time.Time, stamp func(signature []byte) ([]byte, error)) ([]byte, error) {
+	if len(digest) != sm3.Size {
+		return nil, ErrBadDigest
+	}
+	return s.buildContent(digest, signingTime, s.signOnce, encapsulated{stamp: stamp})
+}
+
 // encapsulated says what buildContent wraps: nothing (a detached signature
 // in the Signer's profile) or eContent of eContentType.
 type encapsulated struct {
@@ -211,6 +224,9 @@ type encapsulated struct {
 	eContent     []byte
 	omitCerts    bool
 	pkcs7        bool // the PKCS#7 content types whatever the profile
+	// stamp, when set, gives the signature time-stamp token for the
+	// signature value (nil for none).
+	stamp func(signature []byte) ([]byte, error)
 }
 
 // signOnce signs msg (the DER signed attributes).
@@ -262,6 +278,12 @@ func (s *Signer) buildContent(digest []byte, signingTime time.Time, sign func([]
 	if err != nil {
 		return nil, err
 	}
+	var token []byte
+	if enc.stamp != nil {
+		if token, err = enc.stamp(sig); err != nil {
+			return nil, err
+		}
+	}
 
 	var b cryptobyte.Builder
 	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { // ContentInfo
@@ -294,6 +316,11 @@ func (s *Signer) buildContent(digest []byte, signingTime time.Time, sign func([]
 						})
 						addAlgorithm(b, s.profile.signatureOID())
 						b.AddASN1OctetString(sig)
+						if token != nil {
+							b.AddASN1(cbasn1.Tag(1).Constructed().ContextSpecific(), func(b *cryptobyte.Builder) {
+								b.AddBytes(attribute(oidAttrTimeStampToken, func(b *cryptobyte.Builder) { b.AddBytes(token) }))
+							})
+						}
 					})
 				})
 			})

@@ -169,3 +169,39 @@ func TestVerifyTimeStampTokenRejects(t *testing.T) {
 		}
 	}
 }
+
+func TestSignDigestWithTimeStamp(t *testing.T) {
+	sealer, _ := newTestSigner(t, ProfileDefault, 2)
+	tsa, _ := newTestSigner(t, ProfileDefault, 2)
+	digest := sm3.Sum(testContent)
+	var stamped []byte
+	der, err := sealer.SignDigestWithTimeStamp(digest[:], time.Now(), func(sig []byte) ([]byte, error) {
+		stamped = bytes.Clone(sig)
+		return stampFor(t, tsa, sig, true), nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Verify(der, bytes.NewReader(testContent), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(res.Signature, stamped) || res.TimeStampToken == nil {
+		t.Fatal("the token is not over the signature value, or missing")
+	}
+	if len(der) > sealer.Size(time.Now())+TimeStampTokenSize(len(res.TimeStampToken)) {
+		t.Errorf("%d bytes exceed Size plus TimeStampTokenSize", len(der))
+	}
+	// No token: the same as SignDigest.
+	der, err = sealer.SignDigestWithTimeStamp(digest[:], time.Now(), func([]byte) ([]byte, error) { return nil, nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, err := Verify(der, bytes.NewReader(testContent), nil); err != nil || res.TimeStampToken != nil {
+		t.Fatalf("without a token: %v, token %x", err, res.TimeStampToken)
+	}
+	boom := errors.New("TSA down")
+	if _, err := sealer.SignDigestWithTimeStamp(digest[:], time.Now(), func([]byte) ([]byte, error) { return nil, boom }); !errors.Is(err, boom) {
+		t.Errorf("stamp's error: got %v", err)
+	}
+}
