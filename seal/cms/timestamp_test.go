@@ -2,7 +2,7 @@ package cms
 
 import (
 	"bytes"
-		"errors"
+	"errors"
 	"math/big"
 	"testing"
 	"time"
