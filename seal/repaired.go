@@ -1,7 +1,5 @@
 package seal
 
-import "strings"
-
 // A refusal's record carries its message in Detail. A sealing's record
 // carried none until issue 14; now its Detail is empty, or a note on how
 // the document was sealed. The one note so far is a repair: a damaged
@@ -31,9 +29,6 @@ func (r *Record) Repaired() string {
 	if r.Result != ResultSealed {
 		return ""
 	}
-	note, ok := strings.CutPrefix(r.Detail, repairedPrefix)
-	if !ok {
-		return ""
-	}
+	note, _ := r.detailNote(repairedPrefix) // the last of the notes (see timestamp.go)
 	return note
 }

@@ -49,6 +49,9 @@ type Sealer struct {
 	// so that a reader of the raw PDF sees local time with its offset;
 	// nil writes it as the clock gives it. The instant is the same.
 	Zone *time.Location
+	// Timestamping, when set, has every sealing timestamped (see
+	// timestamp.go); nil seals without tokens.
+	Timestamping *Timestamping
 }
 
 // Input is one sealing request with its document.
@@ -115,14 +118,23 @@ func (s *Sealer) Seal(ctx context.Context, who *Principal, in Input) (*Output, e
 	var buf bytes.Buffer
 	buf.Grow(len(in.Document) + 64<<10)
 	signedAt := now()
+	var pdfSigner pdf.Signer = signer
+	var stamping *stampingSigner
+	if s.Timestamping != nil {
+		stamping = &stampingSigner{Signer: signer, ctx: ctx, ts: s.Timestamping}
+		pdfSigner = stamping
+	}
 	res, err := pdf.Seal(ctx, &buf, bytes.NewReader(in.Document), int64(len(in.Document)), pdf.Request{
-		Signer: signer, Time: s.inZone(signedAt), SealName: key.Name, Reason: reason, Location: d.Township.Government(),
+		Signer: pdfSigner, Time: s.inZone(signedAt), SealName: key.Name, Reason: reason, Location: d.Township.Government(),
 		ItemCode: d.Item.Code, ItemName: d.Item.Name, CaseNumber: in.CaseNo,
 		Image: key.Image, Placements: in.Placements, Limits: s.Limits,
 		Repair: true, // a damaged unsigned document is repaired, and the record says so
 	})
 	if err != nil {
 		if r := documentRefusal(err); r != nil {
+			return nil, s.refused(ctx, rec, in.Document, r)
+		}
+		if r := timestampRefusal(err); r != nil {
 			return nil, s.refused(ctx, rec, in.Document, r)
 		}
 		if r := s.sealRefusal(ctx, d, key.ID); r != nil {
@@ -139,6 +151,9 @@ func (s *Sealer) Seal(ctx context.Context, who *Principal, in Input) (*Output, e
 	rec.Time, rec.Result = later(now(), signedAt), ResultSealed
 	rec.InputSM3, rec.OutputSM3 = res.SourceDigest, res.OutputDigest
 	rec.Detail = repairedDetail(res.Repaired)
+	if stamping != nil {
+		rec.Detail = joinNotes(stamping.note(), rec.Detail)
+	}
 	stored, err := s.Ledger.Append(ctx, rec, buf.Bytes())
 	if r, ok := AsRefusal(err); ok {
 		// The fence: the seal was suspended or revoked before the record

@@ -2,6 +2,7 @@ package cms
 
 import (
 	"crypto/subtle"
+	"encoding/asn1"
 	"errors"
 	"fmt"
 
@@ -216,4 +217,29 @@ func isLast(s cryptobyte.String) bool {
 // [0] and ContentInfo.
 func TimeStampTokenSize(tokenLen int) int {
 	return tokenLen + 11 + 3*4 + 5*2 // the OID; the SEQ, SET and [1] heads; five lengths growing by up to 2
+}
+
+// TokenTSTInfo reads the TSTInfo out of a time-stamp token without
+// checking the token's signature or parsing its certificates: for a caller
+// that has the token from a TSA it trusts already (the in-process one, or
+// a Client, which verified it), and wants its time. A verifier uses
+// VerifyTimeStampToken.
+func TokenTSTInfo(token []byte) (*TSTInfo, error) {
+	in := cryptobyte.String(token)
+	var ci, explicit, body, encap, econtent, octets cryptobyte.String
+	var ctype, etype asn1.ObjectIdentifier
+	var version int64
+	if !in.ReadASN1(&ci, cbasn1.SEQUENCE) || !ci.ReadASN1ObjectIdentifier(&ctype) || !ctype.Equal(oidSignedData) ||
+		!ci.ReadASN1(&explicit, cbasn1.Tag(0).Constructed().ContextSpecific()) ||
+		!explicit.ReadASN1(&body, cbasn1.SEQUENCE) || !body.ReadASN1Integer(&version) || !body.SkipASN1(cbasn1.SET) ||
+		!body.ReadASN1(&encap, cbasn1.SEQUENCE) || !encap.ReadASN1ObjectIdentifier(&etype) {
+		return nil, malformed("time-stamp token", nil)
+	}
+	if !etype.Equal(oidTSTInfo) {
+		return nil, ErrNotTimeStampToken
+	}
+	if !encap.ReadASN1(&econtent, cbasn1.Tag(0).Constructed().ContextSpecific()) || !econtent.ReadASN1(&octets, cbasn1.OCTET_STRING) {
+		return nil, malformed("time-stamp token: no TSTInfo", nil)
+	}
+	return ParseTSTInfo(octets)
 }

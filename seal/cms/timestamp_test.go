@@ -131,6 +131,13 @@ func TestTimeStampTokenOnSignature(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if quick, err := TokenTSTInfo(res.TimeStampToken); err != nil || !quick.GenTime.Equal(tr.TSTInfo.GenTime) ||
+		quick.SerialNumber.Cmp(tr.TSTInfo.SerialNumber) != 0 {
+		t.Errorf("TokenTSTInfo: %+v, %v; verified %+v", quick, err, tr.TSTInfo)
+	}
+	if _, err := TokenTSTInfo(sig); !errors.Is(err, ErrNotTimeStampToken) {
+		t.Errorf("TokenTSTInfo of a signature: %v", err)
+	}
 	if tr.Signer.SerialNumber.Cmp(tsa.Certificate().SerialNumber) != 0 {
 		t.Error("token signer is not the TSA certificate")
 	}
