@@ -1,0 +1,47 @@
+// Package events turns ledger records into signed CloudEvents 1.0 and checks
+// them: what the service pushes to the provincial platform and the
+// supervising departments, and what a receiver verifies offline with only
+// the county root.
+//
+// # Format
+//
+// An event is CloudEvents 1.0 in the JSON event format, sent over HTTP in
+// structured content mode (Content-Type application/cloudevents+json): the
+// whole event, attributes and data, is one JSON document. Structured mode,
+// not binary mode, because the signature covers attributes and data
+// together: a receiver stores the body it got as one line of a JSONL file
+// and can check it years later, where binary mode spreads the attributes
+// over ce-* headers that a proxy or a storing receiver drops. The encoder is
+// our own (this file set, some 200 lines): github.com/cloudevents/sdk-go/v2
+// is not in the project's pinned dependency set, would bring its own HTTP
+// client and protocol bindings for one POST, and does not sign.
+//
+// The attributes: id is the ledger sequence number in decimal; source is
+// the county service (configured); type names the record's kind (TypeSealed,
+// TypeRefused); subject is the case number (or, without one, the request
+// id); time is the record's time; data is the ledger record (Data), every
+// field the record's hash covers. Extensions (lower case, as CloudEvents
+// requires):
+//
+//   - chainhash: the record's SM3 chain hash, hex;
+//   - subscription: the subscription the event was sent for;
+//   - prevseq: the sequence number of the previous record this
+//     subscription's filter matches ("0" for none): the link that lets a
+//     receiver see that nothing is missing between two events it holds;
+//   - signature: SM2 (default user id) by the county's ledger key over
+//     Message(), base64;
+//   - signercert: the ledger key's certificate, DER in base64, which the
+//     county root must certify as a ledger-signing certificate.
+//
+// # What a receiver can check
+//
+// With the county root alone (Verifier): that the record in data hashes to
+// chainhash, that the signature by a ledger certificate under the root
+// covers id, type, source, subject, subscription, prevseq and chainhash;
+// hence that the whole event is the county's. Over a file of events
+// (VerifyStream): that each event's prevseq is the id of the one before it
+// in the same subscription, so none is missing; and where two events are
+// consecutive in the ledger, that the later one's prevHash is the earlier
+// one's chain hash. Duplicates (at-least-once delivery) are detected by id
+// and must be identical.
+package events

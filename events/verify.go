@@ -1,0 +1,209 @@
+package events
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/ecdsa"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"sync"
+
+	"github.com/emmansun/gmsm/sm2"
+	"github.com/emmansun/gmsm/smx509"
+	"github.com/ronganxian/eseal/seal"
+)
+
+// Errors of verification, for errors.Is.
+var (
+	// ErrMalformed: the event is not one of ours in form.
+	ErrMalformed = errors.New("events: malformed event")
+	// ErrForged: the event's record, hash or signature do not hold, or its
+	// signer is not a ledger key under the trusted root.
+	ErrForged = errors.New("events: event does not verify")
+	// ErrGap: events are missing between two a receiver holds.
+	ErrGap = errors.New("events: events are missing")
+	// ErrConflict: two events with one id and subscription differ.
+	ErrConflict = errors.New("events: two different events with one id")
+)
+
+// Verifier checks events against the county root.
+type Verifier struct {
+	roots *smx509.CertPool
+	mu    sync.Mutex
+	certs map[string]*ecdsa.PublicKey // signer certificates already checked, by base64
+}
+
+// NewVerifier returns a verifier that believes ledger certificates (see
+// seal.IsLedgerCertificate) issued under roots.
+func NewVerifier(roots *smx509.CertPool) *Verifier {
+	return &Verifier{roots: roots, certs: map[string]*ecdsa.PublicKey{}}
+}
+
+// Verify checks one event: its record hashes to its chain hash, its id,
+// type and time are the record's, and its signature is by a ledger key
+// under the root, valid at the record's time.
+func (v *Verifier) Verify(e *Event) error {
+	seq, err := e.Seq()
+	if err != nil {
+		return err
+	}
+	if _, err := e.Prev(); err != nil {
+		return err
+	}
+	r, err := e.Data.Record()
+	if err != nil {
+		return err
+	}
+	switch {
+	case r.Seq != seq:
+		return fmt.Errorf("%w: event %d carries record %d", ErrForged, seq, r.Seq)
+	case !bytes.Equal(r.ComputeHash(), r.Hash):
+		return fmt.Errorf("%w: event %d: the record does not hash to its hash (it was changed)", ErrForged, seq)
+	case hex.EncodeToString(r.Hash) != e.ChainHash:
+		return fmt.Errorf("%w: event %d: chainhash is not the record's hash", ErrForged, seq)
+	case e.Type != TypeOf(r):
+		return fmt.Errorf("%w: event %d: type %q for a %s record", ErrForged, seq, e.Type, r.Result)
+	case !e.Time.Equal(r.Time):
+		return fmt.Errorf("%w: event %d: time is not the record's", ErrForged, seq)
+	}
+	pub, err := v.signer(e, r)
+	if err != nil {
+		return err
+	}
+	sig, err := base64.StdEncoding.DecodeString(e.Signature)
+	if err != nil || !sm2.VerifyASN1WithSM2(pub, nil, e.Message(), sig) {
+		return fmt.Errorf("%w: event %d: the signature does not verify", ErrForged, seq)
+	}
+	return nil
+}
+
+// signer returns the public key of the event's certificate once it is
+// known to be a ledger certificate under the roots.
+func (v *Verifier) signer(e *Event, r *seal.Record) (*ecdsa.PublicKey, error) {
+	v.mu.Lock()
+	pub, ok := v.certs[e.SignerCert]
+	v.mu.Unlock()
+	if ok {
+		return pub, nil
+	}
+	der, err := base64.StdEncoding.DecodeString(e.SignerCert)
+	if err != nil {
+		return nil, fmt.Errorf("%w: event %s: signercert is not base64", ErrMalformed, e.ID)
+	}
+	cert, err := smx509.ParseCertificate(der)
+	if err != nil {
+		return nil, fmt.Errorf("%w: event %s: signercert: %v", ErrMalformed, e.ID, err)
+	}
+	if !seal.IsLedgerCertificate(cert) {
+		return nil, fmt.Errorf("%w: event %s: %q is not a ledger-signing certificate", ErrForged, e.ID, cert.Subject.CommonName)
+	}
+	if _, err := cert.Verify(smx509.VerifyOptions{Roots: v.roots, CurrentTime: r.Time,
+		KeyUsages: []smx509.ExtKeyUsage{smx509.ExtKeyUsageAny}}); err != nil {
+		return nil, fmt.Errorf("%w: event %s: signer not under the county root: %v", ErrForged, e.ID, err)
+	}
+	pub, ok = cert.PublicKey.(*ecdsa.PublicKey)
+	if !ok || !sm2.IsSM2PublicKey(pub) {
+		return nil, fmt.Errorf("%w: event %s: signer key is not SM2", ErrForged, e.ID)
+	}
+	v.mu.Lock()
+	v.certs[e.SignerCert] = pub
+	v.mu.Unlock()
+	return pub, nil
+}
+
+// StreamReport sums up a file of events.
+type StreamReport struct {
+	Events        int            // lines read
+	Distinct      int            // distinct events (by subscription and id)
+	Duplicates    int            // repeated deliveries of an event, identical
+	Subscriptions map[string]int // distinct events per subscription
+	// Reordered counts events that arrived after a later one of their
+	// subscription; ordered delivery keeps it zero (a duplicate of an
+	// event already held does not count).
+	Reordered int
+}
+
+// VerifyStream reads events, one JSON document a line (JSONL), as a
+// receiver stored them, and checks each (Verify) and the streams they
+// form: per subscription, sorted by id, each event's prevseq must be the
+// id of the one before it, and an event that follows its predecessor
+// directly in the ledger must carry its chain hash as prevHash. The first
+// event of a subscription in the file is the start: what came before it
+// is not asked for. It stops at the first failure.
+func (v *Verifier) VerifyStream(r io.Reader) (*StreamReport, error) {
+	rep := &StreamReport{Subscriptions: map[string]int{}}
+	subs := map[string]map[uint64]*Event{}
+	last := map[string]uint64{}
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 16<<20)
+	for n := 1; sc.Scan(); n++ {
+		line := bytes.TrimSpace(sc.Bytes())
+		if len(line) == 0 {
+			continue
+		}
+		rep.Events++
+		e, err := Parse(line)
+		if err != nil {
+			return rep, fmt.Errorf("line %d: %w", n, err)
+		}
+		if err := v.Verify(e); err != nil {
+			return rep, fmt.Errorf("line %d: %w", n, err)
+		}
+		seq, _ := e.Seq()
+		m := subs[e.Subscription]
+		if m == nil {
+			m = map[uint64]*Event{}
+			subs[e.Subscription] = m
+		}
+		if h, dup := m[seq]; dup {
+			if !bytes.Equal(h.Message(), e.Message()) {
+				return rep, fmt.Errorf("line %d: %w: event %d of subscription %s", n, ErrConflict, seq, e.Subscription)
+			}
+			rep.Duplicates++
+			continue
+		}
+		if seq < last[e.Subscription] {
+			rep.Reordered++
+		}
+		last[e.Subscription] = max(last[e.Subscription], seq)
+		m[seq] = e
+	}
+	if err := sc.Err(); err != nil {
+		return rep, fmt.Errorf("reading events: %w", err)
+	}
+	for sub, m := range subs {
+		rep.Subscriptions[sub] = len(m)
+		rep.Distinct += len(m)
+		if err := linked(sub, m); err != nil {
+			return rep, err
+		}
+	}
+	return rep, nil
+}
+
+// linked checks that a subscription's events, by sequence, each name the
+// one before as prevseq, and chain by hash where they are adjacent.
+func linked(sub string, m map[uint64]*Event) error {
+	seqs := slices.Sorted(maps.Keys(m))
+	for i := 1; i < len(seqs); i++ {
+		prev, cur := m[seqs[i-1]], m[seqs[i]]
+		p, _ := cur.Prev()
+		if p != seqs[i-1] {
+			if p > seqs[i-1] {
+				return fmt.Errorf("%w: subscription %s: between events %d and %d, event %d (and any before it) was not received",
+					ErrGap, sub, seqs[i-1], seqs[i], p)
+			}
+			return fmt.Errorf("%w: subscription %s: event %d names %d as the one before it, but %d was received",
+				ErrForged, sub, seqs[i], p, seqs[i-1])
+		}
+		if seqs[i] == seqs[i-1]+1 && cur.Data.PrevHash != prev.ChainHash {
+			return fmt.Errorf("%w: subscription %s: event %d does not chain to event %d", ErrForged, sub, seqs[i], seqs[i-1])
+		}
+	}
+	return nil
+}
