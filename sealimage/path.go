@@ -1,7 +1,6 @@
 package sealimage
 
 import (
-	"fmt"
 	"math"
 	"strconv"
 	"strings"
@@ -105,28 +104,6 @@ func num(v float64, prec int) string {
 		s = "0"
 	}
 	return s
-}
-
-// pdfOps writes the path as PDF path operators, mapping millimetres about
-// the centre to points in a box of side 2·radius mm with its origin at the
-// lower left.
-func (p *Path) pdfOps(b *strings.Builder, radius float64) {
-	const ptPerMM = 72 / 25.4
-	pt := func(q Point) string {
-		return num((q.X+radius)*ptPerMM, 2) + " " + num((q.Y+radius)*ptPerMM, 2)
-	}
-	for _, s := range p.segs {
-		switch s.op {
-		case 'M':
-			fmt.Fprintf(b, "%s m\n", pt(s.pts[0]))
-		case 'L':
-			fmt.Fprintf(b, "%s l\n", pt(s.pts[0]))
-		case 'C':
-			fmt.Fprintf(b, "%s %s %s c\n", pt(s.pts[0]), pt(s.pts[1]), pt(s.pts[2]))
-		case 'Z':
-			b.WriteString("h\n")
-		}
-	}
 }
 
 // svgData writes the path as SVG path data in millimetres, y down, with the

@@ -232,13 +232,14 @@ func (s *Seal) DiameterMM() float64 { return s.diameter }
 // PDFContent returns a PDF content stream that draws the seal in a box of
 // DiameterMM×DiameterMM millimetres, in points, with its origin at the lower
 // left: the content of a form XObject with that /BBox. It uses paths and a
-// fill colour only: no font, no image.
+// fill colour only: no font, no image. It is derived from the seal's SVG
+// (PDFContentFromSVG), its canonical picture.
 func (s *Seal) PDFContent() []byte {
-	var b strings.Builder
-	fmt.Fprintf(&b, "q %s %s %s rg\n", num(redR/255.0, 3), num(redG/255.0, 3), num(redB/255.0, 3))
-	s.path.pdfOps(&b, s.diameter/2)
-	b.WriteString("f\nQ\n")
-	return []byte(b.String())
+	c, err := PDFContentFromSVG(s.SVG())
+	if err != nil {
+		panic("sealimage: the seal's own SVG does not convert: " + err.Error())
+	}
+	return c
 }
 
 // SVG returns the seal as an SVG document DiameterMM millimetres wide.
