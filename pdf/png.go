@@ -41,14 +41,15 @@ const ptPerMM = 72 / 25.4
 // SealImage is a seal image ready to be placed: decoded, converted and
 // compressed once. It is immutable and safe for concurrent use.
 type SealImage struct {
-	w, h       int     // pixels of the colour image: 1×1 for one ink
-	maskW      int     // pixels of the soft mask
-	maskH      int     //
-	wPt, hPt   float64 // size on the page, in points
-	colorSpace name    // DeviceRGB, or DeviceGray when every pixel is grey
-	samples    []byte  // zlib-compressed colour samples
-	alpha      []byte  // zlib-compressed alpha samples, nil when opaque
-	form       []byte  // zlib-compressed content stream of a vector seal (vectorseal.go); then no samples
+	w, h       int           // pixels of the colour image: 1×1 for one ink
+	maskW      int           // pixels of the soft mask
+	maskH      int           //
+	wPt, hPt   float64       // size on the page, in points
+	colorSpace name          // DeviceRGB, or DeviceGray when every pixel is grey
+	samples    []byte        // zlib-compressed colour samples
+	alpha      []byte        // zlib-compressed alpha samples, nil when opaque
+	form       []byte        // zlib-compressed content stream of a vector seal (vectorseal.go); then no samples
+	digest     PictureDigest // of the picture as drawn (picturedigest.go)
 }
 
 // NewSealImage decodes a PNG seal image of any colour type and prepares it
@@ -98,6 +99,9 @@ func NewSealImage(pngData []byte, widthMM float64) (*SealImage, error) {
 		if s.alpha, err = deflate(alpha); err != nil {
 			return nil, err
 		}
+		s.digest = imageDigest(s.w, s.h, string(s.colorSpace), rgb, s.maskW, s.maskH, alpha)
+	} else {
+		s.digest = imageDigest(s.w, s.h, string(s.colorSpace), rgb, 0, 0, nil)
 	}
 	return s, nil
 }

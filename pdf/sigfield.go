@@ -82,6 +82,11 @@ type Widget struct {
 	Drawn bool
 	// OnPage is whether it is drawn wholly within the crop box.
 	OnPage bool
+	// Picture identifies the picture the widget's appearance draws, when
+	// HasPicture: it is one placed XObject, as the engine draws a seal
+	// (picturedigest.go).
+	Picture    PictureDigest
+	HasPicture bool
 }
 
 // maxWidgets bounds the widgets read for one signature field.
@@ -138,6 +143,9 @@ func (d *document) widget(r ref, pages map[int]*page) Widget {
 		if ap, ok := ao.(dict); ok {
 			n, err := d.resolve(ap.get("N"))
 			hasAppearance = err == nil && n != nil
+			if hasAppearance {
+				w.Picture, w.HasPicture = d.widgetPicture(n)
+			}
 		}
 	}
 	w.Drawn = hasAppearance && flags&(hidden|noView) == 0

@@ -34,7 +34,7 @@ func NewVectorSeal(content []byte, sizeMM float64) (*SealImage, error) {
 		return nil, err
 	}
 	pt := sizeMM * ptPerMM
-	return &SealImage{wPt: pt, hPt: pt, form: form}, nil
+	return &SealImage{wPt: pt, hPt: pt, form: form, digest: formDigest(content)}, nil
 }
 
 // pathsOnly checks that content uses only the operators a drawn seal needs,
