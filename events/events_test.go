@@ -3,8 +3,6 @@ package events_test
 import (
 	"bytes"
 	"crypto"
-	"crypto/x509/pkix"
-	"encoding/asn1"
 	"errors"
 	"testing"
 	"time"
@@ -28,23 +26,7 @@ type county struct {
 func newCounty(t *testing.T) *county {
 	t.Helper()
 	ch := testpki.MustChain(testpki.Options{})
-	// certificatePolicies: one PolicyInformation with the ledger OID (an
-	// arc too long for asn1.ObjectIdentifier, so smx509 encodes it).
-	pol, err := smx509.ParseOID(seal.LedgerKeyPolicyOID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	polDER, err := pol.MarshalBinary()
-	if err != nil {
-		t.Fatal(err)
-	}
-	val, err := asn1.Marshal([]asn1.RawValue{{FullBytes: append([]byte{0x30, byte(len(polDER) + 2), 0x06, byte(len(polDER))}, polDER...)}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ext := pkix.Extension{Id: asn1.ObjectIdentifier{2, 5, 29, 32}, Value: val}
-	now := time.Now()
-	key, cert, err := ch.IssueLeaf("县政务服务账本签名", []pkix.Extension{ext}, now.Add(-48*time.Hour), now.Add(48*time.Hour))
+	key, cert, err := ch.IssueLedgerLeaf(seal.LedgerKeyPolicyOID)
 	if err != nil {
 		t.Fatal(err)
 	}

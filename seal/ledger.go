@@ -117,6 +117,10 @@ func (l *Ledger) Append(ctx context.Context, r *Record, document []byte) (*Recor
 	return rec, err
 }
 
+// Appended returns a channel that is closed at the next append in this
+// process: the event outbox waits on it instead of polling alone.
+func (l *Ledger) Appended() <-chan struct{} { return l.notify.wait() }
+
 // Result returns the sealed record of a township's request id and its
 // document. It applies no access rule: that is Sealer.Result's.
 func (l *Ledger) Result(ctx context.Context, township, requestID string) (*Record, []byte, error) {

@@ -25,6 +25,7 @@ var migrations = []migration{
 	{8, "service: sealed records by seal and time, for the fence", serviceSchemaV6},
 	{9, "service: sealed documents written before the ledger append", serviceSchemaV7},
 	{10, "keystore: the TSA's keys and serial counter", keystoreTSASchemaV1},
+	{11, "events: subscriptions and their delivery cursors", eventsSchemaV1},
 }
 
 // migrationLock is the advisory lock key under which replicas migrate.

@@ -27,6 +27,7 @@ var migrations = []migration{
 	{6, "service: request ids are scoped to the township", serviceSchemaV4},
 	{7, "service: sealed records by seal and time, for the fence", serviceSchemaV5},
 	{8, "keystore: the TSA's keys and serial counter", keystoreTSASchemaV1},
+	{9, "events: subscriptions and their delivery cursors", eventsSchemaV1},
 }
 
 // ErrSchemaTooNew means the database was migrated by a newer program.

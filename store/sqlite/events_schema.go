@@ -1,0 +1,35 @@
+package sqlite
+
+// eventsSchemaV1 holds the subscriptions of the event push (package
+// outbox). There is no outbox table: the ledger is the outbox (its records
+// are durable, gap-free and ordered by seq, committed by the append), and
+// each subscription keeps its delivery cursor, the last seq its receiver
+// acknowledged. generation changes at each pause, resume and replay, so
+// that a delivery in flight cannot move a cursor that an operator reset.
+// The lease (lease_owner until lease_until_us) lets one process deliver a
+// subscription at a time; SQLite has one process, but the lease is the same
+// code as PostgreSQL's. credential is the receiver's secret (a bearer
+// token, or a client certificate's key), sealed with the KEK.
+const eventsSchemaV1 = `
+CREATE TABLE subscriptions (
+	id                TEXT PRIMARY KEY,
+	endpoint          TEXT NOT NULL,
+	township_code     TEXT NOT NULL,
+	domains           TEXT NOT NULL,
+	auth_kind         TEXT NOT NULL CHECK (auth_kind IN ('none', 'bearer', 'mtls')),
+	credential        BLOB,
+	client_cert       BLOB,
+	server_ca         BLOB,
+	state             TEXT NOT NULL CHECK (state IN ('active', 'paused', 'parked')),
+	generation        INTEGER NOT NULL,
+	cursor            INTEGER NOT NULL CHECK (cursor >= 0),
+	failures          INTEGER NOT NULL,
+	last_error        TEXT NOT NULL,
+	delivered         INTEGER NOT NULL,
+	last_delivered_us INTEGER NOT NULL,
+	lease_owner       TEXT NOT NULL,
+	lease_until_us    INTEGER NOT NULL,
+	created_us        INTEGER NOT NULL,
+	created_by        TEXT NOT NULL
+) STRICT;
+`
