@@ -89,7 +89,9 @@ func (o *Outbox) Create(ctx context.Context, n NewSubscription, by string) (*Sub
 // material before it is sealed.
 type plainSecrets struct{ secret []byte }
 
-func (p plainSecrets) SealSecret(string, []byte) ([]byte, error) { return nil, errors.New("not sealing") }
+func (p plainSecrets) SealSecret(string, []byte) ([]byte, error) {
+	return nil, errors.New("not sealing")
+}
 func (p plainSecrets) OpenSecret(string, []byte) ([]byte, error) {
 	return append([]byte(nil), p.secret...), nil
 }
@@ -98,7 +100,9 @@ func (p plainSecrets) OpenSecret(string, []byte) ([]byte, error) {
 func (o *Outbox) List(ctx context.Context) ([]*Subscription, error) { return o.st.Subscriptions(ctx) }
 
 // Get returns one subscription.
-func (o *Outbox) Get(ctx context.Context, id string) (*Subscription, error) { return o.st.Subscription(ctx, id) }
+func (o *Outbox) Get(ctx context.Context, id string) (*Subscription, error) {
+	return o.st.Subscription(ctx, id)
+}
 
 // Pause stops delivery to a subscription; its cursor stays.
 func (o *Outbox) Pause(ctx context.Context, id, by string) (*Subscription, error) {
@@ -138,4 +142,6 @@ func (o *Outbox) Backlog(ctx context.Context, sub *Subscription, limit int) (int
 }
 
 // Leased reports whether a process holds the subscription's lease at now.
-func (s *Subscription) Leased(now time.Time) bool { return s.LeaseOwner != "" && now.Before(s.LeaseUntil) }
+func (s *Subscription) Leased(now time.Time) bool {
+	return s.LeaseOwner != "" && now.Before(s.LeaseUntil)
+}
