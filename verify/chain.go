@@ -29,8 +29,10 @@ type chainCheck struct {
 const maxChain = 10
 
 // checkCertificates checks signer, with the certificates embedded in the
-// signature, at the signing time at; now is the verification time.
-func (v *verifier) checkCertificates(signer *smx509.Certificate, embedded []*smx509.Certificate, at, now time.Time) chainCheck {
+// signature, at the signing time at; now is the verification time. proven
+// says that a valid timestamp proves at (see timestamp.go), so that a
+// revocation for key compromise after it leaves the signature valid.
+func (v *verifier) checkCertificates(signer *smx509.Certificate, embedded []*smx509.Certificate, at, now time.Time, proven bool) chainCheck {
 	var cc chainCheck
 	inter := smx509.NewCertPool()
 	for _, c := range embedded {
@@ -117,7 +119,13 @@ func (v *verifier) checkCertificates(signer *smx509.Certificate, embedded []*smx
 		if st == RevocationSuspended {
 			code = CodeSuspended
 		}
-		if st == RevocationRevoked && (reason == reasonKeyCompromise || reason == reasonCACompromise) {
+		compromised := st == RevocationRevoked && (reason == reasonKeyCompromise || reason == reasonCACompromise)
+		if compromised && proven && !when.After(at) {
+			cc.reasons = append(cc.reasons, problem(CodeKeyCompromised, "%s (serial %s) revoked for key compromise at %s; the proven signing time %s is not before it",
+				chain[i].Subject.CommonName, cc.chain[i].Serial, when.UTC().Format(time.RFC3339), at.UTC().Format(time.RFC3339Nano)))
+			continue
+		}
+		if compromised && !proven {
 			// Whoever stole the key can claim any signing time: until the
 			// time is proven by a trusted timestamp, a claim that it came
 			// before the revocation proves nothing.

@@ -170,6 +170,9 @@ func (v *verifier) signature(ctx context.Context, src io.ReaderAt, a *pdf.Analys
 
 	switch s.SubFilter {
 	case "adbe.pkcs7.detached", "ETSI.CAdES.detached":
+	case "ETSI.RFC3161":
+		v.documentTimestamp(ctx, src, s, &sr, hashable)
+		return v.finish(sr, a, s), nil
 	default:
 		sr.Reasons = append(sr.Reasons, problem(CodeSubFilter, "/SubFilter /%s; only detached CMS signatures (adbe.pkcs7.detached, ETSI.CAdES.detached) are checked", s.SubFilter))
 		hashable = false
@@ -207,10 +210,11 @@ func (v *verifier) signature(ctx context.Context, src io.ReaderAt, a *pdf.Analys
 	}
 
 	at := v.signingTime(&sr, s, res)
+	at, proven := v.signatureTimestamp(&sr, res, at)
 	if res != nil && res.Signer != nil {
 		sr.Signer = res.Signer.Subject.CommonName
 		sr.Township = res.Signer.Subject.SerialNumber
-		cc := v.checkCertificates(res.Signer, res.Certificates, at, v.now)
+		cc := v.checkCertificates(res.Signer, res.Certificates, at, v.now, proven)
 		sr.Chain, sr.ChainTrusted, sr.ValidAtSigningTime, sr.KeyUsageOK = cc.chain, cc.trusted, cc.validAtSigningTime, cc.keyUsageOK
 		sr.Revocation, sr.RevokedAt = cc.revocation, cc.revokedAt
 		sr.Reasons = append(sr.Reasons, cc.reasons...)
@@ -219,6 +223,12 @@ func (v *verifier) signature(ctx context.Context, src io.ReaderAt, a *pdf.Analys
 
 	seals, warns := sealPlacements(s)
 	sr.Seals, sr.Warnings = seals, append(sr.Warnings, warns...)
+	return v.finish(sr, a, s), nil
+}
+
+// finish adds what the revisions after the signed one change, and the
+// verdict.
+func (v *verifier) finish(sr SignatureReport, a *pdf.Analysis, s *pdf.SignatureField) SignatureReport {
 	if s.Revision >= 0 {
 		v.laterRevisions(&sr, a, s)
 	}
@@ -228,7 +238,7 @@ func (v *verifier) signature(ctx context.Context, src io.ReaderAt, a *pdf.Analys
 		sr.Reasons = append(sr.Reasons, problem(CodeTrailingData, "%d bytes after the last %%%%EOF at byte %d", a.Trailing, a.Size-a.Trailing))
 	}
 	sr.Valid = len(sr.Reasons) == 0
-	return sr, nil
+	return sr
 }
 
 // ctxReader reads r until ctx ends, so that hashing a large file stops

@@ -5,6 +5,7 @@ import (
 	"encoding/asn1"
 	"errors"
 	"fmt"
+	"io"
 
 	"golang.org/x/crypto/cryptobyte"
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
@@ -118,6 +119,20 @@ func (t *TSTInfo) Covers(data []byte) (bool, error) {
 	}
 	h := d.new()
 	h.Write(data)
+	return subtle.ConstantTimeCompare(h.Sum(nil), t.HashedMessage) == 1, nil
+}
+
+// CoversReader is Covers for data read from r to its end: a document
+// timestamp's imprint covers the signed byte ranges of a PDF.
+func (t *TSTInfo) CoversReader(r io.Reader) (bool, error) {
+	d, err := lookupDigest(t.HashAlgorithm)
+	if err != nil {
+		return false, err
+	}
+	h := d.new()
+	if _, err := io.Copy(h, r); err != nil {
+		return false, fmt.Errorf("cms: reading content: %w", err)
+	}
 	return subtle.ConstantTimeCompare(h.Sum(nil), t.HashedMessage) == 1, nil
 }
 
