@@ -26,6 +26,7 @@ var migrations = []migration{
 	{9, "service: sealed documents written before the ledger append", serviceSchemaV7},
 	{10, "keystore: the TSA's keys and serial counter", keystoreTSASchemaV1},
 	{11, "events: subscriptions and their delivery cursors", eventsSchemaV1},
+	{12, "keystore: seal-maker keys and the seals' national seal data (SESeal)", keystoreSealMakerSchemaV1},
 }
 
 // migrationLock is the advisory lock key under which replicas migrate.

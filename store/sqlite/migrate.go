@@ -28,6 +28,7 @@ var migrations = []migration{
 	{7, "service: sealed records by seal and time, for the fence", serviceSchemaV5},
 	{8, "keystore: the TSA's keys and serial counter", keystoreTSASchemaV1},
 	{9, "events: subscriptions and their delivery cursors", eventsSchemaV1},
+	{10, "keystore: seal-maker keys and the seals' national seal data (SESeal)", keystoreSealMakerSchemaV1},
 }
 
 // ErrSchemaTooNew means the database was migrated by a newer program.
