@@ -97,6 +97,13 @@ var methodAccess = map[string]access{
 	"/seal.v1.LedgerService/CreateCheckpoint": admins,
 	"/seal.v1.LedgerService/VerifyLedger":     ledgerReaders,
 
+	"/seal.v1.SubscriptionService/CreateSubscription":    admins,
+	"/seal.v1.SubscriptionService/ListSubscriptions":     admins,
+	"/seal.v1.SubscriptionService/PauseSubscription":     admins,
+	"/seal.v1.SubscriptionService/ResumeSubscription":    admins,
+	"/seal.v1.SubscriptionService/ReplaySubscription":    admins,
+	"/seal.v1.SubscriptionService/GetSubscriptionStatus": admins,
+
 	"/seal.v1.PrincipalService/CreatePrincipal":  admins,
 	"/seal.v1.PrincipalService/ListPrincipals":   admins,
 	"/seal.v1.PrincipalService/DisablePrincipal": admins,

@@ -18,6 +18,7 @@ import (
 	"github.com/emmansun/gmsm/sm3"
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"github.com/ronganxian/eseal/keystore"
+	"github.com/ronganxian/eseal/outbox"
 	"github.com/ronganxian/eseal/pdf"
 	sealv1 "github.com/ronganxian/eseal/proto/seal/v1"
 	"github.com/ronganxian/eseal/proto/seal/v1/sealapi"
@@ -109,6 +110,9 @@ type Deps struct {
 	Keystore *keystore.Keystore
 	// Pictures draws the seals' pictures for GetSealImage; optional.
 	Pictures SealPictures
+	// Outbox pushes the ledger to subscriptions (SubscriptionService);
+	// optional. Its metrics join the server's.
+	Outbox *outbox.Outbox
 }
 
 // Server is a running sealing service.
@@ -230,6 +234,10 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	sealv1.RegisterRegistryServiceServer(both, &registryServer{st: deps.Store})
 	sealv1.RegisterSealAdminServiceServer(both, &sealAdminServer{ks: deps.Keystore, st: deps.Store, pictures: deps.Pictures, log: s.log})
 	sealv1.RegisterLedgerServiceServer(both, &ledgerServer{ledger: deps.Ledger})
+	sealv1.RegisterSubscriptionServiceServer(both, &subscriptionServer{box: deps.Outbox})
+	if deps.Outbox != nil {
+		s.metrics.reg.MustRegister(deps.Outbox.Collectors()...)
+	}
 	sealv1.RegisterPrincipalServiceServer(both, &principalServer{st: deps.Store,
 		ttl: cfg.TokenTTL, overlap: cfg.TokenOverlap, now: cfg.Now})
 	sealv1.RegisterVerificationServiceServer(both, &verificationServer{ks: deps.Keystore, now: time.Now,
@@ -307,6 +315,7 @@ func (s *Server) gateway() (http.Handler, error) {
 		sealgw.RegisterSealingServiceHandler, sealgw.RegisterRegistryServiceHandler,
 		sealgw.RegisterSealAdminServiceHandler, sealgw.RegisterLedgerServiceHandler,
 		sealgw.RegisterPrincipalServiceHandler, sealgw.RegisterVerificationServiceHandler,
+		sealgw.RegisterSubscriptionServiceHandler,
 	} {
 		if err := reg(ctx, gw, s.conn); err != nil {
 			return nil, err
