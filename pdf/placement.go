@@ -116,6 +116,7 @@ type spot struct {
 	bboxH   float64    //
 	matrix  [6]float64 // the appearance's /Matrix
 	offsetX float64    // where the image starts, left of the BBox, for strips
+	why     string     // where it went and why, for the clerk (Placed.Why)
 }
 
 // placer resolves placements on one document.
@@ -271,6 +272,7 @@ func (a At) spots(pl *placer) ([]spot, error) {
 		return nil, fmt.Errorf("%w: unknown corner %d", ErrBadRequest, int(a.Corner))
 	}
 	s := p.place(cx, cy, pl.img.wPt, pl.img.hPt)
+	s.why = fmt.Sprintf("centred %.0f mm across and %.0f mm from the %s corner, as asked", a.X, a.Y, a.Corner)
 	if err := onPage(s, fmt.Sprintf("centred %.0f mm across and %.0f mm from the %s corner", a.X, a.Y, a.Corner)); err != nil {
 		return nil, err
 	}
@@ -300,8 +302,9 @@ func (k Keyword) spots(pl *placer) ([]spot, error) {
 		}
 	}
 	type hit struct {
-		p   *page
-		box rect // as seen
+		p *page
+		t *pageText
+		textHit
 	}
 	var hits []hit
 	occ := k.Occurrence
@@ -314,8 +317,8 @@ func (k Keyword) spots(pl *placer) ([]spot, error) {
 		if err != nil {
 			return nil, err
 		}
-		for _, b := range t.find(want) {
-			hits = append(hits, hit{p, b})
+		for _, h := range t.find(want) {
+			hits = append(hits, hit{p, t, h})
 		}
 		if occ > 0 && len(hits) >= occ {
 			break
@@ -332,10 +335,31 @@ func (k Keyword) spots(pl *placer) ([]spot, error) {
 		return nil, fmt.Errorf("%w: %q occurs %d times, occurrence %d asked for", ErrKeywordNotFound, k.Text, len(hits), k.Occurrence)
 	}
 	h := hits[j]
+	// A keyword that is a 署名, a date line right below it, is the block
+	// that 9704 presses the seal on, unless the clerk moved the seal.
+	if k.DX == 0 && k.DY == 0 {
+		if d, ok := h.t.nameOverDate(h.textHit); ok {
+			b := h.t.blockAbove(d, h.line)
+			cx, cy, why := pl.press(h.p, h.t, b, fmt.Sprintf("on the keyword %q as the 署名 above the 成文日期 (%s), centred on both", k.Text, b.date))
+			s := h.p.place(cx, cy, pl.img.wPt, pl.img.hPt)
+			s.why = why
+			if err := onPage(s, fmt.Sprintf("on %q", k.Text)); err != nil {
+				return nil, err
+			}
+			return []spot{s}, nil
+		}
+	}
 	cx := (h.box.llx+h.box.urx)/2 + h.p.mm(k.DX)
 	cy := (h.box.lly+h.box.ury)/2 + h.p.mm(k.DY)
-	cx, cy = h.p.within(cx, cy, pl.img.wPt, pl.img.hPt)
-	s := h.p.place(cx, cy, pl.img.wPt, pl.img.hPt)
+	wx, wy := h.p.within(cx, cy, pl.img.wPt, pl.img.hPt)
+	s := h.p.place(wx, wy, pl.img.wPt, pl.img.hPt)
+	s.why = fmt.Sprintf("centred on the keyword %q", k.Text)
+	if k.DX != 0 || k.DY != 0 {
+		s.why += fmt.Sprintf(" moved %.0f mm right and %.0f mm up", k.DX, k.DY)
+	}
+	if wx != cx || wy != cy {
+		s.why += ", moved onto the page"
+	}
 	if err := onPage(s, fmt.Sprintf("on %q", k.Text)); err != nil {
 		return nil, err
 	}
@@ -354,16 +378,21 @@ func (Default) spots(pl *placer) ([]spot, error) {
 		return nil, err
 	}
 	var cx, cy float64
-	if b, ok := t.dateLine(); ok {
-		cx = (b.llx + b.urx) / 2
-		cy = (b.lly+b.ury)/2 + h/u/4
+	var why string
+	if b, ok := t.signatureBlock(); ok {
+		cx, cy, why = pl.press(p, t, b, b.describe())
 	} else {
 		vw, _ := p.viewSize()
 		cx = vw - p.mm(DefaultMarginRightMM) - w/u/2
 		cy = p.mm(DefaultMarginBottomMM) + h/u/2
+		why = fmt.Sprintf("no date line (成文日期) on the last page: inside the lower right margins (%d mm, %d mm)", DefaultMarginRightMM, DefaultMarginBottomMM)
+		if wx, wy := p.within(cx, cy, w, h); wx != cx || wy != cy {
+			cx, cy = wx, wy
+			why += ", moved onto the page"
+		}
 	}
-	cx, cy = p.within(cx, cy, w, h)
 	s := p.place(cx, cy, w, h)
+	s.why = why
 	if err := onPage(s, "at the lower right"); err != nil {
 		return nil, err
 	}
@@ -414,6 +443,7 @@ func (r Riding) spots(pl *placer) ([]spot, error) {
 		}
 		s := p.place(vw-sw/p.unit()/2, vh-fromTop, sw, h)
 		s.offsetX = float64(k) * sw
+		s.why = fmt.Sprintf("cross-page seal, strip %d of %d at the right edge", k+1, n)
 		if err := onPage(s, fmt.Sprintf("as strip %d of a cross-page seal", k+1)); err != nil {
 			return nil, err
 		}

@@ -176,7 +176,7 @@ func TestKeywordPlacement(t *testing.T) {
 		key  string // the text pdftotext must find
 		occ  int
 	}{
-		{"decision signature line", fixture(t, "decision.pdf"), Keyword{Text: "青山镇人民政府"}, "青山镇人民政府", -1},
+		// The signature line's keyword is a 署名: TestPlacement9704.
 		{"decision title", fixture(t, "decision.pdf"), Keyword{Text: "青山镇人民政府", Occurrence: 1}, "青山镇人民政府", 1},
 		{"type0 first", fixture(t, "one_type0.pdf"), Keyword{Text: "（盖章）", Occurrence: 1}, "（盖章）", 1},
 		{"type0 half-width query", fixture(t, "one_type0.pdf"), Keyword{Text: "乙方 (盖章)"}, "乙方（盖章）", -1},
@@ -250,53 +250,37 @@ func TestKeywordNotFound(t *testing.T) {
 	}
 }
 
-// TestDefaultPlacement checks the default: over the date line of the last
-// page when there is one, with the date in the seal's lower half.
+// TestDefaultPlacement checks the default on a page whose date line
+// (日期：2026年11月27日, a contract's) has no 署名 above it and no room
+// between it and the text above: the seal is centred on the date, which
+// sits slightly below the seal's centre as GB/T 9704 §7.3.5 has it, and
+// the reason says that it covers text. TestPlacement9704 checks the
+// 署名 and 成文日期 of official documents.
 func TestDefaultPlacement(t *testing.T) {
 	img := testSeal(t)
-	for _, tc := range []struct {
-		file string
-		date []string // the date's words as pdftotext splits them
-	}{
-		{"decision.pdf", []string{"2024", "年", "5", "月", "20", "日"}},
-		{"one_type0_gs.pdf", []string{"日期：2026年11月27日"}},
-	} {
-		t.Run(tc.file, func(t *testing.T) {
-			in := fixture(t, tc.file)
-			inFile := writeTemp(t, "in.pdf", in)
-			// The date's box: the last run of the date's words.
-			ws := pdftotextWords(t, inFile, 1)
-			var box oracleWord
-			found := false
-			for i := len(ws) - len(tc.date); i >= 0 && !found; i-- {
-				ok := true
-				for k, d := range tc.date {
-					ok = ok && ws[i+k].text == d
-				}
-				if ok {
-					found = true
-					box = ws[i]
-					for _, w := range ws[i : i+len(tc.date)] {
-						box.x1 = max(box.x1, w.x1)
-						box.y1 = max(box.y1, w.y1)
-					}
-				}
-			}
-			if !found {
-				t.Fatal("pdftotext does not find the date")
-			}
-			if strings.HasPrefix(tc.date[0], "日期") { // the date is the word's part after the label
-				box.x0 += 3.0 / 14 * (box.x1 - box.x0)
-			}
-			cx := (box.x0 + box.x1) / 2 / 72 * 25.4
-			cy := (box.y0+box.y1)/2/72*25.4 - img.HeightMM()/4
-			req := baseRequest(t)
-			req.Image = img
-			out, res := sealBytes(t, in, req)
-			checkSealed(t, in, out, res, 0)
-			checkSealPixels(t, render(t, inFile, 1), render(t, writeTemp(t, "out.pdf", out), 1), mmBox(cx, cy, img.WidthMM(), img.HeightMM()))
-		})
+	in := fixture(t, "one_type0_gs.pdf")
+	inFile := writeTemp(t, "in.pdf", in)
+	var box oracleWord
+	found := false
+	for _, w := range pdftotextWords(t, inFile, 1) {
+		if w.text == "日期：2026年11月27日" {
+			box, found = w, true
+		}
 	}
+	if !found {
+		t.Fatal("pdftotext does not find the date")
+	}
+	box.x0 += 3.0 / 14 * (box.x1 - box.x0) // the date is the word's part after the label
+	cx := (box.x0 + box.x1) / 2 / 72 * 25.4
+	cy := (box.y0+box.y1)/2/72*25.4 - pressAbove*img.HeightMM()
+	req := baseRequest(t)
+	req.Image = img
+	out, res := sealBytes(t, in, req)
+	checkSealed(t, in, out, res, 0)
+	if why, want := res.Seals[0].Why, "centred on the 成文日期 (2026年11月27日), covering body text"; !strings.HasPrefix(why, want) {
+		t.Errorf("reason %q, want %q…", why, want)
+	}
+	checkSealPixels(t, render(t, inFile, 1), render(t, writeTemp(t, "out.pdf", out), 1), mmBox(cx, cy, img.WidthMM(), img.HeightMM()))
 }
 
 func TestRiding(t *testing.T) {

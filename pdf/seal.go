@@ -102,6 +102,11 @@ type Placed struct {
 	// Rect is the widget rectangle in the page's default user space, in
 	// points: llx, lly, urx, ury.
 	Rect [4]float64
+	// Why says where the seal went and why, for the clerk: "centred on
+	// the 署名 and 成文日期 (…), shifted down 6 mm to clear the body text",
+	// "no date line …: inside the lower right margins", "centred on the
+	// keyword …".
+	Why string
 }
 
 // Seal seals the PDF in src (size bytes) as req asks, and writes the

@@ -139,7 +139,7 @@ func (s *sealer) writeAnnots(spots []spot, field string, sigRef ref) []ref {
 		if img != nil {
 			r := sp.rect
 			s.res.Seals = append(s.res.Seals, Placed{Page: sp.page.index + 1, Rect: [4]float64{
-				float64(num(r.llx)), float64(num(r.lly)), float64(num(r.urx)), float64(num(r.ury))}})
+				float64(num(r.llx)), float64(num(r.lly)), float64(num(r.urx)), float64(num(r.ury))}, Why: sp.why})
 		}
 	}
 	return annots

@@ -6,6 +6,7 @@ import (
 	"math"
 	"regexp"
 	"slices"
+	"strings"
 	"unicode"
 	"unicode/utf8"
 
@@ -758,20 +759,26 @@ func (t *pageText) appendLineText(l textLine, rs []rune, owner []int) ([]rune, [
 
 const separator = '\uFFFF'
 
-// find returns the boxes (as seen) of each occurrence of want, in reading
-// order.
-func (t *pageText) find(want []rune) []rect {
-	var out []rect
+// textHit is an occurrence of a text on a page: its box as seen, and the
+// line it lies on.
+type textHit struct {
+	box  rect
+	line int
+}
+
+// find returns each occurrence of want, in reading order.
+func (t *pageText) find(want []rune) []textHit {
+	var out []textHit
 	var rs []rune
 	var owner []int
-	for _, l := range t.lines {
+	for li, l := range t.lines {
 		rs, owner = t.appendLineText(l, rs[:0], owner[:0])
 		for i := 0; i+len(want) <= len(rs); {
 			if !slices.Equal(rs[i:i+len(want)], want) {
 				i++
 				continue
 			}
-			out = append(out, t.union(owner[i:i+len(want)]))
+			out = append(out, textHit{t.union(owner[i : i+len(want)]), li})
 			i += len(want)
 		}
 	}
@@ -799,33 +806,50 @@ func (t *pageText) union(owners []int) rect {
 // Chinese numerals: 2024年5月20日, 二〇二四年五月二十日.
 var datePattern = regexp.MustCompile(`(?:[0-9]{4}|[〇零○O一二三四五六七八九]{4})年(?:[0-9]{1,2}|[一二三四五六七八九十]{1,3})月(?:[0-9]{1,2}|[一二三四五六七八九十]{1,3})日`)
 
-// dateLine returns the box of the last date on the page, in reading order,
-// on a horizontal line.
-func (t *pageText) dateLine() (rect, bool) {
-	var found rect
+// dateLine returns the last date on the page, in reading order, that
+// stands on a line of its own as a document's date (成文日期) does: a
+// horizontal line holding little but the date (a label such as "日期："
+// may precede it), and not the 印发日期 of the imprint (版记), which
+// "印发" follows. A date within a sentence of the body is not one.
+func (t *pageText) dateLine() (textHit, bool) {
+	var found textHit
 	ok := false
-	var rs []rune
-	var owner []int
-	for _, l := range t.lines {
-		if t.glyphs[l.glyphs[0]].dir != 0 {
-			continue
+	for li := range t.lines {
+		if h, is := t.lineDate(li); is {
+			found, ok = h, true
 		}
-		rs, owner = t.appendLineText(l, rs[:0], owner[:0])
-		if !slices.Contains(rs, '年') || !slices.Contains(rs, '日') {
-			continue
-		}
-		s := string(rs)
-		locs := datePattern.FindAllStringIndex(s, -1)
-		if len(locs) == 0 {
-			continue
-		}
-		loc := locs[len(locs)-1]
-		// Byte offsets to rune offsets.
-		start := utf8.RuneCountInString(s[:loc[0]])
-		end := start + utf8.RuneCountInString(s[loc[0]:loc[1]])
-		found, ok = t.union(owner[start:end]), true
 	}
 	return found, ok
+}
+
+// maxDateLabel is how many characters besides the date a date line may
+// hold: a label such as "签发日期：".
+const maxDateLabel = 8
+
+// lineDate returns the last date of line li when the line is a date line
+// (see dateLine).
+func (t *pageText) lineDate(li int) (textHit, bool) {
+	l := t.lines[li]
+	if t.glyphs[l.glyphs[0]].dir != 0 {
+		return textHit{}, false
+	}
+	rs, owner := t.appendLineText(l, nil, nil)
+	if !slices.Contains(rs, '年') || !slices.Contains(rs, '日') {
+		return textHit{}, false
+	}
+	s := string(rs)
+	locs := datePattern.FindAllStringIndex(s, -1)
+	if len(locs) == 0 {
+		return textHit{}, false
+	}
+	loc := locs[len(locs)-1]
+	// Byte offsets to rune offsets.
+	start := utf8.RuneCountInString(s[:loc[0]])
+	end := start + utf8.RuneCountInString(s[loc[0]:loc[1]])
+	if len(rs)-(end-start) > maxDateLabel || strings.HasPrefix(s[loc[1]:], "印发") {
+		return textHit{}, false
+	}
+	return textHit{t.union(owner[start:end]), li}, true
 }
 
 // normalizeText prepares text for matching: compatibility forms folded
