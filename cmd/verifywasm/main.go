@@ -1,0 +1,67 @@
+//go:build js && wasm
+
+// Command verifywasm is the public verification page's verifier, built
+// with GOOS=js GOARCH=wasm (scripts/verifywasm.sh) and embedded, gzipped,
+// in package verifyweb. It sets one JavaScript function,
+//
+//	esealVerify(pdf Uint8Array, trust [Uint8Array|string...], crls [Uint8Array...], name string)
+//	  -> {json: string} | {error: string}
+//
+// and esealMeaning(code) -> {zh, en} | null, the plain words for a
+// reason's code. esealVerify runs internal/webverify in the browser: the document never leaves
+// the reader's device.
+package main
+
+import (
+	"context"
+	"syscall/js"
+
+	"github.com/ronganxian/eseal/internal/webverify"
+)
+
+func main() {
+	js.Global().Set("esealVerify", js.FuncOf(verifyJS))
+	js.Global().Set("esealMeaning", js.FuncOf(meaningJS))
+	js.Global().Call("dispatchEvent", js.Global().Get("Event").New("esealready"))
+	select {}
+}
+
+func verifyJS(_ js.Value, args []js.Value) any {
+	result := func(k, v string) any { return js.ValueOf(map[string]any{k: v}) }
+	if len(args) < 4 {
+		return result("error", "esealVerify(pdf, trust, crls, name): four arguments")
+	}
+	in := webverify.Input{Document: bytesOf(args[0]), Name: args[3].String()}
+	for i := 0; i < args[1].Length(); i++ {
+		in.Trust = append(in.Trust, bytesOf(args[1].Index(i)))
+	}
+	for i := 0; i < args[2].Length(); i++ {
+		in.CRLs = append(in.CRLs, bytesOf(args[2].Index(i)))
+	}
+	out, err := webverify.Report(context.Background(), in)
+	if err != nil {
+		return result("error", err.Error())
+	}
+	return result("json", string(out))
+}
+
+// bytesOf copies a Uint8Array, or a string's UTF-8, into Go.
+func bytesOf(v js.Value) []byte {
+	if v.Type() == js.TypeString {
+		return []byte(v.String())
+	}
+	b := make([]byte, v.Get("length").Int())
+	js.CopyBytesToGo(b, v)
+	return b
+}
+
+func meaningJS(_ js.Value, args []js.Value) any {
+	if len(args) < 1 {
+		return js.Null()
+	}
+	zh, en, ok := webverify.Meaning(args[0].String())
+	if !ok {
+		return js.Null()
+	}
+	return js.ValueOf(map[string]any{"zh": zh, "en": en})
+}
