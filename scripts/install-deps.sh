@@ -11,6 +11,8 @@
 #                  outlines of the seal's text (sealimage)
 #   postgresql     the server binaries; tests start a throwaway cluster with
 #                  initdb in a temporary directory (internal/pgtest)
+#   chromium       headless Chromium: the public verification page's tests
+#                  (verifyweb) drive it with chromedp
 #
 # The npm packages are those of tools/pdfjs/package-lock.json, installed by
 # `npm ci` into tools/pdfjs/node_modules (git-ignored).
@@ -25,6 +27,7 @@ command -v node >/dev/null 2>&1 || need+=(nodejs)
 command -v npm >/dev/null 2>&1 || need+=(npm)
 [ -f /usr/share/fonts/truetype/arphic/uming.ttc ] || need+=(fonts-arphic-uming)
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
 
 if [ ${#need[@]} -gt 0 ]; then
   echo "install-deps: installing ${need[*]} from Debian" >&2
