@@ -77,7 +77,8 @@ SEAL_TOKEN_FILE, --tls-ca or SEAL_TLS_CA. Plain text is used only to a loopback 
 	f.StringVar(&a.tz, "tz", "", "time zone of the times shown (SEAL_TZ; default: TZ when set, else Asia/Shanghai); JSON keeps offsets")
 	a.retry.flags(f)
 	cmd.AddCommand(a.stampCmd(), a.batchCmd(), a.townshipsCmd(), a.itemsCmd(), a.sealsCmd(),
-		a.ledgerCmd(), a.principalsCmd(), a.whoamiCmd(), a.verifyCmd(), a.corpusCmd())
+		a.ledgerCmd(), a.principalsCmd(), a.whoamiCmd(), a.verifyCmd(), a.corpusCmd(),
+		a.subscriptionsCmd(), a.eventsCmd())
 	strictGroups(cmd)
 	return cmd
 }
