@@ -47,6 +47,7 @@ type Keystore struct {
 	ca     atomic.Pointer[caEntry]
 	caLoad sync.Mutex                  // serialises loading the CA, not its use
 	ledger atomic.Pointer[ledgerEntry] // the decrypted ledger-signing key
+	maker  makerCache                  // the decrypted seal-maker key (sealmaker.go)
 	closed atomic.Bool
 }
 
