@@ -73,6 +73,9 @@ type Output struct {
 	// Replayed is true when the request id was sealed before and this is
 	// that earlier result.
 	Replayed bool
+	// Placement says where the seal went and why (pdf.Placed.Why), for
+	// the clerk; empty for a replayed result, whose document shows it.
+	Placement string
 }
 
 // Seal applies the rules to in, and if they allow it, seals the document
@@ -169,7 +172,7 @@ func (s *Sealer) Seal(ctx context.Context, who *Principal, in Input) (*Output, e
 	if err != nil {
 		return nil, fmt.Errorf("recording the sealing: %w", err)
 	}
-	return &Output{Record: stored, Document: buf.Bytes()}, nil
+	return &Output{Record: stored, Document: buf.Bytes(), Placement: placement(res.Seals)}, nil
 }
 
 // sealRefusal reads the township's seal again after a sealing failed for a
