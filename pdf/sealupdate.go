@@ -59,9 +59,18 @@ func (s *sealer) build() error {
 	}
 	// The signature dictionary comes last, so that little follows its
 	// /Contents: the output digest hashes that tail a second time.
+	var seseal ref
+	if req.SESeal != nil {
+		data, err := deflate(req.SESeal)
+		if err != nil {
+			return err
+		}
+		seseal = u.alloc()
+		u.putNew(seseal, &stream{dict: dict{{"Filter", name("FlateDecode")}}, data: data})
+	}
 	s.ph = u.writeSigDict(sigRef, sigFields{
 		time: req.Time, name: req.SealName, reason: req.Reason, location: req.Location, contact: req.ContactInfo,
-		itemCode: req.ItemCode, itemName: req.ItemName, caseNumber: req.CaseNumber,
+		itemCode: req.ItemCode, itemName: req.ItemName, caseNumber: req.CaseNumber, seseal: seseal,
 	}, req.Signer.Size(req.Time))
 	u.finish(d.trailer, d.startxref, d.xrefStream, next)
 	return nil

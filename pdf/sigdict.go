@@ -22,6 +22,9 @@ const (
 	keyItemName name = "ESealItemName"
 	// keyCaseNumber is the case number (办件编号) of the application.
 	keyCaseNumber name = "ESealCaseNumber"
+	// keySESeal refers to a stream holding the seal's GB/T 38540 SESeal
+	// (DER), written in the same revision.
+	keySESeal name = "ESealSESeal"
 )
 
 // byteRangeWidth is the width of the /ByteRange array between its
@@ -40,6 +43,7 @@ type sigFields struct {
 	time                            time.Time
 	name, reason, location, contact string
 	itemCode, itemName, caseNumber  string
+	seseal                          ref // the SESeal's stream; zero when none
 }
 
 // writeSigDict writes the signature dictionary as object r, with room
@@ -76,6 +80,10 @@ func (u *update) writeSigDict(r ref, f sigFields, sigLen int) sigPlaceholders {
 	add(keyItemCode, f.itemCode)
 	add(keyItemName, f.itemName)
 	add(keyCaseNumber, f.caseNumber)
+	if f.seseal.num != 0 {
+		b = appendName(b, keySESeal)
+		b = fmt.Appendf(b, " %d %d R", f.seseal.num, f.seseal.gen)
+	}
 	b = append(b, "/Prop_Build<</Filter<</Name/Adobe.PPKLite>>/App<</Name/ESeal.Rongan>>>>>>"...)
 	u.buf = b
 	u.end()

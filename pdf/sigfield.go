@@ -1,6 +1,7 @@
 package pdf
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 )
@@ -61,6 +62,11 @@ type SignatureField struct {
 	// Widgets are the field's widget annotations: where its seal is
 	// drawn, as the last revision shows it.
 	Widgets []Widget
+	// SESeal is the seal's national seal data (DER) that the dictionary
+	// names (/ESealSESeal), nil when it names none; SESealProblem says why
+	// a named one could not be read.
+	SESeal        []byte
+	SESealProblem error
 
 	widgetRefs []ref
 }
@@ -254,6 +260,9 @@ func (d *document) signatureField(fd dict, fr ref, full string) (SignatureField,
 	sf.ByteRange, sf.Contents, sf.CoversWholeFile = nil, nil, false
 	if sd, err := d.getDict(fd.get("V"), "signature dictionary"); err == nil {
 		sf.Type = string(nameOf(sd.get("Type")))
+		if v := sd.get(keySESeal); v != nil {
+			sf.SESeal, sf.SESealProblem = d.sesealStream(v)
+		}
 	}
 	r, ok := fd.get("V").(ref)
 	if !ok {
@@ -296,6 +305,35 @@ func (d *document) signatureField(fd dict, fr ref, full string) (SignatureField,
 	sf.ByteRange = br
 	sf.CoversWholeFile = len(br) == 4 && br[0] == 0 && br[2]+br[3] == d.size
 	return sf, true, nil
+}
+
+// maxSESeal bounds the SESeal read from a signature dictionary.
+const maxSESeal = 4 << 20
+
+// sesealStream reads the stream of an /ESealSESeal entry.
+func (d *document) sesealStream(v object) ([]byte, error) {
+	if _, ok := v.(ref); !ok {
+		return nil, damaged(-1, "/%s is %s, not a reference to a stream", keySESeal, typeName(v))
+	}
+	o, err := d.resolve(v)
+	if err != nil {
+		return nil, err
+	}
+	st, ok := o.(*stream)
+	if !ok {
+		return nil, damaged(-1, "/%s refers to %s, not a stream", keySESeal, typeName(o))
+	}
+	if st.n > maxSESeal {
+		return nil, damaged(st.off, "/%s is a stream of %d bytes", keySESeal, st.n)
+	}
+	data, err := d.streamData(st)
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > maxSESeal {
+		return nil, damaged(st.off, "/%s decodes to %d bytes", keySESeal, len(data))
+	}
+	return bytes.Clone(data), nil
 }
 
 // directIntegers reads a /ByteRange value, which must be an array of
