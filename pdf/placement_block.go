@@ -242,8 +242,8 @@ func (pl *placer) press(p *page, t *pageText, b sigBlock, what string) (cx, cy f
 	if d := mm(start - cy0); math.Abs(d) >= 0.5 {
 		notes = append(notes, fmt.Sprintf("moved %.0f mm %s to stay on the page", math.Abs(d), map[bool]string{true: "up", false: "down"}[d > 0]))
 	}
-	obstacles := t.bodyGlyphs(b, cx-sw/2-p.mm(clearanceMM), cx+sw/2+p.mm(clearanceMM))
 	clear := p.mm(clearanceMM)
+	obstacles := t.bodyGlyphs(b, rect{cx - sw/2 - clear, lo - sh/2 - clear, cx + sw/2 + clear, hi + sh/2 + clear})
 	free := func(cy float64) bool {
 		for _, g := range obstacles {
 			if ellipseMeetsRect(cx, cy, sw/2+clear, sh/2+clear, g) {
@@ -298,8 +298,8 @@ func (b sigBlock) describe() string {
 }
 
 // bodyGlyphs returns the boxes of the visible glyphs outside block b that
-// reach between x0 and x1 as seen: those the seal must not cover.
-func (t *pageText) bodyGlyphs(b sigBlock, x0, x1 float64) []rect {
+// reach into area (as seen): those the seal must not cover.
+func (t *pageText) bodyGlyphs(b sigBlock, area rect) []rect {
 	inBlock := map[int]bool{}
 	for _, li := range b.lines {
 		inBlock[li] = true
@@ -311,7 +311,7 @@ func (t *pageText) bodyGlyphs(b sigBlock, x0, x1 float64) []rect {
 		}
 		for _, gi := range l.glyphs {
 			g := t.glyphs[gi].box
-			if t.glyphs[gi].n == 0 || g.urx < x0 || g.llx > x1 {
+			if t.glyphs[gi].n == 0 || g.urx < area.llx || g.llx > area.urx || g.ury < area.lly || g.lly > area.ury {
 				continue
 			}
 			out = append(out, g)
@@ -324,7 +324,7 @@ func (t *pageText) bodyGlyphs(b sigBlock, x0, x1 float64) []rect {
 // glyph above it within the seal's width, when there is one.
 func (t *pageText) gapAbove(b sigBlock, cx, sw, top float64) (float64, bool) {
 	gap, ok := 0.0, false
-	for _, g := range t.bodyGlyphs(b, cx-sw/2, cx+sw/2) {
+	for _, g := range t.bodyGlyphs(b, rect{cx - sw/2, top, cx + sw/2, math.Inf(1)}) {
 		if g.lly < top {
 			continue
 		}
