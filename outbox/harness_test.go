@@ -101,19 +101,29 @@ func (e *env) seal(t testing.TB, n int) {
 	for range n {
 		i := e.n
 		e.n++
-		in := sm3.Sum([]byte{byte(i), byte(i >> 8)})
-		r := &seal.Record{Time: time.Now(), RequestID: "req-" + itoa(i), Township: "450224101", SealID: "seal-1",
-			CertSerial: "0a", Item: "ITEM-1", Domain: []string{"市场监管", "民政"}[i%2], CaseNo: "CASE-" + itoa(i),
-			Principal: "clerk-1", Window: seal.WindowApproval, DocKind: "许可证", InputSM3: in[:], Result: seal.ResultSealed,
-			OutputSM3: in[:]}
 		doc := []byte("%PDF-1.7 sealed " + itoa(i))
-		if i%3 == 2 {
-			r.Result, r.Rule, r.Detail, r.OutputSM3, doc = seal.ResultRefused, "wrong_window", "窗口不符", nil, nil
+		r := testRecord(i)
+		if r.Result == seal.ResultRefused {
+			doc = nil
 		}
 		if _, err := e.ledger.Append(context.Background(), r, doc); err != nil {
 			t.Fatal(err)
 		}
 	}
+}
+
+// testRecord is the i'th test sealing: domains alternate 市场监管 and
+// 民政, and every third is a refusal.
+func testRecord(i int) *seal.Record {
+	in := sm3.Sum([]byte{byte(i), byte(i >> 8)})
+	r := &seal.Record{Time: time.Now(), RequestID: "req-" + itoa(i), Township: "450224101", SealID: "seal-1",
+		CertSerial: "0a", Item: "ITEM-1", Domain: []string{"市场监管", "民政"}[i%2], CaseNo: "CASE-" + itoa(i),
+		Principal: "clerk-1", Window: seal.WindowApproval, DocKind: "许可证", InputSM3: in[:], Result: seal.ResultSealed,
+		OutputSM3: in[:]}
+	if i%3 == 2 {
+		r.Result, r.Rule, r.Detail, r.OutputSM3 = seal.ResultRefused, "wrong_window", "窗口不符", nil
+	}
+	return r
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
@@ -138,6 +148,8 @@ type receiver struct {
 	delay    time.Duration // before answering
 	token    string        // required bearer token, if set
 	attempts int
+	// inflight and maxInflight count requests being answered at once.
+	inflight, maxInflight int
 	srv      *http.Server
 	addr     string
 }
@@ -195,12 +207,19 @@ func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	body, err := io.ReadAll(req.Body)
 	r.mu.Lock()
 	r.attempts++
+	r.inflight++
+	r.maxInflight = max(r.maxInflight, r.inflight)
 	delay, fail := r.delay, r.fail > 0
 	if fail {
 		r.fail--
 	}
 	r.mu.Unlock()
 	time.Sleep(delay)
+	defer func() {
+		r.mu.Lock()
+		r.inflight--
+		r.mu.Unlock()
+	}()
 	switch {
 	case err != nil || req.Header.Get("Content-Type") != events.ContentType:
 		http.Error(w, "not a structured CloudEvent", http.StatusUnsupportedMediaType)
@@ -218,6 +237,19 @@ func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	r.got++
 	r.mu.Unlock()
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// distinct counts the distinct events held (by id).
+func (r *receiver) distinct() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	ids := map[string]bool{}
+	for _, l := range bytes.Split(r.lines.Bytes(), []byte("\n")) {
+		if e, err := events.Parse(l); err == nil {
+			ids[e.ID] = true
+		}
+	}
+	return len(ids)
 }
 
 func (r *receiver) count() int {

@@ -58,7 +58,7 @@ func TestDeliveryRecovers(t *testing.T) {
 			e.seal(t, 12)
 			time.Sleep(150 * time.Millisecond) // several retries' worth
 			recover()
-			waitFor(t, 20*time.Second, "every event", func() bool { return r.count() >= 15 })
+			waitFor(t, 20*time.Second, "every event", func() bool { return r.distinct() >= 15 })
 			rep := r.verify(t, e.keys, 15)
 			if rep.Events-rep.Duplicates != 15 {
 				t.Fatalf("report %+v", rep)
