@@ -150,8 +150,8 @@ type receiver struct {
 	attempts int
 	// inflight and maxInflight count requests being answered at once.
 	inflight, maxInflight int
-	srv      *http.Server
-	addr     string
+	srv                   *http.Server
+	addr                  string
 }
 
 func newReceiver(t testing.TB) *receiver {
