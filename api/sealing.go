@@ -109,7 +109,7 @@ func (s *sealingServer) Seal(ctx context.Context, req *sealv1.SealRequest) (*sea
 	if err != nil {
 		return nil, err
 	}
-	return &sealv1.SealResponse{Document: out.Document, Record: sealapi.Record(out.Record), Repaired: out.Record.Repaired()}, nil
+	return sealResponse(out), nil
 }
 
 // SealStream implements SealingService.SealStream.
@@ -181,8 +181,9 @@ func (s *sealingServer) SealStream(stream sealv1.SealingService_SealStreamServer
 	if err != nil {
 		return err
 	}
+	at, missing := sealTimestamp(out.Record)
 	if err := stream.Send(&sealv1.SealStreamResponse{Part: &sealv1.SealStreamResponse_Record{Record: sealapi.Record(out.Record)},
-		Repaired: out.Record.Repaired()}); err != nil {
+		Repaired: out.Record.Repaired(), TimestampedAt: at, TimestampMissing: missing}); err != nil {
 		return err
 	}
 	for b := out.Document; len(b) > 0; {
@@ -202,5 +203,5 @@ func (s *sealingServer) GetSealResult(ctx context.Context, req *sealv1.GetSealRe
 	if err != nil {
 		return nil, toStatus(err)
 	}
-	return &sealv1.SealResponse{Document: out.Document, Record: sealapi.Record(out.Record), Repaired: out.Record.Repaired()}, nil
+	return sealResponse(out), nil
 }

@@ -103,7 +103,33 @@ type Config struct {
 	// time written in sealed PDFs (/M) and the times in the logs are
 	// given in it, with its offset. The ledger keeps instants.
 	TimeZone string `yaml:"time_zone"`
+
+	// The county time-stamping authority (tsa.go). TSAListen is its own
+	// address (empty or "off" serves none, as by default: the sealer asks
+	// it in process all the same; the demo serves it on a free loopback
+	// port; anything but loopback needs tls_cert and tls_key). TSAURL is the TSA the sealer
+	// asks for every seal's token: empty for the county TSA in process, a
+	// URL for another, "off" for none. TSAUnreachable says what a sealing
+	// does when no token can be had: "refuse" (default) or "seal_without"
+	// (the demo's); both are recorded. TSAPolicy (default
+	// tsa.DefaultPolicyOID), TSAAccuracy (default 1s) and
+	// TSAMaxRequestBytes (default 4096) shape the county TSA;
+	// TSATokenReserve is the largest token expected from an external TSA
+	// (default 8192), TSAHash the imprint it gets ("sm3", default, or
+	// "sha256").
+	TSAListen          string   `yaml:"tsa_listen"`
+	TSAURL             string   `yaml:"tsa_url"`
+	TSAUnreachable     string   `yaml:"tsa_unreachable"`
+	TSAPolicy          string   `yaml:"tsa_policy"`
+	TSAAccuracy        Duration `yaml:"tsa_accuracy"`
+	TSAMaxRequestBytes int64    `yaml:"tsa_max_request_bytes"`
+	TSATokenReserve    int64    `yaml:"tsa_token_reserve"`
+	TSAHash            string   `yaml:"tsa_hash"`
 }
+
+// DefaultTSAListen is the county TSA's conventional address, which `sealsvc
+// tsa` serves on unless told otherwise.
+const DefaultTSAListen = "127.0.0.1:8318"
 
 // DefaultTimeZone is the county's zone unless configured.
 const DefaultTimeZone = "Asia/Shanghai"
@@ -182,6 +208,9 @@ func (c *Config) env() map[string]any {
 		"ESEAL_METRICS_LISTEN": &c.MetricsListen, "ESEAL_TOKEN_TTL": &c.TokenTTL, "ESEAL_TOKEN_OVERLAP": &c.TokenOverlap,
 		"ESEAL_MAX_DECODED_BYTES": &c.MaxDecodedBytes, "ESEAL_MAX_STREAM_BYTES": &c.MaxStreamBytes,
 		"ESEAL_OBJSTM_CACHE_BYTES": &c.ObjStmCacheBytes, "ESEAL_MAX_OBJECTS": &c.MaxObjects, "ESEAL_MAX_VALUES": &c.MaxValues,
+		"ESEAL_TSA_LISTEN": &c.TSAListen, "ESEAL_TSA_URL": &c.TSAURL, "ESEAL_TSA_UNREACHABLE": &c.TSAUnreachable,
+		"ESEAL_TSA_POLICY": &c.TSAPolicy, "ESEAL_TSA_ACCURACY": &c.TSAAccuracy, "ESEAL_TSA_MAX_REQUEST_BYTES": &c.TSAMaxRequestBytes,
+		"ESEAL_TSA_TOKEN_RESERVE": &c.TSATokenReserve, "ESEAL_TSA_HASH": &c.TSAHash,
 	}
 }
 
@@ -230,6 +259,11 @@ func (c *Config) resolve(base string) {
 	if c.MetricsListen == "off" {
 		c.MetricsListen = ""
 	}
+	if c.TSAListen == "off" {
+		c.TSAListen = ""
+	}
+	def(&c.TSAUnreachable, "refuse")
+	def(&c.TSAHash, "sm3")
 	def(&c.Store, "sqlite")
 	def(&c.Profile, "default")
 	def(&c.LogFormat, "text")
@@ -314,6 +348,7 @@ func (c *Config) Validate() error {
 		errs = append(errs, fmt.Errorf("token_overlap (%v) must be shorter than token_ttl (%v)",
 			time.Duration(c.TokenOverlap), time.Duration(c.TokenTTL)))
 	}
+	errs = append(errs, c.validateTSA()...)
 	return errors.Join(errs...)
 }
 

@@ -20,6 +20,7 @@ import (
 	"github.com/ronganxian/eseal/store"
 	"github.com/ronganxian/eseal/store/postgres"
 	"github.com/ronganxian/eseal/store/sqlite"
+	"github.com/ronganxian/eseal/tsa"
 )
 
 // Service is an assembled sealing service: its store and keystore, the
@@ -33,6 +34,8 @@ type Service struct {
 	Ledger   *seal.Ledger
 	Server   *api.Server
 	Log      *slog.Logger
+	// TSA is the county time-stamping authority (tsa.go).
+	TSA *tsa.Authority
 
 	sqlite *sqlite.DB
 	// ping asks the database whether it answers: readiness.
@@ -127,6 +130,10 @@ func Open(ctx context.Context, c *Config, log *slog.Logger) (*Service, error) {
 		return nil, err
 	}
 	s.assemble()
+	if err := s.newTSA(); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("tsa: %w", err)
+	}
 	return s, nil
 }
 
@@ -199,6 +206,20 @@ func (s *Service) Serve(ctx context.Context) error {
 	s.limitMemory()
 	if every := time.Duration(s.Config.CheckpointEvery); every > 0 {
 		go s.Ledger.RunCheckpoints(ctx, every, s.Log)
+	}
+	if s.Config.TSAListen != "" {
+		ln, err := s.ListenTSA(s.Config.TSAListen)
+		if err != nil {
+			return err
+		}
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		tsaDone := make(chan error, 1)
+		go func() { tsaDone <- s.ServeTSA(ctx, ln) }()
+		s.Log.Info("county TSA listening", "addr", ln.Addr().String())
+		err = srv.Serve(ctx)
+		cancel()
+		return errors.Join(err, <-tsaDone)
 	}
 	return srv.Serve(ctx)
 }

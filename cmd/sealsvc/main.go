@@ -76,7 +76,7 @@ func root() *cobra.Command {
 	}
 	cmd.PersistentFlags().StringVar(&f.config, "config", "", "configuration file (YAML); ESEAL_* variables and flags override it")
 	cmd.PersistentFlags().StringVar(&f.data, "data", "", "data directory (default ./data)")
-	cmd.AddCommand(serveCmd(f), initCmd(f), joinCmd(f), kekCmd(f))
+	cmd.AddCommand(serveCmd(f), initCmd(f), joinCmd(f), kekCmd(f), tsaCmd(f))
 	return cmd
 }
 
@@ -94,6 +94,7 @@ func serveCmd(f *flags) *cobra.Command {
 			}
 			log := service.NewLogger(c, os.Stderr)
 			if demo {
+				service.DemoTSA(c)
 				if err := service.EnsureKEK(c.KEKFile); err != nil {
 					return err
 				}
@@ -236,5 +237,36 @@ kek_file: PATH (or ESEAL_KEK_FILE) and keep the old KEK only as long as backups 
 	rotate.Flags().StringVar(&next, "new-kek-file", "", "where to write the new key-encryption key")
 	cmd := &cobra.Command{Use: "kek", Short: "Key-encryption key administration"}
 	cmd.AddCommand(rotate)
+	return cmd
+}
+
+func tsaCmd(f *flags) *cobra.Command {
+	var listen string
+	cmd := &cobra.Command{
+		Use:   "tsa",
+		Short: "Run the county time-stamping authority alone (时间戳服务)",
+		Long: `Serves RFC 3161 (application/timestamp-query) on tsa_listen, with the TSA key of
+the installation's keystore and the serial counter of its store, for a county
+that runs its TSA on a host of its own. sealsvc serve runs the same TSA too.`,
+		Example: `  sealsvc tsa --config /etc/eseal/sealsvc.yaml --listen 0.0.0.0:8318`,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := f.load()
+			if err != nil {
+				return err
+			}
+			if listen != "" {
+				c.TSAListen = listen
+			}
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			svc, err := service.Open(ctx, c, service.NewLogger(c, os.Stderr))
+			if err != nil {
+				return err
+			}
+			defer svc.Close()
+			return svc.RunTSA(ctx)
+		},
+	}
+	cmd.Flags().StringVar(&listen, "listen", "", "address to serve on (default tsa_listen, 127.0.0.1:8318); off loopback it needs tls_cert and tls_key")
 	return cmd
 }

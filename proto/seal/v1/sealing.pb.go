@@ -9,6 +9,7 @@ package sealv1
 import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -456,9 +457,15 @@ type SealResponse struct {
 	// header) and carried no signatures: it was rewritten whole, then sealed,
 	// so the sealed PDF does not start with the bytes sent. Empty when the
 	// document was sealed as it came. The record's detail says the same.
-	Repaired      string `protobuf:"bytes,3,opt,name=repaired,proto3" json:"repaired,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Repaired string `protobuf:"bytes,3,opt,name=repaired,proto3" json:"repaired,omitempty"`
+	// When the time-stamping authority stamped the seal (its token is in
+	// the signature); absent when the seal carries no token, and then
+	// timestamp_missing says why (the TSA could not be reached, say, under
+	// tsa_unreachable: seal_without). The record's detail says the same.
+	TimestampedAt    *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=timestamped_at,json=timestampedAt,proto3" json:"timestamped_at,omitempty"`
+	TimestampMissing string                 `protobuf:"bytes,11,opt,name=timestamp_missing,json=timestampMissing,proto3" json:"timestamp_missing,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *SealResponse) Reset() {
@@ -508,6 +515,20 @@ func (x *SealResponse) GetRecord() *LedgerRecord {
 func (x *SealResponse) GetRepaired() string {
 	if x != nil {
 		return x.Repaired
+	}
+	return ""
+}
+
+func (x *SealResponse) GetTimestampedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.TimestampedAt
+	}
+	return nil
+}
+
+func (x *SealResponse) GetTimestampMissing() string {
+	if x != nil {
+		return x.TimestampMissing
 	}
 	return ""
 }
@@ -604,9 +625,12 @@ type SealStreamResponse struct {
 	//	*SealStreamResponse_Chunk
 	Part isSealStreamResponse_Part `protobuf_oneof:"part"`
 	// First message: what was repaired, as in SealResponse.repaired.
-	Repaired      string `protobuf:"bytes,3,opt,name=repaired,proto3" json:"repaired,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Repaired string `protobuf:"bytes,3,opt,name=repaired,proto3" json:"repaired,omitempty"`
+	// First message: as in SealResponse.
+	TimestampedAt    *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=timestamped_at,json=timestampedAt,proto3" json:"timestamped_at,omitempty"`
+	TimestampMissing string                 `protobuf:"bytes,11,opt,name=timestamp_missing,json=timestampMissing,proto3" json:"timestamp_missing,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *SealStreamResponse) Reset() {
@@ -667,6 +691,20 @@ func (x *SealStreamResponse) GetChunk() []byte {
 func (x *SealStreamResponse) GetRepaired() string {
 	if x != nil {
 		return x.Repaired
+	}
+	return ""
+}
+
+func (x *SealStreamResponse) GetTimestampedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.TimestampedAt
+	}
+	return nil
+}
+
+func (x *SealStreamResponse) GetTimestampMissing() string {
+	if x != nil {
+		return x.TimestampMissing
 	}
 	return ""
 }
@@ -745,7 +783,7 @@ var File_seal_v1_sealing_proto protoreflect.FileDescriptor
 
 const file_seal_v1_sealing_proto_rawDesc = "" +
 	"\n" +
-	"\x15seal/v1/sealing.proto\x12\aseal.v1\x1a\x14seal/v1/ledger.proto\"\xb8\x01\n" +
+	"\x15seal/v1/sealing.proto\x12\aseal.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x14seal/v1/ledger.proto\"\xb8\x01\n" +
 	"\tPlacement\x128\n" +
 	"\bexplicit\x18\x01 \x01(\v2\x1a.seal.v1.ExplicitPlacementH\x00R\bexplicit\x125\n" +
 	"\akeyword\x18\x02 \x01(\v2\x19.seal.v1.KeywordPlacementH\x00R\akeyword\x122\n" +
@@ -776,19 +814,25 @@ const file_seal_v1_sealing_proto_rawDesc = "" +
 	"\tplacement\x18\x06 \x01(\v2\x12.seal.v1.PlacementR\tplacement\x12\x1a\n" +
 	"\bdocument\x18\a \x01(\fR\bdocument\x12\x16\n" +
 	"\x06reason\x18\b \x01(\tR\x06reason\x12%\n" +
-	"\x0edocument_bytes\x18\t \x01(\x03R\rdocumentBytes\"u\n" +
+	"\x0edocument_bytes\x18\t \x01(\x03R\rdocumentBytes\"\xe5\x01\n" +
 	"\fSealResponse\x12\x1a\n" +
 	"\bdocument\x18\x01 \x01(\fR\bdocument\x12-\n" +
 	"\x06record\x18\x02 \x01(\v2\x15.seal.v1.LedgerRecordR\x06record\x12\x1a\n" +
-	"\brepaired\x18\x03 \x01(\tR\brepaired\"c\n" +
+	"\brepaired\x18\x03 \x01(\tR\brepaired\x12A\n" +
+	"\x0etimestamped_at\x18\n" +
+	" \x01(\v2\x1a.google.protobuf.TimestampR\rtimestampedAt\x12+\n" +
+	"\x11timestamp_missing\x18\v \x01(\tR\x10timestampMissing\"c\n" +
 	"\x11SealStreamRequest\x12.\n" +
 	"\x06header\x18\x01 \x01(\v2\x14.seal.v1.SealRequestH\x00R\x06header\x12\x16\n" +
 	"\x05chunk\x18\x02 \x01(\fH\x00R\x05chunkB\x06\n" +
-	"\x04part\"\x81\x01\n" +
+	"\x04part\"\xf1\x01\n" +
 	"\x12SealStreamResponse\x12/\n" +
 	"\x06record\x18\x01 \x01(\v2\x15.seal.v1.LedgerRecordH\x00R\x06record\x12\x16\n" +
 	"\x05chunk\x18\x02 \x01(\fH\x00R\x05chunk\x12\x1a\n" +
-	"\brepaired\x18\x03 \x01(\tR\brepairedB\x06\n" +
+	"\brepaired\x18\x03 \x01(\tR\brepaired\x12A\n" +
+	"\x0etimestamped_at\x18\n" +
+	" \x01(\v2\x1a.google.protobuf.TimestampR\rtimestampedAt\x12+\n" +
+	"\x11timestamp_missing\x18\v \x01(\tR\x10timestampMissingB\x06\n" +
 	"\x04part\"N\n" +
 	"\x14GetSealResultRequest\x12\x1d\n" +
 	"\n" +
@@ -814,16 +858,17 @@ func file_seal_v1_sealing_proto_rawDescGZIP() []byte {
 
 var file_seal_v1_sealing_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
 var file_seal_v1_sealing_proto_goTypes = []any{
-	(*Placement)(nil),            // 0: seal.v1.Placement
-	(*ExplicitPlacement)(nil),    // 1: seal.v1.ExplicitPlacement
-	(*KeywordPlacement)(nil),     // 2: seal.v1.KeywordPlacement
-	(*RidingPlacement)(nil),      // 3: seal.v1.RidingPlacement
-	(*SealRequest)(nil),          // 4: seal.v1.SealRequest
-	(*SealResponse)(nil),         // 5: seal.v1.SealResponse
-	(*SealStreamRequest)(nil),    // 6: seal.v1.SealStreamRequest
-	(*SealStreamResponse)(nil),   // 7: seal.v1.SealStreamResponse
-	(*GetSealResultRequest)(nil), // 8: seal.v1.GetSealResultRequest
-	(*LedgerRecord)(nil),         // 9: seal.v1.LedgerRecord
+	(*Placement)(nil),             // 0: seal.v1.Placement
+	(*ExplicitPlacement)(nil),     // 1: seal.v1.ExplicitPlacement
+	(*KeywordPlacement)(nil),      // 2: seal.v1.KeywordPlacement
+	(*RidingPlacement)(nil),       // 3: seal.v1.RidingPlacement
+	(*SealRequest)(nil),           // 4: seal.v1.SealRequest
+	(*SealResponse)(nil),          // 5: seal.v1.SealResponse
+	(*SealStreamRequest)(nil),     // 6: seal.v1.SealStreamRequest
+	(*SealStreamResponse)(nil),    // 7: seal.v1.SealStreamResponse
+	(*GetSealResultRequest)(nil),  // 8: seal.v1.GetSealResultRequest
+	(*LedgerRecord)(nil),          // 9: seal.v1.LedgerRecord
+	(*timestamppb.Timestamp)(nil), // 10: google.protobuf.Timestamp
 }
 var file_seal_v1_sealing_proto_depIdxs = []int32{
 	1,  // 0: seal.v1.Placement.explicit:type_name -> seal.v1.ExplicitPlacement
@@ -831,19 +876,21 @@ var file_seal_v1_sealing_proto_depIdxs = []int32{
 	3,  // 2: seal.v1.Placement.riding:type_name -> seal.v1.RidingPlacement
 	0,  // 3: seal.v1.SealRequest.placement:type_name -> seal.v1.Placement
 	9,  // 4: seal.v1.SealResponse.record:type_name -> seal.v1.LedgerRecord
-	4,  // 5: seal.v1.SealStreamRequest.header:type_name -> seal.v1.SealRequest
-	9,  // 6: seal.v1.SealStreamResponse.record:type_name -> seal.v1.LedgerRecord
-	4,  // 7: seal.v1.SealingService.Seal:input_type -> seal.v1.SealRequest
-	6,  // 8: seal.v1.SealingService.SealStream:input_type -> seal.v1.SealStreamRequest
-	8,  // 9: seal.v1.SealingService.GetSealResult:input_type -> seal.v1.GetSealResultRequest
-	5,  // 10: seal.v1.SealingService.Seal:output_type -> seal.v1.SealResponse
-	7,  // 11: seal.v1.SealingService.SealStream:output_type -> seal.v1.SealStreamResponse
-	5,  // 12: seal.v1.SealingService.GetSealResult:output_type -> seal.v1.SealResponse
-	10, // [10:13] is the sub-list for method output_type
-	7,  // [7:10] is the sub-list for method input_type
-	7,  // [7:7] is the sub-list for extension type_name
-	7,  // [7:7] is the sub-list for extension extendee
-	0,  // [0:7] is the sub-list for field type_name
+	10, // 5: seal.v1.SealResponse.timestamped_at:type_name -> google.protobuf.Timestamp
+	4,  // 6: seal.v1.SealStreamRequest.header:type_name -> seal.v1.SealRequest
+	9,  // 7: seal.v1.SealStreamResponse.record:type_name -> seal.v1.LedgerRecord
+	10, // 8: seal.v1.SealStreamResponse.timestamped_at:type_name -> google.protobuf.Timestamp
+	4,  // 9: seal.v1.SealingService.Seal:input_type -> seal.v1.SealRequest
+	6,  // 10: seal.v1.SealingService.SealStream:input_type -> seal.v1.SealStreamRequest
+	8,  // 11: seal.v1.SealingService.GetSealResult:input_type -> seal.v1.GetSealResultRequest
+	5,  // 12: seal.v1.SealingService.Seal:output_type -> seal.v1.SealResponse
+	7,  // 13: seal.v1.SealingService.SealStream:output_type -> seal.v1.SealStreamResponse
+	5,  // 14: seal.v1.SealingService.GetSealResult:output_type -> seal.v1.SealResponse
+	12, // [12:15] is the sub-list for method output_type
+	9,  // [9:12] is the sub-list for method input_type
+	9,  // [9:9] is the sub-list for extension type_name
+	9,  // [9:9] is the sub-list for extension extendee
+	0,  // [0:9] is the sub-list for field type_name
 }
 
 func init() { file_seal_v1_sealing_proto_init() }

@@ -283,7 +283,16 @@ type SignatureReport struct {
 	// of its field. A seal drawn off the page, or nowhere, is a warning
 	// (seal_off_page, seal_invisible), not a reason: the verdict is about
 	// what was signed and by whom, not about where its picture lies.
-	Seals         []*SealPlacement `protobuf:"bytes,31,rep,name=seals,proto3" json:"seals,omitempty"`
+	Seals []*SealPlacement `protobuf:"bytes,31,rep,name=seals,proto3" json:"seals,omitempty"`
+	// The time a valid time-stamp token proves the signature existed at
+	// (for a document timestamp, the token's time); absent without one.
+	ProvenTime *timestamppb.Timestamp `protobuf:"bytes,40,opt,name=proven_time,json=provenTime,proto3" json:"proven_time,omitempty"`
+	// Which time the chain and revocation were judged at: "proven" (the
+	// token's, plus its accuracy) or "claimed" (signing_time, the signer's
+	// own claim).
+	TimeBasis string `protobuf:"bytes,41,opt,name=time_basis,json=timeBasis,proto3" json:"time_basis,omitempty"`
+	// The signature's time-stamp token, or the document timestamp's.
+	Timestamp     *TimestampInfo `protobuf:"bytes,42,opt,name=timestamp,proto3" json:"timestamp,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -535,6 +544,158 @@ func (x *SignatureReport) GetSeals() []*SealPlacement {
 	return nil
 }
 
+func (x *SignatureReport) GetProvenTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ProvenTime
+	}
+	return nil
+}
+
+func (x *SignatureReport) GetTimeBasis() string {
+	if x != nil {
+		return x.TimeBasis
+	}
+	return ""
+}
+
+func (x *SignatureReport) GetTimestamp() *TimestampInfo {
+	if x != nil {
+		return x.Timestamp
+	}
+	return nil
+}
+
+// TimestampInfo describes an RFC 3161 time-stamp token.
+type TimestampInfo struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The token's genTime, and its stated accuracy in microseconds (0: none).
+	Time           *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=time,proto3" json:"time,omitempty"`
+	AccuracyMicros int64                  `protobuf:"varint,2,opt,name=accuracy_micros,json=accuracyMicros,proto3" json:"accuracy_micros,omitempty"`
+	// The TSA: its certificate's subject common name, whole subject, and
+	// serial (hexadecimal).
+	Tsa        string `protobuf:"bytes,3,opt,name=tsa,proto3" json:"tsa,omitempty"`
+	TsaSubject string `protobuf:"bytes,4,opt,name=tsa_subject,json=tsaSubject,proto3" json:"tsa_subject,omitempty"`
+	TsaSerial  string `protobuf:"bytes,5,opt,name=tsa_serial,json=tsaSerial,proto3" json:"tsa_serial,omitempty"`
+	// The token's serial number (hexadecimal) and the TSA policy.
+	Serial             string `protobuf:"bytes,6,opt,name=serial,proto3" json:"serial,omitempty"`
+	Policy             string `protobuf:"bytes,7,opt,name=policy,proto3" json:"policy,omitempty"`
+	HashAlgorithm      string `protobuf:"bytes,8,opt,name=hash_algorithm,json=hashAlgorithm,proto3" json:"hash_algorithm,omitempty"`
+	SignatureAlgorithm string `protobuf:"bytes,9,opt,name=signature_algorithm,json=signatureAlgorithm,proto3" json:"signature_algorithm,omitempty"`
+	// Whether the TSA chains to a trust anchor at the token's time.
+	ChainTrusted bool `protobuf:"varint,10,opt,name=chain_trusted,json=chainTrusted,proto3" json:"chain_trusted,omitempty"`
+	// Whether every check of the token passed.
+	Valid         bool `protobuf:"varint,11,opt,name=valid,proto3" json:"valid,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TimestampInfo) Reset() {
+	*x = TimestampInfo{}
+	mi := &file_seal_v1_verification_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TimestampInfo) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TimestampInfo) ProtoMessage() {}
+
+func (x *TimestampInfo) ProtoReflect() protoreflect.Message {
+	mi := &file_seal_v1_verification_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TimestampInfo.ProtoReflect.Descriptor instead.
+func (*TimestampInfo) Descriptor() ([]byte, []int) {
+	return file_seal_v1_verification_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *TimestampInfo) GetTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Time
+	}
+	return nil
+}
+
+func (x *TimestampInfo) GetAccuracyMicros() int64 {
+	if x != nil {
+		return x.AccuracyMicros
+	}
+	return 0
+}
+
+func (x *TimestampInfo) GetTsa() string {
+	if x != nil {
+		return x.Tsa
+	}
+	return ""
+}
+
+func (x *TimestampInfo) GetTsaSubject() string {
+	if x != nil {
+		return x.TsaSubject
+	}
+	return ""
+}
+
+func (x *TimestampInfo) GetTsaSerial() string {
+	if x != nil {
+		return x.TsaSerial
+	}
+	return ""
+}
+
+func (x *TimestampInfo) GetSerial() string {
+	if x != nil {
+		return x.Serial
+	}
+	return ""
+}
+
+func (x *TimestampInfo) GetPolicy() string {
+	if x != nil {
+		return x.Policy
+	}
+	return ""
+}
+
+func (x *TimestampInfo) GetHashAlgorithm() string {
+	if x != nil {
+		return x.HashAlgorithm
+	}
+	return ""
+}
+
+func (x *TimestampInfo) GetSignatureAlgorithm() string {
+	if x != nil {
+		return x.SignatureAlgorithm
+	}
+	return ""
+}
+
+func (x *TimestampInfo) GetChainTrusted() bool {
+	if x != nil {
+		return x.ChainTrusted
+	}
+	return false
+}
+
+func (x *TimestampInfo) GetValid() bool {
+	if x != nil {
+		return x.Valid
+	}
+	return false
+}
+
 // SealPlacement is where one widget of a signature field draws its seal.
 type SealPlacement struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -558,7 +719,7 @@ type SealPlacement struct {
 
 func (x *SealPlacement) Reset() {
 	*x = SealPlacement{}
-	mi := &file_seal_v1_verification_proto_msgTypes[4]
+	mi := &file_seal_v1_verification_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -570,7 +731,7 @@ func (x *SealPlacement) String() string {
 func (*SealPlacement) ProtoMessage() {}
 
 func (x *SealPlacement) ProtoReflect() protoreflect.Message {
-	mi := &file_seal_v1_verification_proto_msgTypes[4]
+	mi := &file_seal_v1_verification_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -583,7 +744,7 @@ func (x *SealPlacement) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SealPlacement.ProtoReflect.Descriptor instead.
 func (*SealPlacement) Descriptor() ([]byte, []int) {
-	return file_seal_v1_verification_proto_rawDescGZIP(), []int{4}
+	return file_seal_v1_verification_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *SealPlacement) GetPage() int32 {
@@ -642,7 +803,7 @@ type CertificateInfo struct {
 
 func (x *CertificateInfo) Reset() {
 	*x = CertificateInfo{}
-	mi := &file_seal_v1_verification_proto_msgTypes[5]
+	mi := &file_seal_v1_verification_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -654,7 +815,7 @@ func (x *CertificateInfo) String() string {
 func (*CertificateInfo) ProtoMessage() {}
 
 func (x *CertificateInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_seal_v1_verification_proto_msgTypes[5]
+	mi := &file_seal_v1_verification_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -667,7 +828,7 @@ func (x *CertificateInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CertificateInfo.ProtoReflect.Descriptor instead.
 func (*CertificateInfo) Descriptor() ([]byte, []int) {
-	return file_seal_v1_verification_proto_rawDescGZIP(), []int{5}
+	return file_seal_v1_verification_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *CertificateInfo) GetSubject() string {
@@ -760,7 +921,7 @@ type RevisionChange struct {
 
 func (x *RevisionChange) Reset() {
 	*x = RevisionChange{}
-	mi := &file_seal_v1_verification_proto_msgTypes[6]
+	mi := &file_seal_v1_verification_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -772,7 +933,7 @@ func (x *RevisionChange) String() string {
 func (*RevisionChange) ProtoMessage() {}
 
 func (x *RevisionChange) ProtoReflect() protoreflect.Message {
-	mi := &file_seal_v1_verification_proto_msgTypes[6]
+	mi := &file_seal_v1_verification_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -785,7 +946,7 @@ func (x *RevisionChange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevisionChange.ProtoReflect.Descriptor instead.
 func (*RevisionChange) Descriptor() ([]byte, []int) {
-	return file_seal_v1_verification_proto_rawDescGZIP(), []int{6}
+	return file_seal_v1_verification_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *RevisionChange) GetRevision() int32 {
@@ -851,7 +1012,8 @@ const file_seal_v1_verification_proto_rawDesc = "" +
 	"signatures\x12\x1a\n" +
 	"\bwarnings\x18\x05 \x03(\tR\bwarnings\x12\x1c\n" +
 	"\trevisions\x18\x06 \x01(\x05R\trevisions\x12\x12\n" +
-	"\x04file\x18\a \x01(\tR\x04file\"\xf8\b\n" +
+	"\x04file\x18\a \x01(\tR\x04file\"\x8a\n" +
+	"\n" +
 	"\x0fSignatureReport\x12\x14\n" +
 	"\x05field\x18\x01 \x01(\tR\x05field\x12\x16\n" +
 	"\x06signer\x18\x02 \x01(\tR\x06signer\x12\x1b\n" +
@@ -889,7 +1051,27 @@ const file_seal_v1_verification_proto_rawDesc = "" +
 	"\n" +
 	"revoked_at\x18\x1d \x01(\v2\x1a.google.protobuf.TimestampR\trevokedAt\x12\x17\n" +
 	"\adoc_mdp\x18\x1e \x01(\x05R\x06docMdp\x12,\n" +
-	"\x05seals\x18\x1f \x03(\v2\x16.seal.v1.SealPlacementR\x05seals\"\x81\x01\n" +
+	"\x05seals\x18\x1f \x03(\v2\x16.seal.v1.SealPlacementR\x05seals\x12;\n" +
+	"\vproven_time\x18( \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"provenTime\x12\x1d\n" +
+	"\n" +
+	"time_basis\x18) \x01(\tR\ttimeBasis\x124\n" +
+	"\ttimestamp\x18* \x01(\v2\x16.seal.v1.TimestampInfoR\ttimestamp\"\xfd\x02\n" +
+	"\rTimestampInfo\x12.\n" +
+	"\x04time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12'\n" +
+	"\x0faccuracy_micros\x18\x02 \x01(\x03R\x0eaccuracyMicros\x12\x10\n" +
+	"\x03tsa\x18\x03 \x01(\tR\x03tsa\x12\x1f\n" +
+	"\vtsa_subject\x18\x04 \x01(\tR\n" +
+	"tsaSubject\x12\x1d\n" +
+	"\n" +
+	"tsa_serial\x18\x05 \x01(\tR\ttsaSerial\x12\x16\n" +
+	"\x06serial\x18\x06 \x01(\tR\x06serial\x12\x16\n" +
+	"\x06policy\x18\a \x01(\tR\x06policy\x12%\n" +
+	"\x0ehash_algorithm\x18\b \x01(\tR\rhashAlgorithm\x12/\n" +
+	"\x13signature_algorithm\x18\t \x01(\tR\x12signatureAlgorithm\x12#\n" +
+	"\rchain_trusted\x18\n" +
+	" \x01(\bR\fchainTrusted\x12\x14\n" +
+	"\x05valid\x18\v \x01(\bR\x05valid\"\x81\x01\n" +
 	"\rSealPlacement\x12\x12\n" +
 	"\x04page\x18\x01 \x01(\x05R\x04page\x12\x12\n" +
 	"\x04rect\x18\x02 \x03(\x01R\x04rect\x12\x19\n" +
@@ -933,34 +1115,38 @@ func file_seal_v1_verification_proto_rawDescGZIP() []byte {
 	return file_seal_v1_verification_proto_rawDescData
 }
 
-var file_seal_v1_verification_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
+var file_seal_v1_verification_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
 var file_seal_v1_verification_proto_goTypes = []any{
 	(*VerifyRequest)(nil),         // 0: seal.v1.VerifyRequest
 	(*VerifyResponse)(nil),        // 1: seal.v1.VerifyResponse
 	(*FileReport)(nil),            // 2: seal.v1.FileReport
 	(*SignatureReport)(nil),       // 3: seal.v1.SignatureReport
-	(*SealPlacement)(nil),         // 4: seal.v1.SealPlacement
-	(*CertificateInfo)(nil),       // 5: seal.v1.CertificateInfo
-	(*RevisionChange)(nil),        // 6: seal.v1.RevisionChange
-	(*timestamppb.Timestamp)(nil), // 7: google.protobuf.Timestamp
+	(*TimestampInfo)(nil),         // 4: seal.v1.TimestampInfo
+	(*SealPlacement)(nil),         // 5: seal.v1.SealPlacement
+	(*CertificateInfo)(nil),       // 6: seal.v1.CertificateInfo
+	(*RevisionChange)(nil),        // 7: seal.v1.RevisionChange
+	(*timestamppb.Timestamp)(nil), // 8: google.protobuf.Timestamp
 }
 var file_seal_v1_verification_proto_depIdxs = []int32{
 	2,  // 0: seal.v1.VerifyResponse.report:type_name -> seal.v1.FileReport
 	3,  // 1: seal.v1.FileReport.signatures:type_name -> seal.v1.SignatureReport
-	7,  // 2: seal.v1.SignatureReport.signing_time:type_name -> google.protobuf.Timestamp
-	5,  // 3: seal.v1.SignatureReport.chain:type_name -> seal.v1.CertificateInfo
-	6,  // 4: seal.v1.SignatureReport.later_revisions:type_name -> seal.v1.RevisionChange
-	7,  // 5: seal.v1.SignatureReport.revoked_at:type_name -> google.protobuf.Timestamp
-	4,  // 6: seal.v1.SignatureReport.seals:type_name -> seal.v1.SealPlacement
-	7,  // 7: seal.v1.CertificateInfo.not_before:type_name -> google.protobuf.Timestamp
-	7,  // 8: seal.v1.CertificateInfo.not_after:type_name -> google.protobuf.Timestamp
-	0,  // 9: seal.v1.VerificationService.Verify:input_type -> seal.v1.VerifyRequest
-	1,  // 10: seal.v1.VerificationService.Verify:output_type -> seal.v1.VerifyResponse
-	10, // [10:11] is the sub-list for method output_type
-	9,  // [9:10] is the sub-list for method input_type
-	9,  // [9:9] is the sub-list for extension type_name
-	9,  // [9:9] is the sub-list for extension extendee
-	0,  // [0:9] is the sub-list for field type_name
+	8,  // 2: seal.v1.SignatureReport.signing_time:type_name -> google.protobuf.Timestamp
+	6,  // 3: seal.v1.SignatureReport.chain:type_name -> seal.v1.CertificateInfo
+	7,  // 4: seal.v1.SignatureReport.later_revisions:type_name -> seal.v1.RevisionChange
+	8,  // 5: seal.v1.SignatureReport.revoked_at:type_name -> google.protobuf.Timestamp
+	5,  // 6: seal.v1.SignatureReport.seals:type_name -> seal.v1.SealPlacement
+	8,  // 7: seal.v1.SignatureReport.proven_time:type_name -> google.protobuf.Timestamp
+	4,  // 8: seal.v1.SignatureReport.timestamp:type_name -> seal.v1.TimestampInfo
+	8,  // 9: seal.v1.TimestampInfo.time:type_name -> google.protobuf.Timestamp
+	8,  // 10: seal.v1.CertificateInfo.not_before:type_name -> google.protobuf.Timestamp
+	8,  // 11: seal.v1.CertificateInfo.not_after:type_name -> google.protobuf.Timestamp
+	0,  // 12: seal.v1.VerificationService.Verify:input_type -> seal.v1.VerifyRequest
+	1,  // 13: seal.v1.VerificationService.Verify:output_type -> seal.v1.VerifyResponse
+	13, // [13:14] is the sub-list for method output_type
+	12, // [12:13] is the sub-list for method input_type
+	12, // [12:12] is the sub-list for extension type_name
+	12, // [12:12] is the sub-list for extension extendee
+	0,  // [0:12] is the sub-list for field type_name
 }
 
 func init() { file_seal_v1_verification_proto_init() }
@@ -974,7 +1160,7 @@ func file_seal_v1_verification_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_seal_v1_verification_proto_rawDesc), len(file_seal_v1_verification_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   7,
+			NumMessages:   8,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

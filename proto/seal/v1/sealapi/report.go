@@ -25,6 +25,13 @@ func Report(r *verify.FileReport) *sealv1.FileReport {
 			Revocation: string(s.Revocation), RevokedAt: timestamp(s.RevokedAt),
 			CoversWholeFile: s.CoversWholeFile, Revision: int32(s.Revision), DocMdp: int32(s.DocMDP),
 			Valid: s.Valid, Reasons: problems(s.Reasons), Warnings: problems(s.Warnings),
+			ProvenTime: timestamp(s.ProvenTime), TimeBasis: s.TimeBasis,
+		}
+		if ts := s.Timestamp; ts != nil {
+			sr.Timestamp = &sealv1.TimestampInfo{Time: timestamp(ts.Time), AccuracyMicros: ts.Accuracy.Microseconds(),
+				Tsa: ts.TSA, TsaSubject: ts.TSASubject, TsaSerial: ts.TSASerial, Serial: ts.Serial, Policy: ts.Policy,
+				HashAlgorithm: ts.HashAlgorithm, SignatureAlgorithm: ts.SignatureAlgorithm,
+				ChainTrusted: ts.ChainTrusted, Valid: ts.Valid}
 		}
 		for _, c := range s.Chain {
 			sr.Chain = append(sr.Chain, &sealv1.CertificateInfo{
