@@ -13,6 +13,9 @@
 #                  initdb in a temporary directory (internal/pgtest)
 #   chromium       headless Chromium: the public verification page's tests
 #                  (verifyweb) drive it with chromedp
+#   default-jdk-headless, libbcprov-java, libbcpkix-java, libbcutil-java
+#                  BouncyCastle, as Java stacks use it, validates the county
+#                  TSA's tokens (tsa/bc_test.go runs tsa/testdata/TSPCheck.java)
 #
 # The npm packages are those of tools/pdfjs/package-lock.json, installed by
 # `npm ci` into tools/pdfjs/node_modules (git-ignored).
@@ -28,6 +31,10 @@ command -v npm >/dev/null 2>&1 || need+=(npm)
 [ -f /usr/share/fonts/truetype/arphic/uming.ttc ] || need+=(fonts-arphic-uming)
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v javac >/dev/null 2>&1 || need+=(default-jdk-headless)
+[ -f /usr/share/java/bcprov.jar ] || need+=(libbcprov-java)
+[ -f /usr/share/java/bcpkix.jar ] || need+=(libbcpkix-java)
+[ -f /usr/share/java/bcutil.jar ] || need+=(libbcutil-java)
 
 if [ ${#need[@]} -gt 0 ]; then
   echo "install-deps: installing ${need[*]} from Debian" >&2
