@@ -464,8 +464,14 @@ type SealResponse struct {
 	// tsa_unreachable: seal_without). The record's detail says the same.
 	TimestampedAt    *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=timestamped_at,json=timestampedAt,proto3" json:"timestamped_at,omitempty"`
 	TimestampMissing string                 `protobuf:"bytes,11,opt,name=timestamp_missing,json=timestampMissing,proto3" json:"timestamp_missing,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// Where the seal went and why, for the clerk: "centred on the 署名 and
+	// 成文日期 (…), shifted down 6 mm to clear the body text" (GB/T 9704
+	// §7.3.5), "no date line …: inside the lower right margins", "centred on
+	// the keyword …". Empty for a result returned again (GetSealResult, a
+	// repeated request id): the document shows where its seal is.
+	Placement     string `protobuf:"bytes,4,opt,name=placement,proto3" json:"placement,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *SealResponse) Reset() {
@@ -529,6 +535,13 @@ func (x *SealResponse) GetTimestampedAt() *timestamppb.Timestamp {
 func (x *SealResponse) GetTimestampMissing() string {
 	if x != nil {
 		return x.TimestampMissing
+	}
+	return ""
+}
+
+func (x *SealResponse) GetPlacement() string {
+	if x != nil {
+		return x.Placement
 	}
 	return ""
 }
@@ -629,8 +642,10 @@ type SealStreamResponse struct {
 	// First message: as in SealResponse.
 	TimestampedAt    *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=timestamped_at,json=timestampedAt,proto3" json:"timestamped_at,omitempty"`
 	TimestampMissing string                 `protobuf:"bytes,11,opt,name=timestamp_missing,json=timestampMissing,proto3" json:"timestamp_missing,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// First message: as in SealResponse.placement.
+	Placement     string `protobuf:"bytes,4,opt,name=placement,proto3" json:"placement,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *SealStreamResponse) Reset() {
@@ -705,6 +720,13 @@ func (x *SealStreamResponse) GetTimestampedAt() *timestamppb.Timestamp {
 func (x *SealStreamResponse) GetTimestampMissing() string {
 	if x != nil {
 		return x.TimestampMissing
+	}
+	return ""
+}
+
+func (x *SealStreamResponse) GetPlacement() string {
+	if x != nil {
+		return x.Placement
 	}
 	return ""
 }
@@ -814,25 +836,27 @@ const file_seal_v1_sealing_proto_rawDesc = "" +
 	"\tplacement\x18\x06 \x01(\v2\x12.seal.v1.PlacementR\tplacement\x12\x1a\n" +
 	"\bdocument\x18\a \x01(\fR\bdocument\x12\x16\n" +
 	"\x06reason\x18\b \x01(\tR\x06reason\x12%\n" +
-	"\x0edocument_bytes\x18\t \x01(\x03R\rdocumentBytes\"\xe5\x01\n" +
+	"\x0edocument_bytes\x18\t \x01(\x03R\rdocumentBytes\"\x83\x02\n" +
 	"\fSealResponse\x12\x1a\n" +
 	"\bdocument\x18\x01 \x01(\fR\bdocument\x12-\n" +
 	"\x06record\x18\x02 \x01(\v2\x15.seal.v1.LedgerRecordR\x06record\x12\x1a\n" +
 	"\brepaired\x18\x03 \x01(\tR\brepaired\x12A\n" +
 	"\x0etimestamped_at\x18\n" +
 	" \x01(\v2\x1a.google.protobuf.TimestampR\rtimestampedAt\x12+\n" +
-	"\x11timestamp_missing\x18\v \x01(\tR\x10timestampMissing\"c\n" +
+	"\x11timestamp_missing\x18\v \x01(\tR\x10timestampMissing\x12\x1c\n" +
+	"\tplacement\x18\x04 \x01(\tR\tplacement\"c\n" +
 	"\x11SealStreamRequest\x12.\n" +
 	"\x06header\x18\x01 \x01(\v2\x14.seal.v1.SealRequestH\x00R\x06header\x12\x16\n" +
 	"\x05chunk\x18\x02 \x01(\fH\x00R\x05chunkB\x06\n" +
-	"\x04part\"\xf1\x01\n" +
+	"\x04part\"\x8f\x02\n" +
 	"\x12SealStreamResponse\x12/\n" +
 	"\x06record\x18\x01 \x01(\v2\x15.seal.v1.LedgerRecordH\x00R\x06record\x12\x16\n" +
 	"\x05chunk\x18\x02 \x01(\fH\x00R\x05chunk\x12\x1a\n" +
 	"\brepaired\x18\x03 \x01(\tR\brepaired\x12A\n" +
 	"\x0etimestamped_at\x18\n" +
 	" \x01(\v2\x1a.google.protobuf.TimestampR\rtimestampedAt\x12+\n" +
-	"\x11timestamp_missing\x18\v \x01(\tR\x10timestampMissingB\x06\n" +
+	"\x11timestamp_missing\x18\v \x01(\tR\x10timestampMissing\x12\x1c\n" +
+	"\tplacement\x18\x04 \x01(\tR\tplacementB\x06\n" +
 	"\x04part\"N\n" +
 	"\x14GetSealResultRequest\x12\x1d\n" +
 	"\n" +
