@@ -70,6 +70,19 @@ type Config struct {
 	MemoryLimit     int64    `yaml:"memory_limit"`
 	RequestTimeout  Duration `yaml:"request_timeout"`  // default 60 s
 	CheckpointEvery Duration `yaml:"checkpoint_every"` // default 10 min
+	// The event push (service/events.go, package outbox). EventSource is
+	// the events' source attribute (default DefaultEventSource); the rest
+	// tune delivery, zero for outbox's defaults: the lease a replica holds
+	// on a subscription (30 s), how often new records are looked for
+	// (1 s), one delivery's timeout (10 s), the backoff's bounds (1 s to
+	// 5 min) and the failures in a row that park a subscription (20).
+	EventSource      string   `yaml:"event_source"`
+	EventLease       Duration `yaml:"event_lease"`
+	EventPoll        Duration `yaml:"event_poll"`
+	EventSendTimeout Duration `yaml:"event_send_timeout"`
+	EventBackoffMin  Duration `yaml:"event_backoff_min"`
+	EventBackoffMax  Duration `yaml:"event_backoff_max"`
+	EventParkAfter   int      `yaml:"event_park_after"`
 	// MaxDecodedBytes, MaxStreamBytes, ObjStmCacheBytes, MaxObjects and
 	// MaxValues bound what one document may cost to seal or verify (see
 	// pdf.Limits): the bytes its streams decode in all and one stream,

@@ -15,6 +15,7 @@ import (
 	"github.com/ronganxian/eseal/api"
 	"github.com/ronganxian/eseal/keystore"
 	"github.com/ronganxian/eseal/keystore/sealkeys"
+	"github.com/ronganxian/eseal/outbox"
 	"github.com/ronganxian/eseal/seal"
 	"github.com/ronganxian/eseal/seal/cms"
 	"github.com/ronganxian/eseal/store"
@@ -34,6 +35,8 @@ type Service struct {
 	Ledger   *seal.Ledger
 	Server   *api.Server
 	Log      *slog.Logger
+	// Outbox pushes the ledger to subscriptions (events.go).
+	Outbox *outbox.Outbox
 	// TSA is the county time-stamping authority (tsa.go).
 	TSA *tsa.Authority
 
@@ -120,7 +123,8 @@ func Open(ctx context.Context, c *Config, log *slog.Logger) (*Service, error) {
 		s.sqlite = db
 		s.Store, ks, s.ping = db.Service(), db.Keystore(), db.Ping
 	}
-	s.Keystore, err = keystore.Open(ctx, keystore.Config{Store: ks, Backend: keystore.NewSoftwareBackend(kek),
+	backend := keystore.NewSoftwareBackend(kek)
+	s.Keystore, err = keystore.Open(ctx, keystore.Config{Store: ks, Backend: backend,
 		SealValidity: time.Duration(c.SealValidity)})
 	if errors.Is(err, keystore.ErrWrongKEK) && c.Store == "postgres" {
 		err = fmt.Errorf("%w; every replica on one database needs the same KEK: give this replica a copy of the first replica's KEK (it reads %s)", err, kekWhere(c))
@@ -130,6 +134,7 @@ func Open(ctx context.Context, c *Config, log *slog.Logger) (*Service, error) {
 		return nil, err
 	}
 	s.assemble()
+	s.Outbox = s.newOutbox(backend)
 	if err := s.newTSA(); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("tsa: %w", err)
@@ -188,7 +193,7 @@ func (s *Service) NewServer() (*api.Server, error) {
 		TokenTTL: time.Duration(s.Config.TokenTTL), TokenOverlap: time.Duration(s.Config.TokenOverlap),
 		MaxUnaryDocumentBytes: s.Config.MaxUnaryDocumentBytes, MaxBytesInFlight: s.Config.MaxBytesInFlight,
 		DocumentLimits: s.Config.DocumentLimits(), Logger: s.Log, ReadyCheck: s.ping,
-	}, api.Deps{Sealer: s.Sealer, Ledger: s.Ledger, Store: s.Store, Keystore: s.Keystore, Pictures: pictures{s}})
+	}, api.Deps{Sealer: s.Sealer, Ledger: s.Ledger, Store: s.Store, Keystore: s.Keystore, Pictures: pictures{s}, Outbox: s.Outbox})
 	if err != nil {
 		return nil, err
 	}
@@ -207,6 +212,7 @@ func (s *Service) Serve(ctx context.Context) error {
 	if every := time.Duration(s.Config.CheckpointEvery); every > 0 {
 		go s.Ledger.RunCheckpoints(ctx, every, s.Log)
 	}
+	defer s.runOutbox(ctx)()
 	if s.Config.TSAListen != "" {
 		ln, err := s.ListenTSA(s.Config.TSAListen)
 		if err != nil {
