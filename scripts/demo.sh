@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 data=${DEMO_DATA:-out/demo}
 grpc=${DEMO_GRPC:-127.0.0.1:8443}
 http=${DEMO_HTTP:-127.0.0.1:8080}
+tsa=${DEMO_TSA:-127.0.0.1:8318}
 mkdir -p "$data"
 pidfile="$data/sealsvc.pid"
 log="$data/sealsvc.log"
@@ -24,8 +25,8 @@ if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
   while kill -0 "$(cat "$pidfile")" 2>/dev/null; do sleep 0.2; done
 fi
 
-say "starting the demo service: gRPC $grpc, REST $http, data in $data"
-nohup bin/sealsvc serve --demo --data "$data" --listen "$grpc" --http "$http" >"$log" 2>&1 &
+say "starting the demo service: gRPC $grpc, REST $http, the county TSA on $tsa, data in $data"
+ESEAL_TSA_LISTEN=$tsa nohup bin/sealsvc serve --demo --data "$data" --listen "$grpc" --http "$http" >"$log" 2>&1 &
 echo $! >"$pidfile"
 
 export SEAL_SERVER=$grpc
@@ -49,7 +50,7 @@ mkdir -p "$data/sealed"
 say "sealing $in as the 长安镇 approval window (行政审批专窗), item 450224-XK-0002 农村村民宅基地审批"
 bin/sealctl stamp "$in" -o "$out" --item 450224-XK-0002 --case-no 长安-2026-0001 --doc-kind 准予行政许可决定书
 
-say "verifying offline, with only the county root certificate and the county's CRL"
+say "verifying offline, with only the county root certificate and the county's CRL (the seal's time is proven by the county TSA's token)"
 bin/sealctl seals crl -f "$data/trust/county.crl"
 bin/sealctl verify --trust "$data/trust/root.pem" --crl "$data/trust/county.crl" "$out"
 
@@ -68,9 +69,10 @@ The sealed PDF:     $out
 County root:        $data/trust/root.pem (CRL: $data/trust/county.crl)
 Credentials:        $data/credentials/ (admin, each township's two windows, each domain's supervisor)
 Service log:        $log
-The service is still running (pid $(cat "$pidfile")), gRPC on $grpc and REST on $http:
+The service is still running (pid $(cat "$pidfile")), gRPC on $grpc, REST on $http, the county TSA (RFC 3161) on $tsa:
   SEAL_SERVER=$grpc SEAL_TOKEN_FILE=$data/credentials/450224100-approval.token bin/sealctl stamp IN.pdf -o OUT.pdf --item 450224-XK-0002 --case-no NO --doc-kind 准予行政许可决定书
   curl -s http://$http/v1/items -H "Authorization: Bearer \$(cat $data/credentials/admin.token)"
+  openssl ts -query -data FILE -sm3 -cert | curl -s -H 'Content-Type: application/timestamp-query' --data-binary @- http://$tsa/ | openssl ts -reply -in /dev/stdin -text
 Stop it with:       kill \$(cat $pidfile)
 Run make demo again to restart it on the same data.
 EOT
