@@ -183,7 +183,7 @@ func (s *sealingServer) SealStream(stream sealv1.SealingService_SealStreamServer
 	}
 	at, missing := sealTimestamp(out.Record)
 	if err := stream.Send(&sealv1.SealStreamResponse{Part: &sealv1.SealStreamResponse_Record{Record: sealapi.Record(out.Record)},
-		Repaired: out.Record.Repaired(), TimestampedAt: at, TimestampMissing: missing}); err != nil {
+		Repaired: out.Record.Repaired(), TimestampedAt: at, TimestampMissing: missing, Placement: out.Placement}); err != nil {
 		return err
 	}
 	for b := out.Document; len(b) > 0; {

@@ -22,5 +22,5 @@ func sealTimestamp(r *seal.Record) (*timestamppb.Timestamp, string) {
 func sealResponse(out *seal.Output) *sealv1.SealResponse {
 	at, missing := sealTimestamp(out.Record)
 	return &sealv1.SealResponse{Document: out.Document, Record: sealapi.Record(out.Record), Repaired: out.Record.Repaired(),
-		TimestampedAt: at, TimestampMissing: missing}
+		TimestampedAt: at, TimestampMissing: missing, Placement: out.Placement}
 }

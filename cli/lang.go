@@ -33,6 +33,7 @@ var msgs = map[string][2]string{ // zh, en
 	"repaired":         {"文件已损坏，修复后盖章", "the file was damaged: repaired, then sealed"},
 	"seal-at":          {"盖章位置：第 %d 页，印章中心距页面左下角 %.0f, %.0f 毫米", "seal on page %d, centred %.0f, %.0f mm from the bottom-left corner"},
 	"seal-at-pages":    {"骑缝章，%d 页", "riding seal on %d pages"},
+	"seal-why":         {"位置依据：%s", "why there: %s"},
 	"doc-kind-default": {"未指定文书类型，按该事项唯一的文书类型盖章", "no --doc-kind given: sealed as the item's only document kind"},
 	"seal-image-drawn": {"按规则绘制的印章图样", "drawn by the rules"},
 	"seal-image-scan":  {"县里提供的印章扫描件（已清理）", "the county's scan, cleaned"},

@@ -152,7 +152,7 @@ func (a *app) sealOnce(ctx context.Context, o *stampOpts, doc []byte) (*sealv1.S
 	if err != nil {
 		return nil, err
 	}
-	resp := &sealv1.SealResponse{Record: first.GetRecord(), Repaired: first.GetRepaired()}
+	resp := &sealv1.SealResponse{Record: first.GetRecord(), Repaired: first.GetRepaired(), Placement: first.GetPlacement()}
 	for {
 		m, err := st.Recv()
 		if errors.Is(err, io.EOF) {
@@ -206,7 +206,7 @@ credential. A refusal prints the rule that refused, and sealctl exits with statu
 				return err
 			}
 			if a.json() {
-				return a.printJSON(resp.Record)
+				return a.printStampJSON(resp)
 			}
 			fmt.Fprintf(a.stdout, "%s  %s  %s #%d  %s %s\n", a.t("sealed"), termText(out), a.t("record"), resp.Record.Seq,
 				termText(resp.Record.ItemCode), termText(resp.Record.CaseNo))
@@ -218,6 +218,9 @@ credential. A refusal prints the rule that refused, and sealctl exits with statu
 			}
 			if where := a.sealedWhere(ctx, resp.Document); where != "" {
 				fmt.Fprintln(a.stdout, where)
+			}
+			if resp.Placement != "" {
+				fmt.Fprintf(a.stdout, "  %s\n", fmt.Sprintf(a.t("seal-why"), termText(resp.Placement)))
 			}
 			return nil
 		},

@@ -3,10 +3,13 @@ package cli
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 
 	"github.com/ronganxian/eseal/pdf"
+	sealv1 "github.com/ronganxian/eseal/proto/seal/v1"
+	"google.golang.org/protobuf/encoding/protojson"
 )
 
 // sealedWhere says where the newest signature of a sealed document draws
@@ -43,4 +46,25 @@ func (a *app) sealedWhere(ctx context.Context, doc []byte) string {
 		return places[0]
 	}
 	return fmt.Sprintf(a.t("seal-at-pages"), len(places)) + "; " + strings.Join(places, "; ")
+}
+
+// printStampJSON prints the ledger record of a sealing as JSON, as
+// --output json always has, with "placement" added: where the service
+// put the seal and why (SealResponse.placement; "" for a result returned
+// again).
+func (a *app) printStampJSON(resp *sealv1.SealResponse) error {
+	b, err := protojson.MarshalOptions{EmitUnpopulated: true}.Marshal(resp.GetRecord())
+	if err != nil {
+		return err
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(b, &fields); err != nil {
+		return err
+	}
+	p, err := json.Marshal(resp.GetPlacement())
+	if err != nil {
+		return err
+	}
+	fields["placement"] = p
+	return a.printJSON(fields)
 }
