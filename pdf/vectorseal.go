@@ -3,6 +3,8 @@ package pdf
 import (
 	"bytes"
 	"fmt"
+
+	"github.com/ronganxian/eseal/sealimage"
 )
 
 // A seal drawn by the rules (package sealimage) is paths, not pixels: its
@@ -62,3 +64,22 @@ func pathsOnly(content []byte) error {
 // Vector reports whether the seal is drawn as paths (NewVectorSeal) rather
 // than as an image.
 func (s *SealImage) Vector() bool { return s.form != nil }
+
+// SealPicture prepares a seal's registered picture — the picture of its
+// national seal data (GB/T 38540 SESeal), of type typ ("svg" or "png") and
+// widthMM wide — as documents draw it: an SVG in the form sealimage writes
+// by its paths, a PNG as an image. The sealer draws this, and a verifier
+// compares its Digest with what a widget draws.
+func SealPicture(typ string, data []byte, widthMM int) (*SealImage, error) {
+	switch typ {
+	case "svg":
+		content, err := sealimage.PDFContentFromSVG(data)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrBadImage, err)
+		}
+		return NewVectorSeal(content, float64(widthMM))
+	case "png":
+		return NewSealImage(data, float64(widthMM))
+	}
+	return nil, fmt.Errorf("%w: picture type %q is neither svg nor png", ErrBadImage, typ)
+}

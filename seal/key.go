@@ -53,6 +53,9 @@ type Key struct {
 	Chain  []*smx509.Certificate
 	// Image is the visible seal, decoded and compressed once per seal.
 	Image *pdf.SealImage
+	// SESeal is the seal's national seal data (GB/T 38540), whose picture
+	// Image is; sealed documents carry it. Nil for a seal without one.
+	SESeal []byte
 }
 
 // refusal says why the seal may not sign at now, or returns nil when it

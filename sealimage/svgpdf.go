@@ -34,51 +34,96 @@ type svgDoc struct {
 // picture svg (as SVG writes it) in a box of its size in points, origin at
 // the lower left.
 func PDFContentFromSVG(svg []byte) ([]byte, error) {
-	var doc svgDoc
-	if err := xml.Unmarshal(svg, &doc); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrNotOurSVG, err)
-	}
-	size, err := strconv.ParseFloat(strings.TrimSuffix(doc.Width, "mm"), 64)
-	if err != nil || doc.Width != doc.Height || !strings.HasSuffix(doc.Width, "mm") ||
-		doc.ViewBox != "0 0 "+strings.TrimSuffix(doc.Width, "mm")+" "+strings.TrimSuffix(doc.Width, "mm") || size <= 0 || size > 500 {
-		return nil, fmt.Errorf("%w: size %q×%q, view box %q", ErrNotOurSVG, doc.Width, doc.Height, doc.ViewBox)
-	}
-	if len(doc.Paths) != 1 || doc.Paths[0].FillRule != "nonzero" || len(doc.Paths[0].Fill) != 7 || doc.Paths[0].Fill[0] != '#' {
-		return nil, fmt.Errorf("%w: %d paths", ErrNotOurSVG, len(doc.Paths))
-	}
-	rgb, err := strconv.ParseUint(doc.Paths[0].Fill[1:], 16, 32)
+	size, rgb, d, err := readSVG(svg)
 	if err != nil {
-		return nil, fmt.Errorf("%w: fill %q", ErrNotOurSVG, doc.Paths[0].Fill)
+		return nil, err
 	}
 	const ptPerMM = 72 / 25.4
 	var b strings.Builder
 	fmt.Fprintf(&b, "q %s %s %s rg\n", num(float64(rgb>>16&0xff)/255, 3), num(float64(rgb>>8&0xff)/255, 3), num(float64(rgb&0xff)/255, 3))
-	toks := strings.FieldsFunc(doc.Paths[0].D, func(r rune) bool { return r == ' ' })
-	// Path data as SVG writes it: a command letter glued to its first
-	// number, the numbers separated by spaces.
-	var cmd byte
-	var nums []float64
-	flush := func() error {
-		need := map[byte]int{'M': 2, 'L': 2, 'C': 6, 'Z': 0}[cmd]
-		if cmd == 0 {
-			return nil
-		}
-		if len(nums) != need {
-			return fmt.Errorf("%w: %c with %d numbers", ErrNotOurSVG, cmd, len(nums))
-		}
+	err = walkPath(d, func(cmd byte, nums []float64) {
 		for i := 0; i < len(nums); i += 2 {
 			b.WriteString(num(nums[i]*ptPerMM, 2) + " " + num((size-nums[i+1])*ptPerMM, 2))
 			b.WriteByte(' ')
 		}
 		b.WriteString(map[byte]string{'M': "m", 'L': "l", 'C': "c", 'Z': "h"}[cmd])
 		b.WriteByte('\n')
+	})
+	if err != nil {
+		return nil, err
+	}
+	b.WriteString("f\nQ\n")
+	return []byte(b.String()), nil
+}
+
+// ParseSVG reads a seal picture in the form SVG writes back into a Seal,
+// for rasterising it (PNG). The Seal knows its paths, not its text.
+func ParseSVG(svg []byte) (*Seal, error) {
+	size, _, d, err := readSVG(svg)
+	if err != nil {
+		return nil, err
+	}
+	s := &Seal{diameter: size}
+	r := size / 2
+	pt := func(n []float64, i int) Point { return Point{n[i] - r, r - n[i+1]} }
+	err = walkPath(d, func(cmd byte, n []float64) {
+		switch cmd {
+		case 'M':
+			s.path.moveTo(pt(n, 0))
+		case 'L':
+			s.path.lineTo(pt(n, 0))
+		case 'C':
+			s.path.cubeTo(pt(n, 0), pt(n, 2), pt(n, 4))
+		case 'Z':
+			s.path.closePath()
+		}
+	})
+	return s, err
+}
+
+// readSVG checks that svg is in the form SVG writes and returns its size
+// in millimetres, its fill colour and its path data.
+func readSVG(svg []byte) (size float64, rgb uint64, d string, err error) {
+	var doc svgDoc
+	if err := xml.Unmarshal(svg, &doc); err != nil {
+		return 0, 0, "", fmt.Errorf("%w: %v", ErrNotOurSVG, err)
+	}
+	w := strings.TrimSuffix(doc.Width, "mm")
+	size, err = strconv.ParseFloat(w, 64)
+	if err != nil || doc.Width != doc.Height || !strings.HasSuffix(doc.Width, "mm") || doc.ViewBox != "0 0 "+w+" "+w || size <= 0 || size > 500 {
+		return 0, 0, "", fmt.Errorf("%w: size %q×%q, view box %q", ErrNotOurSVG, doc.Width, doc.Height, doc.ViewBox)
+	}
+	if len(doc.Paths) != 1 || doc.Paths[0].FillRule != "nonzero" || len(doc.Paths[0].Fill) != 7 || doc.Paths[0].Fill[0] != '#' {
+		return 0, 0, "", fmt.Errorf("%w: %d paths", ErrNotOurSVG, len(doc.Paths))
+	}
+	rgb, err = strconv.ParseUint(doc.Paths[0].Fill[1:], 16, 32)
+	if err != nil {
+		return 0, 0, "", fmt.Errorf("%w: fill %q", ErrNotOurSVG, doc.Paths[0].Fill)
+	}
+	return size, rgb, doc.Paths[0].D, nil
+}
+
+// walkPath calls step for each command of path data as SVG writes it: a
+// command letter glued to its first number, the numbers separated by
+// spaces, absolute M, L, C and Z only.
+func walkPath(d string, step func(cmd byte, nums []float64)) error {
+	var cmd byte
+	var nums []float64
+	flush := func() error {
+		if cmd == 0 {
+			return nil
+		}
+		if need := map[byte]int{'M': 2, 'L': 2, 'C': 6, 'Z': 0}[cmd]; len(nums) != need {
+			return fmt.Errorf("%w: %c with %d numbers", ErrNotOurSVG, cmd, len(nums))
+		}
+		step(cmd, nums)
 		nums = nums[:0]
 		return nil
 	}
-	for _, tok := range splitCommands(toks) {
+	for _, tok := range splitCommands(strings.Fields(d)) {
 		if c := tok[0]; c == 'M' || c == 'L' || c == 'C' || c == 'Z' {
 			if err := flush(); err != nil {
-				return nil, err
+				return err
 			}
 			cmd, tok = c, tok[1:]
 			if tok == "" {
@@ -87,15 +132,11 @@ func PDFContentFromSVG(svg []byte) ([]byte, error) {
 		}
 		v, err := strconv.ParseFloat(tok, 64)
 		if err != nil || cmd == 0 {
-			return nil, fmt.Errorf("%w: path data %q", ErrNotOurSVG, tok)
+			return fmt.Errorf("%w: path data %q", ErrNotOurSVG, tok)
 		}
 		nums = append(nums, v)
 	}
-	if err := flush(); err != nil {
-		return nil, err
-	}
-	b.WriteString("f\nQ\n")
-	return []byte(b.String()), nil
+	return flush()
 }
 
 // splitCommands splits tokens at command letters glued to the end of a

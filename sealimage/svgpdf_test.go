@@ -44,3 +44,28 @@ func TestPDFContentFromSVG(t *testing.T) {
 		}
 	}
 }
+
+// TestParseSVG: a seal read back from its SVG rasterises as the seal drawn.
+func TestParseSVG(t *testing.T) {
+	s, err := Draw(changan, loadFont(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := ParseSVG(s.SVG())
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := s.raster(300), back.raster(300)
+	differ := 0
+	for i := range a.Pix {
+		if d := int(a.Pix[i]) - int(b.Pix[i]); d > 8 || d < -8 {
+			differ++
+		}
+	}
+	if back.DiameterMM() != 42 || differ > len(a.Pix)/10000 { // the SVG rounds to a micrometre
+		t.Errorf("read back: %g mm, %d pixels differ", back.DiameterMM(), differ)
+	}
+	if _, err := ParseSVG([]byte("<svg/>")); !errors.Is(err, ErrNotOurSVG) {
+		t.Errorf("ParseSVG of another SVG: %v", err)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"github.com/ronganxian/eseal/keystore"
 	"github.com/ronganxian/eseal/keystore/sealkeys"
 	"github.com/ronganxian/eseal/pdf"
+	"github.com/ronganxian/eseal/seal/ses"
 	"github.com/ronganxian/eseal/sealimage"
 )
 
@@ -51,18 +52,56 @@ func (s *Service) picture(sl keystore.Seal) (picture, error) {
 	return picture{drawn: seal}, nil
 }
 
-// images gives each seal's picture ready to be drawn on documents; sealkeys
-// makes it once per seal.
+// registered returns seal sl's national seal data (GB/T 38540 SESeal),
+// made by the county as seal maker from the seal's picture the first time
+// it is asked for (keystore.MakeSESeal), or imported; the picture
+// documents draw is the SESeal's. Without a seal maker (a county whose CA
+// key is held elsewhere, and no SESeal imported) it returns nil: the seal
+// is drawn from its picture and documents carry no SESeal.
+func (s *Service) registered(ctx context.Context, sl keystore.Seal) (*ses.Seal, error) {
+	rec, err := s.Keystore.SESeal(ctx, sl.ID)
+	if errors.Is(err, keystore.ErrNotFound) {
+		p, perr := s.picture(sl)
+		if perr != nil {
+			return nil, perr
+		}
+		pic := ses.Picture{Type: ses.PicturePNG, Data: p.scan, WidthMM: int(s.Config.SealDiameterMM), HeightMM: int(s.Config.SealDiameterMM)}
+		if p.drawn != nil {
+			pic.Type, pic.Data = ses.PictureSVG, p.drawn.SVG()
+		}
+		rec, err = s.Keystore.MakeSESeal(ctx, sl, pic)
+		if errors.Is(err, keystore.ErrNoCAKey) || errors.Is(err, keystore.ErrNoSealMakerStore) {
+			return nil, nil
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("the SESeal of seal %s: %w", sl.Name, err)
+	}
+	return ses.ParseSeal(rec.DER)
+}
+
+// images gives each seal's picture, ready to be drawn on documents, and
+// its SESeal; sealkeys keeps them a while.
 func (s *Service) images() sealkeys.ImageSource {
-	return func(sl keystore.Seal) (*pdf.SealImage, error) {
+	return func(ctx context.Context, sl keystore.Seal) (*pdf.SealImage, []byte, error) {
+		es, err := s.registered(ctx, sl)
+		if err != nil {
+			return nil, nil, err
+		}
+		if es != nil {
+			img, err := pdf.SealPicture(es.Picture.Type, es.Picture.Data, es.Picture.WidthMM)
+			return img, es.Raw, err
+		}
 		p, err := s.picture(sl)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if p.scan != nil {
-			return pdf.NewSealImage(p.scan, float64(s.Config.SealDiameterMM))
+			img, err := pdf.NewSealImage(p.scan, float64(s.Config.SealDiameterMM))
+			return img, nil, err
 		}
-		return pdf.NewVectorSeal(p.drawn.PDFContent(), p.drawn.DiameterMM())
+		img, err := pdf.NewVectorSeal(p.drawn.PDFContent(), p.drawn.DiameterMM())
+		return img, nil, err
 	}
 }
 
@@ -84,16 +123,34 @@ func (ps pictures) SealPicture(ctx context.Context, township, format string, dpi
 	if err != nil {
 		return nil, err
 	}
-	p, err := ps.s.picture(sl)
+	es, err := ps.s.registered(ctx, sl)
 	if err != nil {
 		return nil, err
 	}
-	out := &api.SealPicture{SealName: sl.Name, DiameterMM: float64(ps.s.Config.SealDiameterMM), Drawn: p.drawn != nil}
+	var p picture
+	out := &api.SealPicture{SealName: sl.Name, DiameterMM: float64(ps.s.Config.SealDiameterMM)}
+	switch {
+	case es != nil && es.Picture.Type == ses.PictureSVG:
+		if p.drawn, err = sealimage.ParseSVG(es.Picture.Data); err != nil {
+			return nil, err
+		}
+		out.DiameterMM = float64(es.Picture.WidthMM)
+	case es != nil:
+		p.scan = es.Picture.Data
+		out.DiameterMM = float64(es.Picture.WidthMM)
+	default:
+		if p, err = ps.s.picture(sl); err != nil {
+			return nil, err
+		}
+	}
+	out.Drawn = p.drawn != nil
 	switch {
 	case p.scan != nil && format == "svg":
 		return nil, fmt.Errorf("%w: the seal of %s is the county's scan, which has no SVG; ask for png", api.ErrPictureRequest, township)
 	case p.scan != nil:
 		out.MediaType, out.Data = "image/png", p.scan
+	case format == "svg" && es != nil:
+		out.MediaType, out.Data = "image/svg+xml", es.Picture.Data // as registered, byte for byte
 	case format == "svg":
 		out.MediaType, out.Data = "image/svg+xml", p.drawn.SVG()
 	default:

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/ronganxian/eseal/keystore"
+	"github.com/ronganxian/eseal/pdf"
 	"github.com/ronganxian/eseal/sealimage"
 )
 
@@ -37,7 +38,7 @@ func TestSealPictures(t *testing.T) {
 			keystore.Seal{ID: "s3", TownshipCode: "450224102", Name: "融安县\U0001F600镇人民政府"}, false, 0, "U+1F600"},
 	} {
 		s := &Service{Config: &tc.cfg}
-		img, err := s.images()(tc.seal)
+		p, err := s.picture(tc.seal)
 		if tc.failWith != "" {
 			if err == nil || !strings.Contains(err.Error(), tc.failWith) || !strings.Contains(err.Error(), tc.seal.Name) {
 				t.Errorf("%s: %v, want an error naming the seal and saying %q", tc.name, err, tc.failWith)
@@ -48,7 +49,15 @@ func TestSealPictures(t *testing.T) {
 			t.Errorf("%s: %v", tc.name, err)
 			continue
 		}
-		if img.Vector() != tc.vector || img.WidthMM() < tc.mm-0.01 || img.WidthMM() > tc.mm+0.01 {
+		var img *pdf.SealImage
+		if p.drawn != nil {
+			img, err = pdf.NewVectorSeal(p.drawn.PDFContent(), p.drawn.DiameterMM())
+		} else {
+			img, err = pdf.NewSealImage(p.scan, float64(tc.cfg.SealDiameterMM))
+		}
+		if err != nil {
+			t.Errorf("%s: %v", tc.name, err)
+		} else if img.Vector() != tc.vector || img.WidthMM() < tc.mm-0.01 || img.WidthMM() > tc.mm+0.01 {
 			t.Errorf("%s: vector %v, %.2f mm; want vector %v, %g mm", tc.name, img.Vector(), img.WidthMM(), tc.vector, tc.mm)
 		}
 	}

@@ -65,6 +65,11 @@ const (
 	CodeTimestampEKU         Code = "timestamp_not_tsa"             // the TSA certificate lacks the critical id-kp-timeStamping
 	CodeTimestampRevoked     Code = "timestamp_tsa_revoked"         // the TSA certificate was revoked by the token's time
 	CodeTimestampBeforeClaim Code = "timestamp_before_claimed_time" // stamped before the claimed signing time: the claim is false
+	CodeSESealInvalid        Code = "seseal_invalid"                // the seal's national seal data is malformed or its maker's signature fails
+	CodeSESealMaker          Code = "seseal_maker_untrusted"        // the seal maker's certificate is not a seal maker's under a trust anchor
+	CodeSESealNotValid       Code = "seseal_not_valid"              // the seal was not valid at the signing time
+	CodeSESealNotHolder      Code = "seseal_wrong_certificate"      // the seal does not list the signing certificate
+	CodeSealImageMismatch    Code = "seal_image_mismatch"           // the picture on the page is not the seal's registered picture
 )
 
 // Warnings: worth knowing, but they leave a signature valid.
@@ -84,6 +89,7 @@ const (
 	CodeNotWholeFile      Code = "not_whole_file"        // later revisions follow the signed one
 	CodeSealOffPage       Code = "seal_off_page"         // the seal is drawn partly or wholly outside its page's visible area
 	CodeSealInvisible     Code = "seal_invisible"        // the signature draws no seal on any page
+	CodeTimeOnlyClaimed   Code = "time_only_claimed"     // the signer certificate has expired, and no timestamp proves the signature came before
 )
 
 // zhCodes and enCodes say what each code means, for people.
@@ -120,6 +126,11 @@ var zhCodes = map[Code]string{
 	CodeTimestampEKU:         "时间戳服务机构的证书没有关键的时间戳扩展密钥用途",
 	CodeTimestampRevoked:     "时间戳签发时时间戳服务机构的证书已被吊销",
 	CodeTimestampBeforeClaim: "时间戳时间早于签名声明的签章时间，声明的时间是伪造的",
+	CodeSESealInvalid:        "电子印章数据格式错误或制章者签名验证失败",
+	CodeSESealMaker:          "制章者证书不是受信任的电子印章制作证书",
+	CodeSESealNotValid:       "签章时电子印章不在有效期内",
+	CodeSESealNotHolder:      "电子印章未列出签章所用的证书",
+	CodeSealImageMismatch:    "页面上的印章图像不是该电子印章登记的图像",
 	CodeRevocationUnknown:    "未提供证书吊销列表，未检查吊销状态",
 	CodeCRLIgnored:           "证书吊销列表验证失败，未使用",
 	CodeCRLStale:             "证书吊销列表已过期",
@@ -135,6 +146,7 @@ var zhCodes = map[Code]string{
 	CodeNotWholeFile:         "签章之后文件还有后续版本",
 	CodeSealOffPage:          "印章图像部分或全部位于页面可见区域之外",
 	CodeSealInvisible:        "该签名没有在任何页面上显示印章图像",
+	CodeTimeOnlyClaimed:      "签名证书已过期，且没有时间戳证明签章早于过期，签章时间仅为签章方声明",
 }
 
 var enCodes = map[Code]string{
@@ -170,6 +182,11 @@ var enCodes = map[Code]string{
 	CodeTimestampEKU:         "the time-stamping authority's certificate lacks the critical time-stamping extended key usage",
 	CodeTimestampRevoked:     "the time-stamping authority's certificate was revoked when the token was issued",
 	CodeTimestampBeforeClaim: "the timestamp is earlier than the claimed signing time: the claim is false",
+	CodeSESealInvalid:        "the seal's national seal data (SESeal) is malformed or its maker's signature does not verify",
+	CodeSESealMaker:          "the seal maker's certificate is not a trusted seal maker's",
+	CodeSESealNotValid:       "the seal was not valid at the signing time",
+	CodeSESealNotHolder:      "the seal does not list the certificate that signed",
+	CodeSealImageMismatch:    "the picture on the page is not the seal's registered picture",
 	CodeRevocationUnknown:    "no CRL given: revocation not checked",
 	CodeCRLIgnored:           "a CRL did not verify and was not used",
 	CodeCRLStale:             "the CRL is past its next update",
@@ -185,6 +202,7 @@ var enCodes = map[Code]string{
 	CodeNotWholeFile:         "later revisions follow the signed one",
 	CodeSealOffPage:          "the seal is drawn partly or wholly outside the page's visible area",
 	CodeSealInvisible:        "the signature draws no seal on any page",
+	CodeTimeOnlyClaimed:      "the signer certificate has expired, and no timestamp proves the signature was made before: the signing time is only the signer's claim",
 }
 
 // Chinese says what the code means, in Chinese.
@@ -296,6 +314,9 @@ type SignatureReport struct {
 	// Seals are where the signature's widgets draw its seal (see
 	// placement.go); an off-page or invisible seal is a warning.
 	Seals []SealPlacement
+	// SESeal is the seal's national seal data the signature carries
+	// (seseal.go), nil when it carries none.
+	SESeal *SESealInfo `json:",omitempty"`
 	// Reasons say why the signature is not valid; Warnings are worth
 	// knowing but leave it valid.
 	Reasons, Warnings []Problem

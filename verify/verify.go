@@ -219,10 +219,16 @@ func (v *verifier) signature(ctx context.Context, src io.ReaderAt, a *pdf.Analys
 		sr.Revocation, sr.RevokedAt = cc.revocation, cc.revokedAt
 		sr.Reasons = append(sr.Reasons, cc.reasons...)
 		sr.Warnings = append(sr.Warnings, cc.warnings...)
+		if !proven && v.now.After(res.Signer.NotAfter) {
+			// What long-term validation needs and this signature lacks.
+			sr.Warnings = append(sr.Warnings, problem(CodeTimeOnlyClaimed, "%s expired at %s; verified as of %s",
+				sr.Signer, res.Signer.NotAfter.UTC().Format(time.RFC3339), v.now.UTC().Format(time.RFC3339)))
+		}
 	}
 
 	seals, warns := sealPlacements(s)
 	sr.Seals, sr.Warnings = seals, append(sr.Warnings, warns...)
+	v.checkSESeal(&sr, s, res, at)
 	return v.finish(sr, a, s), nil
 }
 

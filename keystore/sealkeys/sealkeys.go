@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/emmansun/gmsm/smx509"
 	"github.com/ronganxian/eseal/keystore"
@@ -20,20 +21,33 @@ import (
 	"github.com/ronganxian/eseal/seal"
 )
 
-// ImageSource gives the picture of a seal, ready to be drawn: a scan
-// (pdf.NewSealImage) or paths drawn by the rules (pdf.NewVectorSeal).
-type ImageSource func(s keystore.Seal) (*pdf.SealImage, error)
+// ImageSource gives the picture of a seal, ready to be drawn (a scan, or
+// paths drawn by the rules), and the seal's national seal data (GB/T 38540
+// SESeal) whose picture it is, nil when the seal has none.
+type ImageSource func(ctx context.Context, s keystore.Seal) (*pdf.SealImage, []byte, error)
 
 // Seals implements seal.Keys over a keystore.
 type Seals struct {
 	ks     *keystore.Keystore
 	images ImageSource
-	cache  sync.Map // seal id -> *pdf.SealImage, made once
+	cache  sync.Map // seal id -> *picture
+	now    func() time.Time
 }
+
+// picture is a seal's picture and SESeal as last read. It is read again
+// after pictureRefresh, so that an SESeal imported through one replica is
+// used by every replica within that time.
+type picture struct {
+	img    *pdf.SealImage
+	seseal []byte
+	at     time.Time
+}
+
+const pictureRefresh = time.Minute
 
 // NewSeals returns the township seals of ks, drawn with images.
 func NewSeals(ks *keystore.Keystore, images ImageSource) *Seals {
-	return &Seals{ks: ks, images: images}
+	return &Seals{ks: ks, images: images, now: time.Now}
 }
 
 var _ seal.Keys = (*Seals)(nil)
@@ -65,23 +79,24 @@ func (k *Seals) Current(ctx context.Context, township string) (*seal.Key, error)
 	if signer == nil {
 		return key, nil
 	}
-	if key.Image, err = k.image(s); err != nil {
+	if key.Image, key.SESeal, err = k.image(ctx, s); err != nil {
 		return nil, err
 	}
 	key.Signer, key.Chain = signer, signer.Chain()
 	return key, nil
 }
 
-func (k *Seals) image(s keystore.Seal) (*pdf.SealImage, error) {
-	if v, ok := k.cache.Load(s.ID); ok {
-		return v.(*pdf.SealImage), nil
+func (k *Seals) image(ctx context.Context, s keystore.Seal) (*pdf.SealImage, []byte, error) {
+	if v, ok := k.cache.Load(s.ID); ok && k.now().Sub(v.(*picture).at) < pictureRefresh {
+		p := v.(*picture)
+		return p.img, p.seseal, nil
 	}
-	img, err := k.images(s)
+	img, seseal, err := k.images(ctx, s)
 	if err != nil {
-		return nil, fmt.Errorf("image of seal %s: %w", s.ID, err)
+		return nil, nil, fmt.Errorf("image of seal %s: %w", s.ID, err)
 	}
-	v, _ := k.cache.LoadOrStore(s.ID, img)
-	return v.(*pdf.SealImage), nil
+	k.cache.Store(s.ID, &picture{img: img, seseal: seseal, at: k.now()})
+	return img, seseal, nil
 }
 
 // Checkpoints implements seal.CheckpointKeys with the keystore's
