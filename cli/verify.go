@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/ronganxian/eseal/proto/seal/v1/sealapi"
 	"github.com/ronganxian/eseal/verify"
@@ -41,10 +42,17 @@ message of proto/seal/v1/verification.proto in the protobuf JSON mapping:
        "keyUsage", "signatureValid", "validAtSigningTime", "trustAnchor", "revocation"}],
      "chainTrusted", "keyUsageOk", "validAtSigningTime", "revocation", "revokedAt",
      "coversWholeFile", "revision", "laterRevisions": [{"revision", "kind", "detail",
-       "allowed", "objects", "pages"}], "docMdp", "valid", "reasons", "warnings"}]}
+       "allowed", "objects", "pages"}], "docMdp", "valid", "reasons", "warnings",
+     "provenTime", "timeBasis": "proven"|"claimed", "timestamp": {"time",
+       "accuracyMicros", "tsa", "tsaSubject", "tsaSerial", "serial", "policy",
+       "hashAlgorithm", "signatureAlgorithm", "chainTrusted", "valid"}}]}
 Every field is present (false, 0 and "" included). Each reason and warning is
 "CODE: meaning: detail", where CODE is stable (e.g. digest_mismatch, untrusted,
-revoked, modified_after_signing, byte_range_gap).`
+revoked, modified_after_signing, byte_range_gap).
+
+--at TIME verifies as of TIME (2050-01-01, or RFC 3339) instead of now. A seal
+with a valid timestamp is judged at its proven time; one without says so
+(time_only_claimed) once its certificate has expired.`
 
 // verifyText holds the verify command's words, in Chinese and English.
 var verifyText = map[string][2]string{
@@ -130,16 +138,24 @@ func (a *app) vt(key string) string {
 func (a *app) verifyCmd() *cobra.Command {
 	var trust, crls []string
 	var asJSON bool
+	var at string
 	cmd := &cobra.Command{
-		Use:   "verify [--trust root.pem]... [--crl file]... [--json] FILE...",
+		Use:   "verify [--trust root.pem]... [--crl file]... [--at TIME] [--json] FILE...",
 		Short: "离线验证已盖章的PDF / verify sealed PDFs offline",
 		Long:  verifyLong,
 		Example: `  sealctl verify --trust county-root.pem approval.pdf
   sealctl verify --trust county-root.pem --crl county.crl --lang en *.pdf
-  sealctl verify --trust county-root.pem --json approval.pdf`,
+  sealctl verify --trust county-root.pem --json approval.pdf
+  sealctl verify --trust county-root.pem --at 2050-01-01 approval.pdf`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, files []string) error {
 			opts, err := readTrust(trust, crls)
+			if err == nil && at != "" {
+				var when time.Time
+				if when, err = parseAt(at); err == nil {
+					opts.Now = func() time.Time { return when }
+				}
+			}
 			if err != nil {
 				fmt.Fprintf(a.stderr, "sealctl: %v\n", err)
 				return exitError{2}
@@ -171,6 +187,7 @@ func (a *app) verifyCmd() *cobra.Command {
 	f.StringArrayVar(&trust, "trust", nil, "trust anchor certificates, PEM or DER (the county root); repeatable")
 	f.StringArrayVar(&crls, "crl", nil, "certificate revocation lists, PEM or DER; repeatable")
 	f.BoolVar(&asJSON, "json", false, "print one JSON report per file (see the schema above)")
+	f.StringVar(&at, "at", "", "verify as of this time (2050-01-01, or RFC 3339 with its offset) instead of now: will it still verify then?")
 	return cmd
 }
 

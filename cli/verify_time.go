@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/ronganxian/eseal/verify"
 )
@@ -30,4 +31,16 @@ func (a *app) timeRows(s verify.SignatureReport, add func(label, value string)) 
 	case verify.TimeClaimed:
 		add("basis", a.vt("basis-claimed"))
 	}
+}
+
+// parseAt reads --at: a date (midnight UTC) or an RFC 3339 time.
+func parseAt(s string) (time.Time, error) {
+	if t, err := time.Parse(time.DateOnly, s); err == nil {
+		return t, nil
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("--at %q is neither a date (2050-01-01) nor an RFC 3339 time (2050-01-01T08:00:00+08:00)", s)
+	}
+	return t, nil
 }

@@ -88,6 +88,22 @@ func TestVerifyShowsProvenTime(t *testing.T) {
 		t.Errorf("unstamped: output:\n%s", second)
 	}
 
+	// As of 2050, after every certificate here expired: the stamped seal
+	// is judged at its proven time; the plain one says its time is only
+	// claimed.
+	code, out, errOut = runSealctl(t, "verify", "--trust", root, "--lang", "en", "--at", "2050-01-01", stamped, plain)
+	if code != 0 {
+		t.Fatalf("--at 2050-01-01: exit %d\n%s%s", code, out, errOut)
+	}
+	first, second, _ = strings.Cut(out, "plain.pdf")
+	if !strings.Contains(first, "the proven time (validity") || strings.Contains(first, "only the signer's claim") ||
+		!strings.Contains(second, "no timestamp proves the signature was made before") {
+		t.Errorf("--at 2050-01-01:\n%s", out)
+	}
+	if code, _, _ := runSealctl(t, "verify", "--trust", root, "--at", "next year", stamped); code != 2 {
+		t.Errorf("--at with no time: exit %d, want 2", code)
+	}
+
 	code, out, errOut = runSealctl(t, "verify", "--trust", root, "--json", stamped)
 	if code != 0 {
 		t.Fatalf("exit %d\n%s%s", code, out, errOut)

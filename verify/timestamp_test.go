@@ -237,3 +237,31 @@ func TestDocumentTimestamp(t *testing.T) {
 		t.Errorf("a changed byte under the document timestamp: %v", last.Reasons)
 	}
 }
+
+// TestVerifyIn2050: as of 2050, long after the seal certificate expired, a
+// timestamped seal still verifies at its proven time; an unstamped one
+// verifies at its claimed time and says that this is all it has.
+func TestVerifyIn2050(t *testing.T) {
+	p := testPKI(t)
+	doc := fixture(t, "one_type0.pdf")
+	tsaKey, tsaCert := issueTSA(t, p.root, p.rootKey, timeStampingExt(true))
+	auth := testTSA(t, tsaKey, []*smx509.Certificate{tsaCert, p.root}, p.signingTime.Add(time.Second))
+	var stamped bytes.Buffer
+	if _, err := pdf.Seal(context.Background(), &stamped, bytes.NewReader(doc), int64(len(doc)), pdf.Request{
+		Signer: &stampingSigner{Signer: p.good, tsa: auth}, Time: p.signingTime}); err != nil {
+		t.Fatal(err)
+	}
+	in2050 := time.Date(2050, 1, 1, 0, 0, 0, 0, time.UTC)
+	if !in2050.After(p.goodCert.NotAfter) {
+		t.Fatalf("the seal certificate is valid until %v", p.goodCert.NotAfter)
+	}
+	opts := Options{Roots: []*smx509.Certificate{p.root}, Now: func() time.Time { return in2050 }}
+	s := verifyBytes(t, stamped.Bytes(), opts).Signatures[0]
+	if !s.Valid || s.TimeBasis != TimeProven || hasCode(s.Warnings, CodeTimeOnlyClaimed) {
+		t.Errorf("stamped, in 2050: valid %v, basis %s, reasons %v, warnings %v", s.Valid, s.TimeBasis, s.Reasons, s.Warnings)
+	}
+	s = verifyBytes(t, p.seal(t, doc, p.good), opts).Signatures[0]
+	if !s.Valid || s.TimeBasis != TimeClaimed || !hasCode(s.Warnings, CodeTimeOnlyClaimed) {
+		t.Errorf("unstamped, in 2050: valid %v, basis %s, warnings %v", s.Valid, s.TimeBasis, s.Warnings)
+	}
+}
