@@ -90,6 +90,7 @@ const (
 	CodeSealOffPage       Code = "seal_off_page"         // the seal is drawn partly or wholly outside its page's visible area
 	CodeSealInvisible     Code = "seal_invisible"        // the signature draws no seal on any page
 	CodeTimeOnlyClaimed   Code = "time_only_claimed"     // the signer certificate has expired, and no timestamp proves the signature came before
+	CodeDSSUsed           Code = "dss_used"              // no CRL was given: the CRLs and certificates of the document's /DSS were used
 )
 
 // zhCodes and enCodes say what each code means, for people.
@@ -147,6 +148,7 @@ var zhCodes = map[Code]string{
 	CodeSealOffPage:          "印章图像部分或全部位于页面可见区域之外",
 	CodeSealInvisible:        "该签名没有在任何页面上显示印章图像",
 	CodeTimeOnlyClaimed:      "签名证书已过期，且没有时间戳证明签章早于过期，签章时间仅为签章方声明",
+	CodeDSSUsed:              "未提供吊销列表，使用了文件中长期验证数据（DSS）所含的吊销列表和证书",
 }
 
 var enCodes = map[Code]string{
@@ -203,6 +205,7 @@ var enCodes = map[Code]string{
 	CodeSealOffPage:          "the seal is drawn partly or wholly outside the page's visible area",
 	CodeSealInvisible:        "the signature draws no seal on any page",
 	CodeTimeOnlyClaimed:      "the signer certificate has expired, and no timestamp proves the signature was made before: the signing time is only the signer's claim",
+	CodeDSSUsed:              "no CRL was given: the CRLs and certificates in the document's validation data (/DSS) were used",
 }
 
 // Chinese says what the code means, in Chinese.

@@ -104,6 +104,9 @@ func PDF(ctx context.Context, src io.ReaderAt, size int64, opts Options) (*FileR
 		return rep, nil
 	}
 	rep.Revisions = len(a.Revisions)
+	if len(v.crls) == 0 {
+		v.useDSS(ctx, src, size, opts.Limits, rep)
+	}
 	switch {
 	case errors.Is(a.Damage, pdf.ErrTooLarge):
 		rep.Reasons = append(rep.Reasons, problem(CodeTooLarge, "%v", a.Damage))
