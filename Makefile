@@ -31,7 +31,8 @@ RACE_PKGS = ./api/ ./cli/ ./keystore/... ./pdf/ ./seal/... ./service/ ./store/..
 TEST_TIMEOUT ?= 30m
 
 ## test: every test, after installing the system tools they need, and a
-## check that the generated API code matches the .proto files.
+## check that the generated API code matches the .proto files and the
+## verification page's WebAssembly matches its Go source.
 test: deps lint check-generated
 	@set -e; \
 	  race=$$($(GO) list $(RACE_PKGS)); \
@@ -47,6 +48,7 @@ generate:
 
 check-generated:
 	@scripts/generate.sh --check
+	@GO=$(GO) scripts/verifywasm.sh --check
 
 ## lint: gofmt, go vet, staticcheck and deadcode must be clean. staticcheck
 ## and deadcode are pinned in go.mod (go tool); scripts/deadcode.sh fails

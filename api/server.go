@@ -290,6 +290,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	// database answers too, as gRPC health says.
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
 	mux.HandleFunc("/readyz", s.ready.serveHTTP)
+	s.handlePage(mux) // the public verification page and the CRL (verifypage.go)
 	s.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, TLSConfig: tlsCfg}
 	return s, nil
 }

@@ -2,13 +2,14 @@
 
 // Command verifywasm is the public verification page's verifier, built
 // with GOOS=js GOARCH=wasm (scripts/verifywasm.sh) and embedded, gzipped,
-// in package verifyweb. It sets one JavaScript function,
+// in package verifyweb. It sets the JavaScript function
 //
 //	esealVerify(pdf Uint8Array, trust [Uint8Array|string...], crls [Uint8Array...], name string)
 //	  -> {json: string} | {error: string}
 //
-// and esealMeaning(code) -> {zh, en} | null, the plain words for a
-// reason's code. esealVerify runs internal/webverify in the browser: the document never leaves
+// esealMeaning(code) -> {zh, en} | null, the plain words for a reason's
+// code, and esealWarm() -> null | error, which runs the SM2 code once so
+// that the reader's first verification is as quick as the next. esealVerify runs internal/webverify in the browser: the document never leaves
 // the reader's device.
 package main
 
@@ -22,6 +23,12 @@ import (
 func main() {
 	js.Global().Set("esealVerify", js.FuncOf(verifyJS))
 	js.Global().Set("esealMeaning", js.FuncOf(meaningJS))
+	js.Global().Set("esealWarm", js.FuncOf(func(js.Value, []js.Value) any {
+		if err := webverify.Warm(); err != nil {
+			return err.Error()
+		}
+		return js.Null()
+	}))
 	js.Global().Call("dispatchEvent", js.Global().Get("Event").New("esealready"))
 	select {}
 }

@@ -236,3 +236,10 @@ func TestMeaning(t *testing.T) {
 		}
 	}
 }
+
+// TestWarm: the warm-up signs and verifies with a throwaway key.
+func TestWarm(t *testing.T) {
+	if err := Warm(); err != nil {
+		t.Fatal(err)
+	}
+}

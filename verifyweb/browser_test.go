@@ -1,0 +1,393 @@
+package verifyweb_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"image/png"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+	"github.com/ronganxian/eseal/cli"
+	"github.com/ronganxian/eseal/service"
+)
+
+// The page in a real browser: headless Chromium (Debian's chromium,
+// installed by scripts/install-deps.sh) driven with chromedp, against a
+// demo service behind a proxy that records every request the browser
+// makes, so that the test can show the document never reached the server.
+
+// startService starts a demo service (as `make demo` does) on free
+// loopback ports and returns it with its data directory.
+func startService(t *testing.T) (grpcAddr, httpAddr, dir string) {
+	t.Helper()
+	dir = t.TempDir()
+	t.Setenv("ESEAL_DATA_DIR", dir)
+	c, err := service.LoadConfig("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.GRPCListen, c.HTTPListen, c.MetricsListen = "127.0.0.1:0", "127.0.0.1:0", ""
+	if err := service.EnsureKEK(c.KEKFile); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	svc, err := service.Open(ctx, c, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	if err := svc.PrepareDemo(ctx); err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	srv, err := svc.NewServer()
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { srv.Serve(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done; svc.Close() })
+	return srv.GRPCAddr(), srv.HTTPAddr(), dir
+}
+
+// request is one request that reached the server through the proxy.
+type request struct {
+	method, path string
+	body         []byte
+}
+
+// recordingProxy passes requests to the service and keeps each one.
+type recordingProxy struct {
+	mu   sync.Mutex
+	seen []request
+}
+
+func (p *recordingProxy) start(t *testing.T, httpAddr string) string {
+	target, err := url.Parse("http://" + httpAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rp := httputil.NewSingleHostReverseProxy(target)
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		p.mu.Lock()
+		p.seen = append(p.seen, request{r.Method, r.URL.Path, body})
+		p.mu.Unlock()
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		rp.ServeHTTP(w, r)
+	}))
+	t.Cleanup(ts.Close)
+	return ts.URL
+}
+
+func (p *recordingProxy) requests() []request {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]request(nil), p.seen...)
+}
+
+func chromium(t *testing.T) string {
+	t.Helper()
+	p, err := exec.LookPath("chromium")
+	if err != nil {
+		t.Fatal("chromium is required for this test: install the Debian package chromium (scripts/install-deps.sh)")
+	}
+	return p
+}
+
+// browser starts headless Chromium with a phone-sized window.
+func browser(t *testing.T) context.Context {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chromium(t)), chromedp.NoSandbox,
+		chromedp.WindowSize(900, 1400), chromedp.Flag("disable-gpu", true))
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(actx)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
+	t.Cleanup(func() { cancelTimeout(); cancel(); cancelAlloc() })
+	return ctx
+}
+
+func run[T any](t *testing.T, ctx context.Context, what string, a chromedp.Action[T]) T {
+	t.Helper()
+	v, err := chromedp.Run(ctx, a)
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	return v
+}
+
+func do(t *testing.T, ctx context.Context, what string, steps ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// sealDecision seals testdata/pdfs/decision.pdf through the service as the
+// 长安镇 approval window, as `make demo` does, and returns the sealed file
+// and a copy with one signed byte changed.
+func sealDecision(t *testing.T, grpcAddr, dir string) (sealed, tampered string) {
+	t.Helper()
+	sealed = filepath.Join(dir, "decision-sealed.pdf")
+	var out, errb bytes.Buffer
+	code := cli.Main([]string{"--server", grpcAddr, "--token-file", filepath.Join(dir, "credentials", "450224100-approval.token"),
+		"stamp", "../testdata/pdfs/decision.pdf", "-o", sealed, "--item", "450224-XK-0002", "--case-no", "长安-2026-0001",
+		"--doc-kind", "准予行政许可决定书"}, &out, &errb)
+	if code != 0 {
+		t.Fatalf("sealctl stamp: exit %d: %s %s", code, out.String(), errb.String())
+	}
+	b, err := os.ReadFile(sealed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Change what the first page says, in the signed bytes: a date in the
+	// decision's text would do, but any signed byte must break the seal.
+	i := bytes.Index(b, []byte("%PDF-1."))
+	if i != 0 {
+		t.Fatalf("sealed file does not start with a PDF header")
+	}
+	b[7] ^= 0x01
+	tampered = filepath.Join(dir, "decision-tampered.pdf")
+	if err := os.WriteFile(tampered, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return sealed, tampered
+}
+
+// verdict is what the page shows after a file is picked.
+type verdict struct {
+	Verdict, Heading, Why, Details string
+}
+
+// pick chooses file in the page's file input and waits for the verdict
+// that follows.
+func pick(t *testing.T, ctx context.Context, input, file string) verdict {
+	t.Helper()
+	do(t, ctx, "clear the last verdict", chromedp.Evaluate[chromedp.Void](`document.getElementById('result').removeAttribute('data-verdict')`))
+	do(t, ctx, "pick "+file, chromedp.SetUploadFiles(chromedp.CSS(input), []string{file}),
+		chromedp.WaitVisible(chromedp.CSS(`#result[data-verdict]`)))
+	return readVerdict(t, ctx)
+}
+
+func readVerdict(t *testing.T, ctx context.Context) verdict {
+	t.Helper()
+	return run(t, ctx, "read the verdict", chromedp.Evaluate[verdict](`({
+		Verdict: document.getElementById('result').dataset.verdict,
+		Heading: document.getElementById('verdict').textContent,
+		Why: document.getElementById('why').textContent,
+		Details: document.getElementById('sigs').innerText})`))
+}
+
+// bannerColour screenshots the verdict banner and returns the colour of a
+// pixel near its top-left corner, inside the banner and clear of its text.
+func bannerColour(t *testing.T, ctx context.Context) (r, g, b uint8, shot []byte) {
+	t.Helper()
+	shot = run(t, ctx, "screenshot the banner", chromedp.Screenshot(chromedp.CSS(`#banner`)))
+	img, err := png.Decode(bytes.NewReader(shot))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bounds := img.Bounds()
+	pr, pg, pb, _ := img.At(bounds.Min.X+bounds.Dx()-12, bounds.Min.Y+bounds.Dy()/2).RGBA()
+	return uint8(pr >> 8), uint8(pg >> 8), uint8(pb >> 8), shot
+}
+
+// near is whether a colour is within tol of the wanted one on each channel.
+func near(r, g, b uint8, want [3]uint8, tol int) bool {
+	d := func(x, y uint8) int { return max(int(x)-int(y), int(y)-int(x)) }
+	return d(r, want[0]) <= tol && d(g, want[1]) <= tol && d(b, want[2]) <= tol
+}
+
+// saveShot writes a full-page screenshot to ESEAL_SCREENSHOT_DIR when it
+// is set (the closing note's pictures), else to the test's directory.
+func saveShot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	shot := run(t, ctx, "screenshot the page", chromedp.FullScreenshot(100))
+	if _, err := png.Decode(bytes.NewReader(shot)); err != nil {
+		t.Fatalf("screenshot %s is not a PNG: %v", name, err)
+	}
+	dir := os.Getenv("ESEAL_SCREENSHOT_DIR")
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	if err := os.WriteFile(filepath.Join(dir, name), shot, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+var (
+	green = [3]uint8{0x0b, 0x6b, 0x2e}
+	red   = [3]uint8{0xb3, 0x26, 0x1e}
+)
+
+// TestBrowserVerifies: open the page, verify the sealed decision (有效,
+// green, with its township, item, case, time, chain and revocation), a
+// tampered copy (无效, red, saying it was tampered with), and the
+// BouncyCastle-signed file (无效 until the reader adds its root, then
+// 有效); switch to English; and the server never saw the documents.
+func TestBrowserVerifies(t *testing.T) {
+	grpcAddr, httpAddr, dir := startService(t)
+	sealed, tampered := sealDecision(t, grpcAddr, dir)
+	proxy := &recordingProxy{}
+	base := proxy.start(t, httpAddr)
+	ctx := browser(t)
+
+	// The browser's own view of its requests: none may carry a body.
+	var mu sync.Mutex
+	var posted []string
+	if err := chromedp.Listen(ctx, func(ev any) {
+		if e, ok := ev.(*network.EventRequestWillBeSent); ok && (e.Request.HasPostData || e.Request.Method != "GET") {
+			mu.Lock()
+			posted = append(posted, e.Request.Method+" "+e.Request.URL)
+			mu.Unlock()
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+
+	// Open / as a browser does: it is sent to the page, which loads the
+	// verifier and the county's trust.
+	start := time.Now()
+	do(t, ctx, "open the page", chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS(`body[data-ready="true"]`)))
+	t.Logf("time to interactive (navigation start to verifier and trust ready): %.0f ms in the page, %v from the test",
+		run(t, ctx, "read timing", chromedp.Evaluate[float64](`window.esealTiming.ready`)), time.Since(start).Round(time.Millisecond))
+	if u := run(t, ctx, "read URL", chromedp.Evaluate[string](`location.pathname`)); u != "/verify/" {
+		t.Errorf("GET / led to %s, want /verify/", u)
+	}
+	if s := run(t, ctx, "read privacy note", chromedp.Evaluate[string](`document.getElementById('privacy').textContent`)); !strings.Contains(s, "不会上传") {
+		t.Errorf("the page does not say the file stays on the device: %q", s)
+	}
+
+	// The sealed decision: valid, green, with its details.
+	v := pick(t, ctx, "#file", sealed)
+	t.Logf("verify the one-page decision in the browser: %.1f ms (after the warm-up at load, which took %.1f ms)",
+		run(t, ctx, "read timing", chromedp.Evaluate[float64](`window.esealTiming.verifyMs`)),
+		run(t, ctx, "read timing", chromedp.Evaluate[float64](`window.esealTiming.warmMs`)))
+	if v.Verdict != "valid" || v.Heading != "有效" {
+		t.Fatalf("sealed decision: %+v", v)
+	}
+	for _, want := range []string{"450224100", "农村村民宅基地审批", "450224-XK-0002", "长安-2026-0001", "可追溯到县级根证书", "未吊销",
+		"签章后文件未被修改", "第 1 页", "UTC+8"} {
+		if !strings.Contains(v.Details, want) {
+			t.Errorf("the valid seal's details lack %q:\n%s", want, v.Details)
+		}
+	}
+	if r, g, b, _ := bannerColour(t, ctx); !near(r, g, b, green, 12) {
+		t.Errorf("valid banner colour #%02x%02x%02x, want green #%02x%02x%02x", r, g, b, green[0], green[1], green[2])
+	}
+	saveShot(t, ctx, "verify-valid.png")
+
+	// English.
+	do(t, ctx, "switch to English", chromedp.Click(chromedp.CSS(`#lang`)))
+	if v := readVerdict(t, ctx); v.Heading != "VALID" || !strings.Contains(v.Details, "not revoked") {
+		t.Errorf("in English: %+v", v)
+	}
+	if lang := run(t, ctx, "read lang", chromedp.Evaluate[string](`document.documentElement.lang`)); lang != "en" {
+		t.Errorf("html lang %q in English", lang)
+	}
+	do(t, ctx, "switch back", chromedp.Click(chromedp.CSS(`#lang`)))
+
+	// The tampered copy: invalid, red, and why in plain words.
+	v = pick(t, ctx, "#file", tampered)
+	if v.Verdict != "invalid" || v.Heading != "无效" || !strings.Contains(v.Why, "篡改") {
+		t.Fatalf("tampered decision: %+v", v)
+	}
+	if r, g, b, _ := bannerColour(t, ctx); !near(r, g, b, red, 12) {
+		t.Errorf("invalid banner colour #%02x%02x%02x, want red #%02x%02x%02x", r, g, b, red[0], red[1], red[2])
+	}
+	saveShot(t, ctx, "verify-tampered.png")
+
+	// Another implementation's file: not trusted by the county root, then
+	// valid once the reader adds the root it was signed under.
+	// Again.
+	v = pick(t, ctx, "#file", sealed)
+	t.Logf("verify the one-page decision again: %.1f ms", run(t, ctx, "read timing", chromedp.Evaluate[float64](`window.esealTiming.verifyMs`)))
+	if v.Verdict != "valid" {
+		t.Fatalf("sealed decision, again: %+v", v)
+	}
+
+	bc, err := filepath.Abs("../testdata/interop/bc-signed-visible.pdf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bcRoot, err := filepath.Abs("../testdata/interop/bc-root.pem")
+	if err != nil {
+		t.Fatal(err)
+	}
+	v = pick(t, ctx, "#file", bc)
+	if v.Verdict != "invalid" || !strings.Contains(v.Why, "根证书") {
+		t.Fatalf("BouncyCastle file under the county root: %+v", v)
+	}
+	do(t, ctx, "open the roots", chromedp.Click(chromedp.CSS(`details.roots summary`)))
+	v = pick(t, ctx, "#root", bcRoot) // adding a root verifies the last file again
+	if v.Verdict != "valid" || v.Heading != "有效" || !strings.Contains(v.Details, "融安县长安镇人民政府") {
+		t.Fatalf("BouncyCastle file with its root: %+v", v)
+	}
+
+	// Nothing the browser sent had a body, and the server saw only GETs of
+	// the page, the trust bundle and the CRL: no document bytes.
+	mu.Lock()
+	if len(posted) > 0 {
+		t.Errorf("the browser sent requests with bodies: %v", posted)
+	}
+	mu.Unlock()
+	docs := map[string][]byte{}
+	for _, f := range []string{sealed, tampered, bc} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		docs[f] = b
+	}
+	allowed := map[string]bool{"/": true, "/verify/": true, "/verify/verify.js": true, "/verify/verify.css": true, "/verify/wasm_exec.js": true,
+		"/verify/bundle.js": true, "/verify/verify.wasm": true, "/v1/trust": true, "/v1/crl": true, "/favicon.ico": true}
+	reqs := proxy.requests()
+	for _, r := range reqs {
+		if r.method != "GET" || !allowed[r.path] {
+			t.Errorf("the server saw %s %s", r.method, r.path)
+		}
+		for name, doc := range docs {
+			mid := doc[len(doc)/2 : len(doc)/2+64]
+			if bytes.Contains(r.body, mid) || bytes.Contains(r.body, []byte(base64.StdEncoding.EncodeToString(mid[:48]))) ||
+				bytes.Contains(r.body, []byte("%PDF-")) {
+				t.Errorf("%s %s carried bytes of %s", r.method, r.path, name)
+			}
+		}
+	}
+	if len(reqs) < 5 {
+		t.Errorf("the proxy saw only %d requests: is it in the path?", len(reqs))
+	}
+}
+
+// TestBrowserSlowPhone: the time to interactive with the CPU slowed four
+// times, as a slow phone; a figure for the log, not a pass/fail timing.
+func TestBrowserSlowPhone(t *testing.T) {
+	_, httpAddr, _ := startService(t)
+	ctx := browser(t)
+	do(t, ctx, "start", chromedp.Navigate("about:blank"))
+	if _, err := chromedp.Call(ctx, emulation.SetCPUThrottlingRate, emulation.SetCPUThrottlingRateParams{Rate: 4}); err != nil {
+		t.Fatal(err)
+	}
+	do(t, ctx, "open the page", chromedp.Navigate("http://"+httpAddr+"/verify/"), chromedp.WaitVisible(chromedp.CSS(`body[data-ready="true"]`)))
+	ready := run(t, ctx, "read timing", chromedp.Evaluate[float64](`window.esealTiming.ready`))
+	if ready <= 0 {
+		t.Fatalf("no time to interactive recorded: %v", ready)
+	}
+	t.Logf("time to interactive with the CPU slowed 4x, on loopback (no network delay): %.0f ms", ready)
+}

@@ -1,0 +1,20 @@
+// Package verifyweb is the public verification page that sealsvc serves at
+// /verify (and at / to a browser): a reader drops a sealed PDF and sees
+// whether it is validly sealed, 有效 or 无效, and each seal's details.
+//
+// The page runs the verifier in the browser: cmd/verifywasm, the same Go
+// verifier as `sealctl verify` (package verify, through
+// internal/webverify) compiled to WebAssembly. The document never leaves
+// the reader's device; the page fetches only the county's trust bundle
+// and its latest CRL, which are public (GET /v1/trust, /v1/crl). Only when
+// the browser has no WebAssembly, and the reader asks for it, does the page
+// send the file to POST /v1/verify, and it says so.
+//
+// Everything is embedded (assets/): the page, its script and style, the
+// Go toolchain's wasm_exec.js and the gzipped WebAssembly, which
+// scripts/verifywasm.sh builds and `make test` checks (scripts/verifywasm.sh
+// --check), so that `go build` needs no WebAssembly step. GET
+// /verify/offline.zip is the same page as a folder that works from
+// file://, with the county root and the CRL of the moment bundled, for a
+// county to publish anywhere.
+package verifyweb
