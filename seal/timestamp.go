@@ -36,7 +36,8 @@ type Timestamping struct {
 	TSA Timestamper
 	// Reserve is the largest token expected, in bytes; the signature's
 	// placeholder in the PDF grows by what it takes to hold one. A larger
-	// token counts as a failure of the TSA.
+	// token counts as a failure of the TSA. Zero asks a TSA that bounds its
+	// own tokens (MaxTokenSize, as *tsa.Authority does).
 	Reserve int
 	// SHA256 asks for SHA-256 imprints instead of SM3, for an external TSA
 	// that knows no SM3.
@@ -81,7 +82,27 @@ type stampingSigner struct {
 }
 
 func (w *stampingSigner) Size(t time.Time) int {
-	return w.Signer.Size(t) + cms.TimeStampTokenSize(w.ts.Reserve)
+	return w.Signer.Size(t) + cms.TimeStampTokenSize(w.reserve())
+}
+
+// defaultReserve is the reserve when neither the configuration nor the TSA
+// names one (the TSA has no key yet, say): an RSA-4096 token with three
+// certificates fits.
+const defaultReserve = 8192
+
+// reserve returns the largest token expected.
+func (w *stampingSigner) reserve() int {
+	if w.ts.Reserve > 0 {
+		return w.ts.Reserve
+	}
+	if b, ok := w.ts.TSA.(interface {
+		MaxTokenSize(context.Context) (int, error)
+	}); ok {
+		if n, err := b.MaxTokenSize(w.ctx); err == nil {
+			return n
+		}
+	}
+	return defaultReserve
 }
 
 func (w *stampingSigner) SignDigest(digest []byte, t time.Time) ([]byte, error) {
@@ -94,8 +115,8 @@ func (w *stampingSigner) stamp(sig []byte) ([]byte, error) {
 		alg, sum = oidSHA256, sha256.Sum256(sig)
 	}
 	token, err := w.ts.TSA.Timestamp(w.ctx, alg, sum[:])
-	if err == nil && len(token) > w.ts.Reserve {
-		err = fmt.Errorf("the token is %d bytes, more than the %d reserved (tsa_token_reserve)", len(token), w.ts.Reserve)
+	if max := w.reserve(); err == nil && len(token) > max {
+		err = fmt.Errorf("the token is %d bytes, more than the %d reserved (tsa_token_reserve)", len(token), max)
 	}
 	if err == nil {
 		// The TSA is ours in process, or a tsa.Client that verified the
