@@ -12,7 +12,7 @@ import (
 // The public verification page (package verifyweb) is served beside REST
 // on the HTTP listener, at /verify/ and, for a browser, at /; and the CRL
 // as DER at /county.crl, the address seal certificates name as their CRL
-// distribution point (keystore.Config.CRLURL), for verifiers that fetch
+// distribution point (sealsvc's crl_url), for verifiers that fetch
 // it (`sealctl verify --online`). All of it is public: the page, the
 // county root and the CRL are what anyone needs to verify.
 

@@ -57,6 +57,12 @@ type Config struct {
 	KEKFile string `yaml:"kek_file"`
 	KEKEnv  string `yaml:"kek_env"`
 
+	// CRLURL is the CRL distribution point that the certificates the
+	// county CA issues from now on carry (crlurl.go): default this
+	// service's /county.crl on http_listen; a county behind a proxy sets
+	// its public address; "off" for none.
+	CRLURL string `yaml:"crl_url"`
+
 	SealValidity     Duration `yaml:"seal_validity"`      // default 3 years
 	MaxDocumentBytes int64    `yaml:"max_document_bytes"` // default 32 MiB
 	// MaxUnaryDocumentBytes bounds a document sent in one message (Seal,
@@ -211,7 +217,7 @@ func (c *Config) env() map[string]any {
 		"ESEAL_DATA_DIR": &c.DataDir, "ESEAL_GRPC_LISTEN": &c.GRPCListen, "ESEAL_HTTP_LISTEN": &c.HTTPListen,
 		"ESEAL_TLS_CERT": &c.TLSCert, "ESEAL_TLS_KEY": &c.TLSKey, "ESEAL_TLS_CLIENT_CA": &c.TLSClientCA,
 		"ESEAL_STORE": &c.Store, "ESEAL_SQLITE_PATH": &c.SQLitePath, "ESEAL_POSTGRES_DSN": &c.PostgresDSN,
-		"ESEAL_KEK_FILE": &c.KEKFile, "ESEAL_KEK_ENV": &c.KEKEnv, "ESEAL_SEAL_VALIDITY": &c.SealValidity,
+		"ESEAL_KEK_FILE": &c.KEKFile, "ESEAL_KEK_ENV": &c.KEKEnv, "ESEAL_SEAL_VALIDITY": &c.SealValidity, "ESEAL_CRL_URL": &c.CRLURL,
 		"ESEAL_MAX_DOCUMENT_BYTES": &c.MaxDocumentBytes, "ESEAL_REQUEST_TIMEOUT": &c.RequestTimeout,
 		"ESEAL_MAX_UNARY_DOCUMENT_BYTES": &c.MaxUnaryDocumentBytes, "ESEAL_MAX_BYTES_IN_FLIGHT": &c.MaxBytesInFlight,
 		"ESEAL_MEMORY_LIMIT":     &c.MemoryLimit,

@@ -124,8 +124,13 @@ func Open(ctx context.Context, c *Config, log *slog.Logger) (*Service, error) {
 		s.Store, ks, s.ping = db.Service(), db.Keystore(), db.Ping
 	}
 	backend := keystore.NewSoftwareBackend(kek)
+	crlDP, err := crlDistributionPoints(c)
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
 	s.Keystore, err = keystore.Open(ctx, keystore.Config{Store: ks, Backend: backend,
-		SealValidity: time.Duration(c.SealValidity)})
+		SealValidity: time.Duration(c.SealValidity), CRLDistributionPoints: crlDP})
 	if errors.Is(err, keystore.ErrWrongKEK) && c.Store == "postgres" {
 		err = fmt.Errorf("%w; every replica on one database needs the same KEK: give this replica a copy of the first replica's KEK (it reads %s)", err, kekWhere(c))
 	}
