@@ -89,6 +89,8 @@ var methodAccess = map[string]access{
 	"/seal.v1.SealAdminService/GetTrustBundle": anyone,
 	"/seal.v1.SealAdminService/GetCRL":         anyone,
 	"/seal.v1.SealAdminService/GetSealImage":   authenticated,
+	"/seal.v1.SealAdminService/ExportSESeal":   authenticated,
+	"/seal.v1.SealAdminService/ImportSESeal":   admins,
 
 	"/seal.v1.LedgerService/ListRecords":      ledgerReaders,
 	"/seal.v1.LedgerService/GetRecord":        ledgerReaders,

@@ -279,7 +279,7 @@ func (a *app) sealsCmd() *cobra.Command {
 		},
 	}
 	crl.Flags().StringVarP(&out, "file", "f", "", "where to write the CRL")
-	cmd.AddCommand(list, issue, suspend, resume, rotate, revoke, trust, crl, a.sealImageCmd())
+	cmd.AddCommand(list, issue, suspend, resume, rotate, revoke, trust, crl, a.sealImageCmd(), a.sesealExportCmd(), a.sesealImportCmd())
 	return cmd
 }
 

@@ -138,6 +138,7 @@ func (a *app) vt(key string) string {
 func (a *app) verifyCmd() *cobra.Command {
 	var trust, crls []string
 	var asJSON bool
+	var extract string
 	var at string
 	cmd := &cobra.Command{
 		Use:   "verify [--trust root.pem]... [--crl file]... [--at TIME] [--json] FILE...",
@@ -163,6 +164,11 @@ func (a *app) verifyCmd() *cobra.Command {
 			status := 0
 			for _, name := range files {
 				rep := verifyFile(cmd.Context(), name, opts)
+				if extract != "" {
+					if err := a.extractSeals(extract, name, rep); err != nil {
+						return err
+					}
+				}
 				if asJSON || a.json() {
 					if err := a.printReportJSON(name, rep); err != nil {
 						return err
@@ -187,6 +193,7 @@ func (a *app) verifyCmd() *cobra.Command {
 	f.StringArrayVar(&trust, "trust", nil, "trust anchor certificates, PEM or DER (the county root); repeatable")
 	f.StringArrayVar(&crls, "crl", nil, "certificate revocation lists, PEM or DER; repeatable")
 	f.BoolVar(&asJSON, "json", false, "print one JSON report per file (see the schema above)")
+	f.StringVar(&extract, "extract-seal", "", "write the registered picture of each signature's seal (its SESeal) into this folder")
 	f.StringVar(&at, "at", "", "verify as of this time (2050-01-01, or RFC 3339 with its offset) instead of now: will it still verify then?")
 	return cmd
 }
@@ -386,6 +393,7 @@ func (a *app) printSignature(w io.Writer, n, revisions int, s verify.SignatureRe
 		add("coverage", fmt.Sprintf(a.vt("partial"), s.Revision, revisions))
 	}
 	a.sealRows(s.Seals, add)
+	a.sesealRows(s, add)
 	if len(s.LaterRevisions) == 0 {
 		add("later", a.vt("nolater"))
 	}

@@ -40,8 +40,9 @@ func (ks *Keystore) SESeal(ctx context.Context, sealID string) (SESealRecord, er
 	return st.SESeal(ctx, sealID)
 }
 
-// esID is the esID of seal s: its township's code and its id.
-func esID(s Seal) string { return s.TownshipCode + "-" + s.ID }
+// esID is the esID of seal s: its id, which names its township
+// ("seal-450224100-…").
+func esID(s Seal) string { return s.ID }
 
 // MakeSESeal makes, signs as the county's seal maker, and stores the SESeal
 // of seal s with picture pic, unless the seal has one already; it returns

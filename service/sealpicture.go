@@ -110,6 +110,24 @@ type pictures struct{ s *Service }
 
 var _ api.SealPictures = pictures{}
 
+// SESeal gives the SESeal of township's current seal, making it the first
+// time; a county without a seal maker here and no imported SESeal gets
+// keystore.ErrNoCAKey.
+func (ps pictures) SESeal(ctx context.Context, township string) (keystore.SESealRecord, error) {
+	sl, _, err := ps.s.Keystore.TownshipSeal(ctx, township)
+	if err != nil {
+		return keystore.SESealRecord{}, err
+	}
+	es, err := ps.s.registered(ctx, sl)
+	if err != nil {
+		return keystore.SESealRecord{}, err
+	}
+	if es == nil {
+		return keystore.SESealRecord{}, fmt.Errorf("%w: seal %s has no SESeal and no seal maker here can make one; import one", keystore.ErrNoCAKey, sl.Name)
+	}
+	return ps.s.Keystore.SESeal(ctx, sl.ID)
+}
+
 // SealPicture gives the picture of township's current seal as PNG at dpi,
 // or as SVG when it is drawn by the rules.
 func (ps pictures) SealPicture(ctx context.Context, township, format string, dpi int) (*api.SealPicture, error) {

@@ -22,6 +22,198 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+type ExportSESealRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	TownshipCode  string                 `protobuf:"bytes,1,opt,name=township_code,json=townshipCode,proto3" json:"township_code,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExportSESealRequest) Reset() {
+	*x = ExportSESealRequest{}
+	mi := &file_seal_v1_seals_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExportSESealRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExportSESealRequest) ProtoMessage() {}
+
+func (x *ExportSESealRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_seal_v1_seals_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExportSESealRequest.ProtoReflect.Descriptor instead.
+func (*ExportSESealRequest) Descriptor() ([]byte, []int) {
+	return file_seal_v1_seals_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *ExportSESealRequest) GetTownshipCode() string {
+	if x != nil {
+		return x.TownshipCode
+	}
+	return ""
+}
+
+type ImportSESealRequest struct {
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	TownshipCode string                 `protobuf:"bytes,1,opt,name=township_code,json=townshipCode,proto3" json:"township_code,omitempty"`
+	// DER.
+	Seseal        []byte `protobuf:"bytes,2,opt,name=seseal,proto3" json:"seseal,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ImportSESealRequest) Reset() {
+	*x = ImportSESealRequest{}
+	mi := &file_seal_v1_seals_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ImportSESealRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ImportSESealRequest) ProtoMessage() {}
+
+func (x *ImportSESealRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_seal_v1_seals_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ImportSESealRequest.ProtoReflect.Descriptor instead.
+func (*ImportSESealRequest) Descriptor() ([]byte, []int) {
+	return file_seal_v1_seals_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *ImportSESealRequest) GetTownshipCode() string {
+	if x != nil {
+		return x.TownshipCode
+	}
+	return ""
+}
+
+func (x *ImportSESealRequest) GetSeseal() []byte {
+	if x != nil {
+		return x.Seseal
+	}
+	return nil
+}
+
+type SESeal struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// DER.
+	Der  []byte `protobuf:"bytes,1,opt,name=der,proto3" json:"der,omitempty"`
+	EsId string `protobuf:"bytes,2,opt,name=es_id,json=esId,proto3" json:"es_id,omitempty"`
+	Name string `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
+	// The maker certificate's subject common name.
+	Maker      string                 `protobuf:"bytes,4,opt,name=maker,proto3" json:"maker,omitempty"`
+	ValidFrom  *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=valid_from,json=validFrom,proto3" json:"valid_from,omitempty"`
+	ValidUntil *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=valid_until,json=validUntil,proto3" json:"valid_until,omitempty"`
+	// Whether it was imported from an external seal maker.
+	Imported      bool `protobuf:"varint,7,opt,name=imported,proto3" json:"imported,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SESeal) Reset() {
+	*x = SESeal{}
+	mi := &file_seal_v1_seals_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SESeal) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SESeal) ProtoMessage() {}
+
+func (x *SESeal) ProtoReflect() protoreflect.Message {
+	mi := &file_seal_v1_seals_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SESeal.ProtoReflect.Descriptor instead.
+func (*SESeal) Descriptor() ([]byte, []int) {
+	return file_seal_v1_seals_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *SESeal) GetDer() []byte {
+	if x != nil {
+		return x.Der
+	}
+	return nil
+}
+
+func (x *SESeal) GetEsId() string {
+	if x != nil {
+		return x.EsId
+	}
+	return ""
+}
+
+func (x *SESeal) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *SESeal) GetMaker() string {
+	if x != nil {
+		return x.Maker
+	}
+	return ""
+}
+
+func (x *SESeal) GetValidFrom() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ValidFrom
+	}
+	return nil
+}
+
+func (x *SESeal) GetValidUntil() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ValidUntil
+	}
+	return nil
+}
+
+func (x *SESeal) GetImported() bool {
+	if x != nil {
+		return x.Imported
+	}
+	return false
+}
+
 type GetSealImageRequest struct {
 	state        protoimpl.MessageState `protogen:"open.v1"`
 	TownshipCode string                 `protobuf:"bytes,1,opt,name=township_code,json=townshipCode,proto3" json:"township_code,omitempty"`
@@ -35,7 +227,7 @@ type GetSealImageRequest struct {
 
 func (x *GetSealImageRequest) Reset() {
 	*x = GetSealImageRequest{}
-	mi := &file_seal_v1_seals_proto_msgTypes[0]
+	mi := &file_seal_v1_seals_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -47,7 +239,7 @@ func (x *GetSealImageRequest) String() string {
 func (*GetSealImageRequest) ProtoMessage() {}
 
 func (x *GetSealImageRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_seal_v1_seals_proto_msgTypes[0]
+	mi := &file_seal_v1_seals_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -60,7 +252,7 @@ func (x *GetSealImageRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSealImageRequest.ProtoReflect.Descriptor instead.
 func (*GetSealImageRequest) Descriptor() ([]byte, []int) {
-	return file_seal_v1_seals_proto_rawDescGZIP(), []int{0}
+	return file_seal_v1_seals_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *GetSealImageRequest) GetTownshipCode() string {
@@ -99,7 +291,7 @@ type SealImage struct {
 
 func (x *SealImage) Reset() {
 	*x = SealImage{}
-	mi := &file_seal_v1_seals_proto_msgTypes[1]
+	mi := &file_seal_v1_seals_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -111,7 +303,7 @@ func (x *SealImage) String() string {
 func (*SealImage) ProtoMessage() {}
 
 func (x *SealImage) ProtoReflect() protoreflect.Message {
-	mi := &file_seal_v1_seals_proto_msgTypes[1]
+	mi := &file_seal_v1_seals_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -124,7 +316,7 @@ func (x *SealImage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SealImage.ProtoReflect.Descriptor instead.
 func (*SealImage) Descriptor() ([]byte, []int) {
-	return file_seal_v1_seals_proto_rawDescGZIP(), []int{1}
+	return file_seal_v1_seals_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *SealImage) GetMediaType() string {
@@ -182,7 +374,7 @@ type Seal struct {
 
 func (x *Seal) Reset() {
 	*x = Seal{}
-	mi := &file_seal_v1_seals_proto_msgTypes[2]
+	mi := &file_seal_v1_seals_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -194,7 +386,7 @@ func (x *Seal) String() string {
 func (*Seal) ProtoMessage() {}
 
 func (x *Seal) ProtoReflect() protoreflect.Message {
-	mi := &file_seal_v1_seals_proto_msgTypes[2]
+	mi := &file_seal_v1_seals_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -207,7 +399,7 @@ func (x *Seal) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Seal.ProtoReflect.Descriptor instead.
 func (*Seal) Descriptor() ([]byte, []int) {
-	return file_seal_v1_seals_proto_rawDescGZIP(), []int{2}
+	return file_seal_v1_seals_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Seal) GetId() string {
@@ -292,7 +484,7 @@ type IssueSealRequest struct {
 
 func (x *IssueSealRequest) Reset() {
 	*x = IssueSealRequest{}
-	mi := &file_seal_v1_seals_proto_msgTypes[3]
+	mi := &file_seal_v1_seals_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -304,7 +496,7 @@ func (x *IssueSealRequest) String() string {
 func (*IssueSealRequest) ProtoMessage() {}
 
 func (x *IssueSealRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_seal_v1_seals_proto_msgTypes[3]
+	mi := &file_seal_v1_seals_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -317,7 +509,7 @@ func (x *IssueSealRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IssueSealRequest.ProtoReflect.Descriptor instead.
 func (*IssueSealRequest) Descriptor() ([]byte, []int) {
-	return file_seal_v1_seals_proto_rawDescGZIP(), []int{3}
+	return file_seal_v1_seals_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *IssueSealRequest) GetTownshipCode() string {
@@ -340,7 +532,7 @@ type SealActionRequest struct {
 
 func (x *SealActionRequest) Reset() {
 	*x = SealActionRequest{}
-	mi := &file_seal_v1_seals_proto_msgTypes[4]
+	mi := &file_seal_v1_seals_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -352,7 +544,7 @@ func (x *SealActionRequest) String() string {
 func (*SealActionRequest) ProtoMessage() {}
 
 func (x *SealActionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_seal_v1_seals_proto_msgTypes[4]
+	mi := &file_seal_v1_seals_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -365,7 +557,7 @@ func (x *SealActionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SealActionRequest.ProtoReflect.Descriptor instead.
 func (*SealActionRequest) Descriptor() ([]byte, []int) {
-	return file_seal_v1_seals_proto_rawDescGZIP(), []int{4}
+	return file_seal_v1_seals_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *SealActionRequest) GetTownshipCode() string {
@@ -392,7 +584,7 @@ type ListSealsRequest struct {
 
 func (x *ListSealsRequest) Reset() {
 	*x = ListSealsRequest{}
-	mi := &file_seal_v1_seals_proto_msgTypes[5]
+	mi := &file_seal_v1_seals_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -404,7 +596,7 @@ func (x *ListSealsRequest) String() string {
 func (*ListSealsRequest) ProtoMessage() {}
 
 func (x *ListSealsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_seal_v1_seals_proto_msgTypes[5]
+	mi := &file_seal_v1_seals_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -417,7 +609,7 @@ func (x *ListSealsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSealsRequest.ProtoReflect.Descriptor instead.
 func (*ListSealsRequest) Descriptor() ([]byte, []int) {
-	return file_seal_v1_seals_proto_rawDescGZIP(), []int{5}
+	return file_seal_v1_seals_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ListSealsRequest) GetTownshipCode() string {
@@ -436,7 +628,7 @@ type ListSealsResponse struct {
 
 func (x *ListSealsResponse) Reset() {
 	*x = ListSealsResponse{}
-	mi := &file_seal_v1_seals_proto_msgTypes[6]
+	mi := &file_seal_v1_seals_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -448,7 +640,7 @@ func (x *ListSealsResponse) String() string {
 func (*ListSealsResponse) ProtoMessage() {}
 
 func (x *ListSealsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_seal_v1_seals_proto_msgTypes[6]
+	mi := &file_seal_v1_seals_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -461,7 +653,7 @@ func (x *ListSealsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSealsResponse.ProtoReflect.Descriptor instead.
 func (*ListSealsResponse) Descriptor() ([]byte, []int) {
-	return file_seal_v1_seals_proto_rawDescGZIP(), []int{6}
+	return file_seal_v1_seals_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ListSealsResponse) GetSeals() []*Seal {
@@ -479,7 +671,7 @@ type GetTrustBundleRequest struct {
 
 func (x *GetTrustBundleRequest) Reset() {
 	*x = GetTrustBundleRequest{}
-	mi := &file_seal_v1_seals_proto_msgTypes[7]
+	mi := &file_seal_v1_seals_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -491,7 +683,7 @@ func (x *GetTrustBundleRequest) String() string {
 func (*GetTrustBundleRequest) ProtoMessage() {}
 
 func (x *GetTrustBundleRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_seal_v1_seals_proto_msgTypes[7]
+	mi := &file_seal_v1_seals_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -504,7 +696,7 @@ func (x *GetTrustBundleRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetTrustBundleRequest.ProtoReflect.Descriptor instead.
 func (*GetTrustBundleRequest) Descriptor() ([]byte, []int) {
-	return file_seal_v1_seals_proto_rawDescGZIP(), []int{7}
+	return file_seal_v1_seals_proto_rawDescGZIP(), []int{10}
 }
 
 type TrustBundle struct {
@@ -516,7 +708,7 @@ type TrustBundle struct {
 
 func (x *TrustBundle) Reset() {
 	*x = TrustBundle{}
-	mi := &file_seal_v1_seals_proto_msgTypes[8]
+	mi := &file_seal_v1_seals_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -528,7 +720,7 @@ func (x *TrustBundle) String() string {
 func (*TrustBundle) ProtoMessage() {}
 
 func (x *TrustBundle) ProtoReflect() protoreflect.Message {
-	mi := &file_seal_v1_seals_proto_msgTypes[8]
+	mi := &file_seal_v1_seals_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -541,7 +733,7 @@ func (x *TrustBundle) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TrustBundle.ProtoReflect.Descriptor instead.
 func (*TrustBundle) Descriptor() ([]byte, []int) {
-	return file_seal_v1_seals_proto_rawDescGZIP(), []int{8}
+	return file_seal_v1_seals_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *TrustBundle) GetPem() string {
@@ -559,7 +751,7 @@ type GetCRLRequest struct {
 
 func (x *GetCRLRequest) Reset() {
 	*x = GetCRLRequest{}
-	mi := &file_seal_v1_seals_proto_msgTypes[9]
+	mi := &file_seal_v1_seals_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -571,7 +763,7 @@ func (x *GetCRLRequest) String() string {
 func (*GetCRLRequest) ProtoMessage() {}
 
 func (x *GetCRLRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_seal_v1_seals_proto_msgTypes[9]
+	mi := &file_seal_v1_seals_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -584,7 +776,7 @@ func (x *GetCRLRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCRLRequest.ProtoReflect.Descriptor instead.
 func (*GetCRLRequest) Descriptor() ([]byte, []int) {
-	return file_seal_v1_seals_proto_rawDescGZIP(), []int{9}
+	return file_seal_v1_seals_proto_rawDescGZIP(), []int{12}
 }
 
 type CRL struct {
@@ -599,7 +791,7 @@ type CRL struct {
 
 func (x *CRL) Reset() {
 	*x = CRL{}
-	mi := &file_seal_v1_seals_proto_msgTypes[10]
+	mi := &file_seal_v1_seals_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -611,7 +803,7 @@ func (x *CRL) String() string {
 func (*CRL) ProtoMessage() {}
 
 func (x *CRL) ProtoReflect() protoreflect.Message {
-	mi := &file_seal_v1_seals_proto_msgTypes[10]
+	mi := &file_seal_v1_seals_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -624,7 +816,7 @@ func (x *CRL) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CRL.ProtoReflect.Descriptor instead.
 func (*CRL) Descriptor() ([]byte, []int) {
-	return file_seal_v1_seals_proto_rawDescGZIP(), []int{10}
+	return file_seal_v1_seals_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *CRL) GetDer() []byte {
@@ -652,7 +844,22 @@ var File_seal_v1_seals_proto protoreflect.FileDescriptor
 
 const file_seal_v1_seals_proto_rawDesc = "" +
 	"\n" +
-	"\x13seal/v1/seals.proto\x12\aseal.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"d\n" +
+	"\x13seal/v1/seals.proto\x12\aseal.v1\x1a\x1fgoogle/protobuf/timestamp.proto\":\n" +
+	"\x13ExportSESealRequest\x12#\n" +
+	"\rtownship_code\x18\x01 \x01(\tR\ftownshipCode\"R\n" +
+	"\x13ImportSESealRequest\x12#\n" +
+	"\rtownship_code\x18\x01 \x01(\tR\ftownshipCode\x12\x16\n" +
+	"\x06seseal\x18\x02 \x01(\fR\x06seseal\"\xed\x01\n" +
+	"\x06SESeal\x12\x10\n" +
+	"\x03der\x18\x01 \x01(\fR\x03der\x12\x13\n" +
+	"\x05es_id\x18\x02 \x01(\tR\x04esId\x12\x12\n" +
+	"\x04name\x18\x03 \x01(\tR\x04name\x12\x14\n" +
+	"\x05maker\x18\x04 \x01(\tR\x05maker\x129\n" +
+	"\n" +
+	"valid_from\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\tvalidFrom\x12;\n" +
+	"\vvalid_until\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"validUntil\x12\x1a\n" +
+	"\bimported\x18\a \x01(\bR\bimported\"d\n" +
 	"\x13GetSealImageRequest\x12#\n" +
 	"\rtownship_code\x18\x01 \x01(\tR\ftownshipCode\x12\x16\n" +
 	"\x06format\x18\x02 \x01(\tR\x06format\x12\x10\n" +
@@ -698,7 +905,7 @@ const file_seal_v1_seals_proto_rawDesc = "" +
 	"\vthis_update\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"thisUpdate\x12;\n" +
 	"\vnext_update\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"nextUpdate2\xac\x04\n" +
+	"nextUpdate2\xaa\x05\n" +
 	"\x10SealAdminService\x125\n" +
 	"\tIssueSeal\x12\x19.seal.v1.IssueSealRequest\x1a\r.seal.v1.Seal\x128\n" +
 	"\vSuspendSeal\x12\x1a.seal.v1.SealActionRequest\x1a\r.seal.v1.Seal\x127\n" +
@@ -711,7 +918,9 @@ const file_seal_v1_seals_proto_rawDesc = "" +
 	"\tListSeals\x12\x19.seal.v1.ListSealsRequest\x1a\x1a.seal.v1.ListSealsResponse\x12F\n" +
 	"\x0eGetTrustBundle\x12\x1e.seal.v1.GetTrustBundleRequest\x1a\x14.seal.v1.TrustBundle\x12.\n" +
 	"\x06GetCRL\x12\x16.seal.v1.GetCRLRequest\x1a\f.seal.v1.CRL\x12@\n" +
-	"\fGetSealImage\x12\x1c.seal.v1.GetSealImageRequest\x1a\x12.seal.v1.SealImageB2Z0github.com/ronganxian/eseal/proto/seal/v1;sealv1b\x06proto3"
+	"\fGetSealImage\x12\x1c.seal.v1.GetSealImageRequest\x1a\x12.seal.v1.SealImage\x12=\n" +
+	"\fExportSESeal\x12\x1c.seal.v1.ExportSESealRequest\x1a\x0f.seal.v1.SESeal\x12=\n" +
+	"\fImportSESeal\x12\x1c.seal.v1.ImportSESealRequest\x1a\x0f.seal.v1.SESealB2Z0github.com/ronganxian/eseal/proto/seal/v1;sealv1b\x06proto3"
 
 var (
 	file_seal_v1_seals_proto_rawDescOnce sync.Once
@@ -725,51 +934,60 @@ func file_seal_v1_seals_proto_rawDescGZIP() []byte {
 	return file_seal_v1_seals_proto_rawDescData
 }
 
-var file_seal_v1_seals_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
+var file_seal_v1_seals_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
 var file_seal_v1_seals_proto_goTypes = []any{
-	(*GetSealImageRequest)(nil),   // 0: seal.v1.GetSealImageRequest
-	(*SealImage)(nil),             // 1: seal.v1.SealImage
-	(*Seal)(nil),                  // 2: seal.v1.Seal
-	(*IssueSealRequest)(nil),      // 3: seal.v1.IssueSealRequest
-	(*SealActionRequest)(nil),     // 4: seal.v1.SealActionRequest
-	(*ListSealsRequest)(nil),      // 5: seal.v1.ListSealsRequest
-	(*ListSealsResponse)(nil),     // 6: seal.v1.ListSealsResponse
-	(*GetTrustBundleRequest)(nil), // 7: seal.v1.GetTrustBundleRequest
-	(*TrustBundle)(nil),           // 8: seal.v1.TrustBundle
-	(*GetCRLRequest)(nil),         // 9: seal.v1.GetCRLRequest
-	(*CRL)(nil),                   // 10: seal.v1.CRL
-	(*timestamppb.Timestamp)(nil), // 11: google.protobuf.Timestamp
+	(*ExportSESealRequest)(nil),   // 0: seal.v1.ExportSESealRequest
+	(*ImportSESealRequest)(nil),   // 1: seal.v1.ImportSESealRequest
+	(*SESeal)(nil),                // 2: seal.v1.SESeal
+	(*GetSealImageRequest)(nil),   // 3: seal.v1.GetSealImageRequest
+	(*SealImage)(nil),             // 4: seal.v1.SealImage
+	(*Seal)(nil),                  // 5: seal.v1.Seal
+	(*IssueSealRequest)(nil),      // 6: seal.v1.IssueSealRequest
+	(*SealActionRequest)(nil),     // 7: seal.v1.SealActionRequest
+	(*ListSealsRequest)(nil),      // 8: seal.v1.ListSealsRequest
+	(*ListSealsResponse)(nil),     // 9: seal.v1.ListSealsResponse
+	(*GetTrustBundleRequest)(nil), // 10: seal.v1.GetTrustBundleRequest
+	(*TrustBundle)(nil),           // 11: seal.v1.TrustBundle
+	(*GetCRLRequest)(nil),         // 12: seal.v1.GetCRLRequest
+	(*CRL)(nil),                   // 13: seal.v1.CRL
+	(*timestamppb.Timestamp)(nil), // 14: google.protobuf.Timestamp
 }
 var file_seal_v1_seals_proto_depIdxs = []int32{
-	11, // 0: seal.v1.Seal.not_before:type_name -> google.protobuf.Timestamp
-	11, // 1: seal.v1.Seal.not_after:type_name -> google.protobuf.Timestamp
-	11, // 2: seal.v1.Seal.revoked_at:type_name -> google.protobuf.Timestamp
-	2,  // 3: seal.v1.ListSealsResponse.seals:type_name -> seal.v1.Seal
-	11, // 4: seal.v1.CRL.this_update:type_name -> google.protobuf.Timestamp
-	11, // 5: seal.v1.CRL.next_update:type_name -> google.protobuf.Timestamp
-	3,  // 6: seal.v1.SealAdminService.IssueSeal:input_type -> seal.v1.IssueSealRequest
-	4,  // 7: seal.v1.SealAdminService.SuspendSeal:input_type -> seal.v1.SealActionRequest
-	4,  // 8: seal.v1.SealAdminService.ResumeSeal:input_type -> seal.v1.SealActionRequest
-	4,  // 9: seal.v1.SealAdminService.RotateSeal:input_type -> seal.v1.SealActionRequest
-	4,  // 10: seal.v1.SealAdminService.RevokeSeal:input_type -> seal.v1.SealActionRequest
-	5,  // 11: seal.v1.SealAdminService.ListSeals:input_type -> seal.v1.ListSealsRequest
-	7,  // 12: seal.v1.SealAdminService.GetTrustBundle:input_type -> seal.v1.GetTrustBundleRequest
-	9,  // 13: seal.v1.SealAdminService.GetCRL:input_type -> seal.v1.GetCRLRequest
-	0,  // 14: seal.v1.SealAdminService.GetSealImage:input_type -> seal.v1.GetSealImageRequest
-	2,  // 15: seal.v1.SealAdminService.IssueSeal:output_type -> seal.v1.Seal
-	2,  // 16: seal.v1.SealAdminService.SuspendSeal:output_type -> seal.v1.Seal
-	2,  // 17: seal.v1.SealAdminService.ResumeSeal:output_type -> seal.v1.Seal
-	2,  // 18: seal.v1.SealAdminService.RotateSeal:output_type -> seal.v1.Seal
-	2,  // 19: seal.v1.SealAdminService.RevokeSeal:output_type -> seal.v1.Seal
-	6,  // 20: seal.v1.SealAdminService.ListSeals:output_type -> seal.v1.ListSealsResponse
-	8,  // 21: seal.v1.SealAdminService.GetTrustBundle:output_type -> seal.v1.TrustBundle
-	10, // 22: seal.v1.SealAdminService.GetCRL:output_type -> seal.v1.CRL
-	1,  // 23: seal.v1.SealAdminService.GetSealImage:output_type -> seal.v1.SealImage
-	15, // [15:24] is the sub-list for method output_type
-	6,  // [6:15] is the sub-list for method input_type
-	6,  // [6:6] is the sub-list for extension type_name
-	6,  // [6:6] is the sub-list for extension extendee
-	0,  // [0:6] is the sub-list for field type_name
+	14, // 0: seal.v1.SESeal.valid_from:type_name -> google.protobuf.Timestamp
+	14, // 1: seal.v1.SESeal.valid_until:type_name -> google.protobuf.Timestamp
+	14, // 2: seal.v1.Seal.not_before:type_name -> google.protobuf.Timestamp
+	14, // 3: seal.v1.Seal.not_after:type_name -> google.protobuf.Timestamp
+	14, // 4: seal.v1.Seal.revoked_at:type_name -> google.protobuf.Timestamp
+	5,  // 5: seal.v1.ListSealsResponse.seals:type_name -> seal.v1.Seal
+	14, // 6: seal.v1.CRL.this_update:type_name -> google.protobuf.Timestamp
+	14, // 7: seal.v1.CRL.next_update:type_name -> google.protobuf.Timestamp
+	6,  // 8: seal.v1.SealAdminService.IssueSeal:input_type -> seal.v1.IssueSealRequest
+	7,  // 9: seal.v1.SealAdminService.SuspendSeal:input_type -> seal.v1.SealActionRequest
+	7,  // 10: seal.v1.SealAdminService.ResumeSeal:input_type -> seal.v1.SealActionRequest
+	7,  // 11: seal.v1.SealAdminService.RotateSeal:input_type -> seal.v1.SealActionRequest
+	7,  // 12: seal.v1.SealAdminService.RevokeSeal:input_type -> seal.v1.SealActionRequest
+	8,  // 13: seal.v1.SealAdminService.ListSeals:input_type -> seal.v1.ListSealsRequest
+	10, // 14: seal.v1.SealAdminService.GetTrustBundle:input_type -> seal.v1.GetTrustBundleRequest
+	12, // 15: seal.v1.SealAdminService.GetCRL:input_type -> seal.v1.GetCRLRequest
+	3,  // 16: seal.v1.SealAdminService.GetSealImage:input_type -> seal.v1.GetSealImageRequest
+	0,  // 17: seal.v1.SealAdminService.ExportSESeal:input_type -> seal.v1.ExportSESealRequest
+	1,  // 18: seal.v1.SealAdminService.ImportSESeal:input_type -> seal.v1.ImportSESealRequest
+	5,  // 19: seal.v1.SealAdminService.IssueSeal:output_type -> seal.v1.Seal
+	5,  // 20: seal.v1.SealAdminService.SuspendSeal:output_type -> seal.v1.Seal
+	5,  // 21: seal.v1.SealAdminService.ResumeSeal:output_type -> seal.v1.Seal
+	5,  // 22: seal.v1.SealAdminService.RotateSeal:output_type -> seal.v1.Seal
+	5,  // 23: seal.v1.SealAdminService.RevokeSeal:output_type -> seal.v1.Seal
+	9,  // 24: seal.v1.SealAdminService.ListSeals:output_type -> seal.v1.ListSealsResponse
+	11, // 25: seal.v1.SealAdminService.GetTrustBundle:output_type -> seal.v1.TrustBundle
+	13, // 26: seal.v1.SealAdminService.GetCRL:output_type -> seal.v1.CRL
+	4,  // 27: seal.v1.SealAdminService.GetSealImage:output_type -> seal.v1.SealImage
+	2,  // 28: seal.v1.SealAdminService.ExportSESeal:output_type -> seal.v1.SESeal
+	2,  // 29: seal.v1.SealAdminService.ImportSESeal:output_type -> seal.v1.SESeal
+	19, // [19:30] is the sub-list for method output_type
+	8,  // [8:19] is the sub-list for method input_type
+	8,  // [8:8] is the sub-list for extension type_name
+	8,  // [8:8] is the sub-list for extension extendee
+	0,  // [0:8] is the sub-list for field type_name
 }
 
 func init() { file_seal_v1_seals_proto_init() }
@@ -783,7 +1001,7 @@ func file_seal_v1_seals_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_seal_v1_seals_proto_rawDesc), len(file_seal_v1_seals_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   11,
+			NumMessages:   14,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

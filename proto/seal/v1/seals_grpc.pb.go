@@ -28,6 +28,8 @@ const (
 	SealAdminService_GetTrustBundle_FullMethodName = "/seal.v1.SealAdminService/GetTrustBundle"
 	SealAdminService_GetCRL_FullMethodName         = "/seal.v1.SealAdminService/GetCRL"
 	SealAdminService_GetSealImage_FullMethodName   = "/seal.v1.SealAdminService/GetSealImage"
+	SealAdminService_ExportSESeal_FullMethodName   = "/seal.v1.SealAdminService/ExportSESeal"
+	SealAdminService_ImportSESeal_FullMethodName   = "/seal.v1.SealAdminService/ImportSESeal"
 )
 
 // SealAdminServiceClient is the client API for SealAdminService service.
@@ -61,6 +63,13 @@ type SealAdminServiceClient interface {
 	// documents show it: drawn by the rules from the seal's name (PNG or
 	// SVG), or the county's cleaned scan (PNG only).
 	GetSealImage(ctx context.Context, in *GetSealImageRequest, opts ...grpc.CallOption) (*SealImage, error)
+	// ExportSESeal returns the national seal data (GB/T 38540 SESeal) of the
+	// township's current seal: made by the county as seal maker, or imported.
+	ExportSESeal(ctx context.Context, in *ExportSESealRequest, opts ...grpc.CallOption) (*SESeal, error)
+	// ImportSESeal replaces it with one made by a licensed external seal
+	// maker. It is refused (InvalidArgument) unless it names the seal's
+	// certificate, is valid now, and its maker's signature verifies.
+	ImportSESeal(ctx context.Context, in *ImportSESealRequest, opts ...grpc.CallOption) (*SESeal, error)
 }
 
 type sealAdminServiceClient struct {
@@ -161,6 +170,26 @@ func (c *sealAdminServiceClient) GetSealImage(ctx context.Context, in *GetSealIm
 	return out, nil
 }
 
+func (c *sealAdminServiceClient) ExportSESeal(ctx context.Context, in *ExportSESealRequest, opts ...grpc.CallOption) (*SESeal, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SESeal)
+	err := c.cc.Invoke(ctx, SealAdminService_ExportSESeal_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *sealAdminServiceClient) ImportSESeal(ctx context.Context, in *ImportSESealRequest, opts ...grpc.CallOption) (*SESeal, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SESeal)
+	err := c.cc.Invoke(ctx, SealAdminService_ImportSESeal_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // SealAdminServiceServer is the server API for SealAdminService service.
 // All implementations must embed UnimplementedSealAdminServiceServer
 // for forward compatibility.
@@ -192,6 +221,13 @@ type SealAdminServiceServer interface {
 	// documents show it: drawn by the rules from the seal's name (PNG or
 	// SVG), or the county's cleaned scan (PNG only).
 	GetSealImage(context.Context, *GetSealImageRequest) (*SealImage, error)
+	// ExportSESeal returns the national seal data (GB/T 38540 SESeal) of the
+	// township's current seal: made by the county as seal maker, or imported.
+	ExportSESeal(context.Context, *ExportSESealRequest) (*SESeal, error)
+	// ImportSESeal replaces it with one made by a licensed external seal
+	// maker. It is refused (InvalidArgument) unless it names the seal's
+	// certificate, is valid now, and its maker's signature verifies.
+	ImportSESeal(context.Context, *ImportSESealRequest) (*SESeal, error)
 	mustEmbedUnimplementedSealAdminServiceServer()
 }
 
@@ -228,6 +264,12 @@ func (UnimplementedSealAdminServiceServer) GetCRL(context.Context, *GetCRLReques
 }
 func (UnimplementedSealAdminServiceServer) GetSealImage(context.Context, *GetSealImageRequest) (*SealImage, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetSealImage not implemented")
+}
+func (UnimplementedSealAdminServiceServer) ExportSESeal(context.Context, *ExportSESealRequest) (*SESeal, error) {
+	return nil, status.Error(codes.Unimplemented, "method ExportSESeal not implemented")
+}
+func (UnimplementedSealAdminServiceServer) ImportSESeal(context.Context, *ImportSESealRequest) (*SESeal, error) {
+	return nil, status.Error(codes.Unimplemented, "method ImportSESeal not implemented")
 }
 func (UnimplementedSealAdminServiceServer) mustEmbedUnimplementedSealAdminServiceServer() {}
 func (UnimplementedSealAdminServiceServer) testEmbeddedByValue()                          {}
@@ -412,6 +454,42 @@ func _SealAdminService_GetSealImage_Handler(srv interface{}, ctx context.Context
 	return interceptor(ctx, in, info, handler)
 }
 
+func _SealAdminService_ExportSESeal_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ExportSESealRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SealAdminServiceServer).ExportSESeal(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SealAdminService_ExportSESeal_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SealAdminServiceServer).ExportSESeal(ctx, req.(*ExportSESealRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _SealAdminService_ImportSESeal_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ImportSESealRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SealAdminServiceServer).ImportSESeal(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SealAdminService_ImportSESeal_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SealAdminServiceServer).ImportSESeal(ctx, req.(*ImportSESealRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // SealAdminService_ServiceDesc is the grpc.ServiceDesc for SealAdminService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -454,6 +532,14 @@ var SealAdminService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetSealImage",
 			Handler:    _SealAdminService_GetSealImage_Handler,
+		},
+		{
+			MethodName: "ExportSESeal",
+			Handler:    _SealAdminService_ExportSESeal_Handler,
+		},
+		{
+			MethodName: "ImportSESeal",
+			Handler:    _SealAdminService_ImportSESeal_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
