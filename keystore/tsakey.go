@@ -77,10 +77,16 @@ type TSAKey struct {
 	cache atomic.Pointer[tsaEntry]
 }
 
+// tsaRecheck is how long a TSAKey uses its cached key before it reads
+// again which key is current: a token is signed without a database read,
+// and a renewal by another replica is seen within this.
+const tsaRecheck = time.Minute
+
 type tsaEntry struct {
-	id     string
-	signer crypto.MessageSigner
-	chain  []*smx509.Certificate
+	id      string
+	signer  crypto.MessageSigner
+	chain   []*smx509.Certificate
+	checked atomic.Int64 // when the store last said it is current, Unix ns
 }
 
 // TSAKey returns the keystore's TSA key source.
@@ -108,8 +114,17 @@ func (t *TSAKey) TSASigner(ctx context.Context) (crypto.Signer, []*smx509.Certif
 	if !ok {
 		return nil, nil, ErrNoTSAStore
 	}
+	if e := t.cache.Load(); e != nil {
+		now := ks.now()
+		if now.Sub(time.Unix(0, e.checked.Load())) < tsaRecheck && !renewalDue(e.chain[0], now) {
+			return &tsaSigner{ks: ks, e: e}, e.chain, nil
+		}
+	}
 	for attempt := 1; ; attempt++ {
 		e, err := t.current(ctx, st)
+		if err == nil {
+			e.checked.Store(ks.now().UnixNano())
+		}
 		if attempt < 3 && (errors.Is(err, ErrConflict) || errors.Is(err, ErrKeyDestroyed)) {
 			continue
 		}
