@@ -40,7 +40,13 @@ type Config struct {
 	MaxWorkers int
 	// Batch is how many records a worker reads at a time (default 100).
 	Batch int
-	Log   *slog.Logger
+	// SaveEvery is how many deliveries a worker records at once (default
+	// 32), and so how many a receiver may get twice after a crash: one
+	// database write per event would cost more than the sealing it
+	// reports. The cursor is also recorded when a second (or a quarter
+	// of the lease) has passed since it last was.
+	SaveEvery int
+	Log       *slog.Logger
 }
 
 func (c *Config) defaults() {
@@ -62,6 +68,9 @@ func (c *Config) defaults() {
 	}
 	if c.Batch <= 0 {
 		c.Batch = 100
+	}
+	if c.SaveEvery <= 0 {
+		c.SaveEvery = 32
 	}
 	if c.Owner == "" {
 		b := make([]byte, 8)
@@ -186,6 +195,12 @@ func (o *Outbox) deliver(ctx context.Context, id string) {
 		return
 	}
 	defer w.close()
+	w.saved = o.now()
+	defer func() { // what was delivered is recorded, even as the process stops
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		o.flush(fctx, log, sub, w)
+	}()
 	prev, err := o.st.PrevMatching(ctx, sub.Filter, sub.Cursor+1)
 	if err != nil {
 		log.Warn("outbox: reading the ledger", "err", err)
@@ -201,25 +216,69 @@ func (o *Outbox) deliver(ctx context.Context, id string) {
 			}
 			return
 		}
+		if len(recs) > 0 { // the key once a batch: asking for it costs more than a signature
+			if w.key, w.cert, err = o.keys.CheckpointKey(ctx); err != nil {
+				log.Error("outbox: no ledger key to sign events with", "err", err)
+				return // tried again at the next dispatch
+			}
+		}
 		for _, r := range recs {
 			if !o.send(ctx, log, sub, w, r) {
 				return
+			}
+			if w.unsaved >= uint64(o.cfg.SaveEvery) || o.now().Sub(w.saved) >= o.saveAfter() {
+				if !o.flush(ctx, log, sub, w) {
+					return
+				}
 			}
 		}
 		if len(recs) == o.cfg.Batch {
 			continue
 		}
+		if o.now().Sub(w.saved) >= o.saveAfter() && !o.flush(ctx, log, sub, w) {
+			return
+		}
 		if !o.idle(ctx, wake) {
 			return
 		}
-		// Renew the lease, and see whether an operator changed the row.
-		now, ok2 := o.now(), false
-		var cur *Subscription
-		cur, ok2, err = o.st.AcquireLease(ctx, id, o.cfg.Owner, now, now.Add(o.cfg.Lease))
-		if err != nil || !ok2 || cur.Generation != sub.Generation {
-			return // the dispatcher starts it again as it now is
+		// Once a poll, see whether an operator changed the row, and renew
+		// the lease before a quarter of it is gone.
+		if now := o.now(); now.Sub(w.checked) >= o.cfg.Poll {
+			w.checked = now
+			cur, err := o.st.Subscription(ctx, id)
+			if err != nil || cur.Generation != sub.Generation || cur.State != Active || cur.LeaseOwner != o.cfg.Owner {
+				return // the dispatcher starts it again as it now is
+			}
+			if now.Sub(w.saved) >= o.cfg.Lease/4 {
+				if _, ok, err := o.st.AcquireLease(ctx, id, o.cfg.Owner, now, now.Add(o.cfg.Lease)); err != nil || !ok {
+					return
+				}
+				w.saved = now
+			}
 		}
 	}
+}
+
+// saveAfter is how long acknowledged deliveries may go unrecorded: a
+// second, or a quarter of the lease if that is less.
+func (o *Outbox) saveAfter() time.Duration { return min(time.Second, o.cfg.Lease/4) }
+
+// flush records the deliveries not yet recorded: the cursor moves to the
+// last event acknowledged, and the lease is renewed. It reports false when
+// the lease was lost (or the write failed): the worker must stop.
+func (o *Outbox) flush(ctx context.Context, log *slog.Logger, sub *Subscription, w *worker) bool {
+	if w.unsaved == 0 {
+		return true
+	}
+	now := o.now()
+	if err := o.st.Delivered(ctx, sub.ID, o.cfg.Owner, sub.Generation, sub.Cursor, w.unsaved, now, now.Add(o.cfg.Lease)); err != nil {
+		if !errors.Is(err, ErrLeaseLost) {
+			log.Warn("outbox: recording deliveries", "cursor", sub.Cursor, "err", err)
+		}
+		return false // sent again by whoever delivers next: at least once
+	}
+	w.unsaved, w.saved = 0, now
+	return true
 }
 
 // idle waits for an append, a poll tick or the end of ctx (false).
@@ -239,12 +298,8 @@ func (o *Outbox) idle(ctx context.Context, wake <-chan struct{}) bool {
 // subscription is parked, its lease lost, or ctx ends (false).
 func (o *Outbox) send(ctx context.Context, log *slog.Logger, sub *Subscription, w *worker, r *seal.Record) bool {
 	ev := events.New(r, o.cfg.Source, sub.ID, w.prev)
-	key, cert, err := o.keys.CheckpointKey(ctx)
-	if err == nil {
-		err = ev.Sign(key, cert)
-	}
-	if err != nil {
-		log.Error("outbox: no ledger key to sign events with", "err", err)
+	if err := ev.Sign(w.key, w.cert); err != nil {
+		log.Error("outbox: signing an event", "seq", r.Seq, "err", err)
 		return false // tried again at the next dispatch
 	}
 	body, err := ev.Marshal()
@@ -256,20 +311,17 @@ func (o *Outbox) send(ctx context.Context, log *slog.Logger, sub *Subscription, 
 		start := o.now()
 		err := w.post(ctx, body, ev.ID, o.cfg.SendTimeout)
 		o.m.sendSeconds.Observe(time.Since(start).Seconds())
+		if err == nil { // acknowledged: counted even if ctx ended meanwhile
+			o.m.delivered.WithLabelValues(sub.ID).Inc()
+			sub.Cursor, sub.Failures, w.prev = r.Seq, 0, r.Seq
+			w.unsaved++
+			return true
+		}
 		if ctx.Err() != nil {
 			return false
 		}
-		if err == nil {
-			now := o.now()
-			if err := o.st.Delivered(ctx, sub.ID, o.cfg.Owner, sub.Generation, r.Seq, now, now.Add(o.cfg.Lease)); err != nil {
-				if !errors.Is(err, ErrLeaseLost) {
-					log.Warn("outbox: recording a delivery", "seq", r.Seq, "err", err)
-				}
-				return false // sent again by whoever delivers next: at least once
-			}
-			o.m.delivered.WithLabelValues(sub.ID).Inc()
-			sub.Cursor, sub.Failures, w.prev = r.Seq, 0, r.Seq
-			return true
+		if !o.flush(ctx, log, sub, w) {
+			return false
 		}
 		sub.Failures++
 		o.m.failures.WithLabelValues(sub.ID).Inc()

@@ -63,8 +63,13 @@ func TestDeliveryRecovers(t *testing.T) {
 			if rep.Events-rep.Duplicates != 15 {
 				t.Fatalf("report %+v", rep)
 			}
+			// The cursor is recorded within a second (a quarter lease here).
+			waitFor(t, 5*time.Second, "the cursor at 15", func() bool {
+				sub, err := e.box.Get(context.Background(), "platform")
+				return err == nil && sub.Cursor == 15
+			})
 			sub, err := e.box.Get(context.Background(), "platform")
-			if err != nil || sub.Cursor != 15 || sub.Failures != 0 || sub.State != outbox.Active {
+			if err != nil || sub.Failures != 0 || sub.State != outbox.Active {
 				t.Fatalf("subscription after delivery: %+v, %v", sub, err)
 			}
 		})

@@ -116,7 +116,11 @@ func TestTwoReplicasOnPostgres(t *testing.T) {
 			t.Errorf("%s: at most %d requests of one subscription at once, want 1: two replicas delivered it together", name, most)
 		}
 	}
-	if sub, err := reps[0].box.Get(context.Background(), "platform"); err != nil || sub.Cursor != 60 || sub.LeaseOwner == stopped {
+	waitFor(t, 5*time.Second, "the platform's cursor at 60", func() bool {
+		sub, err := reps[0].box.Get(context.Background(), "platform")
+		return err == nil && sub.Cursor == 60
+	})
+	if sub, err := reps[0].box.Get(context.Background(), "platform"); err != nil || sub.LeaseOwner == stopped {
 		t.Errorf("after the handover the platform's subscription is %+v (%v); %s stopped", sub, err, stopped)
 	}
 	if prep.Duplicates > 2 || mrep.Duplicates > 2 {

@@ -81,9 +81,10 @@ type Store interface {
 	// if it is active and no other owner holds an unexpired lease at now.
 	// It returns the subscription as it is then, and whether owner holds it.
 	AcquireLease(ctx context.Context, id, owner string, now, until time.Time) (*Subscription, bool, error)
-	// Delivered moves the cursor to seq and renews the lease, if owner
-	// still holds it in generation gen; else ErrLeaseLost.
-	Delivered(ctx context.Context, id, owner string, gen, seq uint64, now, until time.Time) error
+	// Delivered moves the cursor to seq, counts n more deliveries and
+	// renews the lease, if owner still holds it in generation gen; else
+	// ErrLeaseLost.
+	Delivered(ctx context.Context, id, owner string, gen, seq, n uint64, now, until time.Time) error
 	// Failed records a failed attempt (and parks the subscription when park
 	// is set), if owner still holds the lease in gen; else ErrLeaseLost.
 	Failed(ctx context.Context, id, owner string, gen uint64, failures int, lastErr string, park bool, until time.Time) error

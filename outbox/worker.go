@@ -3,6 +3,7 @@ package outbox
 import (
 	"bytes"
 	"context"
+	"crypto"
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/emmansun/gmsm/smx509"
 	"github.com/ronganxian/eseal/events"
 )
 
@@ -20,7 +22,12 @@ type worker struct {
 	endpoint string
 	client   *http.Client
 	bearer   string
-	prev     uint64 // the seq of the last event sent, or before the first
+	prev     uint64              // the seq of the last event sent, or before the first
+	unsaved  uint64              // deliveries acknowledged but not yet recorded
+	saved    time.Time           // when the row was last written (the lease renewed)
+	checked  time.Time           // when the row was last read for an operator's change
+	key      crypto.Signer       // the ledger key, asked for once a batch
+	cert     *smx509.Certificate // and its certificate
 }
 
 // newWorker opens sub's credential and builds its client.

@@ -129,10 +129,10 @@ func (s *Store) AcquireLease(ctx context.Context, id, owner string, now, until t
 }
 
 // Delivered implements outbox.Store.
-func (s *Store) Delivered(ctx context.Context, id, owner string, gen, seq uint64, now, until time.Time) error {
-	n, err := s.exec(ctx, `UPDATE subscriptions SET cursor = ?, failures = 0, last_error = '', delivered = delivered + 1,
+func (s *Store) Delivered(ctx context.Context, id, owner string, gen, seq, count uint64, now, until time.Time) error {
+	n, err := s.exec(ctx, `UPDATE subscriptions SET cursor = ?, failures = 0, last_error = '', delivered = delivered + ?,
 		last_delivered_us = ?, lease_until_us = ? WHERE id = ? AND lease_owner = ? AND generation = ?`,
-		seq, now.UnixMicro(), until.UnixMicro(), id, owner, gen)
+		seq, count, now.UnixMicro(), until.UnixMicro(), id, owner, gen)
 	if err != nil {
 		return fmt.Errorf("subscription %s: recording delivery of %d: %w", id, seq, err)
 	}
