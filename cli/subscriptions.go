@@ -127,13 +127,22 @@ func (a *app) subscriptionsCmd() *cobra.Command {
 		return c.ReplaySubscription(a.ctx(cmd.Context()), &sealv1.ReplaySubscriptionRequest{Id: id, FromSeq: from})
 	})
 	replay.Flags().Uint64Var(&from, "from", 1, "the first record to deliver again")
-	status := one("status", "订阅状态 / one subscription, with what is still to deliver", func(c sealv1.SubscriptionServiceClient, cmd *cobra.Command, id string) (*sealv1.Subscription, error) {
-		s, err := c.GetSubscriptionStatus(a.ctx(cmd.Context()), &sealv1.SubscriptionRequest{Id: id})
-		if err == nil && !a.json() {
-			defer fmt.Fprintf(a.stdout, "backlog: %d record(s) to deliver (counted up to 1000); lease: %s\n", s.Backlog, orNone(s.LeaseOwner))
-		}
-		return s, err
-	})
+	status := &cobra.Command{Use: "status ID", Short: "订阅状态 / one subscription, with what is still to deliver", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx, err := a.need(cmd)
+			if err != nil {
+				return err
+			}
+			s, err := sealv1.NewSubscriptionServiceClient(a.cc).GetSubscriptionStatus(ctx, &sealv1.SubscriptionRequest{Id: args[0]})
+			if err != nil {
+				return err
+			}
+			if err := a.printSubscriptions(s); err != nil || a.json() {
+				return err
+			}
+			fmt.Fprintf(a.stdout, "backlog: %d record(s) to deliver (counted up to 1000); delivered by: %s\n", s.Backlog, orNone(s.LeaseOwner))
+			return nil
+		}}
 	cmd.AddCommand(create, list, pause, resume, replay, status)
 	return cmd
 }

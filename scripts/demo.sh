@@ -10,6 +10,7 @@ data=${DEMO_DATA:-out/demo}
 grpc=${DEMO_GRPC:-127.0.0.1:8443}
 http=${DEMO_HTTP:-127.0.0.1:8080}
 tsa=${DEMO_TSA:-127.0.0.1:8318}
+receiver=${DEMO_RECEIVER:-127.0.0.1:9900}
 mkdir -p "$data"
 pidfile="$data/sealsvc.pid"
 log="$data/sealsvc.log"
@@ -44,6 +45,20 @@ for _ in $(seq 1 300); do
 done
 bin/sealctl whoami
 
+events=$data/events.jsonl
+rpidfile="$data/receiver.pid"
+if [ -f "$rpidfile" ] && kill -0 "$(cat "$rpidfile")" 2>/dev/null; then
+  kill "$(cat "$rpidfile")"
+  while kill -0 "$(cat "$rpidfile")" 2>/dev/null; do sleep 0.2; done
+fi
+say "starting a local event receiver on $receiver (sealctl events serve), as the provincial platform would run one"
+nohup bin/sealctl events serve --listen "$receiver" --out "$events" >"$data/receiver.log" 2>&1 &
+echo $! >"$rpidfile"
+say "the county office subscribes it to the whole ledger (once; a later run finds it there)"
+SEAL_TOKEN_FILE=$data/credentials/admin.token bin/sealctl subscriptions create demo-platform \
+  --endpoint "http://$receiver/events" --from 1 2>/dev/null ||
+  SEAL_TOKEN_FILE=$data/credentials/admin.token bin/sealctl subscriptions status demo-platform
+
 in=testdata/pdfs/decision.pdf
 out=$data/sealed/准予行政许可决定书-长安镇-盖章.pdf
 mkdir -p "$data/sealed"
@@ -62,6 +77,17 @@ SEAL_TOKEN_FILE=$data/credentials/450224100-service.token \
   bin/sealctl stamp "$in" -o "$data/sealed/refused.pdf" --item 450224-XK-0002 --case-no 长安-2026-0002 \
   --doc-kind 准予行政许可决定书 || true
 
+say "the sealing's and the refusal's events reach the receiver, signed by the county's ledger key"
+head=$(SEAL_TOKEN_FILE=$data/credentials/admin.token bin/sealctl ledger list --limit 1000 --output json |
+  grep -o '"seq": *"*[0-9]*' | grep -o '[0-9]*$' | tail -1)
+for _ in $(seq 1 100); do
+  grep -q "\"id\":\"$head\"" "$events" 2>/dev/null && break
+  sleep 0.2
+done
+tail -n 1 "$events" | cut -c1-400; echo " ..."
+say "the receiver checks them offline, with only the county root: authentic, none missing"
+bin/sealctl events verify "$events" --trust "$data/trust/root.pem"
+
 cat <<EOT
 
 == done
@@ -69,10 +95,11 @@ The sealed PDF:     $out
 County root:        $data/trust/root.pem (CRL: $data/trust/county.crl)
 Credentials:        $data/credentials/ (admin, each township's two windows, each domain's supervisor)
 Service log:        $log
+Events received:    $events (receiver pid $(cat "$rpidfile"), on $receiver; sealctl subscriptions list as admin)
 The service is still running (pid $(cat "$pidfile")), gRPC on $grpc, REST on $http, the county TSA (RFC 3161) on $tsa:
   SEAL_SERVER=$grpc SEAL_TOKEN_FILE=$data/credentials/450224100-approval.token bin/sealctl stamp IN.pdf -o OUT.pdf --item 450224-XK-0002 --case-no NO --doc-kind 准予行政许可决定书
   curl -s http://$http/v1/items -H "Authorization: Bearer \$(cat $data/credentials/admin.token)"
   openssl ts -query -data FILE -sm3 -cert | curl -s -H 'Content-Type: application/timestamp-query' --data-binary @- http://$tsa/ | openssl ts -reply -in /dev/stdin -text
-Stop it with:       kill \$(cat $pidfile)
+Stop it with:       kill \$(cat $pidfile) \$(cat $rpidfile)
 Run make demo again to restart it on the same data.
 EOT
