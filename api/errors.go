@@ -36,6 +36,9 @@ var ruleCodes = map[seal.Rule]codes.Code{
 	seal.RuleBadDocument:        codes.InvalidArgument,
 	seal.RulePlacement:          codes.InvalidArgument,
 	seal.RuleRequestConflict:    codes.AlreadyExists,
+	// The TSA could not be reached and the service seals only with a
+	// token: the service's trouble, worth a retry.
+	seal.RuleTimestampUnavailable: codes.Unavailable,
 }
 
 // RuleCode returns the gRPC code of a refusal by rule.
