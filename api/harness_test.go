@@ -134,7 +134,7 @@ func newEnvOver(t testing.TB, kind string, over transport, tweak func(*Config)) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	keys := sealkeys.NewSeals(ks, func(context.Context, keystore.Seal) (*pdf.SealImage, []byte, error) { return img, nil, nil })
+	keys := sealkeys.NewSeals(ks, func(context.Context, keystore.Seal) (*pdf.SealImage, error) { return img, nil })
 	sealer := &seal.Sealer{Policy: &seal.Policy{Registry: st, Keys: keys}, Ledger: ledger}
 	srv, err := New(cfg, Deps{Sealer: sealer, Ledger: ledger, Store: st, Keystore: ks})
 	if err != nil {

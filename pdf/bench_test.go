@@ -22,6 +22,11 @@ import (
 //	onepage/pdfsign  the same file, ECDSA P-256, the same PNG visible at
 //	                 the same place (metric pdfsign/ours: how many times
 //	                 slower pdfsign is)
+//	onepage/ours-national
+//	                 ours with the seal the service draws now: the
+//	                 seal drawn by the rules (paths) and its SESeal in the
+//	                 signed revision (metric national/png: what that costs
+//	                 beside the PNG seal of onepage/ours)
 //	onepage/ours-default, onepage/ours-keyword
 //	                 ours, placed by finding the date line or a keyword:
 //	                 what reading the page's text costs on top
@@ -77,6 +82,19 @@ func BenchmarkStamp(b *testing.B) {
 		}
 		if onepageOurs > 0 {
 			b.ReportMetric(perOp(b)/onepageOurs, "pdfsign/ours")
+		}
+	})
+	b.Run("onepage/ours-national", func(b *testing.B) {
+		img, svg := drawnSeal(b)
+		img, err := img.WithSESeal(append(svg, make([]byte, 2048)...)) // an SESeal is its SVG and two certificates
+		if err != nil {
+			b.Fatal(err)
+		}
+		req := baseRequest(b)
+		req.Image = img
+		req.Placements = []Placement{At{Page: 1, Corner: BottomLeft, X: (llx + side/2) / ptPerMM, Y: (lly + side/2) / ptPerMM}}
+		if national := benchSeal(b, dec, req); onepageOurs > 0 {
+			b.ReportMetric(national/onepageOurs, "national/png")
 		}
 	})
 	b.Run("onepage/ours-default", func(b *testing.B) {

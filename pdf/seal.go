@@ -47,11 +47,6 @@ type Request struct {
 	FieldName string
 	// Image is the visible seal; nil makes an invisible signature.
 	Image *SealImage
-	// SESeal is the seal's national seal data (GB/T 38540), when it has
-	// one: written as a stream that the signature dictionary names
-	// (/ESealSESeal), inside the signed bytes, so that a verifier can check
-	// that Image is the seal's registered picture.
-	SESeal []byte
 	// Placements say where Image is drawn; empty means Default. All of
 	// them belong to the one signature: for example Keyword and Riding
 	// together put the seal at the signature line and across the pages.

@@ -60,13 +60,9 @@ func (s *sealer) build() error {
 	// The signature dictionary comes last, so that little follows its
 	// /Contents: the output digest hashes that tail a second time.
 	var seseal ref
-	if req.SESeal != nil {
-		data, err := deflate(req.SESeal)
-		if err != nil {
-			return err
-		}
+	if req.Image != nil && req.Image.seseal != nil {
 		seseal = u.alloc()
-		u.putNew(seseal, &stream{dict: dict{{"Filter", name("FlateDecode")}}, data: data})
+		u.putNew(seseal, &stream{dict: dict{{"Filter", name("FlateDecode")}}, data: req.Image.seseal})
 	}
 	s.ph = u.writeSigDict(sigRef, sigFields{
 		time: req.Time, name: req.SealName, reason: req.Reason, location: req.Location, contact: req.ContactInfo,

@@ -12,8 +12,11 @@ func TestSESealInSignedRevision(t *testing.T) {
 	in := fixture(t, "decision.pdf")
 	seseal := bytes.Repeat([]byte("SESeal DER "), 2000)
 	req := baseRequest(t)
-	req.Image = testSeal(t)
-	req.SESeal = seseal
+	img, err := testSeal(t).WithSESeal(seseal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Image = img
 	out, res := sealBytes(t, in, req)
 	a := analyze(t, out)
 	if len(a.Signatures) != 1 {
@@ -28,7 +31,7 @@ func TestSESealInSignedRevision(t *testing.T) {
 	if at := res.UpdateOffset + int64(i); i < 0 || at >= res.ByteRange[1] && at < res.ByteRange[2] || res.ByteRange[2]+res.ByteRange[3] != int64(len(out)) {
 		t.Errorf("/ESealSESeal at %d; byte range %v", at, res.ByteRange)
 	}
-	req.SESeal = nil
+	req.Image = testSeal(t)
 	out, _ = sealBytes(t, in, req)
 	if sf := analyze(t, out).Signatures[0]; sf.SESeal != nil || sf.SESealProblem != nil {
 		t.Errorf("a signature without an SESeal reads %d bytes, %v", len(sf.SESeal), sf.SESealProblem)

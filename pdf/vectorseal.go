@@ -83,3 +83,22 @@ func SealPicture(typ string, data []byte, widthMM int) (*SealImage, error) {
 	}
 	return nil, fmt.Errorf("%w: picture type %q is neither svg nor png", ErrBadImage, typ)
 }
+
+// WithSESeal returns the seal image carrying the seal's national seal data
+// (GB/T 38540 SESeal, DER) whose picture it is. Every signature drawn with
+// it then carries the SESeal in its signed revision, as a stream that the
+// signature dictionary names (/ESealSESeal), so that a verifier can check
+// that the picture on the page is the seal's registered one. The SESeal is
+// compressed here, once per seal, not once per document.
+func (s *SealImage) WithSESeal(der []byte) (*SealImage, error) {
+	if len(der) == 0 || len(der) > maxSESeal {
+		return nil, fmt.Errorf("%w: an SESeal of %d bytes", ErrBadImage, len(der))
+	}
+	c, err := deflate(der)
+	if err != nil {
+		return nil, err
+	}
+	out := *s
+	out.seseal = c
+	return &out, nil
+}

@@ -9,8 +9,8 @@ import (
 )
 
 // drawnSeal is the demo township's seal drawn by the rules, as a vector
-// seal, with its PNG at a resolution for sampling.
-func drawnSeal(t *testing.T) (*SealImage, []byte) {
+// seal, with its SVG.
+func drawnSeal(t testing.TB) (*SealImage, []byte) {
 	t.Helper()
 	f, err := sealimage.LoadFont(sealimage.DefaultFontPath)
 	if err != nil {
@@ -25,11 +25,26 @@ func drawnSeal(t *testing.T) (*SealImage, []byte) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return img, s.SVG()
+}
+
+// drawnPNG is drawnSeal's seal as a PNG, for sampling renders.
+func drawnPNG(t testing.TB) []byte {
+	t.Helper()
+	f, err := sealimage.LoadFont(sealimage.DefaultFontPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	s, err := sealimage.Draw(sealimage.Spec{Name: "融安县长安镇人民政府", Purpose: "行政审批专用章"}, f)
+	if err != nil {
+		t.Fatal(err)
+	}
 	p, err := s.PNG(600)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return img, p
+	return p
 }
 
 func TestNewVectorSealRefuses(t *testing.T) {
@@ -57,8 +72,8 @@ func TestNewVectorSealRefuses(t *testing.T) {
 // ring, star and characters inked, the page unchanged between them. The
 // document embeds no font and no image for it.
 func TestVectorSealShows(t *testing.T) {
-	img, p := drawnSeal(t)
-	red, clear, ink, err := samplesFrom(p, img.WidthMM())
+	img, _ := drawnSeal(t)
+	red, clear, ink, err := samplesFrom(drawnPNG(t), img.WidthMM())
 	if err != nil {
 		t.Fatal(err)
 	}

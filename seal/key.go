@@ -51,11 +51,9 @@ type Key struct {
 	// the issuers. Both are nil unless the seal is active and valid now.
 	Signer crypto.Signer
 	Chain  []*smx509.Certificate
-	// Image is the visible seal, decoded and compressed once per seal.
+	// Image is the visible seal, decoded and compressed once per seal,
+	// with its SESeal when it has one (pdf.SealImage.WithSESeal).
 	Image *pdf.SealImage
-	// SESeal is the seal's national seal data (GB/T 38540), whose picture
-	// Image is; sealed documents carry it. Nil for a seal without one.
-	SESeal []byte
 }
 
 // refusal says why the seal may not sign at now, or returns nil when it

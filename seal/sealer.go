@@ -130,7 +130,7 @@ func (s *Sealer) Seal(ctx context.Context, who *Principal, in Input) (*Output, e
 	res, err := pdf.Seal(ctx, &buf, bytes.NewReader(in.Document), int64(len(in.Document)), pdf.Request{
 		Signer: pdfSigner, Time: s.inZone(signedAt), SealName: key.Name, Reason: reason, Location: d.Township.Government(),
 		ItemCode: d.Item.Code, ItemName: d.Item.Name, CaseNumber: in.CaseNo,
-		Image: key.Image, SESeal: key.SESeal, Placements: in.Placements, Limits: s.Limits,
+		Image: key.Image, Placements: in.Placements, Limits: s.Limits,
 		Repair: true, // a damaged unsigned document is repaired, and the record says so
 	})
 	if err != nil {

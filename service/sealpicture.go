@@ -80,28 +80,29 @@ func (s *Service) registered(ctx context.Context, sl keystore.Seal) (*ses.Seal, 
 	return ses.ParseSeal(rec.DER)
 }
 
-// images gives each seal's picture, ready to be drawn on documents, and
-// its SESeal; sealkeys keeps them a while.
+// images gives each seal's picture, ready to be drawn on documents and
+// carrying its SESeal; sealkeys keeps it a while.
 func (s *Service) images() sealkeys.ImageSource {
-	return func(ctx context.Context, sl keystore.Seal) (*pdf.SealImage, []byte, error) {
+	return func(ctx context.Context, sl keystore.Seal) (*pdf.SealImage, error) {
 		es, err := s.registered(ctx, sl)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		if es != nil {
 			img, err := pdf.SealPicture(es.Picture.Type, es.Picture.Data, es.Picture.WidthMM)
-			return img, es.Raw, err
+			if err != nil {
+				return nil, err
+			}
+			return img.WithSESeal(es.Raw)
 		}
 		p, err := s.picture(sl)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		if p.scan != nil {
-			img, err := pdf.NewSealImage(p.scan, float64(s.Config.SealDiameterMM))
-			return img, nil, err
+			return pdf.NewSealImage(p.scan, float64(s.Config.SealDiameterMM))
 		}
-		img, err := pdf.NewVectorSeal(p.drawn.PDFContent(), p.drawn.DiameterMM())
-		return img, nil, err
+		return pdf.NewVectorSeal(p.drawn.PDFContent(), p.drawn.DiameterMM())
 	}
 }
 

@@ -120,7 +120,7 @@ func TestVerifySESeal(t *testing.T) {
 			var out bytes.Buffer
 			_, err := pdf.Seal(context.Background(), &out, bytes.NewReader(in), int64(len(in)), pdf.Request{
 				Signer: p.good, Time: p.signingTime, SealName: "融安县长安镇人民政府行政审批专用章",
-				Image: picture(tc.drawn), SESeal: tc.seseal,
+				Image: withSESeal(t, picture(tc.drawn), tc.seseal),
 			})
 			if err != nil {
 				t.Fatal(err)
@@ -143,4 +143,13 @@ func TestVerifySESeal(t *testing.T) {
 	if sr := verifyBytes(t, out, Options{Roots: []*smx509.Certificate{p.root}, CRLs: []*smx509.RevocationList{p.crl(t)}}).Signatures[0]; !sr.Valid || sr.SESeal != nil {
 		t.Errorf("no SESeal: valid %v, %v", sr.Valid, sr.Reasons)
 	}
+}
+
+func withSESeal(t *testing.T, img *pdf.SealImage, der []byte) *pdf.SealImage {
+	t.Helper()
+	out, err := img.WithSESeal(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }

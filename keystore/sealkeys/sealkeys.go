@@ -22,9 +22,9 @@ import (
 )
 
 // ImageSource gives the picture of a seal, ready to be drawn (a scan, or
-// paths drawn by the rules), and the seal's national seal data (GB/T 38540
-// SESeal) whose picture it is, nil when the seal has none.
-type ImageSource func(ctx context.Context, s keystore.Seal) (*pdf.SealImage, []byte, error)
+// paths drawn by the rules), carrying the seal's national seal data
+// (GB/T 38540 SESeal) when it has one (pdf.SealImage.WithSESeal).
+type ImageSource func(ctx context.Context, s keystore.Seal) (*pdf.SealImage, error)
 
 // Seals implements seal.Keys over a keystore.
 type Seals struct {
@@ -34,13 +34,12 @@ type Seals struct {
 	now    func() time.Time
 }
 
-// picture is a seal's picture and SESeal as last read. It is read again
+// picture is a seal's picture (with its SESeal) as last read. It is read again
 // after pictureRefresh, so that an SESeal imported through one replica is
 // used by every replica within that time.
 type picture struct {
-	img    *pdf.SealImage
-	seseal []byte
-	at     time.Time
+	img *pdf.SealImage
+	at  time.Time
 }
 
 const pictureRefresh = time.Minute
@@ -79,24 +78,23 @@ func (k *Seals) Current(ctx context.Context, township string) (*seal.Key, error)
 	if signer == nil {
 		return key, nil
 	}
-	if key.Image, key.SESeal, err = k.image(ctx, s); err != nil {
+	if key.Image, err = k.image(ctx, s); err != nil {
 		return nil, err
 	}
 	key.Signer, key.Chain = signer, signer.Chain()
 	return key, nil
 }
 
-func (k *Seals) image(ctx context.Context, s keystore.Seal) (*pdf.SealImage, []byte, error) {
+func (k *Seals) image(ctx context.Context, s keystore.Seal) (*pdf.SealImage, error) {
 	if v, ok := k.cache.Load(s.ID); ok && k.now().Sub(v.(*picture).at) < pictureRefresh {
-		p := v.(*picture)
-		return p.img, p.seseal, nil
+		return v.(*picture).img, nil
 	}
-	img, seseal, err := k.images(ctx, s)
+	img, err := k.images(ctx, s)
 	if err != nil {
-		return nil, nil, fmt.Errorf("image of seal %s: %w", s.ID, err)
+		return nil, fmt.Errorf("image of seal %s: %w", s.ID, err)
 	}
-	k.cache.Store(s.ID, &picture{img: img, seseal: seseal, at: k.now()})
-	return img, seseal, nil
+	k.cache.Store(s.ID, &picture{img: img, at: k.now()})
+	return img, nil
 }
 
 // Checkpoints implements seal.CheckpointKeys with the keystore's

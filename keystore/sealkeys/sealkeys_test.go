@@ -55,7 +55,7 @@ func TestCurrent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	seals := NewSeals(ks, func(context.Context, keystore.Seal) (*pdf.SealImage, []byte, error) { return img, nil, nil })
+	seals := NewSeals(ks, func(context.Context, keystore.Seal) (*pdf.SealImage, error) { return img, nil })
 	const town = "450224100"
 
 	if _, err := seals.Current(ctx, town); !errors.Is(err, seal.ErrNoSeal) {

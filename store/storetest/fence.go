@@ -99,7 +99,7 @@ func newFenceEnv(t testing.TB, open ReplicaOpener) *fenceEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	images := func(context.Context, keystore.Seal) (*pdf.SealImage, []byte, error) { return img, nil, nil }
+	images := func(context.Context, keystore.Seal) (*pdf.SealImage, error) { return img, nil }
 	replica := func(r Replica) *fenceReplica {
 		ks, err := keystore.Open(ctx, keystore.Config{Store: r.Keystore, Backend: keystore.NewSoftwareBackend(kek), Now: e.clock.now})
 		if err != nil {
