@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/x509/pkix"
 	"os"
+	"slices"
 	"testing"
 	"time"
 
@@ -17,7 +18,7 @@ import (
 // BenchmarkSealTimestamp seals the one-page decision with a visible seal,
 // as the Sealer does (pdf.Seal with the seal's cms.Signer), with and
 // without the in-process TSA round trip, alternating in the same run, and
-// reports both and their ratio (the goal is at most 1.2). The ledger's
+// reports the median of each and their ratio (the goal is at most 1.2). The ledger's
 // append, the same with and without, is left out so that the ratio is
 // the timestamp's share of the sealing itself.
 func BenchmarkSealTimestamp(b *testing.B) {
@@ -61,16 +62,25 @@ func BenchmarkSealTimestamp(b *testing.B) {
 		}
 		return time.Since(start)
 	}
-	var with, without time.Duration
+	// Medians of each side, not sums: on a shared machine a pause of the
+	// other tenants lands on one iteration, not on the ratio.
+	var with, without []time.Duration
 	for b.Loop() {
-		without += sealOnce(signer)
+		without = append(without, sealOnce(signer))
 		st := &stampingSigner{Signer: signer, ctx: ctx, ts: ts}
-		with += sealOnce(st)
+		with = append(with, sealOnce(st))
 		if st.failed != nil {
 			b.Fatal(st.failed)
 		}
 	}
-	b.ReportMetric(float64(without.Nanoseconds())/float64(b.N)/1e3, "µs/seal")
-	b.ReportMetric(float64(with.Nanoseconds())/float64(b.N)/1e3, "µs/seal+tsa")
-	b.ReportMetric(float64(with)/float64(without), "ratio")
+	mw, mo := median(with), median(without)
+	b.ReportMetric(float64(mo.Nanoseconds())/1e3, "µs/seal")
+	b.ReportMetric(float64(mw.Nanoseconds())/1e3, "µs/seal+tsa")
+	b.ReportMetric(float64(mw)/float64(mo), "ratio")
+}
+
+func median(ds []time.Duration) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[len(s)/2]
 }
