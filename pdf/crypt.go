@@ -57,9 +57,31 @@ func encrypted(format string, args ...any) error {
 // setupCrypt reads the /Encrypt dictionary and derives the file key from
 // the empty user password. A document without one (absent, or null, which
 // PDF treats alike) needs nothing and gets nothing.
+//
+// An /Encrypt that refers to an object the cross-reference data does not
+// define (or marks free) is null too: ISO 32000-2 §7.3.10 makes such a
+// reference the null object, and §7.3.7 a null entry an absent one. pdf.js
+// and PDFBox read such a file as unencrypted, and qpdf, which treats a
+// null value as no key, as well. The entry is made null in the trailer as
+// read, so that the sealing revision writes /Encrypt null: it must not
+// carry the reference on, and it must not leave the entry out either,
+// since readers then take the older trailer's (xref.go, as PDFBox merges
+// trailers), and the sealing revision's new objects may take the number
+// and become an "encryption dictionary". A file whose cross-reference data is broken never gets
+// here with a dangling /Encrypt: the rebuild refuses it (see rebuild),
+// since there the object may exist and be damaged, its document
+// encrypted.
 func (d *document) setupCrypt() error {
 	if d.trailer.get("Encrypt") == nil {
 		return nil
+	}
+	if r, ok := d.trailer.get("Encrypt").(ref); ok {
+		if e, defined := d.xref[r.num]; !defined || e.kind == xrefFree || int(e.gen) != r.gen {
+			tr := d.trailer.clone()
+			tr.set("Encrypt", nil)
+			d.trailer = tr
+			return nil
+		}
 	}
 	ed, err := d.getDict(d.trailer.get("Encrypt"), "/Encrypt")
 	if err != nil {

@@ -131,7 +131,11 @@ func (d *document) form() (*form, error) {
 		}
 		f.fields, _ = fo.(array)
 	}
-	err = newFieldWalk(d).walk(f.fields, func(fd dict, fr ref, full string, ft name) error {
+	fields, dropped, err := d.usableFields(f.fields)
+	if err != nil {
+		return nil, err
+	}
+	err = newFieldWalk(d).walk(fields, func(fd dict, fr ref, full string, ft name) error {
 		if full != "" {
 			f.names[full] = true
 		}
@@ -142,6 +146,15 @@ func (d *document) form() (*form, error) {
 	})
 	if err != nil {
 		return nil, err
+	}
+	if dropped != "" {
+		if len(f.sigs) > 0 {
+			// A signed form is read as strictly as the verifier reads
+			// it: dropping the entry would change a signed revision's
+			// form in the sealing one.
+			return nil, damaged(-1, "form field is %s, not a dictionary", dropped)
+		}
+		f.fields = fields
 	}
 	// The certification signature is named in the catalog's /Perms.
 	if perms, err := d.resolve(cat.get("Perms")); err != nil {
@@ -303,4 +316,36 @@ func utf16Decode(b []byte, bigEndian bool) string {
 		sb.WriteRune(u)
 	}
 	return sb.String()
+}
+
+// usableFields returns the entries of the form's /Fields that can be
+// fields, and names the first it leaves out. An entry that is not a
+// dictionary (an integer, a name, a reference to an object that does not
+// exist) holds no field: no viewer shows anything for it, and qpdf,
+// PDFBox and pdf.js pass over it. When sealing an unsigned form, the
+// engine passes over it too, and the sealing revision lists the form's
+// fields without it (the new field is added to a rewritten /Fields), so
+// that the output reads cleanly to the verifier, which stays strict about
+// every field entry (signatureFields). A form that carries signatures
+// keeps its bad entry and is refused (see form). Entries nested in a
+// field's /Kids are not passed over: the sealing revision does not
+// rewrite those fields, so the output would keep them.
+func (d *document) usableFields(fields array) (array, string, error) {
+	var out array
+	dropped := ""
+	for i, fo := range fields {
+		o, err := d.resolve(fo)
+		if err != nil {
+			return nil, "", err
+		}
+		switch o.(type) {
+		case dict, *stream:
+			out = append(out, fields[i])
+		default:
+			if dropped == "" {
+				dropped = typeName(o)
+			}
+		}
+	}
+	return out, dropped, nil
 }

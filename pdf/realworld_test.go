@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -41,8 +42,13 @@ func TestRealWorldReading(t *testing.T) {
 		// strict is what Seal without Repair (and the verifier's
 		// reading, Analyze) says of a damaged input.
 		strict error
+		// verifierReads: the verifier reads the input as it is, strict
+		// as it is; only sealing needs what is damaged.
+		verifierReads bool
 		// refuse is the refusal, even with Repair.
 		refuse error
+		// says is in the repair's note, or in the refusal.
+		says string
 	}{
 		// The free-list head "0000000000 65536 f".
 		{file: "pdfjs-ContentStreamCycleType3insideType3.pdf"},
@@ -63,6 +69,33 @@ func TestRealWorldReading(t *testing.T) {
 		// A page tree that loops outside the page sealed: refused, as the
 		// verifier refuses it, not sealed into a file it rejects.
 		{file: "qpdf-pages-loop.pdf", refuse: pdf.ErrDamaged},
+		// A page tree the standard does not allow, which pdf.js and
+		// PDFBox read: rewritten with the tree made regular, then
+		// sealed (pagetreefix.go). Pages written in place in /Kids:
+		{file: "pyhanko-page-tree-direct-kid.pdf", outcome: rwRepaired, strict: pdf.ErrDamaged,
+			says: "1 page(s) or node(s) written in place in /Kids made objects of their own"},
+		{file: "qpdf-direct-pages.pdf", outcome: rwRepaired, strict: pdf.ErrDamaged,
+			says: "2 page(s) or node(s) written in place in /Kids made objects of their own"},
+		// The catalog's /Pages is a page, or a dictionary without /Kids.
+		{file: "qpdf-pages-is-page.pdf", outcome: rwRepaired, strict: pdf.ErrDamaged,
+			says: "the page given as the root of the page tree put under a new root"},
+		{file: "pdfjs-issue21436.pdf", outcome: rwRepaired, strict: pdf.ErrDamaged,
+			says: "the page given as the root of the page tree put under a new root"},
+		{file: "pdfjs-issue15590.pdf", outcome: rwRepaired, strict: pdf.ErrDamaged, invisible: true,
+			says: "the page given as the root of the page tree put under a new root"},
+		// A /Count of 9999999999 over one page.
+		// Placing the seal on the last page needs the count, which the
+		// verifier, walking every page, does not.
+		{file: "pdfjs-poppler-67295-0.pdf", outcome: rwRepaired, strict: pdf.ErrDamaged, verifierReads: true,
+			says: "1 page count(s) corrected"},
+		// A /Fields entry that is an integer: passed over, and left out
+		// of the sealing revision's /Fields (fields.go, usableFields).
+		{file: "qpdf-form-errors.pdf"},
+		// Encrypted (its content stream is AES data), its encryption
+		// dictionary damaged with its cross-reference data: refused,
+		// not read as plain (repair.go, rebuiltEncryption).
+		{file: "pdfjs-PDFBOX-4352-0.pdf", refuse: pdf.ErrDamaged, strict: pdf.ErrDamaged,
+			says: "its encryption dictionary (object 6) cannot be read"},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
 			t.Parallel()
@@ -85,7 +118,15 @@ func TestRealWorldReading(t *testing.T) {
 				if _, err := pdf.Seal(context.Background(), &out, bytes.NewReader(in), int64(len(in)), req); !errors.Is(err, tc.strict) || out.Len() != 0 {
 					t.Errorf("Seal without Repair: %v (%d bytes written), want %v", err, out.Len(), tc.strict)
 				}
-				if _, err := pdf.Analyze(context.Background(), bytes.NewReader(in), int64(len(in)), pdf.Limits{}); !errors.Is(err, tc.strict) {
+				a, err := pdf.Analyze(context.Background(), bytes.NewReader(in), int64(len(in)), pdf.Limits{})
+				if err == nil {
+					err = a.Damage // read, but not wholly
+				}
+				if tc.verifierReads {
+					if err != nil {
+						t.Errorf("Analyze: %v", err)
+					}
+				} else if !errors.Is(err, tc.strict) {
 					t.Errorf("Analyze: %v, want %v", err, tc.strict)
 				}
 			}
@@ -93,8 +134,8 @@ func TestRealWorldReading(t *testing.T) {
 			var out bytes.Buffer
 			res, err := pdf.Seal(context.Background(), &out, bytes.NewReader(in), int64(len(in)), req)
 			if tc.refuse != nil {
-				if !errors.Is(err, tc.refuse) || out.Len() != 0 {
-					t.Fatalf("Seal: %v (%d bytes written), want %v", err, out.Len(), tc.refuse)
+				if !errors.Is(err, tc.refuse) || out.Len() != 0 || !strings.Contains(fmt.Sprint(err), tc.says) {
+					t.Fatalf("Seal: %v (%d bytes written), want %v saying %q", err, out.Len(), tc.refuse, tc.says)
 				}
 				return
 			}
@@ -111,6 +152,9 @@ func TestRealWorldReading(t *testing.T) {
 				if !strings.Contains(res.Repaired, "rebuilt the file") {
 					t.Errorf("Repaired = %q, want a rebuild", res.Repaired)
 				}
+			}
+			if !strings.Contains(res.Repaired, tc.says) {
+				t.Errorf("Repaired = %q, want it to say %q", res.Repaired, tc.says)
 			}
 			t.Logf("repaired: %q", res.Repaired)
 			rep, err := verify.PDF(context.Background(), bytes.NewReader(doc), int64(len(doc)),

@@ -151,6 +151,17 @@ func rebuild(src io.ReaderAt, size int64, bud *budget) ([]byte, string, error) {
 	if root.num == 0 {
 		return nil, "", damaged(-1, "no document catalog found")
 	}
+	if err := d.rebuiltEncryption(trailer.get("Encrypt")); err != nil {
+		return nil, "", err
+	}
+	over, treeNote, err := d.fixPageTree(root, d.maxNum)
+	if err != nil {
+		return nil, "", err
+	}
+	last := d.maxNum
+	for num := range over {
+		last = max(last, num)
+	}
 	if n, first, err := d.dangling(root, trailer.get("Info")); err != nil {
 		return nil, "", err
 	} else if n > 0 {
@@ -162,21 +173,24 @@ func rebuild(src io.ReaderAt, size int64, bud *budget) ([]byte, string, error) {
 	out = append(out, "%PDF-"...)
 	out = append(out, d.version...)
 	out = append(out, "\n%\xe2\xe3\xcf\xd3\n"...)
-	offs := make([]int64, d.maxNum+1)
-	gens := make([]int, d.maxNum+1)
+	offs := make([]int64, last+1)
+	gens := make([]int, last+1)
 	count := 0
-	for num := 1; num <= d.maxNum; num++ {
-		e, ok := d.xref[num]
-		if !ok || e.kind == xrefFree || skip[num] {
-			continue
-		}
-		gen := int(e.gen)
-		if e.kind == xrefCompressed {
-			gen = 0
-		}
-		o, err := d.get(ref{num, gen})
-		if err != nil || o == nil {
-			continue
+	for num := 1; num <= last; num++ {
+		o, gen := over[num], 0
+		if o == nil {
+			e, ok := d.xref[num]
+			if !ok || e.kind == xrefFree || skip[num] {
+				continue
+			}
+			if e.kind != xrefCompressed {
+				gen = int(e.gen)
+			}
+			if o, err = d.get(ref{num, gen}); err != nil || o == nil {
+				continue
+			}
+		} else if e, ok := d.xref[num]; ok && e.kind == xrefOffset {
+			gen = int(e.gen)
 		}
 		offs[num], gens[num] = int64(len(out)), gen
 		out = strconv.AppendInt(out, int64(num), 10)
@@ -197,9 +211,9 @@ func rebuild(src io.ReaderAt, size int64, bud *budget) ([]byte, string, error) {
 	}
 	xref := len(out)
 	out = append(out, "xref\n0 "...)
-	out = strconv.AppendInt(out, int64(d.maxNum+1), 10)
+	out = strconv.AppendInt(out, int64(last+1), 10)
 	out = append(out, "\n0000000000 65535 f \n"...)
-	for num := 1; num <= d.maxNum; num++ {
+	for num := 1; num <= last; num++ {
 		if offs[num] == 0 {
 			out = append(out, "0000000000 00000 f \n"...)
 			continue
@@ -209,7 +223,7 @@ func rebuild(src io.ReaderAt, size int64, bud *budget) ([]byte, string, error) {
 		out = appendPadded(out, int64(gens[num]), 5)
 		out = append(out, " n \n"...)
 	}
-	tr := dict{{"Size", int64(d.maxNum + 1)}, {"Root", root}}
+	tr := dict{{"Size", int64(last + 1)}, {"Root", root}}
 	for _, k := range []name{"Info", "ID", "Encrypt"} {
 		if v := trailer.get(k); v != nil {
 			tr = append(tr, dictEntry{k, v})
@@ -221,6 +235,12 @@ func rebuild(src io.ReaderAt, size int64, bud *budget) ([]byte, string, error) {
 	out = strconv.AppendInt(out, int64(xref), 10)
 	out = append(out, "\n%%EOF\n"...)
 	note := fmt.Sprintf("rebuilt the file from the %d objects found in it, its cross-reference data being broken", count)
+	if xrefSound(src, size, bud) {
+		note = fmt.Sprintf("rebuilt the file from the %d objects found in it", count)
+	}
+	if treeNote != "" {
+		note += "; " + treeNote
+	}
 	if hdr > 0 {
 		note += fmt.Sprintf("; dropped %d bytes of junk before the header", hdr)
 	}
@@ -284,4 +304,41 @@ func (d *document) dangling(root ref, info object) (int, int, error) {
 		}
 	}
 	return missing, first, nil
+}
+
+// rebuiltEncryption checks the trailer's /Encrypt of a file being rebuilt.
+// Read through sound cross-reference data, an /Encrypt naming an object
+// that does not exist is null, so absent (see setupCrypt). Here the data
+// is broken: the object may well be in the file, damaged, with the
+// document's strings and streams encrypted under it (pdf.js's
+// PDFBOX-4352-0.pdf: its encryption dictionary begins "E<", and its
+// content stream is AES data). Reading such a file as plain would seal a
+// document that no viewer can show, so the rebuild refuses it, as qpdf
+// does ("/Encrypt in trailer dictionary is not a dictionary"). PDFBox
+// signs it, unencrypted, over a page it cannot draw.
+func (d *document) rebuiltEncryption(enc object) error {
+	if enc == nil {
+		return nil
+	}
+	o, err := d.resolve(enc)
+	if err == nil && dictOf(o) != nil {
+		return nil
+	}
+	what := "its /Encrypt"
+	if r, ok := enc.(ref); ok {
+		what = fmt.Sprintf("its encryption dictionary (object %d)", r.num)
+	}
+	return encrypted("%s cannot be read, the file being damaged: its contents cannot be decrypted, and read as plain they would be sealed unreadable", what)
+}
+
+// xrefSound reports whether src reads through its cross-reference data,
+// so that the rebuild's note does not blame it when the damage was
+// elsewhere (a page tree that must be mended).
+func xrefSound(src io.ReaderAt, size int64, bud *budget) bool {
+	d, err := open(src, size, bud)
+	if err != nil {
+		return false
+	}
+	d.release()
+	return true
 }

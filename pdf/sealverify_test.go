@@ -28,6 +28,9 @@ var refusedFixtures = map[string]error{
 	"realworld/pdfjs-xref_command_missing.pdf":            pdf.ErrSealOffPage,
 	// A page tree that loops.
 	"realworld/qpdf-pages-loop.pdf": pdf.ErrDamaged,
+	// Encrypted, its encryption dictionary damaged with its
+	// cross-reference data: not read as plain.
+	"realworld/pdfjs-PDFBOX-4352-0.pdf": pdf.ErrDamaged,
 	// Certificate encryption, which stays refused.
 	"realworld/pyhanko-minimal-pubkey-aes256.pdf": pdf.ErrEncrypted,
 	// A signed file with a corrupt stream: a repair would break its
