@@ -15,7 +15,7 @@ func TestSealPlacement(t *testing.T) {
 	doc := readDecision(t)
 	conn, clerk := e.caller("changan-approval")
 	sealing := sealv1.NewSealingServiceClient(conn)
-	const want = "centred on the 署名 and 成文日期 (青山镇人民政府(印章) / 2024年5月20日), shifted down 6 mm to clear the body text"
+	const want = "centred on the 署名 and 成文日期 (青山镇人民政府(印章) / 2024年5月20日), shifted down 8 mm to clear the body text"
 
 	resp, err := sealing.Seal(clerk, sealReq("p-1", "450224-XK-0002", "CA-P1", permit, doc))
 	if err != nil || resp.Placement != want {

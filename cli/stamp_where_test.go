@@ -14,7 +14,7 @@ import (
 func TestStampSaysWhy(t *testing.T) {
 	d := startDemo(t)
 	tmp := t.TempDir()
-	const why = "centred on the 署名 and 成文日期 (青山镇人民政府(印章) / 2024年5月20日), shifted down 6 mm to clear the body text"
+	const why = "centred on the 署名 and 成文日期 (青山镇人民政府(印章) / 2024年5月20日), shifted down 8 mm to clear the body text"
 	for i, tc := range []struct{ lang, where, label string }{
 		{"zh", "盖章位置：第 1 页", "位置依据："},
 		{"en", "seal on page 1, centred", "why there: "},

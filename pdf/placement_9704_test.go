@@ -109,27 +109,36 @@ func TestPlacement9704(t *testing.T) {
 		why     string // what the reason must say
 		covers  bool   // no room: the seal covers body text, and says so
 		noLimit bool   // the seal's top may lie more than a line below the body
-		// dateLow: the page's edge holds the seal above the date, which
-		// lies far below the seal's centre, where the disc is narrower.
-		dateLow bool
+		// dateWithin is the least part of the date's row within the disc
+		// (0: 90%): less where the date lies far below the seal's centre,
+		// where the disc is narrower.
+		dateWithin float64
+		// exact: the reason is why alone (nothing was moved), and both the
+		// name and the date lie below the seal's centre.
+		exact bool
 	}{
 		// The decision leaves 1.7 lines between the body and the name: the
 		// seal is shifted down off the last line "…提起行政诉讼。".
 		{name: "decision", in: dec, sig: "青山镇人民政府（印章）",
-			why: "centred on the 署名 and 成文日期 (青山镇人民政府(印章) / 2024年5月20日), shifted down 6 mm to clear the body text"},
+			why: "centred on the 署名 and 成文日期 (青山镇人民政府(印章) / 2024年5月20日), shifted down 8 mm to clear the body text"},
 		{name: "decision keyword on the 署名", in: dec, pl: Keyword{Text: "青山镇人民政府"}, sig: "青山镇人民政府（印章）",
 			why: `on the keyword "青山镇人民政府" as the 署名 above the 成文日期 (2024年5月20日), centred on both, shifted down`},
+		// Room enough: the seal's top within a line below the body, the
+		// name and the date below its centre, nothing moved. The date, a
+		// line below the name, lies 31 pt below the centre.
+		{name: "room for the seal", in: decisionPage(t, 470, 446.1, 389.989, 364.889, decisionName), sig: "青山镇人民政府（印章）",
+			why: "centred on the 署名 and 成文日期 (青山镇人民政府(印章) / 2024年5月20日)", exact: true, dateWithin: 0.85},
 		// A three-character name centred on the date.
 		{name: "short 署名", in: decisionPage(t, 440.289, 507.15, 389.989, 364.889, decisionShortName), sig: "青山镇",
 			why: "centred on the 署名 and 成文日期 (青山镇 / 2024年5月20日), moved 6 mm left to stay within the text margins, shifted down"},
 		// The date 5 mm from the bottom edge: the seal is kept on the page,
 		// above where 9704 would put it, and still clears the body.
 		{name: "date at the bottom, room above", in: decisionPage(t, 170, 446.1, 40, 15, decisionName), sig: "青山镇人民政府（印章）",
-			why: "to stay on the page", noLimit: true, dateLow: true},
+			why: "to stay on the page", noLimit: true, dateWithin: 0.75},
 		// The same with the body running down to the name: no position on
 		// the page clears it.
 		{name: "date at the bottom, no room", in: decisionPage(t, 80, 446.1, 40, 15, decisionName), sig: "青山镇人民政府（印章）",
-			why: "to stay on the page, covering body text", covers: true, dateLow: true},
+			why: "to stay on the page, covering body text", covers: true, dateWithin: 0.75},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -193,7 +202,7 @@ func TestPlacement9704(t *testing.T) {
 				t.Fatalf("%d seals", len(res.Seals))
 			}
 			s := res.Seals[0]
-			if !strings.Contains(s.Why, tc.why) {
+			if !strings.Contains(s.Why, tc.why) || tc.exact && s.Why != tc.why {
 				t.Errorf("reason %q, want it to say %q", s.Why, tc.why)
 			}
 			const pageW, pageH = 595.303937007874, 841.889763779528
@@ -216,14 +225,17 @@ func TestPlacement9704(t *testing.T) {
 			// the disc, and most of the name's (a name as wide as the seal
 			// meets the disc's edge).
 			want := 0.9
-			if tc.dateLow {
-				want = 0.75
+			if tc.dateWithin > 0 {
+				want = tc.dateWithin
 			}
 			if f := d.rowWithin(dateBox); f < want {
 				t.Errorf("%.0f%% of the date's row lies within the seal %+v, want %.0f%%", 100*f, d, 100*want)
 			}
 			if f := d.rowWithin(nameBox); f < 0.75 {
 				t.Errorf("%.0f%% of the name's row lies within the seal %+v, want 75%%", 100*f, d)
+			}
+			if nameCY, dateCY := (nameBox.y0+nameBox.y1)/2, (dateBox.y0+dateBox.y1)/2; tc.exact && (nameCY <= d.cy || dateCY <= d.cy) {
+				t.Errorf("the name (%.1f) and the date (%.1f) do not both lie below the seal's centre (%.1f)", nameCY, dateCY, d.cy)
 			}
 			var covered []string
 			for i, b := range body {

@@ -22,9 +22,10 @@ import (
 // still presses on the block clears them, the seal goes where 9704 puts
 // it, and the reason says that it covers body text.
 
-// pressAbove is how far the seal's centre lies above the block's centre,
-// as a fraction of the seal's height: the block sits "slightly below" it.
-const pressAbove = 0.1
+// The seal's centre is set level with the top of the block (the top of
+// the 署名's glyphs, or of the date's when it stands alone): both lie
+// below the centre, the name just below it and the date in the seal's
+// lower half, as 9704's "居印章中心偏下位置" asks.
 
 // pressReach bounds how far the seal may be moved to clear the body text:
 // the block's top may lie at most this fraction of the seal's height above
@@ -230,7 +231,7 @@ func (pl *placer) press(p *page, t *pageText, b sigBlock, what string) (cx, cy f
 
 	// Down the page: the block slightly below the centre, the seal on the
 	// page, and off the body's glyphs if it can be.
-	cy0 := (b.box.lly+b.box.ury)/2 + pressAbove*sh
+	cy0 := b.box.ury
 	lo, hi := b.box.ury-pressReach*sh, b.box.lly+pressReach*sh
 	lo, hi = math.Min(lo, cy0), math.Max(hi, cy0)
 	start := cy0

@@ -252,10 +252,11 @@ func TestKeywordNotFound(t *testing.T) {
 
 // TestDefaultPlacement checks the default on a page whose date line
 // (日期：2026年11月27日, a contract's) has no 署名 above it and no room
-// between it and the text above: the seal is centred on the date, which
-// sits slightly below the seal's centre as GB/T 9704 §7.3.5 has it, and
-// the reason says that it covers text. TestPlacement9704 checks the
-// 署名 and 成文日期 of official documents.
+// between it and the text above: the seal is centred across the date,
+// which lies just below the seal's centre as GB/T 9704 §7.3.5 has it, and
+// the reason says that it covers text. The pixels show the seal where the
+// result says. TestPlacement9704 checks the 署名 and 成文日期 of official
+// documents.
 func TestDefaultPlacement(t *testing.T) {
 	img := testSeal(t)
 	in := fixture(t, "one_type0_gs.pdf")
@@ -271,8 +272,6 @@ func TestDefaultPlacement(t *testing.T) {
 		t.Fatal("pdftotext does not find the date")
 	}
 	box.x0 += 3.0 / 14 * (box.x1 - box.x0) // the date is the word's part after the label
-	cx := (box.x0 + box.x1) / 2 / 72 * 25.4
-	cy := (box.y0+box.y1)/2/72*25.4 - pressAbove*img.HeightMM()
 	req := baseRequest(t)
 	req.Image = img
 	out, res := sealBytes(t, in, req)
@@ -280,7 +279,17 @@ func TestDefaultPlacement(t *testing.T) {
 	if why, want := res.Seals[0].Why, "centred on the 成文日期 (2026年11月27日), covering body text"; !strings.HasPrefix(why, want) {
 		t.Errorf("reason %q, want %q…", why, want)
 	}
-	checkSealPixels(t, render(t, inFile, 1), render(t, writeTemp(t, "out.pdf", out), 1), mmBox(cx, cy, img.WidthMM(), img.HeightMM()))
+	// In points from the top left.
+	r := res.Seals[0].Rect
+	cx, cy := (r[0]+r[2])/2, 841.889763779528-(r[1]+r[3])/2
+	if want := (box.x0 + box.x1) / 2; math.Abs(cx-want) > 0.5 {
+		t.Errorf("seal centred at x %.1f, want the date's centre %.1f", cx, want)
+	}
+	// Below the centre, by less than a quarter of the seal's radius.
+	if below := (box.y0+box.y1)/2 - cy; below <= 0 || below > (r[3]-r[1])/8 {
+		t.Errorf("the date's centre lies %.1f pt below the seal's centre, want 0 to %.1f", below, (r[3]-r[1])/8)
+	}
+	checkSealPixels(t, render(t, inFile, 1), render(t, writeTemp(t, "out.pdf", out), 1), mmBox(cx/72*25.4, cy/72*25.4, img.WidthMM(), img.HeightMM()))
 }
 
 func TestRiding(t *testing.T) {

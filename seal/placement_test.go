@@ -18,7 +18,7 @@ func TestSealerSaysWhere(t *testing.T) {
 		placements []pdf.Placement
 		want       string
 	}{
-		{"w-1", nil, "centred on the 署名 and 成文日期 (青山镇人民政府(印章) / 2024年5月20日), shifted down 6 mm to clear the body text"},
+		{"w-1", nil, "centred on the 署名 and 成文日期 (青山镇人民政府(印章) / 2024年5月20日), shifted down 8 mm to clear the body text"},
 		{"w-2", []pdf.Placement{pdf.At{Page: 1, Corner: pdf.TopLeft, X: 40, Y: 50}}, "centred 40 mm across and 50 mm from the top left corner, as asked"},
 	} {
 		in := f.input(tc.id)
