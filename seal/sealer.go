@@ -52,6 +52,9 @@ type Sealer struct {
 	// Timestamping, when set, has every sealing timestamped (see
 	// timestamp.go); nil seals without tokens.
 	Timestamping *Timestamping
+	// LTV, when set, adds long-term validation data to every sealed
+	// document (ltv.go).
+	LTV LTVSource
 }
 
 // Input is one sealing request with its document.
@@ -153,11 +156,17 @@ func (s *Sealer) Seal(ctx context.Context, who *Principal, in Input) (*Output, e
 	// through, whatever the replicas' clocks say.
 	rec.Time, rec.Result = later(now(), signedAt), ResultSealed
 	rec.InputSM3, rec.OutputSM3 = res.SourceDigest, res.OutputDigest
+	sealed := buf.Bytes()
+	if s.LTV != nil {
+		if sealed, rec.OutputSM3, err = s.addLTV(ctx, sealed, key.Chain); err != nil {
+			return nil, err
+		}
+	}
 	rec.Detail = repairedDetail(res.Repaired)
 	if stamping != nil {
 		rec.Detail = joinNotes(stamping.note(), rec.Detail)
 	}
-	stored, err := s.Ledger.Append(ctx, rec, buf.Bytes())
+	stored, err := s.Ledger.Append(ctx, rec, sealed)
 	if r, ok := AsRefusal(err); ok {
 		// The fence: the seal was suspended or revoked before the record
 		// could commit. The ledger holds the refusal; the signed document
@@ -172,7 +181,7 @@ func (s *Sealer) Seal(ctx context.Context, who *Principal, in Input) (*Output, e
 	if err != nil {
 		return nil, fmt.Errorf("recording the sealing: %w", err)
 	}
-	return &Output{Record: stored, Document: buf.Bytes(), Placement: placement(res.Seals)}, nil
+	return &Output{Record: stored, Document: sealed, Placement: placement(res.Seals)}, nil
 }
 
 // sealRefusal reads the township's seal again after a sealing failed for a
