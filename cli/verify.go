@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/emmansun/gmsm/smx509"
 	"io"
 	"os"
 	"strings"
@@ -25,6 +26,8 @@ verify checks the seals (signatures) on PDFs offline: are their bytes intact, is
 certificate chain trusted and not revoked at the signing time, and did anything change
 what the pages show after signing. It needs only the county root (--trust) and, to
 check revocation, the CRL (--crl); both may be PEM or DER, and be given several times.
+--online also fetches the CRLs that the seals' certificates name (their CRL distribution
+points, the county service's /county.crl), so that revocation is as of now (联网检查吊销).
 
 退出状态 / exit status:
   0  每个文件至少有一个签章，且全部有效 / every file has a signature and all are valid
@@ -140,6 +143,7 @@ func (a *app) verifyCmd() *cobra.Command {
 	var asJSON bool
 	var extract string
 	var at string
+	var online bool
 	cmd := &cobra.Command{
 		Use:   "verify [--trust root.pem]... [--crl file]... [--at TIME] [--json] FILE...",
 		Short: "离线验证已盖章的PDF / verify sealed PDFs offline",
@@ -147,7 +151,8 @@ func (a *app) verifyCmd() *cobra.Command {
 		Example: `  sealctl verify --trust county-root.pem approval.pdf
   sealctl verify --trust county-root.pem --crl county.crl --lang en *.pdf
   sealctl verify --trust county-root.pem --json approval.pdf
-  sealctl verify --trust county-root.pem --at 2050-01-01 approval.pdf`,
+  sealctl verify --trust county-root.pem --at 2050-01-01 approval.pdf
+  sealctl verify --trust county-root.pem --online approval.pdf`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, files []string) error {
 			opts, err := readTrust(trust, crls)
@@ -162,8 +167,13 @@ func (a *app) verifyCmd() *cobra.Command {
 				return exitError{2}
 			}
 			status := 0
+			fetched := map[string][]*smx509.RevocationList{} // --online: each URL once
 			for _, name := range files {
-				rep := verifyFile(cmd.Context(), name, opts)
+				fopts := opts
+				if online {
+					fopts = a.onlineOptions(cmd.Context(), name, opts, fetched)
+				}
+				rep := verifyFile(cmd.Context(), name, fopts)
 				if extract != "" {
 					if err := a.extractSeals(extract, name, rep); err != nil {
 						return err
@@ -193,6 +203,7 @@ func (a *app) verifyCmd() *cobra.Command {
 	f.StringArrayVar(&trust, "trust", nil, "trust anchor certificates, PEM or DER (the county root); repeatable")
 	f.StringArrayVar(&crls, "crl", nil, "certificate revocation lists, PEM or DER; repeatable")
 	f.BoolVar(&asJSON, "json", false, "print one JSON report per file (see the schema above)")
+	f.BoolVar(&online, "online", false, "also fetch the CRLs the seals' certificates name (their CRL distribution points) and check revocation with them")
 	f.StringVar(&extract, "extract-seal", "", "write the registered picture of each signature's seal (its SESeal) into this folder")
 	f.StringVar(&at, "at", "", "verify as of this time (2050-01-01, or RFC 3339 with its offset) instead of now: will it still verify then?")
 	return cmd
