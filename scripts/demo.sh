@@ -91,6 +91,7 @@ bin/sealctl events verify "$events" --trust "$data/trust/root.pem"
 cat <<EOT
 
 == done
+Verify in a browser: http://$http/  (drop the sealed PDF: it is checked in the browser and never uploaded)
 The sealed PDF:     $out
 County root:        $data/trust/root.pem (CRL: $data/trust/county.crl)
 Credentials:        $data/credentials/ (admin, each township's two windows, each domain's supervisor)
