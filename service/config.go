@@ -144,6 +144,10 @@ type Config struct {
 	TSAMaxRequestBytes int64    `yaml:"tsa_max_request_bytes"`
 	TSATokenReserve    int64    `yaml:"tsa_token_reserve"`
 	TSAHash            string   `yaml:"tsa_hash"`
+	// LTV "on" adds to every sealed document, after its seal, a /DSS with
+	// the county's current CRL and the certificates of its chains (ltv in
+	// tsa.go); "off" (default) leaves that to `sealctl ltv`.
+	LTV string `yaml:"ltv"`
 }
 
 // DefaultTSAListen is the county TSA's conventional address, which `sealsvc
@@ -232,7 +236,7 @@ func (c *Config) env() map[string]any {
 		"ESEAL_OBJSTM_CACHE_BYTES": &c.ObjStmCacheBytes, "ESEAL_MAX_OBJECTS": &c.MaxObjects, "ESEAL_MAX_VALUES": &c.MaxValues,
 		"ESEAL_TSA_LISTEN": &c.TSAListen, "ESEAL_TSA_URL": &c.TSAURL, "ESEAL_TSA_UNREACHABLE": &c.TSAUnreachable,
 		"ESEAL_TSA_POLICY": &c.TSAPolicy, "ESEAL_TSA_ACCURACY": &c.TSAAccuracy, "ESEAL_TSA_MAX_REQUEST_BYTES": &c.TSAMaxRequestBytes,
-		"ESEAL_TSA_TOKEN_RESERVE": &c.TSATokenReserve, "ESEAL_TSA_HASH": &c.TSAHash,
+		"ESEAL_TSA_TOKEN_RESERVE": &c.TSATokenReserve, "ESEAL_TSA_HASH": &c.TSAHash, "ESEAL_LTV": &c.LTV,
 	}
 }
 
@@ -286,6 +290,7 @@ func (c *Config) resolve(base string) {
 	}
 	def(&c.TSAUnreachable, "refuse")
 	def(&c.TSAHash, "sm3")
+	def(&c.LTV, "off")
 	def(&c.Store, "sqlite")
 	def(&c.Profile, "default")
 	def(&c.LogFormat, "text")

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/emmansun/gmsm/smx509"
+	"github.com/ronganxian/eseal/pdf"
 	"github.com/ronganxian/eseal/proto/seal/v1/sealapi"
 	"github.com/ronganxian/eseal/seal"
 	"github.com/ronganxian/eseal/tsa"
@@ -35,6 +36,9 @@ func (c *Config) validateTSA() []error {
 	var errs []error
 	if c.TSAUnreachable != "refuse" && c.TSAUnreachable != "seal_without" {
 		errs = append(errs, fmt.Errorf("tsa_unreachable %q is not refuse or seal_without", c.TSAUnreachable))
+	}
+	if c.LTV != "on" && c.LTV != "off" {
+		errs = append(errs, fmt.Errorf("ltv %q is not on or off", c.LTV))
 	}
 	if c.TSAHash != "sm3" && c.TSAHash != "sha256" {
 		errs = append(errs, fmt.Errorf("tsa_hash %q is not sm3 or sha256", c.TSAHash))
@@ -69,6 +73,9 @@ func (s *Service) newTSA() error {
 		return err
 	}
 	s.TSA = auth
+	if c.LTV == "on" {
+		s.Sealer.LTV = countyLTV{s}
+	}
 	if c.TSAURL == "off" {
 		return nil
 	}
@@ -160,4 +167,30 @@ func DemoTSA(c *Config) {
 	if c.TSAListen == "" {
 		c.TSAListen = "127.0.0.1:0"
 	}
+}
+
+// countyLTV is the validation data every sealed document carries with ltv
+// on: the county's current CRL, the CA's certificates and the county TSA's.
+type countyLTV struct{ s *Service }
+
+func (l countyLTV) ValidationData(ctx context.Context) (pdf.DSS, error) {
+	var d pdf.DSS
+	crl, err := l.s.Keystore.CRL(ctx)
+	if err != nil {
+		return d, err
+	}
+	d.CRLs = [][]byte{crl.DER}
+	ca, err := l.s.Keystore.CA(ctx)
+	if err != nil {
+		return d, err
+	}
+	for _, c := range append([]*smx509.Certificate{ca.Certificate}, ca.Chain...) {
+		d.Certs = append(d.Certs, c.Raw)
+	}
+	if l.s.Config.TSAURL == "" {
+		if _, chain, err := l.s.Keystore.TSAKey().TSASigner(ctx); err == nil {
+			d.Certs = append(d.Certs, chain[0].Raw)
+		}
+	}
+	return d, nil
 }

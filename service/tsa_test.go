@@ -18,6 +18,7 @@ import (
 	"github.com/ronganxian/eseal/seal"
 	"github.com/ronganxian/eseal/seal/cms"
 	"github.com/ronganxian/eseal/tsa"
+	"github.com/ronganxian/eseal/verify"
 )
 
 // TestTSAConfig: the tsa_* settings are checked, and the TSA is not served
@@ -128,4 +129,47 @@ func verifyOpts(roots []*smx509.Certificate, at time.Time) smx509.VerifyOptions 
 		pool.AddCert(r)
 	}
 	return smx509.VerifyOptions{Roots: pool, CurrentTime: at, KeyUsages: []smx509.ExtKeyUsage{smx509.ExtKeyUsageTimeStamping}}
+}
+
+// TestServiceLTV: with ltv on and the county TSA, a document the service
+// seals verifies as of 2050 with only the county root: its time proven by
+// the county TSA, its revocation checked from the CRL in its own /DSS.
+func TestServiceLTV(t *testing.T) {
+	ctx := context.Background()
+	c := testConfig(t, "sqlite", "")
+	DemoTSA(c)
+	c.TSAListen = "" // the sealer asks the TSA in process
+	c.LTV = "on"
+	svc := openService(t, c)
+	if err := svc.PrepareDemo(ctx); err != nil {
+		t.Fatal(err)
+	}
+	doc, err := os.ReadFile("../testdata/pdfs/decision.pdf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	clerk := &seal.Principal{ID: "450224100-approval", Role: seal.RoleClerk, Township: "450224100", Windows: []seal.Window{seal.WindowApproval}}
+	out, err := svc.Sealer.Seal(ctx, clerk, seal.Input{
+		Request:   seal.Request{Item: "450224-XK-0002", CaseNo: "长安-2026-LTV", DocKind: "准予行政许可决定书"},
+		RequestID: "ltv-1", Document: doc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bundle, err := svc.Keystore.TrustBundle(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots, err := verify.ParseCertificates(bundle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := verify.PDF(ctx, bytes.NewReader(out.Document), int64(len(out.Document)), verify.Options{Roots: roots,
+		Now: func() time.Time { return time.Date(2050, 1, 1, 0, 0, 0, 0, time.UTC) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := rep.Signatures[0]
+	if rep.Verdict != verify.VerdictValid || s.TimeBasis != verify.TimeProven || s.Revocation != verify.RevocationGood {
+		t.Errorf("in 2050: verdict %s, basis %s, revocation %s, reasons %v, warnings %v", rep.Verdict, s.TimeBasis, s.Revocation, rep.Reasons, rep.Warnings)
+	}
 }
