@@ -52,13 +52,24 @@ type sigBlock struct {
 	date  string
 }
 
-// inkLine is the extent of a line's visible glyphs: those that stand for
-// some text (a space stands for none once normalised).
+// inkLine is the extent of a line's visible glyphs, those that stand for
+// some text (a space stands for none once normalised), and their text.
 func (t *pageText) inkLine(li int) (box rect, text string, ok bool) {
+	box, ok = t.inkBox(li)
+	if !ok {
+		return box, "", false
+	}
 	var sb strings.Builder
 	for _, gi := range t.lines[li].glyphs {
-		rs := t.text(gi)
-		if len(rs) == 0 {
+		sb.WriteString(string(t.text(gi)))
+	}
+	return box, sb.String(), true
+}
+
+// inkBox is inkLine's extent alone.
+func (t *pageText) inkBox(li int) (box rect, ok bool) {
+	for _, gi := range t.lines[li].glyphs {
+		if t.glyphs[gi].n == 0 {
 			continue
 		}
 		g := t.glyphs[gi].box
@@ -67,9 +78,8 @@ func (t *pageText) inkLine(li int) (box rect, text string, ok bool) {
 		} else {
 			box = rect{math.Min(box.llx, g.llx), math.Min(box.lly, g.lly), math.Max(box.urx, g.urx), math.Max(box.ury, g.ury)}
 		}
-		sb.WriteString(string(rs))
 	}
-	return box, sb.String(), ok
+	return box, ok
 }
 
 // column is the body's text column as seen: the left and right extent of
@@ -81,7 +91,7 @@ func (t *pageText) column() (left, right float64, ok bool) {
 		if t.glyphs[l.glyphs[0]].dir != 0 {
 			continue
 		}
-		box, _, has := t.inkLine(li)
+		box, has := t.inkBox(li)
 		if !has {
 			continue
 		}
@@ -180,7 +190,7 @@ func (t *pageText) hitText(h textHit) string {
 func (t *pageText) nameOverDate(h textHit) (textHit, bool) {
 	l := t.lines[h.line]
 	size := t.glyphs[l.glyphs[0]].size
-	above, _, ok := t.inkLine(h.line)
+	above, ok := t.inkBox(h.line)
 	if !ok || t.glyphs[l.glyphs[0]].dir != 0 {
 		return textHit{}, false
 	}
@@ -188,7 +198,7 @@ func (t *pageText) nameOverDate(h textHit) (textHit, bool) {
 		return textHit{}, false
 	}
 	for k := h.line + 1; k < len(t.lines); k++ {
-		box, _, has := t.inkLine(k)
+		box, has := t.inkBox(k)
 		if !has {
 			continue
 		}
