@@ -350,6 +350,11 @@ type SealRequest struct {
 	// a chunk, and refuses chunks beyond it; without it, room for the largest
 	// document allowed is reserved, so such streams wait for one another.
 	DocumentBytes int64 `protobuf:"varint,9,opt,name=document_bytes,json=documentBytes,proto3" json:"document_bytes,omitempty"`
+	// When the case was accepted (受理时间), if the window application
+	// knows: the item's time limit (承诺时限, in working days on the county's
+	// calendar) runs from it, and the record says whether the sealing kept
+	// it (限时办结). A time after the sealing is refused (bad_request).
+	AcceptedAt    *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=accepted_at,json=acceptedAt,proto3" json:"accepted_at,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -445,6 +450,13 @@ func (x *SealRequest) GetDocumentBytes() int64 {
 		return x.DocumentBytes
 	}
 	return 0
+}
+
+func (x *SealRequest) GetAcceptedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.AcceptedAt
+	}
+	return nil
 }
 
 type SealResponse struct {
@@ -825,7 +837,7 @@ const file_seal_v1_sealing_proto_rawDesc = "" +
 	"\voffset_y_mm\x18\x04 \x01(\x01R\toffsetYMm\":\n" +
 	"\x0fRidingPlacement\x12\x14\n" +
 	"\x05pages\x18\x01 \x03(\x05R\x05pages\x12\x11\n" +
-	"\x04y_mm\x18\x02 \x01(\x01R\x03yMm\"\xaf\x02\n" +
+	"\x04y_mm\x18\x02 \x01(\x01R\x03yMm\"\xec\x02\n" +
 	"\vSealRequest\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12#\n" +
@@ -836,7 +848,10 @@ const file_seal_v1_sealing_proto_rawDesc = "" +
 	"\tplacement\x18\x06 \x01(\v2\x12.seal.v1.PlacementR\tplacement\x12\x1a\n" +
 	"\bdocument\x18\a \x01(\fR\bdocument\x12\x16\n" +
 	"\x06reason\x18\b \x01(\tR\x06reason\x12%\n" +
-	"\x0edocument_bytes\x18\t \x01(\x03R\rdocumentBytes\"\x83\x02\n" +
+	"\x0edocument_bytes\x18\t \x01(\x03R\rdocumentBytes\x12;\n" +
+	"\vaccepted_at\x18\n" +
+	" \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"acceptedAt\"\x83\x02\n" +
 	"\fSealResponse\x12\x1a\n" +
 	"\bdocument\x18\x01 \x01(\fR\bdocument\x12-\n" +
 	"\x06record\x18\x02 \x01(\v2\x15.seal.v1.LedgerRecordR\x06record\x12\x1a\n" +
@@ -891,30 +906,31 @@ var file_seal_v1_sealing_proto_goTypes = []any{
 	(*SealStreamRequest)(nil),     // 6: seal.v1.SealStreamRequest
 	(*SealStreamResponse)(nil),    // 7: seal.v1.SealStreamResponse
 	(*GetSealResultRequest)(nil),  // 8: seal.v1.GetSealResultRequest
-	(*LedgerRecord)(nil),          // 9: seal.v1.LedgerRecord
-	(*timestamppb.Timestamp)(nil), // 10: google.protobuf.Timestamp
+	(*timestamppb.Timestamp)(nil), // 9: google.protobuf.Timestamp
+	(*LedgerRecord)(nil),          // 10: seal.v1.LedgerRecord
 }
 var file_seal_v1_sealing_proto_depIdxs = []int32{
 	1,  // 0: seal.v1.Placement.explicit:type_name -> seal.v1.ExplicitPlacement
 	2,  // 1: seal.v1.Placement.keyword:type_name -> seal.v1.KeywordPlacement
 	3,  // 2: seal.v1.Placement.riding:type_name -> seal.v1.RidingPlacement
 	0,  // 3: seal.v1.SealRequest.placement:type_name -> seal.v1.Placement
-	9,  // 4: seal.v1.SealResponse.record:type_name -> seal.v1.LedgerRecord
-	10, // 5: seal.v1.SealResponse.timestamped_at:type_name -> google.protobuf.Timestamp
-	4,  // 6: seal.v1.SealStreamRequest.header:type_name -> seal.v1.SealRequest
-	9,  // 7: seal.v1.SealStreamResponse.record:type_name -> seal.v1.LedgerRecord
-	10, // 8: seal.v1.SealStreamResponse.timestamped_at:type_name -> google.protobuf.Timestamp
-	4,  // 9: seal.v1.SealingService.Seal:input_type -> seal.v1.SealRequest
-	6,  // 10: seal.v1.SealingService.SealStream:input_type -> seal.v1.SealStreamRequest
-	8,  // 11: seal.v1.SealingService.GetSealResult:input_type -> seal.v1.GetSealResultRequest
-	5,  // 12: seal.v1.SealingService.Seal:output_type -> seal.v1.SealResponse
-	7,  // 13: seal.v1.SealingService.SealStream:output_type -> seal.v1.SealStreamResponse
-	5,  // 14: seal.v1.SealingService.GetSealResult:output_type -> seal.v1.SealResponse
-	12, // [12:15] is the sub-list for method output_type
-	9,  // [9:12] is the sub-list for method input_type
-	9,  // [9:9] is the sub-list for extension type_name
-	9,  // [9:9] is the sub-list for extension extendee
-	0,  // [0:9] is the sub-list for field type_name
+	9,  // 4: seal.v1.SealRequest.accepted_at:type_name -> google.protobuf.Timestamp
+	10, // 5: seal.v1.SealResponse.record:type_name -> seal.v1.LedgerRecord
+	9,  // 6: seal.v1.SealResponse.timestamped_at:type_name -> google.protobuf.Timestamp
+	4,  // 7: seal.v1.SealStreamRequest.header:type_name -> seal.v1.SealRequest
+	10, // 8: seal.v1.SealStreamResponse.record:type_name -> seal.v1.LedgerRecord
+	9,  // 9: seal.v1.SealStreamResponse.timestamped_at:type_name -> google.protobuf.Timestamp
+	4,  // 10: seal.v1.SealingService.Seal:input_type -> seal.v1.SealRequest
+	6,  // 11: seal.v1.SealingService.SealStream:input_type -> seal.v1.SealStreamRequest
+	8,  // 12: seal.v1.SealingService.GetSealResult:input_type -> seal.v1.GetSealResultRequest
+	5,  // 13: seal.v1.SealingService.Seal:output_type -> seal.v1.SealResponse
+	7,  // 14: seal.v1.SealingService.SealStream:output_type -> seal.v1.SealStreamResponse
+	5,  // 15: seal.v1.SealingService.GetSealResult:output_type -> seal.v1.SealResponse
+	13, // [13:16] is the sub-list for method output_type
+	10, // [10:13] is the sub-list for method input_type
+	10, // [10:10] is the sub-list for extension type_name
+	10, // [10:10] is the sub-list for extension extendee
+	0,  // [0:10] is the sub-list for field type_name
 }
 
 func init() { file_seal_v1_sealing_proto_init() }
