@@ -134,7 +134,7 @@ func TestPlacement9704(t *testing.T) {
 		// The date 5 mm from the bottom edge: the seal is kept on the page,
 		// above where 9704 would put it, and still clears the body.
 		{name: "date at the bottom, room above", in: decisionPage(t, 170, 446.1, 40, 15, decisionName), sig: "青山镇人民政府（印章）",
-			why: "to stay on the page", noLimit: true, dateWithin: 0.75},
+			why: "moved 4 mm up to stay on the page, its top 21 mm below the body text (9704 asks for at most a line)", noLimit: true, dateWithin: 0.75},
 		// The same with the body running down to the name: no position on
 		// the page clears it.
 		{name: "date at the bottom, no room", in: decisionPage(t, 80, 446.1, 40, 15, decisionName), sig: "青山镇人民政府（印章）",
