@@ -106,3 +106,26 @@ func TestSESealCLI(t *testing.T) {
 		t.Errorf("importing garbage: %d %q", code, stderr)
 	}
 }
+
+// TestSESProfile: with profile ses the service seals with a GB/T 38540
+// SES_Signature (/GM.sm2seal) carrying the seal, and `verify` accepts it
+// with the seal's picture.
+func TestSESProfile(t *testing.T) {
+	t.Setenv("ESEAL_PROFILE", "ses")
+	d := startDemo(t)
+	out := filepath.Join(t.TempDir(), "sealed.pdf")
+	if code, stdout, stderr := d.run(t, "450224100-approval", "stamp", decision, "-o", out, "--item", "450224-XK-0002",
+		"--case-no", "长安-SES-2", "--doc-kind", "准予行政许可决定书"); code != 0 {
+		t.Fatalf("stamp: %d %q %q", code, stdout, stderr)
+	}
+	b, _ := os.ReadFile(out)
+	if !bytes.Contains(b, []byte("/SubFilter/GM.sm2seal")) || !bytes.Contains(b, []byte("/Filter/GM.PKILite")) {
+		t.Fatal("the sealed PDF does not say /GM.PKILite /GM.sm2seal")
+	}
+	code, stdout, stderr := d.run(t, "", "--lang", "en", "verify", "--trust", filepath.Join(d.dir, "trust", "root.pem"), out)
+	for _, want := range []string{"VALID", "SVG 42×42 mm (the one drawn on the page)", "digest matches, signature verifies"} {
+		if code != 0 || !strings.Contains(stdout, want) {
+			t.Errorf("verify: %d, no %q in %q (%q)", code, want, stdout, stderr)
+		}
+	}
+}

@@ -347,7 +347,7 @@ func (a *app) printSignature(w io.Writer, n, revisions int, s verify.SignatureRe
 	add("case", s.CaseNumber)
 	add("reason", s.Reason)
 	switch s.SigningTimeSource {
-	case "cms", "pdf", "timestamp":
+	case "cms", "pdf", "timestamp", "ses":
 		add("time", a.when(s.SigningTime)+a.paren(a.vt("claimed-"+s.SigningTimeSource)))
 	default:
 		add("time", a.vt("none"))

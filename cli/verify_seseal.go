@@ -17,6 +17,7 @@ import (
 func init() {
 	for k, v := range map[string][2]string{
 		"seseal":          {"电子印章", "national seal"},
+		"claimed-ses":     {"电子签章数据中声明", "claimed in the SES_Signature"},
 		"seseal-none":     {"无（只核验了签名，没有电子印章数据）", "none (the signature only was checked: it carries no SESeal)"},
 		"seseal-maker":    {"制章者", "seal maker"},
 		"seseal-valid":    {"印章有效期", "seal valid"},

@@ -51,6 +51,7 @@ type SealImage struct {
 	form       []byte        // zlib-compressed content stream of a vector seal (vectorseal.go); then no samples
 	digest     PictureDigest // of the picture as drawn (picturedigest.go)
 	seseal     []byte        // zlib-compressed SESeal whose picture this is (WithSESeal); nil when none
+	sesealDER  []byte        // the same, as given
 }
 
 // NewSealImage decodes a PNG seal image of any colour type and prepares it

@@ -26,6 +26,15 @@ type Signer interface {
 	SignDigest(digest []byte, signingTime time.Time) ([]byte, error)
 }
 
+// A FormatSigner is a Signer whose signature is not a detached CMS: it
+// names the signature dictionary's /Filter and /SubFilter (a GB/T 38540
+// SES_Signature is /GM.PKILite /GM.sm2seal, seal/ses).
+type FormatSigner interface {
+	Signer
+	Filter() string
+	SubFilter() string
+}
+
 // Request is one sealing.
 type Request struct {
 	// Signer signs; required.

@@ -60,13 +60,18 @@ func (s *sealer) build() error {
 	// The signature dictionary comes last, so that little follows its
 	// /Contents: the output digest hashes that tail a second time.
 	var seseal ref
-	if req.Image != nil && req.Image.seseal != nil {
+	var filter, subFilter name
+	if fs, ok := req.Signer.(FormatSigner); ok {
+		filter, subFilter = name(fs.Filter()), name(fs.SubFilter())
+	}
+	if req.Image != nil && req.Image.seseal != nil && subFilter == "" { // an SES_Signature carries its SESeal itself
 		seseal = u.alloc()
 		u.putNew(seseal, &stream{dict: dict{{"Filter", name("FlateDecode")}}, data: req.Image.seseal})
 	}
 	s.ph = u.writeSigDict(sigRef, sigFields{
 		time: req.Time, name: req.SealName, reason: req.Reason, location: req.Location, contact: req.ContactInfo,
 		itemCode: req.ItemCode, itemName: req.ItemName, caseNumber: req.CaseNumber, seseal: seseal,
+		filter: filter, subFilter: subFilter,
 	}, req.Signer.Size(req.Time))
 	u.finish(d.trailer, d.startxref, d.xrefStream, next)
 	return nil

@@ -43,7 +43,8 @@ type sigFields struct {
 	time                            time.Time
 	name, reason, location, contact string
 	itemCode, itemName, caseNumber  string
-	seseal                          ref // the SESeal's stream; zero when none
+	seseal                          ref  // the SESeal's stream; zero when none
+	filter, subFilter               name // zero: Adobe.PPKLite, adbe.pkcs7.detached
 }
 
 // writeSigDict writes the signature dictionary as object r, with room
@@ -51,7 +52,15 @@ type sigFields struct {
 // are encrypted but /Contents, as the standard requires.
 func (u *update) writeSigDict(r ref, f sigFields, sigLen int) sigPlaceholders {
 	u.begin(r)
-	b := append(u.buf, "<</Type/Sig/Filter/Adobe.PPKLite/SubFilter/adbe.pkcs7.detached/ByteRange["...)
+	filter, subFilter := f.filter, f.subFilter
+	if filter == "" {
+		filter, subFilter = "Adobe.PPKLite", "adbe.pkcs7.detached"
+	}
+	b := append(u.buf, "<</Type/Sig/Filter"...)
+	b = appendName(b, filter)
+	b = append(b, "/SubFilter"...)
+	b = appendName(b, subFilter)
+	b = append(b, "/ByteRange["...)
 	var ph sigPlaceholders
 	ph.byteRange = len(b)
 	for range byteRangeWidth {

@@ -99,6 +99,9 @@ func (s *SealImage) WithSESeal(der []byte) (*SealImage, error) {
 		return nil, err
 	}
 	out := *s
-	out.seseal = c
+	out.seseal, out.sesealDER = c, der
 	return &out, nil
 }
+
+// SESeal returns the SESeal the image carries (WithSESeal), nil when none.
+func (s *SealImage) SESeal() []byte { return s.sesealDER }

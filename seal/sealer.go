@@ -11,6 +11,7 @@ import (
 	"github.com/emmansun/gmsm/sm3"
 	"github.com/ronganxian/eseal/pdf"
 	"github.com/ronganxian/eseal/seal/cms"
+	"github.com/ronganxian/eseal/seal/ses"
 )
 
 // ErrDuplicateRequest is what a SealerLedger returns, with the earlier
@@ -41,7 +42,10 @@ type Sealer struct {
 	Policy  *Policy
 	Ledger  SealerLedger
 	Profile cms.Profile
-	Now     func() time.Time // nil: time.Now
+	// SES seals with a GB/T 38540 SES_Signature in place of the CMS
+	// (ses.PDFSigner): the "ses" profile. It needs the seal's SESeal.
+	SES bool
+	Now func() time.Time // nil: time.Now
 	// Limits bound the memory and work one document may cost to seal;
 	// zero fields are pdf's defaults.
 	Limits pdf.Limits
@@ -129,6 +133,11 @@ func (s *Sealer) Seal(ctx context.Context, who *Principal, in Input) (*Output, e
 	if s.Timestamping != nil {
 		stamping = &stampingSigner{Signer: signer, ctx: ctx, ts: s.Timestamping}
 		pdfSigner = stamping
+	}
+	if s.SES {
+		if pdfSigner, err = s.sesSigner(key, stamping); err != nil {
+			return nil, err
+		}
 	}
 	res, err := pdf.Seal(ctx, &buf, bytes.NewReader(in.Document), int64(len(in.Document)), pdf.Request{
 		Signer: pdfSigner, Time: s.inZone(signedAt), SealName: key.Name, Reason: reason, Location: d.Township.Government(),
@@ -333,4 +342,17 @@ func (s *Sealer) inZone(t time.Time) time.Time {
 		return t
 	}
 	return t.In(s.Zone)
+}
+
+// sesSigner is the "ses" profile's signer for key: an SES_Signature with
+// the seal's SESeal, stamped like the CMS when stamping is set.
+func (s *Sealer) sesSigner(key *Key, stamping *stampingSigner) (pdf.Signer, error) {
+	if key.Image == nil || key.Image.SESeal() == nil {
+		return nil, fmt.Errorf("seal %s: the ses profile needs the seal's SESeal, and it has none (import one: sealctl seals import)", key.ID)
+	}
+	ps := &ses.PDFSigner{Seal: key.Image.SESeal(), Key: key.Signer, Cert: key.Chain[0], PropertyInfo: "PDF"}
+	if stamping != nil {
+		ps.Stamp, ps.TokenReserve = stamping.stamp, cms.TimeStampTokenSize(stamping.reserve())
+	}
+	return ps, nil
 }

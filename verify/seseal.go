@@ -44,8 +44,9 @@ type SESealInfo struct {
 	Picture               []byte `json:"-"` // the picture's bytes, for --extract-seal
 }
 
-// checkSESeal checks s's SESeal as above, at time at, with res the CMS
-// result (its signer), adding reasons to sr.
+// checkSESeal checks the SESeal that s's dictionary names (the default
+// profile), at time at, with res the CMS result (its signer), adding
+// reasons to sr.
 func (v *verifier) checkSESeal(sr *SignatureReport, s *pdf.SignatureField, res *cms.Result, at time.Time) {
 	if s.SESeal == nil && s.SESealProblem == nil {
 		return
@@ -59,6 +60,16 @@ func (v *verifier) checkSESeal(sr *SignatureReport, s *pdf.SignatureField, res *
 		sr.Reasons = append(sr.Reasons, problem(CodeSESealInvalid, "%v", err))
 		return
 	}
+	var signer *smx509.Certificate
+	if res != nil {
+		signer = res.Signer
+	}
+	v.checkSeal(sr, s.Widgets, es, signer, at)
+}
+
+// checkSeal checks the parsed SESeal es of a signature by signer at time
+// at, whose widgets are ws.
+func (v *verifier) checkSeal(sr *SignatureReport, ws []pdf.Widget, es *ses.Seal, signer *smx509.Certificate, at time.Time) {
 	info := &SESealInfo{ID: es.ID, Name: es.Name, Vendor: es.VendorID, Maker: es.MakerCert.Subject.CommonName,
 		Created: es.Created, ValidFrom: es.ValidFrom, ValidUntil: es.ValidUntil,
 		PictureType: es.Picture.Type, PictureWidthMM: es.Picture.WidthMM, PictureHeightMM: es.Picture.HeightMM, Picture: es.Picture.Data}
@@ -76,8 +87,8 @@ func (v *verifier) checkSESeal(sr *SignatureReport, s *pdf.SignatureField, res *
 		sr.Reasons = append(sr.Reasons, problem(CodeSESealNotValid, "seal %s is valid %s – %s; signed at %s", es.ID,
 			es.ValidFrom.Format(time.DateOnly), es.ValidUntil.Format(time.DateOnly), at.Format(time.RFC3339)))
 	}
-	if res != nil && res.Signer != nil && !es.Holds(res.Signer.Raw) {
-		sr.Reasons = append(sr.Reasons, problem(CodeSESealNotHolder, "seal %s does not list the signing certificate (%s)", es.ID, res.Signer.Subject.CommonName))
+	if signer != nil && !es.Holds(signer.Raw) {
+		sr.Reasons = append(sr.Reasons, problem(CodeSESealNotHolder, "seal %s does not list the signing certificate (%s)", es.ID, signer.Subject.CommonName))
 	}
 	want, err := pictureDigest(es.Picture)
 	if err != nil {
@@ -85,7 +96,7 @@ func (v *verifier) checkSESeal(sr *SignatureReport, s *pdf.SignatureField, res *
 		return
 	}
 	info.PictureMatches = true
-	for i, w := range s.Widgets {
+	for i, w := range ws {
 		if w.Drawn && (!w.HasPicture || w.Picture != want) {
 			info.PictureMatches = false
 			sr.Reasons = append(sr.Reasons, problem(CodeSealImageMismatch, "widget %d on page %d draws a picture other than seal %s's", i+1, w.Page, es.ID))

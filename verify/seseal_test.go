@@ -153,3 +153,57 @@ func withSESeal(t *testing.T, img *pdf.SealImage, der []byte) *pdf.SealImage {
 	}
 	return out
 }
+
+// TestVerifySESProfile: a PDF sealed with a GB/T 38540 SES_Signature
+// (/GM.sm2seal) verifies with its seal; changed bytes, another township's
+// picture, and a signer the seal does not list are caught.
+func TestVerifySESProfile(t *testing.T) {
+	p := testPKI(t)
+	in := fixture(t, "decision.pdf")
+	maker, makerKey := issueMaker(t, p, true)
+	changan, fushi := drawnPicture(t, "融安县长安镇人民政府"), drawnPicture(t, "融安县浮石镇人民政府")
+	info := ses.SealInfo{VendorID: "test", ID: "450224100-1", Type: ses.TypeOrganization, Name: "融安县长安镇人民政府行政审批专用章",
+		Certs: [][]byte{p.goodCert.Raw}, Created: p.signingTime.Add(-time.Minute), ValidFrom: p.signingTime.Add(-time.Hour),
+		ValidUntil: p.signingTime.Add(365 * 24 * time.Hour), Picture: changan}
+	sealDER, err := ses.MakeSeal(info, makerKey, maker)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seal := func(pic ses.Picture, key crypto.Signer, cert *smx509.Certificate) []byte {
+		img, err := pdf.SealPicture(pic.Type, pic.Data, pic.WidthMM)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out bytes.Buffer
+		if _, err := pdf.Seal(context.Background(), &out, bytes.NewReader(in), int64(len(in)), pdf.Request{
+			Signer: &ses.PDFSigner{Seal: sealDER, Key: key, Cert: cert, PropertyInfo: "decision.pdf"}, Time: p.signingTime,
+			SealName: "融安县长安镇人民政府行政审批专用章", Image: img,
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return out.Bytes()
+	}
+	opts := Options{Roots: []*smx509.Certificate{p.root}, CRLs: []*smx509.RevocationList{p.crl(t)}}
+	good := seal(changan, p.goodKey, p.goodCert)
+	sr := verifyBytes(t, good, opts).Signatures[0]
+	if !sr.Valid || sr.SubFilter != "GM.sm2seal" || sr.Filter != "GM.PKILite" || !sr.DigestMatch || !sr.SignatureValid || !sr.ChainTrusted ||
+		sr.SigningTimeSource != "ses" || sr.SESeal == nil || !sr.SESeal.PictureMatches || !sr.SESeal.MakerTrusted {
+		t.Fatalf("the ses profile: valid %v, reasons %v, %+v", sr.Valid, sr.Reasons, sr)
+	}
+	flipped := bytes.Clone(good)
+	flipped[7]++ // the header's version digit: still a PDF, no longer the signed bytes
+	other := testPKI(t) // a seal certificate of another county
+	for name, tc := range map[string]struct {
+		doc  []byte
+		want Code
+	}{
+		"changed bytes":                   {flipped, CodeDigestMismatch},
+		"another township's picture":      {seal(fushi, p.goodKey, p.goodCert), CodeSealImageMismatch},
+		"a signer the seal does not list": {seal(changan, other.goodKey, other.goodCert), CodeSESealNotHolder},
+	} {
+		sr := verifyBytes(t, tc.doc, opts).Signatures[0]
+		if sr.Valid || !hasCode(sr.Reasons, tc.want) {
+			t.Errorf("%s: valid %v, reasons %v; want %s", name, sr.Valid, sr.Reasons, tc.want)
+		}
+	}
+}

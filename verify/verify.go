@@ -176,6 +176,9 @@ func (v *verifier) signature(ctx context.Context, src io.ReaderAt, a *pdf.Analys
 	case "ETSI.RFC3161":
 		v.documentTimestamp(ctx, src, s, &sr, hashable)
 		return v.finish(sr, a, s), nil
+	case "GM.sm2seal":
+		v.sesSignature(ctx, src, s, &sr, hashable)
+		return v.finish(sr, a, s), nil
 	default:
 		sr.Reasons = append(sr.Reasons, problem(CodeSubFilter, "/SubFilter /%s; only detached CMS signatures (adbe.pkcs7.detached, ETSI.CAdES.detached) are checked", s.SubFilter))
 		hashable = false
@@ -215,24 +218,31 @@ func (v *verifier) signature(ctx context.Context, src io.ReaderAt, a *pdf.Analys
 	at := v.signingTime(&sr, s, res)
 	at, proven := v.signatureTimestamp(&sr, res, at)
 	if res != nil && res.Signer != nil {
-		sr.Signer = res.Signer.Subject.CommonName
-		sr.Township = res.Signer.Subject.SerialNumber
-		cc := v.checkCertificates(res.Signer, res.Certificates, at, v.now, proven)
-		sr.Chain, sr.ChainTrusted, sr.ValidAtSigningTime, sr.KeyUsageOK = cc.chain, cc.trusted, cc.validAtSigningTime, cc.keyUsageOK
-		sr.Revocation, sr.RevokedAt = cc.revocation, cc.revokedAt
-		sr.Reasons = append(sr.Reasons, cc.reasons...)
-		sr.Warnings = append(sr.Warnings, cc.warnings...)
-		if !proven && v.now.After(res.Signer.NotAfter) {
-			// What long-term validation needs and this signature lacks.
-			sr.Warnings = append(sr.Warnings, problem(CodeTimeOnlyClaimed, "%s expired at %s; verified as of %s",
-				sr.Signer, res.Signer.NotAfter.UTC().Format(time.RFC3339), v.now.UTC().Format(time.RFC3339)))
-		}
+		v.signerChecks(&sr, res.Signer, res.Certificates, at, proven)
 	}
 
 	seals, warns := sealPlacements(s)
 	sr.Seals, sr.Warnings = seals, append(sr.Warnings, warns...)
 	v.checkSESeal(&sr, s, res, at)
 	return v.finish(sr, a, s), nil
+}
+
+// signerChecks judges the signer's certificate chain, validity and
+// revocation at time at (proven or claimed), with the certificates the
+// signature embeds.
+func (v *verifier) signerChecks(sr *SignatureReport, signer *smx509.Certificate, embedded []*smx509.Certificate, at time.Time, proven bool) {
+	sr.Signer = signer.Subject.CommonName
+	sr.Township = signer.Subject.SerialNumber
+	cc := v.checkCertificates(signer, embedded, at, v.now, proven)
+	sr.Chain, sr.ChainTrusted, sr.ValidAtSigningTime, sr.KeyUsageOK = cc.chain, cc.trusted, cc.validAtSigningTime, cc.keyUsageOK
+	sr.Revocation, sr.RevokedAt = cc.revocation, cc.revokedAt
+	sr.Reasons = append(sr.Reasons, cc.reasons...)
+	sr.Warnings = append(sr.Warnings, cc.warnings...)
+	if !proven && v.now.After(signer.NotAfter) {
+		// What long-term validation needs and this signature lacks.
+		sr.Warnings = append(sr.Warnings, problem(CodeTimeOnlyClaimed, "%s expired at %s; verified as of %s",
+			sr.Signer, signer.NotAfter.UTC().Format(time.RFC3339), v.now.UTC().Format(time.RFC3339)))
+	}
 }
 
 // finish adds what the revisions after the signed one change, and the

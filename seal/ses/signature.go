@@ -141,6 +141,17 @@ func ParseSignature(der []byte) (*Signature, error) {
 // It does not check that dataHash matches the data, nor chains and times:
 // the caller has those.
 func (s *Signature) Verify() error {
+	if err := s.VerifySigner(); err != nil {
+		return err
+	}
+	if !s.Seal.Holds(s.Cert.Raw) {
+		return fmt.Errorf("%w: the signer's certificate is not one of seal %s's", ErrSignature, s.Seal.ID)
+	}
+	return s.Seal.VerifyMaker()
+}
+
+// VerifySigner checks the signer's signature over TBS_Sign only.
+func (s *Signature) VerifySigner() error {
 	if !s.SignAlg.Equal(OIDSM3WithSM2) {
 		return fmt.Errorf("%w: algorithm %v, want SM3withSM2", ErrSignature, s.SignAlg)
 	}
@@ -151,8 +162,5 @@ func (s *Signature) Verify() error {
 	if !sm2.VerifyASN1WithSM2(pub, nil, s.RawTBS, s.Value) {
 		return fmt.Errorf("%w: the signer's signature", ErrSignature)
 	}
-	if !s.Seal.Holds(s.Cert.Raw) {
-		return fmt.Errorf("%w: the signer's certificate is not one of seal %s's", ErrSignature, s.Seal.ID)
-	}
-	return s.Seal.VerifyMaker()
+	return nil
 }
