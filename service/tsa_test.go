@@ -3,9 +3,11 @@ package service
 import (
 	"bytes"
 	"context"
+	"crypto/x509/pkix"
 	"errors"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +17,8 @@ import (
 
 	"github.com/emmansun/gmsm/sm3"
 	"github.com/emmansun/gmsm/smx509"
+	"github.com/ronganxian/eseal/internal/testpki"
+	"github.com/ronganxian/eseal/pdf"
 	"github.com/ronganxian/eseal/seal"
 	"github.com/ronganxian/eseal/seal/cms"
 	"github.com/ronganxian/eseal/tsa"
@@ -171,5 +175,61 @@ func TestServiceLTV(t *testing.T) {
 	s := rep.Signatures[0]
 	if rep.Verdict != verify.VerdictValid || s.TimeBasis != verify.TimeProven || s.Revocation != verify.RevocationGood {
 		t.Errorf("in 2050: verdict %s, basis %s, revocation %s, reasons %v, warnings %v", rep.Verdict, s.TimeBasis, s.Revocation, rep.Reasons, rep.Warnings)
+	}
+}
+
+// TestServiceExternalTSA: with tsa_url the seals are stamped by that TSA
+// over HTTP; with it down, seal_without seals and says why.
+func TestServiceExternalTSA(t *testing.T) {
+	ctx := context.Background()
+	chain := testpki.MustChain(testpki.Options{LeafName: "另一个时间戳服务 (TEST)", LeafExtensions: []pkix.Extension{testpki.TimeStampingEKU(true)}})
+	other, err := tsa.New(tsa.StaticKey{Key: chain.LeafKey(), Chain: chain.Certs}, &tsa.MemorySerials{}, tsa.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ext := httptest.NewServer(&tsa.Handler{Authority: other})
+	defer ext.Close()
+	c := testConfig(t, "sqlite", "")
+	DemoTSA(c)
+	c.TSAListen, c.TSAURL = "", ext.URL
+	svc := openService(t, c)
+	if err := svc.PrepareDemo(ctx); err != nil {
+		t.Fatal(err)
+	}
+	doc, err := os.ReadFile("../testdata/pdfs/decision.pdf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	clerk := &seal.Principal{ID: "450224100-approval", Role: seal.RoleClerk, Township: "450224100", Windows: []seal.Window{seal.WindowApproval}}
+	sealOne := func(id string) *seal.Output {
+		out, err := svc.Sealer.Seal(ctx, clerk, seal.Input{
+			Request:   seal.Request{Item: "450224-XK-0002", CaseNo: "长安-2026-" + id, DocKind: "准予行政许可决定书"},
+			RequestID: id, Document: doc})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	out := sealOne("ext-1")
+	sigs, err := pdf.Signatures(bytes.NewReader(out.Document), int64(len(out.Document)))
+	if err != nil || len(sigs) != 1 {
+		t.Fatalf("signatures: %v", err)
+	}
+	der, _ := cms.TrimPadding(sigs[0].Contents)
+	res, err := cms.Verify(der, sigs[0].SignedBytes(bytes.NewReader(out.Document)), nil)
+	if err != nil || res.TimeStampToken == nil {
+		t.Fatalf("the seal: %v, token %v", err, res.TimeStampToken != nil)
+	}
+	tr, err := cms.VerifyTimeStampToken(res.TimeStampToken, nil)
+	if err != nil || tr.Signer.Subject.CommonName != "另一个时间戳服务 (TEST)" {
+		t.Errorf("the token is not the external TSA's: %v", err)
+	}
+	if at, missing := out.Record.Timestamp(); at.IsZero() || missing != "" {
+		t.Errorf("record detail %q", out.Record.Detail)
+	}
+	ext.Close()
+	out = sealOne("ext-2")
+	if at, missing := out.Record.Timestamp(); !at.IsZero() || missing == "" {
+		t.Errorf("TSA down, seal_without: record detail %q", out.Record.Detail)
 	}
 }
