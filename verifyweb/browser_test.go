@@ -1,6 +1,7 @@
 package verifyweb_test
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"encoding/base64"
@@ -21,7 +22,9 @@ import (
 
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 	"github.com/ronganxian/eseal/cli"
 	"github.com/ronganxian/eseal/service"
 )
@@ -111,11 +114,12 @@ func chromium(t *testing.T) string {
 	return p
 }
 
-// browser starts headless Chromium with a phone-sized window.
-func browser(t *testing.T) context.Context {
+// browser starts headless Chromium, with extra options.
+func browser(t *testing.T, extra ...chromedp.ExecAllocatorOption) context.Context {
 	t.Helper()
 	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chromium(t)), chromedp.NoSandbox,
 		chromedp.WindowSize(900, 1400), chromedp.Flag("disable-gpu", true))
+	opts = append(opts, extra...)
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(actx)
 	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
@@ -274,6 +278,12 @@ func TestBrowserVerifies(t *testing.T) {
 		t.Errorf("the page does not say the file stays on the device: %q", s)
 	}
 
+	// By keyboard: Tab reaches the language button, then the file input.
+	do(t, ctx, "tab twice", chromedp.KeyEvent(kb.Tab), chromedp.KeyEvent(kb.Tab))
+	if id := run(t, ctx, "read focus", chromedp.Evaluate[string](`document.activeElement.id`)); id != "file" {
+		t.Errorf("two Tabs focus %q, want the file input", id)
+	}
+
 	// The sealed decision: valid, green, with its details.
 	v := pick(t, ctx, "#file", sealed)
 	t.Logf("verify the one-page decision in the browser: %.1f ms (after the warm-up at load, which took %.1f ms)",
@@ -390,4 +400,109 @@ func TestBrowserSlowPhone(t *testing.T) {
 		t.Fatalf("no time to interactive recorded: %v", ready)
 	}
 	t.Logf("time to interactive with the CPU slowed 4x, on loopback (no network delay): %.0f ms", ready)
+}
+
+// TestBrowserOfflineFolder: the folder from /verify/offline.zip, opened
+// from disk (file://), verifies the sealed decision with its bundled root
+// and CRL, on a phone-sized screen, without a server.
+func TestBrowserOfflineFolder(t *testing.T) {
+	grpcAddr, httpAddr, dir := startService(t)
+	sealed, _ := sealDecision(t, grpcAddr, dir)
+	resp, err := http.Get("http://" + httpAddr + "/verify/offline.zip")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("offline.zip: %v %s", err, resp.Status)
+	}
+	zr, err := zip.NewReader(bytes.NewReader(body), int64(len(body)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	for _, f := range zr.File {
+		rc, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(out, filepath.FromSlash(f.Name))
+		if !strings.HasPrefix(p, out+string(filepath.Separator)) {
+			t.Fatalf("zip entry %q leaves the folder", f.Name)
+		}
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Logf("offline folder: %d bytes zipped", len(body))
+
+	ctx := browser(t)
+	do(t, ctx, "phone screen", chromedp.EmulateViewport(375, 740, chromedp.EmulateMobile))
+	do(t, ctx, "open the folder's page", chromedp.Navigate("file://"+filepath.Join(out, "eseal-verify", "index.html")),
+		chromedp.WaitVisible(chromedp.CSS(`body[data-ready="true"]`)))
+	v := pick(t, ctx, "#file", sealed)
+	if v.Verdict != "valid" || v.Heading != "有效" || !strings.Contains(v.Details, "未吊销") || !strings.Contains(v.Details, "离线页随附") {
+		t.Fatalf("from file://: %+v", v)
+	}
+	if w := run(t, ctx, "read widths", chromedp.Evaluate[[]int](`[document.documentElement.scrollWidth, window.innerWidth]`)); len(w) != 2 || w[0] > w[1] {
+		t.Errorf("on a 375-pixel screen the page is %v wide: it scrolls sideways", w)
+	}
+}
+
+// TestBrowserWithoutWebAssembly: in a browser without WebAssembly the page
+// says it cannot verify on the device and sends the file to the server
+// only when the reader presses the button, then says it did.
+func TestBrowserWithoutWebAssembly(t *testing.T) {
+	grpcAddr, httpAddr, dir := startService(t)
+	sealed, _ := sealDecision(t, grpcAddr, dir)
+	proxy := &recordingProxy{}
+	base := proxy.start(t, httpAddr)
+	ctx := browser(t)
+	// A browser without WebAssembly: the global is gone before any script.
+	do(t, ctx, "start", chromedp.Navigate("about:blank"))
+	if _, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument,
+		page.AddScriptToEvaluateOnNewDocumentParams{Source: "delete globalThis.WebAssembly;"}); err != nil {
+		t.Fatal(err)
+	}
+	do(t, ctx, "open the page", chromedp.Navigate(base+"/verify/"))
+	wctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	if err := chromedp.Do(wctx, chromedp.WaitVisible(chromedp.CSS(`#fallback:not([hidden])`))); err != nil {
+		st, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('status').textContent + ' / ' + typeof WebAssembly`))
+		t.Fatalf("no fallback offered: %v; the page says %q", err, st)
+	}
+	if has := run(t, ctx, "check wasm", chromedp.Evaluate[bool](`typeof WebAssembly === 'object'`)); has {
+		t.Fatal("the browser still has WebAssembly")
+	}
+	do(t, ctx, "pick the file", chromedp.SetUploadFiles(chromedp.CSS(`#file`), []string{sealed}))
+	time.Sleep(300 * time.Millisecond) // the page must not send it on its own
+	for _, r := range proxy.requests() {
+		if r.method != "GET" {
+			t.Fatalf("before the reader asked, the page sent %s %s", r.method, r.path)
+		}
+	}
+	do(t, ctx, "send it", chromedp.Click(chromedp.CSS(`#send`)), chromedp.WaitVisible(chromedp.CSS(`#result[data-verdict]`)))
+	v := readVerdict(t, ctx)
+	where := run(t, ctx, "read note", chromedp.Evaluate[string](`document.getElementById('where').textContent`))
+	if v.Verdict != "valid" || v.Heading != "有效" || !strings.Contains(where, "文件已发送到服务器") {
+		t.Fatalf("verified by the server: %+v, %q", v, where)
+	}
+	posted := 0
+	for _, r := range proxy.requests() {
+		if r.method == "POST" && r.path == "/v1/verify" {
+			posted++
+		}
+	}
+	if posted != 1 {
+		t.Errorf("%d POST /v1/verify, want 1", posted)
+	}
 }
