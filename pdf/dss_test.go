@@ -3,9 +3,13 @@ package pdf
 import (
 	"bytes"
 	"context"
+	"io"
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/emmansun/gmsm/sm3"
+	"github.com/ronganxian/eseal/seal/cms"
 )
 
 // TestAddDSS: on sealed documents of several structures (a table, a
@@ -56,6 +60,61 @@ func TestAddDSS(t *testing.T) {
 					if c.Kind != ChangeDSS || c.Alters {
 						t.Errorf("a DSS revision changes %s (%s)", c.Kind, c.Detail)
 					}
+				}
+			}
+		})
+	}
+}
+
+// TestAddDocTimestamp: a document timestamp after a seal and its DSS, on
+// plain, object-stream and AES-256 documents, is one more signature field
+// (/SubFilter /ETSI.RFC3161) whose byte ranges are what stamp was given the
+// digest of, qpdf finds the file sound, and the revision is a timestamp.
+func TestAddDocTimestamp(t *testing.T) {
+	ctx := context.Background()
+	signer, _ := sm2Signer(t)
+	for _, name := range []string{"one.pdf", "one_objstm.pdf", "one_enc_aes256.pdf"} {
+		t.Run(name, func(t *testing.T) {
+			in := fixture(t, name)
+			var sealed, stamped bytes.Buffer
+			if _, err := Seal(ctx, &sealed, bytes.NewReader(in), int64(len(in)), Request{Signer: signer, Time: time.Now()}); err != nil {
+				t.Fatal(err)
+			}
+			token := []byte{0x30, 0x03, 0x04, 0x01, 0x00} // opaque to the PDF layer
+			var digest []byte
+			stamp := func(d []byte) ([]byte, error) { digest = d; return token, nil }
+			if err := AddDocTimestamp(ctx, &stamped, bytes.NewReader(sealed.Bytes()), int64(sealed.Len()), stamp, 64, Limits{}); err != nil {
+				t.Fatal(err)
+			}
+			b := stamped.Bytes()
+			sigs, err := Signatures(bytes.NewReader(b), int64(len(b)))
+			if err != nil || len(sigs) != 2 {
+				t.Fatalf("signatures: %d, %v", len(sigs), err)
+			}
+			ts := sigs[1]
+			if ts.SubFilter != "ETSI.RFC3161" || !ts.CoversWholeFile {
+				t.Errorf("the timestamp field: /SubFilter %s, whole file %v", ts.SubFilter, ts.CoversWholeFile)
+			}
+			if got, _ := cms.TrimPadding(ts.Contents); !bytes.Equal(got, token) {
+				t.Errorf("contents %x, want the token", ts.Contents[:8])
+			}
+			h := sm3.New()
+			io.Copy(h, ts.SignedBytes(bytes.NewReader(b)))
+			if !bytes.Equal(h.Sum(nil), digest) {
+				t.Error("the digest stamped is not that of the byte ranges")
+			}
+			qpdfCheck(t, writeTemp(t, "ts-"+name, b))
+			a, err := Analyze(ctx, bytes.NewReader(b), int64(len(b)), Limits{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			last := a.Revisions[len(a.Revisions)-1]
+			if len(last.Changes) == 0 {
+				t.Fatal("the timestamp revision shows no change")
+			}
+			for _, c := range last.Changes {
+				if c.Kind != ChangeTimestamp || c.Alters {
+					t.Errorf("the timestamp revision changes %s (%s)", c.Kind, c.Detail)
 				}
 			}
 		})
