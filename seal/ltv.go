@@ -16,13 +16,17 @@ import (
 // timestamp chain to (pdf.AddDSS), so that it still verifies when the
 // seal certificate has expired and the CRL is no longer published. The
 // record's output digest is that of the document with its DSS, the one
-// returned and stored.
+// returned and stored. When the source's DocumentTimestamp says so, a
+// document timestamp from the Sealer's TSA follows the DSS, as PAdES B-LTA
+// has it.
 
 // LTVSource gives the validation data every sealed document carries: the
 // current CRLs, and the certificates above the seals (the CA's, the
 // TSA's).
 type LTVSource interface {
 	ValidationData(ctx context.Context) (pdf.DSS, error)
+	// A source may also have DocumentTimestamp() bool: true adds a
+	// document timestamp after the DSS.
 }
 
 // addLTV appends the validation data to sealed, with the seal's own chain,
@@ -40,6 +44,18 @@ func (s *Sealer) addLTV(ctx context.Context, sealed []byte, chain []*smx509.Cert
 	if err := pdf.AddDSS(ctx, &out, bytes.NewReader(sealed), int64(len(sealed)), data, s.Limits); err != nil {
 		return nil, nil, fmt.Errorf("long-term validation data: %w", err)
 	}
-	sum := sm3.Sum(out.Bytes())
-	return out.Bytes(), sum[:], nil
+	doc := out.Bytes()
+	if lta, ok := s.LTV.(interface{ DocumentTimestamp() bool }); ok && lta.DocumentTimestamp() && s.Timestamping != nil {
+		// PAdES B-LTA: a document timestamp over the document and its DSS.
+		ts := s.Timestamping
+		stamper := &stampingSigner{ctx: ctx, ts: ts}
+		var stamped bytes.Buffer
+		stamp := func(digest []byte) ([]byte, error) { return ts.TSA.Timestamp(ctx, oidSM3, digest) }
+		if err := pdf.AddDocTimestamp(ctx, &stamped, bytes.NewReader(doc), int64(len(doc)), stamp, stamper.reserve(), s.Limits); err != nil {
+			return nil, nil, fmt.Errorf("document timestamp: %w", err)
+		}
+		doc = stamped.Bytes()
+	}
+	sum := sm3.Sum(doc)
+	return doc, sum[:], nil
 }
