@@ -15,8 +15,8 @@ func TestVerifySealPlacement(t *testing.T) {
 		name, lang, file string
 		has              []string
 	}{
-		{"visible, English", "en", "valid-visible.pdf", []string{"seal drawn     page 1 at [467 339.8 580.3 453.2] (on the page)"}},
-		{"visible, Chinese", "zh", "valid-visible.pdf", []string{"印章位置  第 1 页 [467 339.8 580.3 453.2]（在页面内）"}},
+		{"visible, English", "en", "valid-visible.pdf", []string{"seal drawn     page 1 at [449.9 321.7 563.3 435.1] (on the page)"}},
+		{"visible, Chinese", "zh", "valid-visible.pdf", []string{"印章位置  第 1 页 [449.9 321.7 563.3 435.1]（在页面内）"}},
 		{"invisible, English", "en", "valid.pdf", []string{"seal drawn     page 1 at [0 0 0 0] (not drawn)",
 			"note           the signature draws no seal on any page"}},
 	} {

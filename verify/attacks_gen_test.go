@@ -9,6 +9,7 @@ import (
 	"encoding/pem"
 	"flag"
 	"fmt"
+	"maps"
 	"math/big"
 	"os"
 	"path/filepath"
@@ -256,6 +257,12 @@ func buildCorpus(dir string) error {
 	if files["signature-wrapping.pdf"], err = signatureWrapping(interop); err != nil {
 		return err
 	}
+	// The seal, not only the signature (issue 16).
+	withSESeal, err := p.sesealFiles(decision)
+	if err != nil {
+		return err
+	}
+	maps.Copy(files, withSESeal)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}

@@ -28,6 +28,7 @@ var attackTable = []attackCase{
 	// What must pass.
 	{"valid.pdf", "root.pem", true, VerdictValid, nil},
 	{"valid-visible.pdf", "root.pem", true, VerdictValid, nil},
+	{"valid-seseal.pdf", "root.pem", true, VerdictValid, nil},
 	{"valid-twice.pdf", "root.pem", true, VerdictValid, []Code{CodeNotWholeFile}},
 	{"valid.pdf", "root.pem", false, VerdictValid, []Code{CodeRevocationUnknown}},
 	// Tampering with the signed bytes and the signature.
@@ -53,6 +54,8 @@ var attackTable = []attackCase{
 	// Signature wrapping and the shadow attack.
 	{"signature-wrapping.pdf", "bc-root.pem", false, VerdictInvalid, []Code{CodeByteRangeGap}},
 	{"shadow-hide-replace.pdf", "root.pem", true, VerdictInvalid, []Code{CodeModified}},
+	// The seal: a valid signature under another township's picture.
+	{"seal-image-mismatch.pdf", "root.pem", true, VerdictInvalid, []Code{CodeSealImageMismatch}},
 	// Certificates.
 	{"valid.pdf", "wrong-root.pem", true, VerdictInvalid, []Code{CodeUntrusted}},
 	{"expired.pdf", "root.pem", true, VerdictInvalid, []Code{CodeCertExpired}},
