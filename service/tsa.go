@@ -37,8 +37,8 @@ func (c *Config) validateTSA() []error {
 	if c.TSAUnreachable != "refuse" && c.TSAUnreachable != "seal_without" {
 		errs = append(errs, fmt.Errorf("tsa_unreachable %q is not refuse or seal_without", c.TSAUnreachable))
 	}
-	if c.LTV != "on" && c.LTV != "off" {
-		errs = append(errs, fmt.Errorf("ltv %q is not on or off", c.LTV))
+	if c.LTV != "on" && c.LTV != "off" && c.LTV != "lta" {
+		errs = append(errs, fmt.Errorf("ltv %q is not on, lta or off", c.LTV))
 	}
 	if c.TSAHash != "sm3" && c.TSAHash != "sha256" {
 		errs = append(errs, fmt.Errorf("tsa_hash %q is not sm3 or sha256", c.TSAHash))
@@ -73,8 +73,8 @@ func (s *Service) newTSA() error {
 		return err
 	}
 	s.TSA = auth
-	if c.LTV == "on" {
-		s.Sealer.LTV = countyLTV{s}
+	if c.LTV == "on" || c.LTV == "lta" {
+		s.Sealer.LTV = countyLTV{s: s, lta: c.LTV == "lta"}
 	}
 	if c.TSAURL == "off" {
 		return nil
@@ -170,8 +170,15 @@ func DemoTSA(c *Config) {
 }
 
 // countyLTV is the validation data every sealed document carries with ltv
-// on: the county's current CRL, the CA's certificates and the county TSA's.
-type countyLTV struct{ s *Service }
+// on: the county's current CRL, the CA's certificates and the county TSA's;
+// with ltv lta, a document timestamp follows it.
+type countyLTV struct {
+	s   *Service
+	lta bool
+}
+
+// DocumentTimestamp says whether a document timestamp follows the DSS.
+func (l countyLTV) DocumentTimestamp() bool { return l.lta }
 
 func (l countyLTV) ValidationData(ctx context.Context) (pdf.DSS, error) {
 	var d pdf.DSS

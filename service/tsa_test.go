@@ -135,15 +135,16 @@ func verifyOpts(roots []*smx509.Certificate, at time.Time) smx509.VerifyOptions 
 	return smx509.VerifyOptions{Roots: pool, CurrentTime: at, KeyUsages: []smx509.ExtKeyUsage{smx509.ExtKeyUsageTimeStamping}}
 }
 
-// TestServiceLTV: with ltv on and the county TSA, a document the service
+// TestServiceLTV: with ltv lta and the county TSA, a document the service
 // seals verifies as of 2050 with only the county root: its time proven by
-// the county TSA, its revocation checked from the CRL in its own /DSS.
+// the county TSA, its revocation checked from the CRL in its own /DSS, and
+// a document timestamp over both.
 func TestServiceLTV(t *testing.T) {
 	ctx := context.Background()
 	c := testConfig(t, "sqlite", "")
 	DemoTSA(c)
 	c.TSAListen = "" // the sealer asks the TSA in process
-	c.LTV = "on"
+	c.LTV = "lta"
 	svc := openService(t, c)
 	if err := svc.PrepareDemo(ctx); err != nil {
 		t.Fatal(err)
@@ -175,6 +176,9 @@ func TestServiceLTV(t *testing.T) {
 	s := rep.Signatures[0]
 	if rep.Verdict != verify.VerdictValid || s.TimeBasis != verify.TimeProven || s.Revocation != verify.RevocationGood {
 		t.Errorf("in 2050: verdict %s, basis %s, revocation %s, reasons %v, warnings %v", rep.Verdict, s.TimeBasis, s.Revocation, rep.Reasons, rep.Warnings)
+	}
+	if len(rep.Signatures) != 2 || rep.Signatures[1].SubFilter != "ETSI.RFC3161" || !rep.Signatures[1].Valid {
+		t.Errorf("ltv lta: no valid document timestamp after the DSS: %d signatures", len(rep.Signatures))
 	}
 }
 
