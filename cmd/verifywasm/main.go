@@ -8,8 +8,9 @@
 //	  -> {json: string} | {error: string}
 //
 // esealMeaning(code) -> {zh, en} | null, the plain words for a reason's
-// code, and esealWarm() -> null | error, which runs the SM2 code once so
-// that the reader's first verification is as quick as the next. esealVerify runs internal/webverify in the browser: the document never leaves
+// code, and esealWarm() -> null | error, which verifies a small embedded
+// document once so that the reader's first verification is as quick as
+// the next. esealVerify runs internal/webverify in the browser: the document never leaves
 // the reader's device.
 package main
 
@@ -24,7 +25,7 @@ func main() {
 	js.Global().Set("esealVerify", js.FuncOf(verifyJS))
 	js.Global().Set("esealMeaning", js.FuncOf(meaningJS))
 	js.Global().Set("esealWarm", js.FuncOf(func(js.Value, []js.Value) any {
-		if err := webverify.Warm(); err != nil {
+		if _, err := webverify.Warm(); err != nil {
 			return err.Error()
 		}
 		return js.Null()
