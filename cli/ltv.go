@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
+	"time"
 
 	"github.com/ronganxian/eseal/internal/atomicfile"
 	"github.com/ronganxian/eseal/pdf"
 	sealv1 "github.com/ronganxian/eseal/proto/seal/v1"
 	"github.com/ronganxian/eseal/seal/cms"
+	"github.com/ronganxian/eseal/tsa"
 	"github.com/ronganxian/eseal/verify"
 	"github.com/spf13/cobra"
 )
@@ -21,20 +24,23 @@ import (
 // CRL, decades later, uses them (see verify/dss.go).
 func (a *app) ltvCmd() *cobra.Command {
 	var crls []string
-	var out string
+	var out, tsaURL string
 	var force bool
 	cmd := &cobra.Command{
-		Use:   "ltv [--crl FILE]... -o OUT.pdf FILE",
+		Use:   "ltv [--crl FILE]... [--tsa URL] -o OUT.pdf FILE",
 		Short: "添加长期验证数据 / add long-term validation data (a /DSS) to a sealed PDF",
 		Long: `ltv appends to a sealed PDF the validation data a verifier will need when the
 seal certificate has expired and today's CRL is no longer published: the CRLs
 given with --crl (or, without them, the county's current CRL from the service)
 and the certificates embedded in its signatures and time-stamp tokens, in a
 /DSS of an incremental update. The seals stay valid: the update changes
-nothing but the document's validation data. Check the result with
+nothing but the document's validation data. With --tsa URL, a document
+timestamp from that RFC 3161 service follows (PAdES B-LTA): it proves when the
+validation data existed. Check the result with
 sealctl verify --trust root.pem --at 2050-01-01 OUT.pdf.`,
 		Example: `  sealctl ltv --crl county.crl -o approval-ltv.pdf approval.pdf
-  SEAL_SERVER=127.0.0.1:8443 sealctl ltv -o approval-ltv.pdf approval.pdf`,
+  SEAL_SERVER=127.0.0.1:8443 sealctl ltv -o approval-ltv.pdf approval.pdf
+  sealctl ltv --crl county.crl --tsa https://tsa.county.example/ -o approval-lta.pdf approval.pdf`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if out == "" {
@@ -78,16 +84,31 @@ sealctl verify --trust root.pem --at 2050-01-01 OUT.pdf.`,
 			if err := pdf.AddDSS(cmd.Context(), &buf, bytes.NewReader(in), int64(len(in)), add, pdf.Limits{}); err != nil {
 				return err
 			}
-			if err := atomicfile.WriteFile(out, buf.Bytes(), 0o644); err != nil {
+			doc := buf.Bytes()
+			if tsaURL != "" {
+				c := &tsa.Client{URL: tsaURL, HTTP: &http.Client{Timeout: 30 * time.Second}}
+				stamp := func(d []byte) ([]byte, error) { return c.Timestamp(cmd.Context(), tsa.OIDSM3, d) }
+				var stamped bytes.Buffer
+				if err := pdf.AddDocTimestamp(cmd.Context(), &stamped, bytes.NewReader(doc), int64(len(doc)), stamp, 16<<10, pdf.Limits{}); err != nil {
+					return err
+				}
+				doc = stamped.Bytes()
+			}
+			if err := atomicfile.WriteFile(out, doc, 0o644); err != nil {
 				return err
 			}
-			fmt.Fprintf(a.stdout, "%s: /DSS with %d CRL(s) and %d certificate(s)\n", termText(out), len(add.CRLs), len(add.Certs))
+			fmt.Fprintf(a.stdout, "%s: /DSS with %d CRL(s) and %d certificate(s)", termText(out), len(add.CRLs), len(add.Certs))
+			if tsaURL != "" {
+				fmt.Fprintf(a.stdout, ", then a document timestamp")
+			}
+			fmt.Fprintln(a.stdout)
 			return nil
 		},
 	}
 	cmd.Flags().StringArrayVar(&crls, "crl", nil, "CRL files, PEM or DER (default: the county's current CRL from the service); repeatable")
 	cmd.Flags().StringVarP(&out, "output", "o", "", "where to write the PDF with its validation data")
 	cmd.Flags().BoolVar(&force, "force", false, "overwrite -o when it exists")
+	cmd.Flags().StringVar(&tsaURL, "tsa", "", "an RFC 3161 time-stamping service (the county's tsa_listen): add a document timestamp after the DSS")
 	return cmd
 }
 

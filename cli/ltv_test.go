@@ -7,6 +7,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"math/big"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -63,6 +64,18 @@ func TestLTVCommand(t *testing.T) {
 	code, stdout, stderr := runSealctl(t, "ltv", "--crl", crlFile, "-o", out, in)
 	if code != 0 || !strings.Contains(stdout, "/DSS with 1 CRL(s) and 3 certificate(s)") {
 		t.Fatalf("ltv: exit %d\n%s%s", code, stdout, stderr)
+	}
+	// With --tsa, a document timestamp follows (PAdES B-LTA).
+	srv := httptest.NewServer(&tsa.Handler{Authority: auth})
+	defer srv.Close()
+	lta := filepath.Join(dir, "lta.pdf")
+	if code, stdout, stderr := runSealctl(t, "ltv", "--crl", crlFile, "--tsa", srv.URL, "-o", lta, in); code != 0 ||
+		!strings.Contains(stdout, "then a document timestamp") {
+		t.Fatalf("ltv --tsa: exit %d\n%s%s", code, stdout, stderr)
+	}
+	code, stdout, stderr = runSealctl(t, "verify", "--trust", root, "--lang", "en", "--at", "2050-01-01", lta)
+	if code != 0 || !strings.Contains(stdout, "2 signature(s), 2 valid") || !strings.Contains(stdout, "ETSI.RFC3161") && !strings.Contains(stdout, "DocTimeStamp1") {
+		t.Errorf("verify the B-LTA file: exit %d\n%s%s", code, stdout, stderr)
 	}
 	if code, _, _ := runSealctl(t, "ltv", "--crl", crlFile, "-o", out, in); code == 0 {
 		t.Error("ltv overwrote its output without --force")
