@@ -32,7 +32,21 @@ func (s *sealAdminServer) IssueSeal(ctx context.Context, req *sealv1.IssueSealRe
 	if err != nil {
 		return nil, toStatus(err)
 	}
+	s.makeSESeal(ctx, sl)
 	return sealToProto(sl), nil
+}
+
+// makeSESeal makes a new seal's national seal data (GB/T 38540 SESeal) as
+// the county's seal maker, so that it exists from the seal's first day
+// (it would otherwise be made on first use). A failure is logged, not
+// returned: the seal stands, and its first use tries again.
+func (s *sealAdminServer) makeSESeal(ctx context.Context, sl keystore.Seal) {
+	if s.pictures == nil {
+		return
+	}
+	if _, err := s.pictures.SESeal(ctx, sl.TownshipCode); err != nil {
+		s.log.Warn("making the seal's SESeal", "seal", sl.ID, "err", err)
+	}
 }
 
 // changed answers a lifecycle change. A change whose CRL could not be
@@ -57,7 +71,11 @@ func (s *sealAdminServer) ResumeSeal(ctx context.Context, req *sealv1.SealAction
 }
 
 func (s *sealAdminServer) RotateSeal(ctx context.Context, req *sealv1.SealActionRequest) (*sealv1.Seal, error) {
-	return s.changed(s.ks.RotateTownship(ctx, req.TownshipCode))
+	sl, err := s.ks.RotateTownship(ctx, req.TownshipCode)
+	if err == nil || errors.Is(err, keystore.ErrCRLNotPublished) {
+		s.makeSESeal(ctx, sl)
+	}
+	return s.changed(sl, err)
 }
 
 func (s *sealAdminServer) RevokeSeal(ctx context.Context, req *sealv1.SealActionRequest) (*sealv1.Seal, error) {

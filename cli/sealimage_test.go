@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"image/png"
 	"os"
 	"path/filepath"
@@ -99,6 +100,17 @@ func TestSESealCLI(t *testing.T) {
 	}
 	if code, _, stderr := d.run(t, "450224100-approval", "seals", "import", "450224100", esl); code != 1 || !strings.Contains(strings.ToLower(stderr), "permission") && !strings.Contains(stderr, "权限") {
 		t.Errorf("a clerk imports: %d %q", code, stderr)
+	}
+	// Rotating a seal makes the new seal's SESeal at once, not on first use.
+	if code, stdout, stderr := d.run(t, "admin", "seals", "rotate", "450224101"); code != 0 {
+		t.Fatalf("seals rotate: %d %q %q", code, stdout, stderr)
+	}
+	rotated, _, err := d.svc.Keystore.TownshipSeal(context.Background(), "450224101")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec, err := d.svc.Keystore.SESeal(context.Background(), rotated.ID); err != nil || rec.Imported {
+		t.Errorf("the rotated seal's SESeal: %v", err)
 	}
 	junk := filepath.Join(dir, "junk.esl")
 	os.WriteFile(junk, []byte("not an SESeal"), 0o644)
