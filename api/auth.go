@@ -99,6 +99,8 @@ var methodAccess = map[string]access{
 	"/seal.v1.LedgerService/CreateCheckpoint": admins,
 	"/seal.v1.LedgerService/VerifyLedger":     ledgerReaders,
 
+	"/seal.v1.ReportService/Timeliness": ledgerReaders,
+
 	"/seal.v1.SubscriptionService/CreateSubscription":    admins,
 	"/seal.v1.SubscriptionService/ListSubscriptions":     admins,
 	"/seal.v1.SubscriptionService/PauseSubscription":     admins,

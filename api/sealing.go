@@ -38,6 +38,9 @@ func (s *sealingServer) input(ctx context.Context, req *sealv1.SealRequest, doc 
 		Request:   seal.Request{Township: req.TownshipCode, Item: req.ItemCode, CaseNo: req.CaseNo, DocKind: req.DocKind},
 		RequestID: req.RequestId, Document: doc, Reason: req.Reason,
 	}
+	if req.AcceptedAt != nil {
+		in.Accepted = req.AcceptedAt.AsTime()
+	}
 	placements, err := placementsFromProto(req.Placement)
 	if err != nil {
 		return in, toStatus(s.sealer.Refuse(ctx, PrincipalFrom(ctx), in, seal.Refuse(seal.RulePlacement, "%v", err)))

@@ -235,6 +235,8 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	sealv1.RegisterSealAdminServiceServer(both, &sealAdminServer{ks: deps.Keystore, st: deps.Store, pictures: deps.Pictures, log: s.log})
 	sealv1.RegisterLedgerServiceServer(both, &ledgerServer{ledger: deps.Ledger})
 	sealv1.RegisterSubscriptionServiceServer(both, &subscriptionServer{box: deps.Outbox})
+	sealv1.RegisterReportServiceServer(both, &reportServer{ledger: deps.Ledger})
+	s.metrics.reg.MustRegister(newTimelinessCollector(deps.Ledger))
 	if deps.Outbox != nil {
 		s.metrics.reg.MustRegister(deps.Outbox.Collectors()...)
 	}
@@ -316,7 +318,7 @@ func (s *Server) gateway() (http.Handler, error) {
 		sealgw.RegisterSealingServiceHandler, sealgw.RegisterRegistryServiceHandler,
 		sealgw.RegisterSealAdminServiceHandler, sealgw.RegisterLedgerServiceHandler,
 		sealgw.RegisterPrincipalServiceHandler, sealgw.RegisterVerificationServiceHandler,
-		sealgw.RegisterSubscriptionServiceHandler,
+		sealgw.RegisterSubscriptionServiceHandler, sealgw.RegisterReportServiceHandler,
 	} {
 		if err := reg(ctx, gw, s.conn); err != nil {
 			return nil, err

@@ -22,6 +22,7 @@ const streamAbove = 3 << 20
 // stampOpts is one sealing as the command line asks for it.
 type stampOpts struct {
 	item, caseNo, docKind, requestID, reason string
+	accepted                                 string // --accepted (受理时间), accepted.go
 	page                                     int
 	at, corner, keyword, offset              string
 	riding                                   bool
@@ -93,6 +94,7 @@ func (o *stampOpts) flags(cmd *cobra.Command) {
 	f.StringVar(&o.caseNo, "case-no", "", "case number of the application (办件编号)")
 	f.StringVar(&o.docKind, "doc-kind", "", "document kind, e.g. 准予行政许可决定书 (文书类型)")
 	f.StringVar(&o.reason, "reason", "", "reason written into the signature (default: the item's name)")
+	f.StringVar(&o.accepted, "accepted", "", `when the case was accepted (受理时间): "2026-03-06 17:59" in the county's zone, or RFC 3339; the record then says if the item's time limit was kept`)
 	f.IntVar(&o.page, "page", 0, "page for --at (1-based; 0 is the last page)")
 	f.StringVar(&o.at, "at", "", "X,Y of the seal's centre in mm from --corner")
 	f.StringVar(&o.corner, "corner", "bottom-left", "corner --at measures from: bottom-left, top-left, top-right, bottom-right")
@@ -127,6 +129,9 @@ func (a *app) sealOnce(ctx context.Context, o *stampOpts, doc []byte) (*sealv1.S
 	}
 	req := &sealv1.SealRequest{RequestId: id, ItemCode: o.item, CaseNo: o.caseNo, DocKind: o.docKind,
 		Placement: pl, Reason: o.reason}
+	if req.AcceptedAt, err = parseAccepted(o.accepted); err != nil {
+		return nil, err
+	}
 	client := sealv1.NewSealingServiceClient(a.cc)
 	if len(doc) <= streamAbove {
 		req.Document = doc

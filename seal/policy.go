@@ -104,6 +104,9 @@ type Request struct {
 	Item     string
 	CaseNo   string // 办件编号
 	DocKind  string // e.g. 准予行政许可决定书
+	// Accepted is when the case was accepted (受理), if the window
+	// application says: the start of the item's time limit. Zero: none.
+	Accepted time.Time
 }
 
 // Decision is a granted request: the township and item, which the ledger

@@ -12,6 +12,7 @@ import (
 	"github.com/ronganxian/eseal/pdf"
 	"github.com/ronganxian/eseal/seal/cms"
 	"github.com/ronganxian/eseal/seal/ses"
+	"github.com/ronganxian/eseal/workday"
 )
 
 // ErrDuplicateRequest is what a SealerLedger returns, with the earlier
@@ -59,6 +60,10 @@ type Sealer struct {
 	// LTV, when set, adds long-term validation data to every sealed
 	// document (ltv.go).
 	LTV LTVSource
+	// Calendar counts items' time limits in working days (timeliness.go),
+	// for requests that give their acceptance time; nil notes them
+	// unknown.
+	Calendar *workday.Calendar
 }
 
 // Input is one sealing request with its document.
@@ -109,6 +114,9 @@ func (s *Sealer) Seal(ctx context.Context, who *Principal, in Input) (*Output, e
 		return nil, s.refused(ctx, rec, in.Document, err)
 	}
 	rec.Township, rec.Window, rec.Domain = d.Township.Code, d.Item.Window, d.Item.Domain
+	if r := s.checkAccepted(in.Accepted); r != nil {
+		return nil, s.refused(ctx, rec, in.Document, r)
+	}
 	rec.DocKind = d.DocKind // the item's only kind, when the request named none
 	key := d.Key
 	rec.SealID = key.ID
@@ -175,6 +183,7 @@ func (s *Sealer) Seal(ctx context.Context, who *Principal, in Input) (*Output, e
 	if stamping != nil {
 		rec.Detail = joinNotes(stamping.note(), rec.Detail)
 	}
+	rec.Detail = joinNotes(s.timeliness(d.Item, in.Accepted, rec.Time), rec.Detail)
 	stored, err := s.Ledger.Append(ctx, rec, sealed)
 	if r, ok := AsRefusal(err); ok {
 		// The fence: the seal was suspended or revoked before the record

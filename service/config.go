@@ -89,6 +89,10 @@ type Config struct {
 	EventBackoffMin  Duration `yaml:"event_backoff_min"`
 	EventBackoffMax  Duration `yaml:"event_backoff_max"`
 	EventParkAfter   int      `yaml:"event_park_after"`
+	// CalendarFile is the county's working-day calendar (workday's YAML:
+	// holidays and 调休 worked days), on which items' time limits are
+	// counted; default: the built-in calendar of 2026.
+	CalendarFile string `yaml:"calendar_file"`
 	// MaxDecodedBytes, MaxStreamBytes, ObjStmCacheBytes, MaxObjects and
 	// MaxValues bound what one document may cost to seal or verify (see
 	// pdf.Limits): the bytes its streams decode in all and one stream,
@@ -231,7 +235,7 @@ func (c *Config) env() map[string]any {
 		"ESEAL_LOG_FORMAT": &c.LogFormat, "ESEAL_LOG_LEVEL": &c.LogLevel, "ESEAL_TIME_ZONE": &c.TimeZone,
 		"ESEAL_METRICS_LISTEN": &c.MetricsListen, "ESEAL_TOKEN_TTL": &c.TokenTTL, "ESEAL_TOKEN_OVERLAP": &c.TokenOverlap,
 		"ESEAL_MAX_DECODED_BYTES": &c.MaxDecodedBytes, "ESEAL_MAX_STREAM_BYTES": &c.MaxStreamBytes,
-		"ESEAL_EVENT_SOURCE": &c.EventSource, "ESEAL_EVENT_LEASE": &c.EventLease, "ESEAL_EVENT_POLL": &c.EventPoll,
+		"ESEAL_CALENDAR_FILE": &c.CalendarFile, "ESEAL_EVENT_SOURCE": &c.EventSource, "ESEAL_EVENT_LEASE": &c.EventLease, "ESEAL_EVENT_POLL": &c.EventPoll,
 		"ESEAL_EVENT_SEND_TIMEOUT": &c.EventSendTimeout, "ESEAL_EVENT_BACKOFF_MIN": &c.EventBackoffMin,
 		"ESEAL_EVENT_BACKOFF_MAX":  &c.EventBackoffMax,
 		"ESEAL_OBJSTM_CACHE_BYTES": &c.ObjStmCacheBytes, "ESEAL_MAX_OBJECTS": &c.MaxObjects, "ESEAL_MAX_VALUES": &c.MaxValues,
@@ -316,7 +320,7 @@ func (c *Config) resolve(base string) {
 	if c.KEKFile == "" && c.KEKEnv == "" {
 		c.KEKFile = filepath.Join(c.DataDir, "kek")
 	}
-	for _, p := range []*string{&c.SQLitePath, &c.KEKFile, &c.TLSCert, &c.TLSKey, &c.TLSClientCA, &c.SealImageDir, &c.SealFont} {
+	for _, p := range []*string{&c.SQLitePath, &c.KEKFile, &c.TLSCert, &c.TLSKey, &c.TLSClientCA, &c.SealImageDir, &c.SealFont, &c.CalendarFile} {
 		if *p != "" {
 			*p = abs(base, *p)
 		}

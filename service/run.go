@@ -140,6 +140,10 @@ func Open(ctx context.Context, c *Config, log *slog.Logger) (*Service, error) {
 	}
 	s.assemble()
 	s.Outbox = s.newOutbox(backend)
+	if s.Sealer.Calendar, err = c.calendar(); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("calendar_file: %w", err)
+	}
 	if err := s.newTSA(); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("tsa: %w", err)
