@@ -63,7 +63,9 @@ in=testdata/pdfs/decision.pdf
 out=$data/sealed/准予行政许可决定书-长安镇-盖章.pdf
 mkdir -p "$data/sealed"
 say "sealing $in as the 长安镇 approval window (行政审批专窗), item 450224-XK-0002 农村村民宅基地审批"
-bin/sealctl stamp "$in" -o "$out" --item 450224-XK-0002 --case-no 长安-2026-0001 --doc-kind 准予行政许可决定书
+accepted=$(date -d '-3 days' '+%Y-%m-%d 17:59' 2>/dev/null || date '+%Y-%m-%d 09:00')
+bin/sealctl stamp "$in" -o "$out" --item 450224-XK-0002 --case-no 长安-2026-0001 --doc-kind 准予行政许可决定书 \
+  --force --accepted "$accepted"   # 受理时间: the record says whether the item's 20 working days were kept
 
 say "verifying offline, with only the county root certificate and the county's CRL (the seal's time is proven by the county TSA's token)"
 bin/sealctl seals crl -f "$data/trust/county.crl"
@@ -84,9 +86,13 @@ for _ in $(seq 1 100); do
   grep -q "\"id\":\"$head\"" "$events" 2>/dev/null && break
   sleep 0.2
 done
-tail -n 1 "$events" | cut -c1-400; echo " ..."
+grep '"type":"cn.gov.gx.eseal.ledger.sealed.v1"' "$events" | tail -n 1 | cut -c1-420; echo " ..."
 say "the receiver checks them offline, with only the county root: authentic, none missing"
 bin/sealctl events verify "$events" --trust "$data/trust/root.pem"
+
+say "限时办结: this month's sealings against their items' time limits, in working days"
+SEAL_TOKEN_FILE=$data/credentials/admin.token bin/sealctl report timeliness \
+  --from "$(date '+%Y-%m-01')" --to "$(date '+%Y-%m-%d')"
 
 cat <<EOT
 
