@@ -299,6 +299,11 @@ func TestBrowserVerifies(t *testing.T) {
 			t.Errorf("the valid seal's details lack %q:\n%s", want, v.Details)
 		}
 	}
+	// The seal's picture, from its national seal data (SESeal), drawn.
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`(() => { const i = document.querySelector('.sig img.seal-picture');
+		return !!i && i.complete && i.naturalWidth > 0; })()`, chromedp.WithPollingTimeout(10*time.Second))); err != nil {
+		t.Errorf("the valid seal's picture is not shown: %v", err)
+	}
 	if r, g, b, _ := bannerColour(t, ctx); !near(r, g, b, green, 12) {
 		t.Errorf("valid banner colour #%02x%02x%02x, want green #%02x%02x%02x", r, g, b, green[0], green[1], green[2])
 	}

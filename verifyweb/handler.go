@@ -60,9 +60,10 @@ var pageFiles = map[string]string{
 }
 
 // csp lets the page run its own scripts and WebAssembly and talk to its
-// own origin only: the document cannot be sent elsewhere.
+// own origin only: the document cannot be sent elsewhere. Images may be
+// blob: URLs, the seals' pictures the verifier read from the document.
 const csp = "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; connect-src 'self'; " +
-	"img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+	"img-src 'self' blob:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {

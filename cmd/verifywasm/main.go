@@ -5,7 +5,7 @@
 // in package verifyweb. It sets the JavaScript function
 //
 //	esealVerify(pdf Uint8Array, trust [Uint8Array|string...], crls [Uint8Array...], name string)
-//	  -> {json: string} | {error: string}
+//	  -> {json: string, pictures: [{signature, type, data, matches}...]} | {error: string}
 //
 // esealMeaning(code) -> {zh, en} | null, the plain words for a reason's
 // code, and esealWarm() -> null | error, which verifies a small embedded
@@ -46,11 +46,17 @@ func verifyJS(_ js.Value, args []js.Value) any {
 	for i := 0; i < args[2].Length(); i++ {
 		in.CRLs = append(in.CRLs, bytesOf(args[2].Index(i)))
 	}
-	out, err := webverify.Report(context.Background(), in)
+	res, err := webverify.Verify(context.Background(), in)
 	if err != nil {
 		return result("error", err.Error())
 	}
-	return result("json", string(out))
+	pics := make([]any, len(res.Pictures))
+	for i, p := range res.Pictures {
+		data := js.Global().Get("Uint8Array").New(len(p.Data))
+		js.CopyBytesToJS(data, p.Data)
+		pics[i] = map[string]any{"signature": p.Signature, "type": p.Type, "data": data, "matches": p.Matches}
+	}
+	return js.ValueOf(map[string]any{"json": string(res.JSON), "pictures": pics})
 }
 
 // bytesOf copies a Uint8Array, or a string's UTF-8, into Go.

@@ -45,30 +45,66 @@ var ErrTrust = errors.New("webverify: unreadable trust input")
 // that is not a readable PDF is a report with the verdict "unreadable",
 // not an error; the error is for unreadable trust input or an ended ctx.
 func Report(ctx context.Context, in Input) ([]byte, error) {
+	res, err := Verify(ctx, in)
+	return res.JSON, err
+}
+
+// Result is a verification's report as JSON, and the pictures of the
+// signatures' seals, which the JSON does not carry.
+type Result struct {
+	JSON     []byte
+	Pictures []Picture
+}
+
+// Picture is the registered picture of a signature's seal: the picture in
+// its national seal data (SESeal), which the verifier compares with what
+// the signature draws on the page.
+type Picture struct {
+	// Signature is the signature's index in the report, from 0.
+	Signature int
+	// Type is the SESeal's picture type: "png" or "svg" (others are left
+	// out: the page shows only these).
+	Type string
+	Data []byte
+	// Matches is whether every widget of the signature draws this picture.
+	Matches bool
+}
+
+// Verify is Report with the seals' pictures.
+func Verify(ctx context.Context, in Input) (Result, error) {
 	opts := verify.Options{Now: in.Now}
 	for i, b := range in.Trust {
 		certs, err := verify.ParseCertificates(b)
 		if err != nil {
-			return nil, fmt.Errorf("%w: trust anchor %d: %w", ErrTrust, i+1, err)
+			return Result{}, fmt.Errorf("%w: trust anchor %d: %w", ErrTrust, i+1, err)
 		}
 		opts.Roots = append(opts.Roots, certs...)
 	}
 	for i, b := range in.CRLs {
 		crls, err := verify.ParseCRLs(b)
 		if err != nil {
-			return nil, fmt.Errorf("%w: CRL %d: %w", ErrTrust, i+1, err)
+			return Result{}, fmt.Errorf("%w: CRL %d: %w", ErrTrust, i+1, err)
 		}
 		opts.CRLs = append(opts.CRLs, crls...)
 	}
 	rep, err := verify.PDF(ctx, bytes.NewReader(in.Document), int64(len(in.Document)), opts)
 	if err != nil {
 		if ctx.Err() != nil {
-			return nil, err
+			return Result{}, err
 		}
 		rep = &verify.FileReport{Verdict: verify.VerdictUnreadable,
 			Reasons: []verify.Problem{{Code: verify.CodeUnreadable, Detail: err.Error()}}}
 	}
-	return marshalReport(rep, in.Name)
+	var res Result
+	for i, s := range rep.Signatures {
+		if es := s.SESeal; es != nil && len(es.Picture) > 0 && (es.PictureType == "png" || es.PictureType == "svg") {
+			res.Pictures = append(res.Pictures, Picture{Signature: i, Type: es.PictureType, Data: es.Picture, Matches: es.PictureMatches})
+		}
+	}
+	if res.JSON, err = marshalReport(rep, in.Name); err != nil {
+		return Result{}, err
+	}
+	return res, nil
 }
 
 // Meaning says what a reason's or warning's code means, in Chinese and in

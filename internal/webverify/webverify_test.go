@@ -262,3 +262,21 @@ func TestWarm(t *testing.T) {
 		t.Errorf("the warm-up document did not exercise the whole check: %+v", s)
 	}
 }
+
+// TestVerifyPictures: a signature without national seal data (SESeal), as
+// other implementations make them, brings no picture; the report is the
+// same as Report's.
+func TestVerifyPictures(t *testing.T) {
+	in := Input{Document: read(t, interop+"bc-signed-visible.pdf"), Trust: [][]byte{read(t, interop+"bc-root.pem")}}
+	res, err := Verify(context.Background(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Pictures) != 0 {
+		t.Errorf("pictures %+v from a file without an SESeal", res.Pictures)
+	}
+	rep, err := Report(context.Background(), in)
+	if err != nil || !bytes.Equal(rep, res.JSON) {
+		t.Errorf("Report and Verify disagree (%v)", err)
+	}
+}

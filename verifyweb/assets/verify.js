@@ -31,7 +31,8 @@
       crlOffline: '依据离线页随附的证书吊销列表，生成于 ', noCrl: '服务尚未发布证书吊销列表。',
       changes: '签章后的修改', noChanges: '签章后文件未被修改', allowed: '允许', forbidden: '不允许（改变了页面显示的内容）',
       rev: n => `第 ${n} 版`, pages: p => `，第 ${p} 页`, where: '印章位置', page: n => `第 ${n} 页`, noSeal: '不可见签名（页面上没有印章图像）',
-      reasons: '无效原因', warnings: '提示', sealNote: '印章名称（印章图像以 PDF 中显示的为准）',
+      reasons: '无效原因', warnings: '提示', sealNote: '印章名称（此签章没有登记的印章图像；印章图像以 PDF 中显示的为准）',
+      picMatches: '印章图像（电子印章数据中登记的图像，与文件中所盖的一致）', picDiffers: '电子印章数据中登记的印章图像（与文件中所盖的不一致）',
       trustOnline: '信任：本服务发布的县级根证书', trustOffline: '信任：离线页随附的县级根证书，',
       trustFail: '无法下载县级根证书：', wasmFail: '无法加载验证程序：', notPdf: '请选择 PDF 文件。',
     },
@@ -57,7 +58,8 @@
       crlOffline: 'from the revocation list bundled with this offline page, issued ', noCrl: 'The service has not published a revocation list yet.',
       changes: 'Changes after sealing', noChanges: 'nothing changed after sealing', allowed: 'allowed', forbidden: 'not allowed (changes what the page shows)',
       rev: n => `revision ${n}`, pages: p => `, page ${p}`, where: 'Seal drawn', page: n => `page ${n}`, noSeal: 'invisible signature (no seal drawn on any page)',
-      reasons: 'Why invalid', warnings: 'Notes', sealNote: 'Seal name (the seal\'s picture is as the PDF shows it)',
+      reasons: 'Why invalid', warnings: 'Notes', sealNote: 'Seal name (this signature carries no registered picture; the seal\'s picture is as the PDF shows it)',
+      picMatches: 'The seal\'s picture (registered in its seal data, and the same as the one drawn in the document)', picDiffers: 'The picture registered in the seal data (not the one drawn in the document)',
       trustOnline: 'Trusting: the county root this service publishes', trustOffline: 'Trusting: the county root bundled with this offline page, ',
       trustFail: 'Cannot download the county root: ', wasmFail: 'Cannot load the verifier: ', notPdf: 'Please choose a PDF file.',
     },
@@ -74,7 +76,7 @@
   const bundle = window.esealBundle || null; // set by bundle.js in the offline folder
   const offline = !!(bundle && bundle.offline);
   const state = { lang: 'zh', trust: [], crls: [], crlInfo: null, roots: [], rootNames: [], wasm: false, ready: false,
-    report: null, viaServer: false, pending: null, lastFile: null, status: 'loading', statusArg: '' };
+    report: null, viaServer: false, pending: null, lastFile: null, pictures: {}, status: 'loading', statusArg: '' };
   window.esealTiming = { start: performance.now() };
 
   const t = k => T[state.lang][k];
@@ -201,6 +203,7 @@
       return;
     }
     state.viaServer = false;
+    setPictures(out.pictures || []);
     show(JSON.parse(out.json), name);
   }
 
@@ -216,7 +219,19 @@
       return;
     }
     state.viaServer = true;
+    setPictures([]);
     show(body.report, p.name);
+  }
+
+  // setPictures keeps the seals' registered pictures (from their SESeal)
+  // as object URLs, by signature.
+  const MIME = { png: 'image/png', svg: 'image/svg+xml' };
+  function setPictures(pics) {
+    for (const u of Object.values(state.pictures || {})) URL.revokeObjectURL(u.url);
+    state.pictures = {};
+    for (const p of pics) {
+      if (MIME[p.type]) state.pictures[p.signature] = { url: URL.createObjectURL(new Blob([p.data], { type: MIME[p.type] })), matches: p.matches };
+    }
   }
 
   function show(report, name) {
@@ -289,11 +304,20 @@
     sec.setAttribute('aria-label', `${t('sig')} ${n}`);
     sec.dataset.valid = String(s.valid);
     const h = el('h3');
-    const seal = el('span', 'seal', s.sealName || s.signer || '?');
-    seal.setAttribute('role', 'img');
-    seal.setAttribute('aria-label', `${t('sealNote')}: ${s.sealName || s.signer || ''}`);
-    seal.title = t('sealNote');
-    h.appendChild(seal);
+    const pic = (state.pictures || {})[n - 1];
+    if (pic) {
+      const img = el('img', 'seal-picture');
+      img.src = pic.url;
+      img.alt = `${t(pic.matches ? 'picMatches' : 'picDiffers')}: ${s.sealName || s.signer || ''}`;
+      img.title = t(pic.matches ? 'picMatches' : 'picDiffers');
+      h.appendChild(img);
+    } else {
+      const seal = el('span', 'seal', s.sealName || s.signer || '?');
+      seal.setAttribute('role', 'img');
+      seal.setAttribute('aria-label', `${t('sealNote')}: ${s.sealName || s.signer || ''}`);
+      seal.title = t('sealNote');
+      h.appendChild(seal);
+    }
     h.appendChild(el('span', '', `${t('sig')} ${n}`));
     h.appendChild(el('span', 'tag ' + (s.valid ? 'valid' : 'invalid'), s.valid ? t('valid') : t('invalid')));
     sec.appendChild(h);
