@@ -88,6 +88,9 @@ type Store interface {
 	// Failed records a failed attempt (and parks the subscription when park
 	// is set), if owner still holds the lease in gen; else ErrLeaseLost.
 	Failed(ctx context.Context, id, owner string, gen uint64, failures int, lastErr string, park bool, until time.Time) error
+	// SetSubscriptionCredential replaces the sealed credential (a KEK
+	// rotation: ResealSecrets).
+	SetSubscriptionCredential(ctx context.Context, id string, sealed []byte) error
 	// ReleaseLease gives the lease up, if owner holds it.
 	ReleaseLease(ctx context.Context, id, owner string) error
 	// PrevMatching returns the last seq before seq that f matches, or 0.

@@ -177,13 +177,18 @@ func (s *Service) ensureCredential(ctx context.Context, dir string, p seal.Princ
 	return atomicfile.WriteFile(path, []byte(token+"\n"), 0o600)
 }
 
-// RotateKEK writes a new KEK file at path and rewraps every key under it.
-// The file is written first, so a failed rotation leaves a spare file but
-// every key still under the old KEK.
+// RotateKEK writes a new KEK file at path and rewraps every key under it,
+// and the event receivers' credentials (outbox.ResealSecrets). The file is
+// written first, so a failed rotation leaves a spare file but every key
+// still under the old KEK.
 func (s *Service) RotateKEK(ctx context.Context, path string) error {
 	next, err := keystore.WriteKEKFile(path)
 	if err != nil {
 		return err
 	}
-	return s.Keystore.RotateKEK(ctx, next)
+	rotate := func() error { return s.Keystore.RotateKEK(ctx, next) }
+	if s.Outbox == nil {
+		return rotate()
+	}
+	return s.Outbox.ResealSecrets(ctx, rotate)
 }

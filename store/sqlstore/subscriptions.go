@@ -159,6 +159,18 @@ func (s *Store) Failed(ctx context.Context, id, owner string, gen uint64, failur
 	return nil
 }
 
+// SetSubscriptionCredential implements outbox.Store.
+func (s *Store) SetSubscriptionCredential(ctx context.Context, id string, sealed []byte) error {
+	n, err := s.exec(ctx, `UPDATE subscriptions SET credential = ? WHERE id = ?`, sealed, id)
+	if err != nil {
+		return fmt.Errorf("subscription %s: storing its credential: %w", id, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("subscription %s: %w", id, outbox.ErrNotFound)
+	}
+	return nil
+}
+
 // ReleaseLease implements outbox.Store.
 func (s *Store) ReleaseLease(ctx context.Context, id, owner string) error {
 	_, err := s.exec(ctx, `UPDATE subscriptions SET lease_owner = '', lease_until_us = 0 WHERE id = ? AND lease_owner = ?`, id, owner)
