@@ -191,7 +191,7 @@ func TestVerifySESProfile(t *testing.T) {
 		t.Fatalf("the ses profile: valid %v, reasons %v, %+v", sr.Valid, sr.Reasons, sr)
 	}
 	flipped := bytes.Clone(good)
-	flipped[7]++ // the header's version digit: still a PDF, no longer the signed bytes
+	flipped[7]++        // the header's version digit: still a PDF, no longer the signed bytes
 	other := testPKI(t) // a seal certificate of another county
 	for name, tc := range map[string]struct {
 		doc  []byte
