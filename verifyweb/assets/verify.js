@@ -76,7 +76,7 @@
   const bundle = window.esealBundle || null; // set by bundle.js in the offline folder
   const offline = !!(bundle && bundle.offline);
   const state = { lang: 'zh', trust: [], crls: [], crlInfo: null, roots: [], rootNames: [], wasm: false, ready: false,
-    report: null, viaServer: false, pending: null, lastFile: null, pictures: {}, status: 'loading', statusArg: '' };
+    report: null, viaServer: false, pending: null, lastFile: null, pictures: {}, loading: null, status: 'loading', statusArg: '' };
   window.esealTiming = { start: performance.now() };
 
   const t = k => T[state.lang][k];
@@ -187,6 +187,13 @@
     state.lastFile = file;
     const name = file.name || 'document.pdf';
     const bytes = new Uint8Array(await file.arrayBuffer());
+    if (state.loading) {
+      // Picked before the verifier has loaded (a slow connection): wait for
+      // it rather than offer the server.
+      setStatus('loading');
+      await state.loading.catch(() => {});
+      if (state.lastFile !== file) return; // another file was picked meanwhile
+    }
     if (!state.wasm) {
       state.pending = { name, bytes };
       $('fallback').hidden = false;
@@ -385,7 +392,9 @@
   if (offline) $('offline').parentElement.hidden = true;
 
   applyLang();
-  (async () => {
+  // state.loading is pending until the trust and the verifier have loaded
+  // (or failed): a file picked meanwhile waits for it.
+  state.loading = (async () => {
     try {
       await loadTrust();
       showTrust();
@@ -410,12 +419,13 @@
     window.esealTiming.ready = performance.now();
     document.body.dataset.ready = 'true';
     setStatus('ready');
-    // Run the SM2 code once while the reader chooses a file: the first
-    // verification would otherwise pay for its set-up (webverify.Warm).
+    // Verify a small embedded document once while the reader chooses a
+    // file: the first verification would otherwise pay for the verifier's
+    // set-up (webverify.Warm).
     setTimeout(() => {
       const t0 = performance.now();
       window.esealWarm();
       window.esealTiming.warmMs = performance.now() - t0;
     }, 0);
-  })();
+  })().finally(() => { state.loading = null; });
 })();
