@@ -18,7 +18,9 @@
 //
 // The attributes: id is the ledger sequence number in decimal; source is
 // the county service (configured); type names the record's kind (TypeSealed,
-// TypeRefused); subject is the case number (or, without one, the request
+// TypeRefused: the ledger holds no other kind yet; a seal's suspension or
+// revocation, and a supervision result, are not ledger records, and so not
+// events); subject is the case number (or, without one, the request
 // id); time is the record's time; data is the ledger record (Data), every
 // field the record's hash covers. Extensions (lower case, as CloudEvents
 // requires):

@@ -50,9 +50,6 @@ func (t Timeliness) Status() (string, int) {
 	return TimelyLate, t.Used - t.LimitDays
 }
 
-// Late reports whether the sealing came after the deadline's day.
-func (t Timeliness) Late() bool { s, _ := t.Status(); return s == TimelyLate }
-
 const timelinessPrefix = "限时办结"
 
 // Note is the timeliness as the record's Detail carries it, first of its

@@ -16,7 +16,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"sort"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -228,14 +227,4 @@ func (c *Calendar) Between(a, b Date) (int, error) {
 		}
 	}
 	return n, nil
-}
-
-// Holidays lists the calendar's holidays in order, for display.
-func (c *Calendar) Holidays() []Date {
-	out := make([]Date, 0, len(c.holidays))
-	for d := range c.holidays {
-		out = append(out, d)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Before(out[j]) })
-	return out
 }
