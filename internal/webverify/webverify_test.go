@@ -21,7 +21,7 @@ import (
 
 const interop = "../../testdata/interop/"
 
-func read(t *testing.T, name string) []byte {
+func read(t testing.TB, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(name)
 	if err != nil {
