@@ -21,11 +21,21 @@ const (
 	tsaNextSerials = "UPDATE tsa_serial_blocks SET last = last + 1 WHERE singleton = 1 RETURNING last"
 )
 
-var tsaWrites = []string{tsaCurrent, tsaRetire, tsaInsert, tsaNextSerials}
+// The TSA's statements are not prepared through the statement caches:
+// the first token comes while other requests hold the write pool's only
+// connection in their transactions, and a cache preparing a statement
+// then waits for that connection while holding the lock the transactions
+// need for their own statements. They run as plain queries, in the
+// transaction or on the read pool.
+
+// tsaTxRow runs q in tx, unprepared.
+func (k *Keystore) tsaTxRow(ctx context.Context, tx *sql.Tx, q string, args ...any) *sql.Row {
+	return tx.QueryRowContext(ctx, k.writes.rebind(q), args...)
+}
 
 // TSAKeys implements keystore.TSAStore.
 func (k *Keystore) TSAKeys(ctx context.Context) ([]keystore.TSAKeyRecord, error) {
-	rows, err := k.reads.rows(ctx, tsaKeysQuery)
+	rows, err := k.reads.db.QueryContext(ctx, k.reads.rebind(tsaKeysQuery))
 	if err != nil {
 		return nil, fmt.Errorf("keystore store: TSA keys: %w", err)
 	}
@@ -45,12 +55,9 @@ func (k *Keystore) PutTSAKey(ctx context.Context, key keystore.KeyRecord, rec ke
 	if rec.Certificate == nil || key.ID != rec.KeyID || key.Owner != "tsa:"+rec.ID {
 		return fmt.Errorf("keystore store: TSA key %s: %w: it needs its certificate and its own key", rec.ID, keystore.ErrInvalidRequest)
 	}
-	if err := k.writes.prepare(ctx, tsaWrites); err != nil {
-		return fmt.Errorf("keystore store: %w", err)
-	}
 	return k.write(ctx, func(tx *sql.Tx) error {
 		var curID, curKey string
-		err := k.writes.txRow(ctx, tx, tsaCurrent).Scan(&curID, &curKey)
+		err := k.tsaTxRow(ctx, tx, tsaCurrent).Scan(&curID, &curKey)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			curID = ""
@@ -61,7 +68,7 @@ func (k *Keystore) PutTSAKey(ctx context.Context, key keystore.KeyRecord, rec ke
 			return fmt.Errorf("%w: the current TSA key is %q, not %q", keystore.ErrConflict, curID, retire)
 		}
 		if curID != "" {
-			if _, err := k.writes.txExec(ctx, tx, tsaRetire, k.encodeTime(at), curID); err != nil {
+			if _, err := tx.ExecContext(ctx, k.writes.rebind(tsaRetire), k.encodeTime(at), curID); err != nil {
 				return fmt.Errorf("keystore store: retire TSA key %s: %w", curID, err)
 			}
 			if err := k.destroyKey(ctx, tx, curKey, at); err != nil {
@@ -71,7 +78,7 @@ func (k *Keystore) PutTSAKey(ctx context.Context, key keystore.KeyRecord, rec ke
 		if err := k.insertKey(ctx, tx, key); err != nil {
 			return err
 		}
-		if _, err := k.writes.txExec(ctx, tx, tsaInsert, rec.ID, rec.KeyID, rec.Certificate, k.encodeTime(rec.CreatedAt)); err != nil {
+		if _, err := tx.ExecContext(ctx, k.writes.rebind(tsaInsert), rec.ID, rec.KeyID, rec.Certificate, k.encodeTime(rec.CreatedAt)); err != nil {
 			return fmt.Errorf("keystore store: add TSA key %s: %w", rec.ID, k.b.KeystoreError(err, ""))
 		}
 		return nil
@@ -82,12 +89,9 @@ func (k *Keystore) PutTSAKey(ctx context.Context, key keystore.KeyRecord, rec ke
 // incremented under the keystore lock, so every process sharing the
 // database gets a number of its own.
 func (k *Keystore) NextTSASerialBlock(ctx context.Context) (int64, error) {
-	if err := k.writes.prepare(ctx, tsaWrites); err != nil {
-		return 0, fmt.Errorf("keystore store: %w", err)
-	}
 	var n int64
 	err := k.write(ctx, func(tx *sql.Tx) error {
-		return k.writes.txRow(ctx, tx, tsaNextSerials).Scan(&n)
+		return k.tsaTxRow(ctx, tx, tsaNextSerials).Scan(&n)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("keystore store: TSA serial block: %w", err)
