@@ -289,10 +289,23 @@ func (o *Outbox) idle(ctx context.Context, wake <-chan struct{}) bool {
 	case <-ctx.Done():
 		return false
 	case <-wake:
+		// Let the appends of the next few moments gather: one read for
+		// them all, not one per append and subscription.
+		g := time.NewTimer(wakeGather)
+		defer g.Stop()
+		select {
+		case <-ctx.Done():
+			return false
+		case <-g.C:
+		}
 	case <-t.C:
 	}
 	return true
 }
+
+// wakeGather is how long a woken worker waits for more appends before it
+// reads the ledger.
+const wakeGather = 50 * time.Millisecond
 
 // send delivers one record until the receiver takes it (true), or the
 // subscription is parked, its lease lost, or ctx ends (false).
