@@ -23,7 +23,7 @@ deps:
 ## buffer pools): their tests run under the race detector, which takes
 ## about 3 times as long. Every other package runs without it, so that no
 ## package is tested twice.
-RACE_PKGS = ./api/ ./cli/ ./keystore/... ./pdf/ ./seal/... ./service/ ./store/...
+RACE_PKGS = ./api/ ./cli/ ./keystore/... ./outbox/ ./pdf/ ./seal/... ./service/ ./store/...
 
 ## TEST_TIMEOUT bounds one package's tests. pdf's, under the race
 ## detector, render in three viewers and seal every file of testdata/: on
