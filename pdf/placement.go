@@ -1,6 +1,7 @@
 package pdf
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -374,18 +375,32 @@ func (Default) spots(pl *placer) ([]spot, error) {
 	w, h := pl.img.wPt, pl.img.hPt
 	u := p.unit()
 	t, err := pl.text(p)
+	unreadable := ""
 	if err != nil {
-		return nil, err
+		if !contentUnreadable(err) {
+			return nil, err
+		}
+		// Viewers draw what they can of a page whose content is broken
+		// (PDFBox signs it); the seal goes where no text is needed.
+		unreadable, t = err.Error(), nil
 	}
 	var cx, cy float64
 	var why string
-	if b, ok := t.signatureBlock(); ok {
+	var b sigBlock
+	found := false
+	if t != nil {
+		b, found = t.signatureBlock()
+	}
+	if found {
 		cx, cy, why = pl.press(p, t, b, b.describe())
 	} else {
 		vw, _ := p.viewSize()
 		cx = vw - p.mm(DefaultMarginRightMM) - w/u/2
 		cy = p.mm(DefaultMarginBottomMM) + h/u/2
 		why = fmt.Sprintf("no date line (成文日期) on the last page: inside the lower right margins (%d mm, %d mm)", DefaultMarginRightMM, DefaultMarginBottomMM)
+		if unreadable != "" {
+			why = fmt.Sprintf("the last page's content cannot be read (%s): inside the lower right margins (%d mm, %d mm)", unreadable, DefaultMarginRightMM, DefaultMarginBottomMM)
+		}
 		if wx, wy := p.within(cx, cy, w, h); wx != cx || wy != cy {
 			cx, cy = wx, wy
 			why += ", moved onto the page"
@@ -490,4 +505,17 @@ func onPage(s spot, where string) error {
 	}
 	return fmt.Errorf("%w: the seal %s would cross the edge of page %d, which shows %.0f × %.0f mm; choose a position at least %.0f mm from each edge",
 		ErrSealOffPage, where, p.index+1, toMM(vw), toMM(vh), toMM(math.Max(sw, sh))/2)
+}
+
+// contentUnreadable reports whether err, from reading a page's text, says
+// that its content is damaged or uses a filter this package does not
+// decode, rather than that a limit or the caller stopped the reading: the
+// default placement then places the seal without the text.
+func contentUnreadable(err error) bool {
+	var me *MeterError
+	var le *LimitError
+	if errors.As(err, &me) || errors.As(err, &le) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	return errors.Is(err, ErrDamaged) || errors.Is(err, ErrUnsupported)
 }
