@@ -250,10 +250,19 @@ func (o *Outbox) deliver(ctx context.Context, id string) {
 				return // the dispatcher starts it again as it now is
 			}
 			if now.Sub(w.saved) >= o.cfg.Lease/4 {
-				if _, ok, err := o.st.AcquireLease(ctx, id, o.cfg.Owner, now, now.Add(o.cfg.Lease)); err != nil || !ok {
-					return
+				// Recording deliveries renews the lease; renewing it
+				// alone would restart the clock of unrecorded
+				// deliveries, and they would never be recorded.
+				if w.unsaved > 0 {
+					if !o.flush(ctx, log, sub, w) {
+						return
+					}
+				} else {
+					if _, ok, err := o.st.AcquireLease(ctx, id, o.cfg.Owner, now, now.Add(o.cfg.Lease)); err != nil || !ok {
+						return
+					}
+					w.saved = now
 				}
-				w.saved = now
 			}
 		}
 	}
