@@ -79,10 +79,12 @@ func (v *verifier) checkSeal(sr *SignatureReport, ws []pdf.Widget, es *ses.Seal,
 		return
 	}
 	if ok, why := v.trustedMaker(es.MakerCert, es.Created); !ok {
+		// Its picture means nothing, and decoding it would let anyone
+		// who makes a seal spend the verifier's memory: stop here.
 		sr.Reasons = append(sr.Reasons, problem(CodeSESealMaker, "seal %s made by %q: %s", es.ID, info.Maker, why))
-	} else {
-		info.MakerTrusted = true
+		return
 	}
+	info.MakerTrusted = true
 	if !es.ValidAt(at) {
 		sr.Reasons = append(sr.Reasons, problem(CodeSESealNotValid, "seal %s is valid %s – %s; signed at %s", es.ID,
 			es.ValidFrom.Format(time.DateOnly), es.ValidUntil.Format(time.DateOnly), at.Format(time.RFC3339)))
