@@ -10,10 +10,11 @@
 // the browser has no WebAssembly, and the reader asks for it, does the page
 // send the file to POST /v1/verify, and it says so.
 //
-// Everything is embedded (assets/): the page, its script and style, the
-// Go toolchain's wasm_exec.js and the gzipped WebAssembly, which
-// scripts/verifywasm.sh builds and `make test` checks (scripts/verifywasm.sh
-// --check), so that `go build` needs no WebAssembly step. GET
+// Everything is embedded (assets/): the page, its script and style, and
+// the Go toolchain's wasm_exec.js and the gzipped WebAssembly, which
+// scripts/verifywasm.sh builds there before `make build` and `make test`
+// (build outputs, not in git; without them the page offers the service's
+// verification instead). GET
 // /verify/offline.zip is the same page as a folder that works from
 // file://, with the county root and the CRL of the moment bundled, for a
 // county to publish anywhere.

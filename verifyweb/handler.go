@@ -158,8 +158,10 @@ func serve(w http.ResponseWriter, r *http.Request, typ string, body []byte) {
 	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(body))
 }
 
-// asset is an embedded file, nil when it is missing (a build mistake
-// that the tests catch; the handler answers 500 for it).
+// asset is an embedded file, nil when it is missing: the WebAssembly and
+// wasm_exec.js in a build that did not run scripts/verifywasm.sh (the page
+// then offers the service's verification), anything else a build mistake
+// the tests catch. The handler answers 500 for it.
 func asset(name string) []byte {
 	b, err := fs.ReadFile(assets, "assets/"+name)
 	if err != nil {
