@@ -1,9 +1,7 @@
 package cli
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -11,8 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"strings"
-	"sync"
+	"time"
 
 	"github.com/emmansun/gmsm/smx509"
 	"github.com/ronganxian/eseal/events"
@@ -75,17 +72,26 @@ counted, and must be identical.`,
 		Use: "serve --listen 127.0.0.1:PORT --out FILE.jsonl", Short: "接收事件 / a small receiver: append each event to a JSONL file",
 		Args: cobra.NoArgs,
 		Long: `Receives CloudEvents (structured JSON mode) by HTTP POST on any path and appends each to the file,
-one a line, before answering 204: an event acknowledged is on disk. It listens only on a loopback
+one a line, before answering 204: an event acknowledged is on disk. With --trust, each event is
+checked on arrival and one that does not verify is refused. It listens only on a loopback
 address (it has no TLS); behind a TLS proxy, or for tests and the demo.`,
-		Example: "  sealctl events serve --listen 127.0.0.1:9900 --out events.jsonl",
+		Example: "  sealctl events serve --listen 127.0.0.1:9900 --out events.jsonl --trust county-root.pem",
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
 			defer stop()
-			return ServeEvents(ctx, listen, out, a.stdout)
+			var roots *smx509.CertPool
+			if trustFile != "" {
+				var err error
+				if roots, err = loadRoots(trustFile); err != nil {
+					return err
+				}
+			}
+			return ServeEvents(ctx, listen, out, roots, a.stdout)
 		},
 	}
 	serve.Flags().StringVar(&listen, "listen", "127.0.0.1:9900", "loopback address to listen on")
 	serve.Flags().StringVar(&out, "out", "events.jsonl", "file the events are appended to")
+	serve.Flags().StringVar(&trustFile, "trust", "", "the county root certificate (PEM): refuse events that do not verify under it")
 	cmd.AddCommand(verify, serve)
 	return cmd
 }
@@ -94,24 +100,15 @@ func loadRoots(path string) (*smx509.CertPool, error) {
 	if path == "" {
 		return nil, errors.New("needs --trust ROOT.pem: the county root the ledger key must chain to")
 	}
-	pem, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	roots := smx509.NewCertPool()
-	if !roots.AppendCertsFromPEM(pem) {
-		return nil, fmt.Errorf("%s holds no certificate", path)
-	}
-	return roots, nil
+	return events.LoadRoots(path)
 }
 
-// maxEventBytes bounds one event a receiver accepts.
-const maxEventBytes = 1 << 20
-
 // ServeEvents receives events on addr, a loopback address, appending each
-// to the file out (synced) before acknowledging it, until ctx ends. It
-// prints the address it listens on to w.
-func ServeEvents(ctx context.Context, addr, out string, w io.Writer) error {
+// to the file out (synced) before acknowledging it, until ctx ends. With
+// roots, an event that does not verify under them is refused (400) and
+// not stored. It prints the address it listens on, and each event it
+// keeps, to w.
+func ServeEvents(ctx context.Context, addr, out string, roots *smx509.CertPool, w io.Writer) error {
 	host, _, err := net.SplitHostPort(addr)
 	if ip := net.ParseIP(host); err != nil || (host != "localhost" && (ip == nil || !ip.IsLoopback())) {
 		return fmt.Errorf("--listen %s: a loopback address only (this receiver has no TLS)", addr)
@@ -125,44 +122,23 @@ func ServeEvents(ctx context.Context, addr, out string, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	var mu sync.Mutex
-	srv := &http.Server{Handler: http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPost {
-			http.Error(rw, "POST a CloudEvent", http.StatusMethodNotAllowed)
-			return
+	rc := &events.Receiver{Store: events.AppendTo(f)}
+	checked := "stored unchecked; sealctl events verify checks the file"
+	if roots != nil {
+		rc.Verifier = events.NewVerifier(roots)
+		checked = "each checked on arrival against the county root"
+		appendLine := rc.Store
+		rc.Store = func(e *events.Event, line []byte) error {
+			if err := appendLine(e, line); err != nil {
+				return err
+			}
+			fmt.Fprintf(w, "event %s (after %s) %s %s: signature verified, stored\n",
+				termText(e.ID), termText(e.PrevSeq), termText(e.Type), termText(e.Subject))
+			return nil
 		}
-		if !strings.HasPrefix(r.Header.Get("Content-Type"), "application/cloudevents+json") {
-			http.Error(rw, "want a structured-mode CloudEvent (application/cloudevents+json)", http.StatusUnsupportedMediaType)
-			return
-		}
-		body, err := io.ReadAll(io.LimitReader(r.Body, maxEventBytes+1))
-		if err != nil || len(body) > maxEventBytes {
-			http.Error(rw, "event unreadable or too large", http.StatusBadRequest)
-			return
-		}
-		if _, err := events.Parse(body); err != nil {
-			http.Error(rw, err.Error(), http.StatusBadRequest)
-			return
-		}
-		var line bytes.Buffer // one event a line, whatever the sender's layout
-		if err := json.Compact(&line, body); err != nil {
-			http.Error(rw, err.Error(), http.StatusBadRequest)
-			return
-		}
-		line.WriteByte('\n')
-		mu.Lock()
-		_, err = f.Write(line.Bytes())
-		if err == nil {
-			err = f.Sync()
-		}
-		mu.Unlock()
-		if err != nil {
-			http.Error(rw, "cannot store the event", http.StatusInternalServerError)
-			return
-		}
-		rw.WriteHeader(http.StatusNoContent)
-	})}
-	fmt.Fprintf(w, "receiving events on http://%s/ into %s\n", l.Addr(), out)
+	}
+	srv := &http.Server{Handler: rc, ReadHeaderTimeout: 10 * time.Second}
+	fmt.Fprintf(w, "receiving events on http://%s/ into %s (%s)\n", l.Addr(), out, checked)
 	go func() {
 		<-ctx.Done()
 		srv.Close()

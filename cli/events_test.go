@@ -17,14 +17,15 @@ import (
 	"github.com/ronganxian/eseal/seal"
 )
 
-// syncWriter hands ServeEvents' first line to the test.
+// syncWriter hands ServeEvents' lines to the test.
 type syncWriter struct{ ch chan string }
 
 func (w syncWriter) Write(p []byte) (int, error) { w.ch <- string(p); return len(p), nil }
 
 // TestEventsServeAndVerify: events posted to `sealctl events serve` land
 // in its file, which `sealctl events verify` accepts with the county root;
-// a changed line, or a missing one, it refuses with status 2.
+// a changed line, or a missing one, it refuses with status 2. The receiver
+// checks each event on arrival and refuses a forged one without storing it.
 func TestEventsServeAndVerify(t *testing.T) {
 	dir := t.TempDir()
 	ch := testpki.MustChain(testpki.Options{})
@@ -36,9 +37,13 @@ func TestEventsServeAndVerify(t *testing.T) {
 	os.WriteFile(root, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ch.Root().Raw}), 0o644)
 	out := filepath.Join(dir, "events.jsonl")
 	ctx, cancel := context.WithCancel(context.Background())
-	w := syncWriter{make(chan string, 1)}
+	w := syncWriter{make(chan string, 16)}
 	done := make(chan error, 1)
-	go func() { done <- ServeEvents(ctx, "127.0.0.1:0", out, w) }()
+	roots, err := loadRoots(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { done <- ServeEvents(ctx, "127.0.0.1:0", out, roots, w) }()
 	var url string
 	select {
 	case line := <-w.ch:
@@ -65,7 +70,19 @@ func TestEventsServeAndVerify(t *testing.T) {
 			t.Fatalf("posting event %d: %v %v", r.Seq, resp, err)
 		}
 		resp.Body.Close()
+		if got := <-w.ch; !strings.Contains(got, "signature verified") {
+			t.Errorf("the receiver said %q of event %d", got, r.Seq)
+		}
 		prev = r
+	}
+	forged := events.New(prev, "/eseal/test", "platform", prev.Seq)
+	if err := forged.Sign(key, cert); err != nil {
+		t.Fatal(err)
+	}
+	forged.ID = "5" // an id its record and signature do not have
+	body, _ := forged.Marshal()
+	if resp, err := http.Post(url, events.ContentType, bytes.NewReader(body)); err != nil || resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("a forged event: %v %v, want 400", resp, err)
 	}
 	if resp, err := http.Post(url, "application/json", strings.NewReader("{}")); err != nil || resp.StatusCode != http.StatusUnsupportedMediaType {
 		t.Fatalf("a binary-mode or plain JSON post: %v %v", resp, err)
