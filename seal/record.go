@@ -8,15 +8,23 @@ import (
 	"github.com/emmansun/gmsm/sm3"
 )
 
-// Result is how a sealing request ended.
+// Result is the kind of a ledger record: how a sealing request ended, or
+// which other event the record is.
 type Result string
 
 const (
 	ResultSealed  Result = "sealed"
 	ResultRefused Result = "refused"
+	// ResultSupervised is a supervising department's result against a
+	// case (事中事后监管结果); its Detail is a SupervisionNote.
+	ResultSupervised Result = "supervised"
+	// ResultLifecycle is a change to a seal: its issue, suspension,
+	// resumption, rotation or revocation; its Detail is a LifecycleNote.
+	ResultLifecycle Result = "lifecycle"
 )
 
-// Record is one entry of the ledger: one sealing or one refusal. Records
+// Record is one entry of the ledger: one sealing, one refusal, one
+// supervision result or one seal lifecycle change. Records
 // form a chain: each holds the SM3 hash of the one before it, and its own
 // hash covers every field, so a change to any row, or a row removed or
 // inserted, shows at the first record whose hash no longer holds.

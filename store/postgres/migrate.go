@@ -27,6 +27,7 @@ var migrations = []migration{
 	{10, "keystore: the TSA's keys and serial counter", keystoreTSASchemaV1},
 	{11, "events: subscriptions and their delivery cursors", eventsSchemaV1},
 	{12, "keystore: seal-maker keys and the seals' national seal data (SESeal)", keystoreSealMakerSchemaV1},
+	{13, "service: the ledger holds supervision results and seal lifecycle records", serviceSchemaV8},
 }
 
 // migrationLock is the advisory lock key under which replicas migrate.

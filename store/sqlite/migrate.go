@@ -29,6 +29,7 @@ var migrations = []migration{
 	{8, "keystore: the TSA's keys and serial counter", keystoreTSASchemaV1},
 	{9, "events: subscriptions and their delivery cursors", eventsSchemaV1},
 	{10, "keystore: seal-maker keys and the seals' national seal data (SESeal)", keystoreSealMakerSchemaV1},
+	{11, "service: the ledger holds supervision results and seal lifecycle records", serviceSchemaV6},
 }
 
 // ErrSchemaTooNew means the database was migrated by a newer program.
