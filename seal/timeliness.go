@@ -232,14 +232,22 @@ func (s *Sealer) zone() *time.Location {
 }
 
 // Timeliness reports the sealings in [from, to) that who may read and f
-// selects, summed up by township and item (SummariseTimeliness). It reads
-// the records in sequence order and stops at the first after to.
+// selects, summed up by township and item (SummariseTimeliness). It finds
+// where the period starts by bisection (periodStart), reads the records in
+// sequence order from there and stops past to: a report on last month
+// costs the same on a ledger of ten years as on one of a month.
 func (l *Ledger) Timeliness(ctx context.Context, who *Principal, f RecordFilter, from, to time.Time) ([]TimelinessRow, error) {
 	if !from.Before(to) {
 		return nil, fmt.Errorf("%w: the period's start %s is not before its end %s", ErrBadPeriod, from.Format(time.RFC3339), to.Format(time.RFC3339))
 	}
+	if _, err := Scope(who, f); err != nil {
+		return nil, err
+	}
+	after, err := l.periodStart(ctx, from)
+	if err != nil {
+		return nil, err
+	}
 	var recs []*Record
-	var after uint64
 	for {
 		page, next, err := l.Records(ctx, who, f, after, MaxPage)
 		if err != nil {
@@ -251,13 +259,47 @@ func (l *Ledger) Timeliness(ctx context.Context, who *Principal, f RecordFilter,
 			}
 		}
 		// Record times rise with the sequence, but for replicas' clocks:
-		// read a day past the end before stopping.
-		if next == 0 || (len(page) > 0 && page[len(page)-1].Time.After(to.Add(24*time.Hour))) {
+		// read past the end by clockSlack before stopping.
+		if next == 0 || (len(page) > 0 && page[len(page)-1].Time.After(to.Add(clockSlack))) {
 			break
 		}
 		after = next
 	}
 	return SummariseTimeliness(recs, from, to), nil
+}
+
+// clockSlack is how far out of order in time the ledger's records may be:
+// replicas stamp records by their own clocks, and a record appended later
+// may carry an earlier time. A day is far more than any clock in service.
+const clockSlack = 24 * time.Hour
+
+// periodStart returns the sequence number to read after so as to see every
+// record from t on: the last record before t less clockSlack (0 if none),
+// found by bisection over point reads of the store, O(log n), where reading
+// from the ledger's start would cost every record ever kept.
+func (l *Ledger) periodStart(ctx context.Context, t time.Time) (uint64, error) {
+	head, err := l.store.Head(ctx)
+	if errors.Is(err, ErrNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	t = t.Add(-clockSlack)
+	lo, hi := uint64(0), head.Seq // the answer is in [lo, hi]
+	for lo < hi {
+		mid := lo + (hi-lo+1)/2
+		r, err := l.store.Record(ctx, mid)
+		if err != nil {
+			return 0, err
+		}
+		if r.Time.Before(t) {
+			lo = mid
+		} else {
+			hi = mid - 1
+		}
+	}
+	return lo, nil
 }
 
 // ErrBadPeriod: a report's period is empty or backwards.
