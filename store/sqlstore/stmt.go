@@ -23,15 +23,28 @@ func newStmtCache(db *sql.DB, rebind func(string) string) *stmtCache {
 	return &stmtCache{db: db, rebind: rebind, m: map[string]*sql.Stmt{}}
 }
 
+// get returns q's statement, preparing it on first use. The lock is not
+// held while preparing: preparing waits for a connection of the pool, and
+// on a pool of one (SQLite's writer) that connection may be held by a
+// transaction whose goroutine is about to ask the cache for one of its
+// statements; holding the lock across the wait would deadlock the two.
+// Two goroutines may prepare q at once; one statement is kept.
 func (c *stmtCache) get(ctx context.Context, q string) (*sql.Stmt, error) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if st, ok := c.m[q]; ok {
+	st, ok := c.m[q]
+	c.mu.Unlock()
+	if ok {
 		return st, nil
 	}
 	st, err := c.db.PrepareContext(ctx, c.rebind(q))
 	if err != nil {
 		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if kept, ok := c.m[q]; ok {
+		st.Close()
+		return kept, nil
 	}
 	c.m[q] = st
 	return st, nil
