@@ -68,6 +68,9 @@ type Request struct {
 	// Limits bound the memory and work the document may cost; zero
 	// fields are the defaults.
 	Limits Limits
+	// QR, when set, is drawn beside the seal, in the same signed revision,
+	// as an annotation of its own (qr.go); it needs Image.
+	QR *QRCode
 }
 
 // Result describes a sealing.
@@ -102,6 +105,10 @@ type Result struct {
 	// would break them. Only sealing repairs; the verifier (Analyze)
 	// reads every file as it is.
 	Repaired string
+	// QR is where Request.QR was drawn; nil when it was not, and then
+	// QRNote says why.
+	QR     *Placed
+	QRNote string
 }
 
 // Placed is where one seal (or one strip of a cross-page seal) was drawn.
@@ -145,6 +152,14 @@ func sealWithin(bud *budget, w io.Writer, src io.ReaderAt, size int64, req Reque
 	}
 	if req.Image == nil && len(req.Placements) > 0 {
 		return nil, fmt.Errorf("%w: placements without a seal image", ErrBadRequest)
+	}
+	if req.QR != nil {
+		if req.Image == nil {
+			return nil, fmt.Errorf("%w: a QR code without a seal image", ErrBadRequest)
+		}
+		if err := req.QR.check(); err != nil {
+			return nil, err
+		}
 	}
 	if strings.Contains(req.FieldName, ".") {
 		return nil, fmt.Errorf("%w: field name %q contains a period", ErrBadRequest, req.FieldName)

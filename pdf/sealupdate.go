@@ -45,6 +45,7 @@ func (s *sealer) build() error {
 	if spots, annots, err = s.rebuildStamp(spots, annots, field); err != nil {
 		return err
 	}
+	spots, annots = s.writeQR(spots, annots, field)
 	changed := newChangeSet()
 	for i, sp := range spots {
 		if err := changed.addAnnot(d, sp.page, annots[i]); err != nil {

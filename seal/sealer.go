@@ -64,6 +64,9 @@ type Sealer struct {
 	// for requests that give their acceptance time; nil notes them
 	// unknown.
 	Calendar *workday.Calendar
+	// QR, when set, has the sealings of the items it names draw the
+	// verification QR code beside the seal (verifyqr.go); nil draws none.
+	QR *VerifyQR
 }
 
 // Input is one sealing request with its document.
@@ -147,11 +150,19 @@ func (s *Sealer) Seal(ctx context.Context, who *Principal, in Input) (*Output, e
 			return nil, err
 		}
 	}
+	var qr *pdf.QRCode
+	if s.QR.For(d.Item.Code) && key.Image != nil {
+		sum := sm3.Sum(in.Document) // the record's InputSM3: the code finds the record by it
+		if qr, err = s.QR.Symbol(sum[:]); err != nil {
+			return nil, err
+		}
+	}
 	res, err := pdf.Seal(ctx, &buf, bytes.NewReader(in.Document), int64(len(in.Document)), pdf.Request{
 		Signer: pdfSigner, Time: s.inZone(signedAt), SealName: key.Name, Reason: reason, Location: d.Township.Government(),
 		ItemCode: d.Item.Code, ItemName: d.Item.Name, CaseNumber: in.CaseNo,
 		Image: key.Image, Placements: in.Placements, Limits: s.Limits,
 		Repair: true, // a damaged unsigned document is repaired, and the record says so
+		QR:     qr,
 	})
 	if err != nil {
 		if r := documentRefusal(err); r != nil {
