@@ -130,4 +130,5 @@ type RecordFilter = seal.RecordFilter
 // sealed documents and the signed checkpoints (see seal.LedgerStore).
 type Ledger interface {
 	seal.LedgerStore
+	seal.CaseStore // the records of one case (sqlstore/ledger_case.go)
 }
