@@ -106,7 +106,7 @@ func toStatus(err error) error {
 		return status.Error(codes.InvalidArgument, err.Error())
 	case errors.Is(err, seal.ErrPermission):
 		return status.Error(codes.PermissionDenied, err.Error())
-	case errors.Is(err, seal.ErrLedgerEmpty), errors.Is(err, seal.ErrNoCheckpointKey),
+	case errors.Is(err, seal.ErrLedgerEmpty), errors.Is(err, seal.ErrNoCheckpointKey), errors.Is(err, seal.ErrDocumentDeleted),
 		errors.Is(err, keystore.ErrInvalidTransition), errors.Is(err, keystore.ErrConflict):
 		return status.Error(codes.FailedPrecondition, err.Error())
 	}

@@ -39,7 +39,9 @@ type LedgerStore interface {
 	// sequence order.
 	Records(ctx context.Context, f RecordFilter, afterSeq uint64, limit int) ([]*Record, error)
 	// Result returns the sealed record with this request id in this
-	// township, and its document, or ErrNotFound.
+	// township, and its document, or ErrNotFound. When the document was
+	// deleted under the retention policy, it returns the record, no
+	// document, and ErrDocumentDeleted.
 	Result(ctx context.Context, township, requestID string) (*Record, []byte, error)
 	// AddCheckpoint stores a signed checkpoint.
 	AddCheckpoint(ctx context.Context, c *Checkpoint) error
@@ -79,6 +81,10 @@ var (
 	// ErrNoCheckpointKey: no key may sign checkpoints now (an external CA
 	// has not certified one yet, or its certificate expired).
 	ErrNoCheckpointKey = errors.New("no key to sign ledger checkpoints")
+	// ErrDocumentDeleted: the record is a sealing, but its sealed document
+	// was deleted under the retention policy; the record and its hashes
+	// stay in the ledger.
+	ErrDocumentDeleted = errors.New("the sealed document was deleted under the retention policy")
 )
 
 // Pages of records: the default, and the most one call returns.

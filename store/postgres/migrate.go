@@ -28,6 +28,7 @@ var migrations = []migration{
 	{11, "events: subscriptions and their delivery cursors", eventsSchemaV1},
 	{12, "keystore: seal-maker keys and the seals' national seal data (SESeal)", keystoreSealMakerSchemaV1},
 	{13, "service: the ledger holds supervision results and seal lifecycle records", serviceSchemaV8},
+	{14, "service: sealed documents may be deleted under the retention policy", serviceSchemaV9},
 }
 
 // migrationLock is the advisory lock key under which replicas migrate.

@@ -234,6 +234,9 @@ func (s *Store) Result(ctx context.Context, township, requestID string) (*seal.R
 	var seq uint64
 	err := s.queryRow(ctx, `SELECT seq, document, document_ref FROM results WHERE township_code = ? AND request_id = ?`,
 		township, requestID).Scan(&seq, &doc, &ref)
+	if errors.Is(err, sql.ErrNoRows) {
+		return s.deletedResult(ctx, township, requestID) // retention.go
+	}
 	if err != nil {
 		return nil, nil, notFound(err, "result of request "+requestID)
 	}
