@@ -249,13 +249,17 @@ func (s *Sealer) Result(ctx context.Context, who *Principal, requestID, caseNo s
 		return nil, none
 	}
 	rec, doc, err := s.Ledger.Result(ctx, who.Township, requestID)
+	deleted := errors.Is(err, ErrDocumentDeleted) && rec != nil
 	if errors.Is(err, ErrNotFound) {
 		return nil, none // the same answer whether or not the id was used
-	} else if err != nil {
+	} else if err != nil && !deleted {
 		return nil, err
 	}
 	if rec.Principal != who.ID || rec.CaseNo != caseNo {
 		return nil, none
+	}
+	if deleted { // told only to whoever may have it
+		return nil, fmt.Errorf("request %s (ledger record %d): %w", requestID, rec.Seq, ErrDocumentDeleted)
 	}
 	return &Output{Record: rec, Document: doc, Replayed: true}, nil
 }
@@ -271,14 +275,18 @@ func (s *Sealer) replay(ctx context.Context, who *Principal, in Input) (*Output,
 		return nil, nil // not a clerk: the policy refuses it
 	}
 	rec, doc, err := s.Ledger.Result(ctx, who.Township, in.RequestID)
+	deleted := errors.Is(err, ErrDocumentDeleted) && rec != nil
 	if errors.Is(err, ErrNotFound) {
 		return nil, nil
 	}
-	if err != nil {
+	if err != nil && !deleted {
 		return nil, fmt.Errorf("looking up request %s: %w", in.RequestID, err)
 	}
 	if rec.Principal != who.ID || rec.CaseNo != in.CaseNo || rec.Item != in.Item {
 		return nil, refuse(RuleRequestConflict, "request id %s was already used for a different request; use a new request id", in.RequestID)
+	}
+	if deleted {
+		return nil, fmt.Errorf("request %s was sealed (ledger record %d): %w", in.RequestID, rec.Seq, ErrDocumentDeleted)
 	}
 	return &Output{Record: rec, Document: doc, Replayed: true}, nil
 }
