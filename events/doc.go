@@ -17,10 +17,15 @@
 // client and protocol bindings for one POST, and does not sign.
 //
 // The attributes: id is the ledger sequence number in decimal; source is
-// the county service (configured); type names the record's kind (TypeSealed,
-// TypeRefused: the ledger holds no other kind yet; a seal's suspension or
-// revocation, and a supervision result, are not ledger records, and so not
-// events); subject is the case number (or, without one, the request
+// the county service (configured); type names the record's kind:
+// TypeSealed, TypeRefused, TypeSupervised (a supervising department's
+// result against a case, whose data.detail is a seal.SupervisionNote), and
+// for a change to a township's seal made through the API one type per
+// action (TypeSealIssued, TypeSealSuspended, TypeSealResumed,
+// TypeSealRotated, TypeSealRevoked; data.detail is a seal.LifecycleNote,
+// data.domain is "*", so every department's subscription receives it).
+// A record of any other kind does not verify. subject is the case number
+// (or, without one, the request id; for a seal's lifecycle, the seal's
 // id); time is the record's time; data is the ledger record (Data), every
 // field the record's hash covers. Extensions (lower case, as CloudEvents
 // requires):

@@ -17,11 +17,25 @@ const SpecVersion = "1.0"
 // ContentType is the HTTP Content-Type of a structured-mode event.
 const ContentType = "application/cloudevents+json; charset=utf-8"
 
-// Event types, by the record's kind.
+// Event types, by the record's kind, and for a seal's lifecycle by its
+// action.
 const (
-	TypeSealed  = "cn.gov.gx.eseal.ledger.sealed.v1"
-	TypeRefused = "cn.gov.gx.eseal.ledger.refused.v1"
+	TypeSealed     = "cn.gov.gx.eseal.ledger.sealed.v1"
+	TypeRefused    = "cn.gov.gx.eseal.ledger.refused.v1"
+	TypeSupervised = "cn.gov.gx.eseal.ledger.supervised.v1"
+
+	TypeSealIssued    = "cn.gov.gx.eseal.ledger.seal.issued.v1"
+	TypeSealSuspended = "cn.gov.gx.eseal.ledger.seal.suspended.v1"
+	TypeSealResumed   = "cn.gov.gx.eseal.ledger.seal.resumed.v1"
+	TypeSealRotated   = "cn.gov.gx.eseal.ledger.seal.rotated.v1"
+	TypeSealRevoked   = "cn.gov.gx.eseal.ledger.seal.revoked.v1"
 )
+
+// lifecycleTypes maps a lifecycle record's action to its event type.
+var lifecycleTypes = map[seal.LifecycleAction]string{
+	seal.ActionIssue: TypeSealIssued, seal.ActionSuspend: TypeSealSuspended, seal.ActionResume: TypeSealResumed,
+	seal.ActionRotate: TypeSealRotated, seal.ActionRevoke: TypeSealRevoked,
+}
 
 // Event is one CloudEvent as it travels and as a receiver keeps it.
 type Event struct {
@@ -64,12 +78,23 @@ type Data struct {
 	Hash       string    `json:"hash"`
 }
 
-// TypeOf returns the event type of a record.
+// TypeOf returns the event type of a record, or "" for a record of no
+// known kind (or a lifecycle record whose note does not parse), which the
+// Verifier refuses.
 func TypeOf(r *seal.Record) string {
-	if r.Result == seal.ResultSealed {
+	switch r.Result {
+	case seal.ResultSealed:
 		return TypeSealed
+	case seal.ResultRefused:
+		return TypeRefused
+	case seal.ResultSupervised:
+		return TypeSupervised
+	case seal.ResultLifecycle:
+		if n, err := seal.ParseLifecycleNote(r.Detail); err == nil {
+			return lifecycleTypes[n.Action]
+		}
 	}
-	return TypeRefused
+	return ""
 }
 
 // New returns the unsigned event for record r, sent from source for the
@@ -78,6 +103,9 @@ func New(r *seal.Record, source, sub string, prevSeq uint64) *Event {
 	subject := r.CaseNo
 	if subject == "" {
 		subject = r.RequestID
+	}
+	if subject == "" { // a seal's lifecycle
+		subject = r.SealID
 	}
 	return &Event{
 		SpecVersion: SpecVersion, ID: strconv.FormatUint(r.Seq, 10), Source: source, Type: TypeOf(r),

@@ -66,6 +66,8 @@ func (v *Verifier) Verify(e *Event) error {
 		return fmt.Errorf("%w: event %d: the record does not hash to its hash (it was changed)", ErrForged, seq)
 	case hex.EncodeToString(r.Hash) != e.ChainHash:
 		return fmt.Errorf("%w: event %d: chainhash is not the record's hash", ErrForged, seq)
+	case TypeOf(r) == "":
+		return fmt.Errorf("%w: event %d: a record of unknown kind %q", ErrForged, seq, r.Result)
 	case e.Type != TypeOf(r):
 		return fmt.Errorf("%w: event %d: type %q for a %s record", ErrForged, seq, e.Type, r.Result)
 	case !e.Time.Equal(r.Time):

@@ -55,9 +55,11 @@ type RecordFilter struct {
 	Domains  []string
 }
 
-// Matches reports whether r passes the filter.
+// Matches reports whether r passes the filter. A record of AllDomains (a
+// seal's lifecycle) passes every domain filter.
 func (f RecordFilter) Matches(r *Record) bool {
-	return (f.Township == "" || r.Township == f.Township) && (len(f.Domains) == 0 || slices.Contains(f.Domains, r.Domain))
+	return (f.Township == "" || r.Township == f.Township) &&
+		(len(f.Domains) == 0 || r.Domain == AllDomains || slices.Contains(f.Domains, r.Domain))
 }
 
 // CheckpointKeys signs the ledger's checkpoints and says whose checkpoints

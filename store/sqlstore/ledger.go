@@ -210,7 +210,7 @@ func (s *Store) Records(ctx context.Context, f store.RecordFilter, afterSeq uint
 		args = append(args, f.Township)
 	}
 	if len(f.Domains) > 0 {
-		q += ` AND domain IN (` + placeholders(len(f.Domains)) + `)`
+		q += ` AND domain IN (` + placeholders(len(f.Domains)) + `, '` + seal.AllDomains + `')` // a seal's lifecycle concerns every domain
 		for _, d := range f.Domains {
 			args = append(args, d)
 		}
