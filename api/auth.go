@@ -56,6 +56,7 @@ var (
 	authenticated   = access{roles: []seal.Role{seal.RoleClerk, seal.RoleAdmin, seal.RoleSupervisor}}
 	clerks          = access{roles: []seal.Role{seal.RoleClerk}}
 	admins          = access{roles: []seal.Role{seal.RoleAdmin}}
+	supervisors     = access{roles: []seal.Role{seal.RoleSupervisor}}
 	ledgerReaders   = access{roles: []seal.Role{seal.RoleAdmin, seal.RoleSupervisor, seal.RoleClerk}}
 	healthAndReflex = access{public: true}
 )
@@ -100,6 +101,17 @@ var methodAccess = map[string]access{
 	"/seal.v1.LedgerService/VerifyLedger":     ledgerReaders,
 
 	"/seal.v1.ReportService/Timeliness": ledgerReaders,
+
+	// Who may read a record may have its document and export it in a
+	// package; archiveServer narrows each to the caller's records.
+	"/seal.v1.ArchiveService/GetDocument":   ledgerReaders,
+	"/seal.v1.ArchiveService/ExportArchive": ledgerReaders,
+
+	// Only a supervising department records a result (Supervision.Record
+	// checks its domain); whoever reads the ledger reads a case, within
+	// its scope.
+	"/seal.v1.SupervisionService/RecordResult": supervisors,
+	"/seal.v1.SupervisionService/GetCase":      ledgerReaders,
 
 	"/seal.v1.SubscriptionService/CreateSubscription":    admins,
 	"/seal.v1.SubscriptionService/ListSubscriptions":     admins,

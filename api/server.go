@@ -236,6 +236,8 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	sealv1.RegisterLedgerServiceServer(both, &ledgerServer{ledger: deps.Ledger})
 	sealv1.RegisterSubscriptionServiceServer(both, &subscriptionServer{box: deps.Outbox})
 	sealv1.RegisterReportServiceServer(both, &reportServer{ledger: deps.Ledger})
+	sealv1.RegisterSupervisionServiceServer(both, &supervisionServer{sup: &seal.Supervision{Ledger: deps.Ledger, Cases: deps.Store,
+		Zone: deps.Sealer.Zone}})
 	s.metrics.reg.MustRegister(newTimelinessCollector(deps.Ledger))
 	if deps.Outbox != nil {
 		s.metrics.reg.MustRegister(deps.Outbox.Collectors()...)
@@ -319,6 +321,7 @@ func (s *Server) gateway() (http.Handler, error) {
 		sealgw.RegisterSealAdminServiceHandler, sealgw.RegisterLedgerServiceHandler,
 		sealgw.RegisterPrincipalServiceHandler, sealgw.RegisterVerificationServiceHandler,
 		sealgw.RegisterSubscriptionServiceHandler, sealgw.RegisterReportServiceHandler,
+		sealgw.RegisterSupervisionServiceHandler,
 	} {
 		if err := reg(ctx, gw, s.conn); err != nil {
 			return nil, err
