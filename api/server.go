@@ -97,6 +97,9 @@ type Config struct {
 	ReadyCheck               func(context.Context) error
 	ReadyEvery, ReadyTimeout time.Duration
 	Logger                   *slog.Logger
+	// PublicLookup bounds the public lookup of sealings by their
+	// verification QR code (lookup.go).
+	PublicLookup LookupConfig
 }
 
 // Deps are what the server serves, assembled by package service: the

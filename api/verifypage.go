@@ -13,7 +13,8 @@ import (
 // on the HTTP listener, at /verify/ and, for a browser, at /; and the CRL
 // as DER at /county.crl, the address seal certificates name as their CRL
 // distribution point (sealsvc's crl_url), for verifiers that fetch
-// it (`sealctl verify --online`). All of it is public: the page, the
+// it (`sealctl verify --online`); and the public lookup of a sealing by
+// its verification QR code (lookup.go). All of it is public: the page, the
 // county root and the CRL are what anyone needs to verify.
 
 // CRLPath is where the HTTP listener serves the latest CRL, DER.
@@ -24,8 +25,11 @@ func (s *Server) handlePage(mux *http.ServeMux) {
 	page := verifyweb.Handler(s.pageBundle, nil)
 	mux.Handle("/verify", page)
 	mux.Handle("/verify/", page)
+	mux.Handle("/VERIFY/", page) // the verification QR code's upper-case URL (seal/verifyqr.go)
 	mux.Handle("/{$}", page)
 	mux.HandleFunc(CRLPath, s.serveCRL)
+	lookup, _ := s.deps.Store.(InputLookup)
+	mux.Handle("GET /v1/public/sealings/{short}", newLookupHandler(s.cfg.PublicLookup, lookup, s.deps.Store, s.log))
 }
 
 // pageBundle is the county's trust bundle and latest CRL, for the

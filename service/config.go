@@ -153,6 +153,10 @@ type Config struct {
 	// the county's current CRL and the certificates of its chains (ltv in
 	// tsa.go); "off" (default) leaves that to `sealctl ltv`.
 	LTV string `yaml:"ltv"`
+	// VerifyQR has sealings draw the verification QR code, and
+	// PublicLookup bounds the public lookup it leads to (verifyqr.go).
+	VerifyQR     *VerifyQRConfig    `yaml:"verify_qr"`
+	PublicLookup PublicLookupConfig `yaml:"public_lookup"`
 }
 
 // DefaultTSAListen is the county TSA's conventional address, which `sealsvc
@@ -381,6 +385,7 @@ func (c *Config) Validate() error {
 			time.Duration(c.TokenOverlap), time.Duration(c.TokenTTL)))
 	}
 	errs = append(errs, c.validateTSA()...)
+	errs = append(errs, c.validateQR()...)
 	return errors.Join(errs...)
 }
 

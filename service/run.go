@@ -168,6 +168,7 @@ func (s *Service) assemble() {
 		SES:     s.Config.Profile == "ses",
 		Limits:  s.Config.DocumentLimits(),
 		Zone:    s.Config.Zone(),
+		QR:      s.Config.sealQR(),
 	}
 }
 
@@ -203,6 +204,7 @@ func (s *Service) NewServer() (*api.Server, error) {
 		TokenTTL: time.Duration(s.Config.TokenTTL), TokenOverlap: time.Duration(s.Config.TokenOverlap),
 		MaxUnaryDocumentBytes: s.Config.MaxUnaryDocumentBytes, MaxBytesInFlight: s.Config.MaxBytesInFlight,
 		DocumentLimits: s.Config.DocumentLimits(), Logger: s.Log, ReadyCheck: s.ping,
+		PublicLookup: s.Config.lookupConfig(),
 	}, api.Deps{Sealer: s.Sealer, Ledger: s.Ledger, Store: s.Store, Keystore: s.Keystore, Pictures: pictures{s}, Outbox: s.Outbox})
 	if err != nil {
 		return nil, err

@@ -72,6 +72,19 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := r.URL.Path
+	if short, ok := strings.CutPrefix(strings.ToLower(p), "/verify/r/"); ok {
+		// The verification QR code's URL, /VERIFY/R/<short> (upper case, to
+		// keep the code small): the page, with the short form. Relative,
+		// so that it holds behind a proxy's path prefix too.
+		if !validShort(short) {
+			http.NotFound(w, r)
+			return
+		}
+		// Not http.Redirect: it would make the location absolute.
+		w.Header().Set("Location", "../../verify/?r="+strings.ToUpper(short))
+		w.WriteHeader(http.StatusFound)
+		return
+	}
 	switch {
 	case p == "/":
 		if !strings.Contains(r.Header.Get("Accept"), "text/html") {
@@ -176,4 +189,18 @@ func gunzip(b []byte) ([]byte, error) {
 		return nil, err
 	}
 	return io.ReadAll(zr)
+}
+
+// validShort reports whether s is a sealing's short form as the QR code
+// writes it: 20 base32 characters, here in lower case.
+func validShort(s string) bool {
+	if len(s) != 20 {
+		return false
+	}
+	for _, c := range []byte(s) {
+		if !(c >= 'a' && c <= 'z' || c >= '2' && c <= '7') {
+			return false
+		}
+	}
+	return true
 }

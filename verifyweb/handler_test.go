@@ -50,6 +50,13 @@ func TestHandlerRoutes(t *testing.T) {
 		{"GET", "/verify/nothing.js", "", 404, "", "", ""},
 		{"GET", "/elsewhere", "text/html", 404, "", "", ""},
 		{"POST", "/verify/", "", 405, "", "", ""},
+		// The verification QR code's URL leads to the page with its short form.
+		{"GET", "/VERIFY/R/M3D7B5DC53W5TUPS2RV5", "", 302, "", "../../verify/?r=M3D7B5DC53W5TUPS2RV5", ""},
+		{"GET", "/verify/r/m3d7b5dc53w5tups2rv5", "", 302, "", "../../verify/?r=M3D7B5DC53W5TUPS2RV5", ""},
+		{"GET", "/VERIFY/R/M3D7B5DC53W5TUPS2RV", "", 404, "", "", ""},
+		{"GET", "/VERIFY/R/M3D7B5DC53W5TUPS2RV1", "", 404, "", "", ""},
+		{"GET", "/VERIFY/R/M3D7B5DC53W5TUPS2RV5/x", "", 404, "", "", ""},
+		{"GET", "/VERIFY/", "", 404, "", "", ""},
 	} {
 		t.Run(tc.method+" "+tc.path+" "+tc.accept, func(t *testing.T) {
 			r := httptest.NewRequest(tc.method, tc.path, nil)

@@ -95,6 +95,7 @@ func serveCmd(f *flags) *cobra.Command {
 			log := service.NewLogger(c, os.Stderr)
 			if demo {
 				service.DemoTSA(c)
+				service.DemoVerifyQR(c)
 				if err := service.EnsureKEK(c.KEKFile); err != nil {
 					return err
 				}

@@ -5,7 +5,7 @@
 // in package verifyweb. It sets the JavaScript function
 //
 //	esealVerify(pdf Uint8Array, trust [Uint8Array|string...], crls [Uint8Array...], name string)
-//	  -> {json: string, pictures: [{signature, type, data, matches}...]} | {error: string}
+//	  -> {json: string, pictures: [{signature, type, data, matches}...], sm3: string} | {error: string}
 //
 // esealMeaning(code) -> {zh, en} | null, the plain words for a reason's
 // code, and esealWarm() -> null | error, which verifies a small embedded
@@ -56,7 +56,7 @@ func verifyJS(_ js.Value, args []js.Value) any {
 		js.CopyBytesToJS(data, p.Data)
 		pics[i] = map[string]any{"signature": p.Signature, "type": p.Type, "data": data, "matches": p.Matches}
 	}
-	return js.ValueOf(map[string]any{"json": string(res.JSON), "pictures": pics})
+	return js.ValueOf(map[string]any{"json": string(res.JSON), "pictures": pics, "sm3": res.SM3})
 }
 
 // bytesOf copies a Uint8Array, or a string's UTF-8, into Go.

@@ -12,10 +12,12 @@ package webverify
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"time"
 
+	"github.com/emmansun/gmsm/sm3"
 	"github.com/ronganxian/eseal/verify"
 )
 
@@ -54,6 +56,10 @@ func Report(ctx context.Context, in Input) ([]byte, error) {
 type Result struct {
 	JSON     []byte
 	Pictures []Picture
+	// SM3 is the document's SM3, hex: the page compares it with the
+	// ledger's record of the sealing that the verification QR code names
+	// (its OutputSM3), beside the verdict.
+	SM3 string
 }
 
 // Picture is the registered picture of a signature's seal: the picture in
@@ -95,7 +101,8 @@ func Verify(ctx context.Context, in Input) (Result, error) {
 		rep = &verify.FileReport{Verdict: verify.VerdictUnreadable,
 			Reasons: []verify.Problem{{Code: verify.CodeUnreadable, Detail: err.Error()}}}
 	}
-	var res Result
+	sum := sm3.Sum(in.Document)
+	res := Result{SM3: hex.EncodeToString(sum[:])}
 	for i, s := range rep.Signatures {
 		if es := s.SESeal; es != nil && len(es.Picture) > 0 && (es.PictureType == "png" || es.PictureType == "svg") {
 			res.Pictures = append(res.Pictures, Picture{Signature: i, Type: es.PictureType, Data: es.Picture, Matches: es.PictureMatches})

@@ -3,6 +3,7 @@ package webverify
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/emmansun/gmsm/sm3"
 	"github.com/ronganxian/eseal/cli"
 	"github.com/ronganxian/eseal/proto/seal/v1/sealapi"
 	"github.com/ronganxian/eseal/verify"
@@ -278,5 +280,20 @@ func TestVerifyPictures(t *testing.T) {
 	rep, err := Report(context.Background(), in)
 	if err != nil || !bytes.Equal(rep, res.JSON) {
 		t.Errorf("Report and Verify disagree (%v)", err)
+	}
+}
+
+// TestVerifySM3: the result carries the document's SM3, which the page
+// compares with the ledger's record; an unreadable document has one too.
+func TestVerifySM3(t *testing.T) {
+	for _, doc := range [][]byte{read(t, interop+"bc-signed-visible.pdf"), []byte("not a PDF"), nil} {
+		res, err := Verify(context.Background(), Input{Document: doc, Trust: [][]byte{read(t, interop+"bc-root.pem")}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := sm3.Sum(doc)
+		if res.SM3 != hex.EncodeToString(want[:]) {
+			t.Errorf("SM3 %s, want %x", res.SM3, want)
+		}
 	}
 }

@@ -29,6 +29,7 @@ var migrations = []migration{
 	{12, "keystore: seal-maker keys and the seals' national seal data (SESeal)", keystoreSealMakerSchemaV1},
 	{13, "service: the ledger holds supervision results and seal lifecycle records", serviceSchemaV8},
 	{14, "service: sealed documents may be deleted under the retention policy", serviceSchemaV9},
+	{15, "service: sealed records by their input's SM3, for the public lookup", serviceSchemaLookup},
 }
 
 // migrationLock is the advisory lock key under which replicas migrate.

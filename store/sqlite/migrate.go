@@ -30,6 +30,7 @@ var migrations = []migration{
 	{9, "events: subscriptions and their delivery cursors", eventsSchemaV1},
 	{10, "keystore: seal-maker keys and the seals' national seal data (SESeal)", keystoreSealMakerSchemaV1},
 	{11, "service: the ledger holds supervision results and seal lifecycle records", serviceSchemaV6},
+	{12, "service: sealed records by their input's SM3, for the public lookup", serviceSchemaLookup},
 }
 
 // ErrSchemaTooNew means the database was migrated by a newer program.
