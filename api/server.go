@@ -90,6 +90,13 @@ type Config struct {
 	// VerifyConcurrency is how many public verifications run at once; the
 	// rest wait in order until their deadline (default 1 per CPU).
 	VerifyConcurrency int
+	// ArchiveMaxBytes bounds one archive package (ExportArchive; default
+	// DefaultArchiveMaxBytes): past it the export fails with
+	// ResourceExhausted.
+	ArchiveMaxBytes int64
+	// EventSource is the source attribute of the events in archive
+	// packages, the outbox's (default "/eseal/county").
+	EventSource string
 	// ReadyCheck asks the database whether it answers, within its
 	// context's deadline; nil is always ready. Readiness (/readyz and gRPC
 	// health) follows it, asked every ReadyEvery (default 1 s) with a
@@ -194,6 +201,12 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if cfg.ReadyTimeout <= 0 {
 		cfg.ReadyTimeout = DefaultReadyTimeout
 	}
+	if cfg.ArchiveMaxBytes <= 0 {
+		cfg.ArchiveMaxBytes = DefaultArchiveMaxBytes
+	}
+	if cfg.EventSource == "" {
+		cfg.EventSource = "/eseal/county"
+	}
 	tlsCfg, err := serverTLS(cfg)
 	if err != nil {
 		return nil, err
@@ -239,6 +252,9 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	sealv1.RegisterLedgerServiceServer(both, &ledgerServer{ledger: deps.Ledger})
 	sealv1.RegisterSubscriptionServiceServer(both, &subscriptionServer{box: deps.Outbox})
 	sealv1.RegisterReportServiceServer(both, &reportServer{ledger: deps.Ledger})
+	docs, _ := deps.Store.(archiveStore)
+	sealv1.RegisterArchiveServiceServer(both, &archiveServer{ledger: deps.Ledger, st: deps.Store, docs: docs, ks: deps.Keystore,
+		source: cfg.EventSource, budget: cfg.ArchiveMaxBytes})
 	sealv1.RegisterSupervisionServiceServer(both, &supervisionServer{sup: &seal.Supervision{Ledger: deps.Ledger, Cases: deps.Store,
 		Zone: deps.Sealer.Zone}})
 	s.metrics.reg.MustRegister(newTimelinessCollector(deps.Ledger))
@@ -297,6 +313,8 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	// database answers too, as gRPC health says.
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
 	mux.HandleFunc("/readyz", s.ready.serveHTTP)
+	// Archive packages as ZIP files (archive.go).
+	mux.HandleFunc("GET "+ArchivePath, s.serveArchive)
 	s.handlePage(mux) // the public verification page and the CRL (verifypage.go)
 	s.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, TLSConfig: tlsCfg}
 	return s, nil
@@ -323,6 +341,7 @@ func (s *Server) gateway() (http.Handler, error) {
 		sealgw.RegisterSealingServiceHandler, sealgw.RegisterRegistryServiceHandler,
 		sealgw.RegisterSealAdminServiceHandler, sealgw.RegisterLedgerServiceHandler,
 		sealgw.RegisterPrincipalServiceHandler, sealgw.RegisterVerificationServiceHandler,
+		sealgw.RegisterArchiveServiceHandler,
 		sealgw.RegisterSubscriptionServiceHandler, sealgw.RegisterReportServiceHandler,
 		sealgw.RegisterSupervisionServiceHandler,
 	} {
