@@ -35,8 +35,9 @@ import (
 // makes, so that the test can show the document never reached the server.
 
 // startService starts a demo service (as `make demo` does) on free
-// loopback ports and returns it with its data directory.
-func startService(t *testing.T) (grpcAddr, httpAddr, dir string) {
+// loopback ports and returns it with its data directory; tweaks change its
+// configuration first.
+func startService(t *testing.T, tweaks ...func(*service.Config)) (grpcAddr, httpAddr, dir string) {
 	t.Helper()
 	dir = t.TempDir()
 	t.Setenv("ESEAL_DATA_DIR", dir)
@@ -45,6 +46,9 @@ func startService(t *testing.T) (grpcAddr, httpAddr, dir string) {
 		t.Fatal(err)
 	}
 	c.GRPCListen, c.HTTPListen, c.MetricsListen = "127.0.0.1:0", "127.0.0.1:0", ""
+	for _, tw := range tweaks {
+		tw(c)
+	}
 	if err := service.EnsureKEK(c.KEKFile); err != nil {
 		t.Fatal(err)
 	}
@@ -82,21 +86,34 @@ type recordingProxy struct {
 }
 
 func (p *recordingProxy) start(t *testing.T, httpAddr string) string {
-	target, err := url.Parse("http://" + httpAddr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rp := httputil.NewSingleHostReverseProxy(target)
+	base, to := p.listen(t)
+	to(httpAddr)
+	return base
+}
+
+// listen starts the proxy before the service it passes to is known, and
+// returns its URL and the function that names the service.
+func (p *recordingProxy) listen(t *testing.T) (string, func(httpAddr string)) {
+	var rp *httputil.ReverseProxy
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		p.mu.Lock()
 		p.seen = append(p.seen, request{r.Method, r.URL.Path, body})
+		to := rp
 		p.mu.Unlock()
 		r.Body = io.NopCloser(bytes.NewReader(body))
-		rp.ServeHTTP(w, r)
+		to.ServeHTTP(w, r)
 	}))
 	t.Cleanup(ts.Close)
-	return ts.URL
+	return ts.URL, func(httpAddr string) {
+		target, err := url.Parse("http://" + httpAddr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.mu.Lock()
+		rp = httputil.NewSingleHostReverseProxy(target)
+		p.mu.Unlock()
+	}
 }
 
 func (p *recordingProxy) requests() []request {

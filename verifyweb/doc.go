@@ -6,7 +6,12 @@
 // verifier as `sealctl verify` (package verify, through
 // internal/webverify) compiled to WebAssembly. The document never leaves
 // the reader's device; the page fetches only the county's trust bundle
-// and its latest CRL, which are public (GET /v1/trust, /v1/crl). Only when
+// and its latest CRL, which are public (GET /v1/trust, /v1/crl), and,
+// when it was opened from a sealed document's verification QR code
+// (/VERIFY/R/<short>, which leads to /verify/?r=<short>; seal/verifyqr.go),
+// the ledger's public record of that sealing (GET
+// /v1/public/sealings/<short>, api/lookup.go), which it shows and compares
+// with the SM3 of the file the reader drops. Only when
 // the browser has no WebAssembly, and the reader asks for it, does the page
 // send the file to POST /v1/verify, and it says so.
 //

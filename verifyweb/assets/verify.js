@@ -5,6 +5,11 @@
 // reads them from bundle.js in the offline folder. Only when the browser
 // has no WebAssembly, and the reader asks for it, is the file sent to the
 // service (POST ../v1/verify).
+//
+// Opened from a document's verification QR code (/verify/?r=<short>), the
+// page also asks the public lookup (GET ../v1/public/sealings/<short>) for
+// the ledger's public record of that sealing, shows it, and once a file is
+// verified says whether the file's SM3 is the recorded sealed document's.
 (() => {
   'use strict';
 
@@ -35,6 +40,15 @@
       picMatches: '印章图像（电子印章数据中登记的图像，与文件中所盖的一致）', picDiffers: '电子印章数据中登记的印章图像（与文件中所盖的不一致）',
       trustOnline: '信任：本服务发布的县级根证书', trustOffline: '信任：离线页随附的县级根证书，',
       trustFail: '无法下载县级根证书：', wasmFail: '无法加载验证程序：', notPdf: '请选择 PDF 文件。',
+      ledgerTitle: '账本中的盖章记录', ledgerLoading: '正在查询服务账本中的盖章记录…',
+      ledgerFound: n => `服务账本中有 ${n} 条与此二维码相符的盖章记录（公开记录，不含个人信息）。请将您收到的 PDF 文件拖到下方，比对它是否就是账本记录的盖章文件。`,
+      ledgerNone: '没有这个盖章记录：服务账本中没有与此二维码相符的盖章。此二维码可能不是本服务生成的。',
+      ledgerBad: '二维码中的编号格式不正确，无法查询。', ledgerBusy: '查询过于频繁，请稍后再试。', ledgerFail: '无法查询服务账本：',
+      ledgerTruncated: '（只列出最早的几条）',
+      recSeq: '账本序号', recTime: '记录时间', recTownship: '乡镇', recItem: '事项', recIn: '盖章前文件 SM3', recOut: '盖章后文件 SM3',
+      match: n => `一致：此文件就是账本第 ${n} 号记录的盖章文件（SM3 相同）。`,
+      mismatch: '不一致：此文件不是账本记录的盖章文件（SM3 不同），它可能是另一份文件，或盖章后被修改过。',
+      compareServer: '由服务器核验时，本页不计算文件的 SM3，无法与账本记录比对。',
     },
     en: {
       title: 'Electronic seal verification', switchTo: '中文', switchLabel: '切换到中文',
@@ -62,6 +76,15 @@
       picMatches: 'The seal\'s picture (registered in its seal data, and the same as the one drawn in the document)', picDiffers: 'The picture registered in the seal data (not the one drawn in the document)',
       trustOnline: 'Trusting: the county root this service publishes', trustOffline: 'Trusting: the county root bundled with this offline page, ',
       trustFail: 'Cannot download the county root: ', wasmFail: 'Cannot load the verifier: ', notPdf: 'Please choose a PDF file.',
+      ledgerTitle: 'The sealing in the ledger', ledgerLoading: 'Looking up the sealing in the service\'s ledger…',
+      ledgerFound: n => `The service's ledger holds ${n} sealing(s) that match this QR code (a public record, with no personal data). Drop the PDF file you received below to check that it is the sealed document the ledger recorded.`,
+      ledgerNone: 'No such sealing: the service\'s ledger has no sealing that matches this QR code. The code may not come from this service.',
+      ledgerBad: 'The number in the QR code is malformed and cannot be looked up.', ledgerBusy: 'Too many lookups; please try again later.',
+      ledgerFail: 'Cannot look up the ledger: ', ledgerTruncated: ' (only the earliest are listed)',
+      recSeq: 'Ledger number', recTime: 'Recorded', recTownship: 'Township', recItem: 'Item', recIn: 'SM3 before sealing', recOut: 'SM3 of the sealed document',
+      match: n => `Match: this file is the sealed document of ledger record ${n} (same SM3).`,
+      mismatch: 'No match: this file is not the sealed document the ledger recorded (its SM3 differs); it is another file, or it was changed after sealing.',
+      compareServer: 'Verified by the server, the page has no SM3 of the file to compare with the ledger.',
     },
   };
   const KINDS = {
@@ -76,8 +99,10 @@
   const bundle = window.esealBundle || null; // set by bundle.js in the offline folder
   const offline = !!(bundle && bundle.offline);
   const state = { lang: 'zh', trust: [], crls: [], crlInfo: null, roots: [], rootNames: [], wasm: false, ready: false,
-    report: null, viaServer: false, pending: null, lastFile: null, pictures: {}, loading: null, status: 'loading', statusArg: '' };
+    report: null, viaServer: false, ledger: null, compare: null, pending: null, lastFile: null, pictures: {}, loading: null, status: 'loading', statusArg: '' };
   window.esealTiming = { start: performance.now() };
+  // The short form of a sealing, from the verification QR code's URL.
+  const short = offline ? '' : (new URLSearchParams(location.search).get('r') || '').toUpperCase();
 
   const t = k => T[state.lang][k];
 
@@ -101,7 +126,82 @@
     $('status').textContent = t(state.status) + state.statusArg;
     showRoots();
     showTrust();
+    renderLedger();
     if (state.report) render(state.report);
+  }
+
+  // ---- the ledger's public record (the verification QR code) ----
+  async function loadLedger() {
+    if (!short) return;
+    $('ledger').hidden = false;
+    state.ledger = { status: 'loading' };
+    renderLedger();
+    try {
+      const resp = await fetch('../v1/public/sealings/' + encodeURIComponent(short), { credentials: 'omit' });
+      if (resp.ok) {
+        const b = await resp.json();
+        state.ledger = { status: 'found', sealings: b.sealings || [], truncated: !!b.truncated };
+      } else {
+        state.ledger = { status: { 404: 'none', 400: 'bad', 429: 'busy' }[resp.status] || 'fail', err: 'HTTP ' + resp.status };
+      }
+    } catch (e) {
+      state.ledger = { status: 'fail', err: String(e.message || e) };
+    }
+    renderLedger();
+  }
+
+  function renderLedger() {
+    const L = state.ledger;
+    if (!L) return;
+    $('ledger').dataset.state = L.status;
+    const st = $('ledger-status');
+    st.className = 'ledger-status' + (L.status === 'loading' || L.status === 'found' ? '' : ' bad');
+    st.textContent = {
+      loading: t('ledgerLoading'), none: t('ledgerNone'), bad: t('ledgerBad'), busy: t('ledgerBusy'), fail: t('ledgerFail') + (L.err || ''),
+      found: L.sealings ? t('ledgerFound')(L.sealings.length) + (L.truncated ? t('ledgerTruncated') : '') : '',
+    }[L.status];
+    const box = $('ledger-records');
+    box.replaceChildren();
+    for (const s of L.sealings || []) {
+      const dl = el('dl', 'record');
+      dl.dataset.seq = String(s.seq);
+      const row = (k, v, code) => {
+        dl.appendChild(el('dt', '', t(k)));
+        const dd = el('dd');
+        if (code) dd.appendChild(el('code', '', v)); else dd.textContent = v;
+        dl.appendChild(dd);
+      };
+      row('recSeq', String(s.seq));
+      row('recTime', fmtTime(s.time));
+      row('recTownship', [s.townshipName, s.townshipCode && `(${s.townshipCode})`].filter(Boolean).join(' '));
+      row('recItem', [s.itemName, s.itemCode && `(${s.itemCode})`].filter(Boolean).join(' '));
+      row('recOut', s.outputSm3, true);
+      row('recIn', s.inputSm3, true);
+      box.appendChild(dl);
+    }
+    renderCompare();
+  }
+
+  // renderCompare says whether the verified file is the ledger's sealed
+  // document: its SM3 against each record's output SM3.
+  function renderCompare() {
+    const c = $('ledger-compare');
+    const L = state.ledger;
+    if (!L || L.status !== 'found' || !state.compare) {
+      c.hidden = true;
+      return;
+    }
+    c.hidden = false;
+    if (!state.compare.sm3) {
+      c.className = 'compare unknown';
+      c.dataset.match = 'unknown';
+      c.textContent = t('compareServer');
+      return;
+    }
+    const hit = L.sealings.find(s => s.outputSm3 === state.compare.sm3);
+    c.className = 'compare ' + (hit ? 'match' : 'mismatch');
+    c.dataset.match = String(!!hit);
+    c.textContent = hit ? t('match')(hit.seq) : t('mismatch');
   }
 
   // ---- bytes ----
@@ -210,6 +310,8 @@
       return;
     }
     state.viaServer = false;
+    state.compare = { sm3: out.sm3 };
+    renderCompare();
     setPictures(out.pictures || []);
     show(JSON.parse(out.json), name);
   }
@@ -226,6 +328,8 @@
       return;
     }
     state.viaServer = true;
+    state.compare = { sm3: null };
+    renderCompare();
     setPictures([]);
     show(body.report, p.name);
   }
@@ -392,6 +496,7 @@
   if (offline) $('offline').parentElement.hidden = true;
 
   applyLang();
+  loadLedger(); // beside the verifier's loading: it needs none of it
   // state.loading is pending until the trust and the verifier have loaded
   // (or failed): a file picked meanwhile waits for it.
   state.loading = (async () => {
