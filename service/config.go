@@ -89,6 +89,14 @@ type Config struct {
 	EventBackoffMin  Duration `yaml:"event_backoff_min"`
 	EventBackoffMax  Duration `yaml:"event_backoff_max"`
 	EventParkAfter   int      `yaml:"event_park_after"`
+	// DocumentsRetentionDays is how long the service keeps a sealed
+	// document (retention.go): 0, the default, keeps them for ever; past
+	// it a document is deleted every RetentionEvery (default 1 h) and its
+	// ledger record stays. ArchiveMaxBytes bounds one archive package
+	// (default 256 MiB).
+	DocumentsRetentionDays int64    `yaml:"documents_retention_days"`
+	RetentionEvery         Duration `yaml:"retention_every"`
+	ArchiveMaxBytes        int64    `yaml:"archive_max_bytes"`
 	// CalendarFile is the county's working-day calendar (workday's YAML:
 	// holidays and 调休 worked days), on which items' time limits are
 	// counted; default: the built-in calendar of 2026.
@@ -246,6 +254,8 @@ func (c *Config) env() map[string]any {
 		"ESEAL_TSA_LISTEN": &c.TSAListen, "ESEAL_TSA_URL": &c.TSAURL, "ESEAL_TSA_UNREACHABLE": &c.TSAUnreachable,
 		"ESEAL_TSA_POLICY": &c.TSAPolicy, "ESEAL_TSA_ACCURACY": &c.TSAAccuracy, "ESEAL_TSA_MAX_REQUEST_BYTES": &c.TSAMaxRequestBytes,
 		"ESEAL_TSA_TOKEN_RESERVE": &c.TSATokenReserve, "ESEAL_TSA_HASH": &c.TSAHash, "ESEAL_LTV": &c.LTV,
+		"ESEAL_DOCUMENTS_RETENTION_DAYS": &c.DocumentsRetentionDays, "ESEAL_RETENTION_EVERY": &c.RetentionEvery,
+		"ESEAL_ARCHIVE_MAX_BYTES": &c.ArchiveMaxBytes,
 	}
 }
 
@@ -383,6 +393,9 @@ func (c *Config) Validate() error {
 	} else if c.TokenOverlap >= c.TokenTTL {
 		errs = append(errs, fmt.Errorf("token_overlap (%v) must be shorter than token_ttl (%v)",
 			time.Duration(c.TokenOverlap), time.Duration(c.TokenTTL)))
+	}
+	if c.DocumentsRetentionDays < 0 || c.RetentionEvery < 0 || c.ArchiveMaxBytes < 0 {
+		errs = append(errs, errors.New("documents_retention_days, retention_every and archive_max_bytes must not be negative"))
 	}
 	errs = append(errs, c.validateTSA()...)
 	errs = append(errs, c.validateQR()...)

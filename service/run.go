@@ -1,6 +1,7 @@
 package service
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -204,6 +205,7 @@ func (s *Service) NewServer() (*api.Server, error) {
 		TokenTTL: time.Duration(s.Config.TokenTTL), TokenOverlap: time.Duration(s.Config.TokenOverlap),
 		MaxUnaryDocumentBytes: s.Config.MaxUnaryDocumentBytes, MaxBytesInFlight: s.Config.MaxBytesInFlight,
 		DocumentLimits: s.Config.DocumentLimits(), Logger: s.Log, ReadyCheck: s.ping,
+		ArchiveMaxBytes: s.Config.ArchiveMaxBytes, EventSource: cmp.Or(s.Config.EventSource, DefaultEventSource),
 		PublicLookup: s.Config.lookupConfig(),
 	}, api.Deps{Sealer: s.Sealer, Ledger: s.Ledger, Store: s.Store, Keystore: s.Keystore, Pictures: pictures{s}, Outbox: s.Outbox})
 	if err != nil {
@@ -224,6 +226,7 @@ func (s *Service) Serve(ctx context.Context) error {
 	if every := time.Duration(s.Config.CheckpointEvery); every > 0 {
 		go s.Ledger.RunCheckpoints(ctx, every, s.Log)
 	}
+	go s.runRetention(ctx) // sealed documents past documents_retention_days (retention.go)
 	defer s.runOutbox(ctx)()
 	if s.Config.TSAListen != "" {
 		ln, err := s.ListenTSA(s.Config.TSAListen)
