@@ -176,10 +176,17 @@ func newEnvOver(t testing.TB, kind string, over transport, tweak func(*Config)) 
 		ItemsCsv: democatalog.Items, ImplementationsCsv: democatalog.Implementations}); err != nil {
 		t.Fatalf("ImportCatalog: %v", err)
 	}
-	adm := sealv1.NewSealAdminServiceClient(conn)
+	// The seals are issued through the keystore, as IssueSeal does, but
+	// not through the API, so that the ledger starts empty: the tests
+	// count its records, and IssueSeal's lifecycle record is
+	// TestSealLifecycleRecords' concern.
 	for _, town := range []string{"450224100", "450224101", "450224200"} {
-		if _, err := adm.IssueSeal(e.as("admin"), &sealv1.IssueSealRequest{TownshipCode: town}); err != nil {
-			t.Fatalf("IssueSeal %s: %v", town, err)
+		tw, err := st.Township(ctx, town)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ks.IssueActive(ctx, keystore.SealRequest{TownshipCode: tw.Code, Organization: tw.Government(), Name: tw.SealName}); err != nil {
+			t.Fatalf("issuing the seal of %s: %v", town, err)
 		}
 	}
 	for _, p := range []*sealv1.Principal{

@@ -248,7 +248,8 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	sealv1.RegisterSealingServiceServer(both, &sealingServer{sealer: deps.Sealer,
 		maxDoc: cfg.MaxDocumentBytes, maxUnary: cfg.MaxUnaryDocumentBytes, m: s.metrics, slots: make(chan struct{}, cfg.SealConcurrency)})
 	sealv1.RegisterRegistryServiceServer(both, &registryServer{st: deps.Store})
-	sealv1.RegisterSealAdminServiceServer(both, &sealAdminServer{ks: deps.Keystore, st: deps.Store, pictures: deps.Pictures, log: s.log})
+	sealv1.RegisterSealAdminServiceServer(both, &sealAdminServer{ks: deps.Keystore, st: deps.Store, pictures: deps.Pictures, log: s.log,
+		ledger: deps.Ledger})
 	sealv1.RegisterLedgerServiceServer(both, &ledgerServer{ledger: deps.Ledger})
 	sealv1.RegisterSubscriptionServiceServer(both, &subscriptionServer{box: deps.Outbox})
 	sealv1.RegisterReportServiceServer(both, &reportServer{ledger: deps.Ledger})
