@@ -19,12 +19,45 @@ import (
 )
 
 func (a *app) recordRow(r *sealv1.LedgerRecord) []string {
+	caseNo := r.CaseNo
+	if r.Result == string(seal.ResultLifecycle) {
+		caseNo = r.SealId // a seal's change concerns no case: name the seal
+	}
+	return []string{fmt.Sprint(r.Seq), a.when(r.Time.AsTime()), termText(r.TownshipCode),
+		termText(r.ItemCode), termText(caseNo), termText(r.Principal), termText(a.resultText(r)), hex.EncodeToString(r.Hash)[:16]}
+}
+
+// resultText is a record's RESULT column: the kind, and what the kind's
+// note says (a refusal's rule, a supervision result's kind and outcome, a
+// seal's change and serials), in the user's language where it has names.
+func (a *app) resultText(r *sealv1.LedgerRecord) string {
+	switch seal.Result(r.Result) {
+	case seal.ResultSupervised:
+		if n, err := seal.ParseSupervisionNote(r.Detail); err == nil {
+			k, o := n.Kind.Chinese(), n.Outcome.Chinese()
+			if a.lang == "en" {
+				k, o = n.Kind.English(), n.Outcome.English()
+			}
+			return fmt.Sprintf("supervised (%s: %s, %s)", k, o, n.Date)
+		}
+	case seal.ResultLifecycle:
+		if n, err := seal.ParseLifecycleNote(r.Detail); err == nil {
+			act := n.Action.Chinese()
+			if a.lang == "en" {
+				act = n.Action.English()
+			}
+			serials := n.NewSerial
+			if n.OldSerial != "" && n.OldSerial != n.NewSerial {
+				serials = strings.TrimSuffix(n.OldSerial+" -> "+n.NewSerial, " -> ")
+			}
+			return fmt.Sprintf("lifecycle (%s %s)", act, serials)
+		}
+	}
 	res := r.Result
 	if r.Rule != "" {
 		res += " (" + r.Rule + ")"
 	}
-	return []string{fmt.Sprint(r.Seq), a.when(r.Time.AsTime()), termText(r.TownshipCode),
-		termText(r.ItemCode), termText(r.CaseNo), termText(r.Principal), termText(res), hex.EncodeToString(r.Hash)[:16]}
+	return res
 }
 
 var recordHeader = []string{"SEQ", "TIME", "TOWNSHIP", "ITEM", "CASE", "PRINCIPAL", "RESULT", "HASH"}

@@ -78,7 +78,7 @@ SEAL_TOKEN_FILE, --tls-ca or SEAL_TLS_CA. Plain text is used only to a loopback 
 	a.retry.flags(f)
 	cmd.AddCommand(a.stampCmd(), a.batchCmd(), a.townshipsCmd(), a.itemsCmd(), a.sealsCmd(),
 		a.ledgerCmd(), a.principalsCmd(), a.whoamiCmd(), a.verifyCmd(), a.corpusCmd(),
-		a.subscriptionsCmd(), a.eventsCmd(), a.ltvCmd(), a.reportCmd(), a.archiveCmd())
+		a.subscriptionsCmd(), a.eventsCmd(), a.ltvCmd(), a.reportCmd(), a.archiveCmd(), a.supervisionCmd(), a.casesCmd())
 	strictGroups(cmd)
 	return cmd
 }
