@@ -144,3 +144,23 @@ func TestSupervisionCheck(t *testing.T) {
 		t.Errorf("a note of %d bytes: %v", len(long.Note), err)
 	}
 }
+
+// TestTimelinessCountsOnlySealings: a supervision result or a seal change
+// in a case or township is no sealing, and the timeliness report does not
+// count it, even were its Detail to carry a timeliness note.
+func TestTimelinessCountsOnlySealings(t *testing.T) {
+	acc := time.Date(2026, 3, 6, 9, 0, 0, 0, time.UTC)
+	at := time.Date(2026, 3, 20, 9, 0, 0, 0, time.UTC)
+	note := Timeliness{Accepted: acc, LimitDays: 5, Used: 3, Deadline: workday.Date{Year: 2026, Month: 3, Day: 13}}.Note(time.UTC)
+	recs := []*Record{
+		{Township: "A", Item: "X", Result: ResultSealed, Time: at, Detail: note},
+		{Township: "A", Item: "X", Result: ResultSupervised, Time: at, Detail: note},
+		{Township: "A", Item: "X", Result: ResultLifecycle, Time: at, Detail: note},
+		{Township: "A", Item: "X", Result: ResultSupervised, Time: at,
+			Detail: SupervisionNote{KindOnSite, OutcomePass, workday.Date{Year: 2026, Month: 3, Day: 20}, note}.String()},
+	}
+	got := SummariseTimeliness(recs, at.AddDate(0, 0, -1), at.AddDate(0, 0, 1))
+	if len(got) != 1 || got[0].OnTime != 1 || got[0].Late != 0 {
+		t.Fatalf("rows %+v, want one sealing on time", got)
+	}
+}
