@@ -39,7 +39,11 @@ type LedgerRecord struct {
 	DocKind    string `protobuf:"bytes,12,opt,name=doc_kind,json=docKind,proto3" json:"doc_kind,omitempty"`
 	InputSm3   []byte `protobuf:"bytes,13,opt,name=input_sm3,json=inputSm3,proto3" json:"input_sm3,omitempty"`
 	OutputSm3  []byte `protobuf:"bytes,14,opt,name=output_sm3,json=outputSm3,proto3" json:"output_sm3,omitempty"`
-	// "sealed" or "refused".
+	// The record's kind: "sealed" or "refused" (a sealing request), or
+	// "supervised" (a supervising department's result against a case; detail
+	// is its note, input_sm3 its attachment's SM3), or "lifecycle" (a change
+	// to a township's seal; detail names the action and the serials, domain
+	// is "*"). See SupervisionService and the README.
 	Result string `protobuf:"bytes,15,opt,name=result,proto3" json:"result,omitempty"`
 	// The rule that refused, e.g. "wrong_window"; empty when sealed.
 	Rule          string `protobuf:"bytes,16,opt,name=rule,proto3" json:"rule,omitempty"`

@@ -524,7 +524,8 @@ type SealActionRequest struct {
 	TownshipCode string                 `protobuf:"bytes,1,opt,name=township_code,json=townshipCode,proto3" json:"township_code,omitempty"`
 	// For revocation, the RFC 5280 reason: "unspecified", "keyCompromise",
 	// "affiliationChanged", "superseded", "cessationOfOperation" or
-	// "privilegeWithdrawn". Ignored by the other actions.
+	// "privilegeWithdrawn". For a suspension, resumption or rotation, a
+	// free text that the change's ledger record keeps (may be empty).
 	Reason        string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
