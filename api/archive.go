@@ -37,6 +37,9 @@ const archiveChunk = 256 << 10
 // DefaultArchiveMaxBytes is Config.ArchiveMaxBytes when it is not set.
 const DefaultArchiveMaxBytes = archive.DefaultBudget
 
+// DefaultArchiveConcurrency is Config.ArchiveConcurrency when it is not set.
+const DefaultArchiveConcurrency = 2
+
 // archiveStore is what the archive reads from the store beyond
 // store.Store: sqlstore's retention.go.
 type archiveStore interface {
@@ -55,6 +58,7 @@ type archiveServer struct {
 	ks     *keystore.Keystore
 	source string // the events' source attribute
 	budget int64
+	slots  chan struct{} // exports running
 }
 
 // mayRead reports whether who may read record r: the county office every
@@ -111,6 +115,12 @@ func (s *archiveServer) ExportArchive(req *sealv1.ExportArchiveRequest, stream s
 	scoped, err := seal.Scope(who, seal.RecordFilter{Township: req.TownshipCode, Domains: req.Domains})
 	if err != nil {
 		return toStatus(err)
+	}
+	select {
+	case s.slots <- struct{}{}:
+		defer func() { <-s.slots }()
+	case <-ctx.Done():
+		return status.FromContextError(ctx.Err()).Err()
 	}
 	f := archive.Filter{Township: scoped.Township, CaseNo: req.CaseNo, Domains: scoped.Domains}
 	if req.From != nil {

@@ -9,12 +9,15 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/ronganxian/eseal/archive"
 	sealv1 "github.com/ronganxian/eseal/proto/seal/v1"
+	"github.com/ronganxian/eseal/seal"
 	"github.com/ronganxian/eseal/verify"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -243,5 +246,61 @@ func TestArchiveBudget(t *testing.T) {
 	r := e.rest(t, "GET", archivePathQ(url.Values{"township_code": {"450224100"}, "case_no": {"BIG-1"}}), "admin", nil)
 	if r.code == http.StatusOK {
 		t.Errorf("REST export past the budget: 200 with %d bytes", len(r.body))
+	}
+}
+
+// blockingStream is an ExportArchive stream whose client does not read:
+// Send blocks until release is closed.
+type blockingStream struct {
+	grpc.ServerStream
+	ctx     context.Context
+	sending chan struct{} // closed at the first Send
+	once    sync.Once
+	release chan struct{}
+}
+
+func (b *blockingStream) Context() context.Context { return b.ctx }
+
+func (b *blockingStream) Send(*sealv1.ArchiveChunk) error {
+	b.once.Do(func() { close(b.sending) })
+	select {
+	case <-b.release:
+		return nil
+	case <-b.ctx.Done():
+		return b.ctx.Err()
+	}
+}
+
+// TestArchiveConcurrency: with one export at a time, a second export
+// waits while the first is being sent (to a client that does not read),
+// until its deadline; once the first is done, the next one runs.
+func TestArchiveConcurrency(t *testing.T) {
+	e := newEnv(t, "sqlite", nil)
+	for i := range 2 {
+		sealFor(t, e, "changan-approval", fmt.Sprintf("cc-%d", i), "CC-1")
+	}
+	srv := &archiveServer{ledger: e.sealer.Ledger.(*seal.Ledger), st: e.st, docs: e.st.(archiveStore), ks: e.ks, source: "/eseal/county",
+		budget: DefaultArchiveMaxBytes, slots: make(chan struct{}, 1)}
+	ctx := context.WithValue(context.Background(), principalKey{}, &seal.Principal{ID: "admin", Role: seal.RoleAdmin})
+	req := &sealv1.ExportArchiveRequest{TownshipCode: "450224100", CaseNo: "CC-1"}
+	first := &blockingStream{ctx: ctx, sending: make(chan struct{}), release: make(chan struct{})}
+	done := make(chan error, 1)
+	go func() { done <- srv.ExportArchive(req, first) }()
+	<-first.sending
+	short, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+	defer cancel()
+	second := &blockingStream{ctx: short, sending: make(chan struct{}), release: make(chan struct{})}
+	close(second.release)
+	if err := srv.ExportArchive(req, second); status.Code(err) != codes.DeadlineExceeded {
+		t.Fatalf("a second export while the first holds the only slot: %v, want DeadlineExceeded", err)
+	}
+	close(first.release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	third := &blockingStream{ctx: ctx, sending: make(chan struct{}), release: make(chan struct{})}
+	close(third.release)
+	if err := srv.ExportArchive(req, third); err != nil {
+		t.Fatalf("an export after the first finished: %v", err)
 	}
 }

@@ -94,6 +94,10 @@ type Config struct {
 	// DefaultArchiveMaxBytes): past it the export fails with
 	// ResourceExhausted.
 	ArchiveMaxBytes int64
+	// ArchiveConcurrency is how many archive exports run at once; the
+	// rest wait in turn (default 2). Each holds up to a document and the
+	// records of its package in memory, and reads the database throughout.
+	ArchiveConcurrency int
 	// EventSource is the source attribute of the events in archive
 	// packages, the outbox's (default "/eseal/county").
 	EventSource string
@@ -204,6 +208,9 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if cfg.ArchiveMaxBytes <= 0 {
 		cfg.ArchiveMaxBytes = DefaultArchiveMaxBytes
 	}
+	if cfg.ArchiveConcurrency <= 0 {
+		cfg.ArchiveConcurrency = DefaultArchiveConcurrency
+	}
 	if cfg.EventSource == "" {
 		cfg.EventSource = "/eseal/county"
 	}
@@ -255,7 +262,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	sealv1.RegisterReportServiceServer(both, &reportServer{ledger: deps.Ledger})
 	docs, _ := deps.Store.(archiveStore)
 	sealv1.RegisterArchiveServiceServer(both, &archiveServer{ledger: deps.Ledger, st: deps.Store, docs: docs, ks: deps.Keystore,
-		source: cfg.EventSource, budget: cfg.ArchiveMaxBytes})
+		source: cfg.EventSource, budget: cfg.ArchiveMaxBytes, slots: make(chan struct{}, cfg.ArchiveConcurrency)})
 	sealv1.RegisterSupervisionServiceServer(both, &supervisionServer{sup: &seal.Supervision{Ledger: deps.Ledger, Cases: deps.Store,
 		Zone: deps.Sealer.Zone}})
 	s.metrics.reg.MustRegister(newTimelinessCollector(deps.Ledger))

@@ -97,6 +97,7 @@ type Config struct {
 	DocumentsRetentionDays int64    `yaml:"documents_retention_days"`
 	RetentionEvery         Duration `yaml:"retention_every"`
 	ArchiveMaxBytes        int64    `yaml:"archive_max_bytes"`
+	ArchiveConcurrency     int64    `yaml:"archive_concurrency"` // exports at once, default 2
 	// CalendarFile is the county's working-day calendar (workday's YAML:
 	// holidays and 调休 worked days), on which items' time limits are
 	// counted; default: the built-in calendar of 2026.
@@ -255,7 +256,7 @@ func (c *Config) env() map[string]any {
 		"ESEAL_TSA_POLICY": &c.TSAPolicy, "ESEAL_TSA_ACCURACY": &c.TSAAccuracy, "ESEAL_TSA_MAX_REQUEST_BYTES": &c.TSAMaxRequestBytes,
 		"ESEAL_TSA_TOKEN_RESERVE": &c.TSATokenReserve, "ESEAL_TSA_HASH": &c.TSAHash, "ESEAL_LTV": &c.LTV,
 		"ESEAL_DOCUMENTS_RETENTION_DAYS": &c.DocumentsRetentionDays, "ESEAL_RETENTION_EVERY": &c.RetentionEvery,
-		"ESEAL_ARCHIVE_MAX_BYTES": &c.ArchiveMaxBytes,
+		"ESEAL_ARCHIVE_MAX_BYTES": &c.ArchiveMaxBytes, "ESEAL_ARCHIVE_CONCURRENCY": &c.ArchiveConcurrency,
 	}
 }
 
@@ -394,8 +395,8 @@ func (c *Config) Validate() error {
 		errs = append(errs, fmt.Errorf("token_overlap (%v) must be shorter than token_ttl (%v)",
 			time.Duration(c.TokenOverlap), time.Duration(c.TokenTTL)))
 	}
-	if c.DocumentsRetentionDays < 0 || c.RetentionEvery < 0 || c.ArchiveMaxBytes < 0 {
-		errs = append(errs, errors.New("documents_retention_days, retention_every and archive_max_bytes must not be negative"))
+	if c.DocumentsRetentionDays < 0 || c.RetentionEvery < 0 || c.ArchiveMaxBytes < 0 || c.ArchiveConcurrency < 0 {
+		errs = append(errs, errors.New("documents_retention_days, retention_every, archive_max_bytes and archive_concurrency must not be negative"))
 	}
 	errs = append(errs, c.validateTSA()...)
 	errs = append(errs, c.validateQR()...)

@@ -205,7 +205,7 @@ func (s *Service) NewServer() (*api.Server, error) {
 		TokenTTL: time.Duration(s.Config.TokenTTL), TokenOverlap: time.Duration(s.Config.TokenOverlap),
 		MaxUnaryDocumentBytes: s.Config.MaxUnaryDocumentBytes, MaxBytesInFlight: s.Config.MaxBytesInFlight,
 		DocumentLimits: s.Config.DocumentLimits(), Logger: s.Log, ReadyCheck: s.ping,
-		ArchiveMaxBytes: s.Config.ArchiveMaxBytes, EventSource: cmp.Or(s.Config.EventSource, DefaultEventSource),
+		ArchiveMaxBytes: s.Config.ArchiveMaxBytes, ArchiveConcurrency: int(s.Config.ArchiveConcurrency), EventSource: cmp.Or(s.Config.EventSource, DefaultEventSource),
 		PublicLookup: s.Config.lookupConfig(),
 	}, api.Deps{Sealer: s.Sealer, Ledger: s.Ledger, Store: s.Store, Keystore: s.Keystore, Pictures: pictures{s}, Outbox: s.Outbox})
 	if err != nil {
