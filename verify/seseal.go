@@ -107,13 +107,9 @@ func (v *verifier) checkSeal(sr *SignatureReport, ws []pdf.Widget, es *ses.Seal,
 }
 
 // pictureDigest is the digest of the picture the SESeal registers, as the
-// engine draws it (pdf.SealPicture).
+// engine draws it (pdf.SealPictureDigest).
 func pictureDigest(p ses.Picture) (pdf.PictureDigest, error) {
-	img, err := pdf.SealPicture(p.Type, p.Data, p.WidthMM)
-	if err != nil {
-		return pdf.PictureDigest{}, err
-	}
-	return img.Digest(), nil
+	return pdf.SealPictureDigest(p.Type, p.Data, p.WidthMM)
 }
 
 // trustedMaker reports whether cert is a seal maker's certificate that

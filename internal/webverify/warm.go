@@ -7,9 +7,10 @@ import (
 	"fmt"
 )
 
-// The warm-up document: a small sealed PDF with its root and CRL, copied
-// from the verifier's attack corpus (testdata/attacks: valid.pdf,
-// root.pem, crl.pem; see warmdata/README.md).
+// The warm-up document: a small PDF sealed by the demo service, with its
+// root and CRL (see warmdata/README.md): a drawn seal with its SESeal and a
+// TSA token, as every document the service seals carries, so that warming
+// up runs the paths the reader's document will.
 var (
 	//go:embed warmdata/valid.pdf
 	warmPDF []byte

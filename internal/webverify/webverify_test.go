@@ -255,13 +255,22 @@ func TestWarm(t *testing.T) {
 		t.Fatal(err)
 	}
 	var rep struct {
-		Signatures []struct{ DigestMatch, SignatureValid, ChainTrusted bool }
+		Signatures []struct {
+			DigestMatch, SignatureValid, ChainTrusted bool
+			ProvenTime                                *string
+		}
 	}
 	if err := json.Unmarshal(out, &rep); err != nil || len(rep.Signatures) != 1 {
 		t.Fatalf("%v: %s", err, out)
 	}
-	if s := rep.Signatures[0]; !s.DigestMatch || !s.SignatureValid || !s.ChainTrusted {
+	if s := rep.Signatures[0]; !s.DigestMatch || !s.SignatureValid || !s.ChainTrusted || s.ProvenTime == nil {
 		t.Errorf("the warm-up document did not exercise the whole check: %+v", s)
+	}
+	// It runs what a document of the service runs: the SESeal's picture,
+	// drawn by the rules, compared with what the seal draws.
+	res, err := Verify(context.Background(), Input{Document: warmPDF, Trust: [][]byte{warmRoot}, CRLs: [][]byte{warmCRL}})
+	if err != nil || len(res.Pictures) != 1 || res.Pictures[0].Type != "svg" || !res.Pictures[0].Matches {
+		t.Errorf("the warm-up document's seal picture: %v, %+v", err, res.Pictures)
 	}
 }
 

@@ -241,8 +241,10 @@
         instance = (await WebAssembly.instantiate(await resp.arrayBuffer(), go.importObject)).instance;
       }
     }
+    window.esealTiming.instantiated = performance.now(); // fetched and compiled (streaming)
     go.run(instance);
     await ready;
+    window.esealTiming.goReady = performance.now(); // the Go runtime and packages initialised
   }
 
   async function loadTrust() {
@@ -496,9 +498,19 @@
   if (offline) $('offline').parentElement.hidden = true;
 
   applyLang();
+  // The page works from here: a file dropped or picked now waits for the
+  // verifier (state.loading), the language button and the ledger's record
+  // do not.
+  window.esealTiming.interactive = performance.now();
+  document.body.dataset.interactive = 'true';
   loadLedger(); // beside the verifier's loading: it needs none of it
   // state.loading is pending until the trust and the verifier have loaded
-  // (or failed): a file picked meanwhile waits for it.
+  // (or failed): a file picked meanwhile waits for it. The WebAssembly is
+  // fetched and compiled while the trust bundle and CRL are fetched, not
+  // after them.
+  const hasWasm = typeof WebAssembly === 'object' && typeof Go === 'function';
+  const wasmLoad = hasWasm ? startWasm() : null;
+  if (wasmLoad) wasmLoad.catch(() => {}); // its failure is reported below, once the trust is in
   state.loading = (async () => {
     try {
       await loadTrust();
@@ -507,13 +519,13 @@
       setStatus('trustFail', String(e.message || e));
       return;
     }
-    if (typeof WebAssembly !== 'object' || typeof Go !== 'function') {
+    if (!hasWasm) {
       $('fallback').hidden = offline; // the offline page has no server to fall back on
       setStatus('ready');
       return;
     }
     try {
-      await startWasm();
+      await wasmLoad;
       state.wasm = true;
     } catch (e) {
       setStatus('wasmFail', String(e.message || e));
