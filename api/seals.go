@@ -5,6 +5,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"log/slog"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/ronganxian/eseal/keystore"
@@ -61,13 +63,16 @@ func (s *sealAdminServer) makeSESeal(ctx context.Context, sl keystore.Seal) {
 // changed answers a lifecycle change and records it (record). A change
 // whose CRL could not be republished stands, and is answered as done (and
 // recorded); the failure is logged.
-func (s *sealAdminServer) changed(ctx context.Context, action seal.LifecycleAction, oldSerial, reason string,
+func (s *sealAdminServer) changed(ctx context.Context, action seal.LifecycleAction, township, oldSerial, reason string,
 	sl keystore.Seal, err error) (*sealv1.Seal, error) {
 	if errors.Is(err, keystore.ErrCRLNotPublished) {
 		s.log.Error("publishing the CRL after a seal change", "seal", sl.ID, "err", err)
 		err = nil
 	}
 	if err != nil {
+		if sl, ok := s.recordMissed(ctx, action, township, reason, err); ok {
+			return sealToProto(sl), nil
+		}
 		return nil, toStatus(err)
 	}
 	if oldSerial == "" && action != seal.ActionIssue {
@@ -112,6 +117,89 @@ func (s *sealAdminServer) record(ctx context.Context, action seal.LifecycleActio
 	return nil
 }
 
+// missedFrom says, for each change that a repeated call can find made but
+// unrecorded, the state the seal is in after it, and the actions that the
+// seal's last lifecycle record may name if this change is the one missing
+// (nil: any, or none at all). A resumption is taken as missing only after a
+// recorded suspension, so that resuming a seal that was never suspended
+// records nothing. An issue or a rotation repeated is a new issue or
+// rotation, not a repeat, so neither is here.
+var missedFrom = map[seal.LifecycleAction]struct {
+	state keystore.State
+	after []seal.LifecycleAction
+}{
+	seal.ActionSuspend: {keystore.StateSuspended, nil},
+	seal.ActionResume:  {keystore.StateActive, []seal.LifecycleAction{seal.ActionSuspend}},
+	seal.ActionRevoke:  {keystore.StateRevoked, nil},
+}
+
+// recordMissed is the way back from an unrecorded change (record): the
+// county office repeats the call. The keystore then refuses it, the seal
+// being in the state the change gives already; if the seal's last
+// lifecycle record does not name that change, the earlier call made it
+// without recording it, and it is recorded now, and the call answered as
+// done. Otherwise (the change was recorded, or is simply not allowed) the
+// keystore's refusal stands. The record's time is now, not the change's:
+// its reason says so.
+func (s *sealAdminServer) recordMissed(ctx context.Context, action seal.LifecycleAction, township, reason string, cause error) (keystore.Seal, bool) {
+	want, ok := missedFrom[action]
+	if !ok || s.ledger == nil || !(errors.Is(cause, keystore.ErrInvalidTransition) || errors.Is(cause, keystore.ErrNoSeal)) {
+		return keystore.Seal{}, false
+	}
+	seals, err := s.ks.Seals(ctx, township)
+	if err != nil || len(seals) == 0 {
+		return keystore.Seal{}, false
+	}
+	sl := seals[len(seals)-1] // the newest: the one the change was made to
+	if sl.State != want.state {
+		return keystore.Seal{}, false
+	}
+	last, err := s.lastLifecycle(ctx, township, sl.ID)
+	if err != nil {
+		return keystore.Seal{}, false
+	}
+	var lastAction seal.LifecycleAction
+	if last != nil {
+		n, err := seal.ParseLifecycleNote(last.Detail)
+		if err != nil {
+			return keystore.Seal{}, false
+		}
+		lastAction = n.Action
+	}
+	if lastAction == action || (want.after != nil && !slices.Contains(want.after, lastAction)) {
+		return keystore.Seal{}, false
+	}
+	reason = strings.TrimSuffix("recorded late, when the change was asked again: "+reason, ": ")
+	old := serialHex(sl)
+	if err := s.record(ctx, action, sl, old, reason); err != nil {
+		return keystore.Seal{}, false
+	}
+	return sl, true
+}
+
+// lastLifecycle returns the last lifecycle record of seal id in township,
+// or nil. Lifecycle records have no case number, so the case index finds
+// them (with the township's refusals that had none).
+func (s *sealAdminServer) lastLifecycle(ctx context.Context, township, id string) (*seal.Record, error) {
+	var last *seal.Record
+	var after uint64
+	for {
+		recs, err := s.st.CaseRecords(ctx, township, "", after, seal.MaxPage)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range recs {
+			if r.Result == seal.ResultLifecycle && r.SealID == id {
+				last = r
+			}
+			after = r.Seq
+		}
+		if len(recs) < seal.MaxPage {
+			return last, nil
+		}
+	}
+}
+
 // serialHex is the seal certificate's serial as ledger records carry it.
 func serialHex(sl keystore.Seal) string {
 	if sl.Serial == nil {
@@ -122,12 +210,12 @@ func serialHex(sl keystore.Seal) string {
 
 func (s *sealAdminServer) SuspendSeal(ctx context.Context, req *sealv1.SealActionRequest) (*sealv1.Seal, error) {
 	sl, err := s.ks.SuspendTownship(ctx, req.TownshipCode)
-	return s.changed(ctx, seal.ActionSuspend, "", req.Reason, sl, err)
+	return s.changed(ctx, seal.ActionSuspend, req.TownshipCode, "", req.Reason, sl, err)
 }
 
 func (s *sealAdminServer) ResumeSeal(ctx context.Context, req *sealv1.SealActionRequest) (*sealv1.Seal, error) {
 	sl, err := s.ks.ResumeTownship(ctx, req.TownshipCode)
-	return s.changed(ctx, seal.ActionResume, "", req.Reason, sl, err)
+	return s.changed(ctx, seal.ActionResume, req.TownshipCode, "", req.Reason, sl, err)
 }
 
 func (s *sealAdminServer) RotateSeal(ctx context.Context, req *sealv1.SealActionRequest) (*sealv1.Seal, error) {
@@ -139,7 +227,7 @@ func (s *sealAdminServer) RotateSeal(ctx context.Context, req *sealv1.SealAction
 	if err == nil || errors.Is(err, keystore.ErrCRLNotPublished) {
 		s.makeSESeal(ctx, sl)
 	}
-	return s.changed(ctx, seal.ActionRotate, oldSerial, req.Reason, sl, err)
+	return s.changed(ctx, seal.ActionRotate, req.TownshipCode, oldSerial, req.Reason, sl, err)
 }
 
 func (s *sealAdminServer) RevokeSeal(ctx context.Context, req *sealv1.SealActionRequest) (*sealv1.Seal, error) {
@@ -148,7 +236,7 @@ func (s *sealAdminServer) RevokeSeal(ctx context.Context, req *sealv1.SealAction
 		return nil, status.Error(codes.InvalidArgument, err.Error())
 	}
 	sl, err := s.ks.RevokeTownship(ctx, req.TownshipCode, reason)
-	return s.changed(ctx, seal.ActionRevoke, "", reason.String(), sl, err)
+	return s.changed(ctx, seal.ActionRevoke, req.TownshipCode, "", reason.String(), sl, err)
 }
 
 func (s *sealAdminServer) ListSeals(ctx context.Context, req *sealv1.ListSealsRequest) (*sealv1.ListSealsResponse, error) {

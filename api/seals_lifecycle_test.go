@@ -103,4 +103,47 @@ func TestSealLifecycleUnrecorded(t *testing.T) {
 	if h, herr := e.st.Head(ctx); !errors.Is(herr, seal.ErrNotFound) {
 		t.Fatalf("the ledger holds %+v, %v", h, herr)
 	}
+
+	// The way back: the county office asks again, the ledger is up, and
+	// the change that stands is recorded, said to be late; asked a third
+	// time, the keystore's refusal stands, as it does for resuming a seal
+	// that was never suspended.
+	srv.ledger = seal.NewLedger(e.st, nil)
+	if got, err := srv.SuspendSeal(ctx, &sealv1.SealActionRequest{TownshipCode: "450224101"}); err != nil || got.State != "suspended" {
+		t.Fatalf("the suspension asked again: %+v, %v", got, err)
+	}
+	recs, err := e.st.Records(ctx, store.RecordFilter{}, 0, 10)
+	if err != nil || len(recs) != 1 {
+		t.Fatalf("the ledger after the suspension asked again: %d records, %v", len(recs), err)
+	}
+	n, err := seal.ParseLifecycleNote(recs[0].Detail)
+	if err != nil || n.Action != seal.ActionSuspend || n.Reason != "recorded late, when the change was asked again" || n.OldSerial == "" ||
+		n.OldSerial != n.NewSerial {
+		t.Fatalf("the late record: %+v, %v", n, err)
+	}
+	if _, err := srv.SuspendSeal(ctx, &sealv1.SealActionRequest{TownshipCode: "450224101"}); status.Code(err) != codes.FailedPrecondition {
+		t.Fatalf("a recorded suspension asked again: %v, want FailedPrecondition", err)
+	}
+	if _, err := srv.ResumeSeal(ctx, &sealv1.SealActionRequest{TownshipCode: "450224100"}); status.Code(err) != codes.FailedPrecondition {
+		t.Fatalf("resuming a seal never suspended: %v, want FailedPrecondition", err)
+	}
+	// A revocation that could not be recorded is recorded when asked again.
+	srv.ledger = seal.NewLedger(downStore{e.st}, nil)
+	if _, err := srv.RevokeSeal(ctx, &sealv1.SealActionRequest{TownshipCode: "450224200", Reason: "keyCompromise"}); status.Code(err) != codes.Internal {
+		t.Fatalf("an unrecorded revocation: %v", err)
+	}
+	srv.ledger = seal.NewLedger(e.st, nil)
+	if got, err := srv.RevokeSeal(ctx, &sealv1.SealActionRequest{TownshipCode: "450224200", Reason: "keyCompromise"}); err != nil || got.State != "revoked" {
+		t.Fatalf("the revocation asked again: %+v, %v", got, err)
+	}
+	if recs, err = e.st.Records(ctx, store.RecordFilter{}, 0, 10); err != nil || len(recs) != 2 {
+		t.Fatalf("the ledger after the revocation asked again: %d records, %v", len(recs), err)
+	}
+	if n, err := seal.ParseLifecycleNote(recs[1].Detail); err != nil || n.Action != seal.ActionRevoke || n.NewSerial != "" ||
+		n.Reason != "recorded late, when the change was asked again: keyCompromise" {
+		t.Fatalf("the late revocation record: %+v, %v", n, err)
+	}
+	if _, err := srv.RevokeSeal(ctx, &sealv1.SealActionRequest{TownshipCode: "450224200", Reason: "keyCompromise"}); err == nil {
+		t.Fatal("a recorded revocation asked again succeeded")
+	}
 }
