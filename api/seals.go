@@ -111,8 +111,12 @@ func (s *sealAdminServer) record(ctx context.Context, action seal.LifecycleActio
 	if err != nil {
 		s.log.Error("a seal's change stands but is not in the ledger", "seal", sl.ID, "township", sl.TownshipCode,
 			"action", string(action), "err", err)
-		return status.Errorf(codes.Internal, "seal %s of township %s: the %s stands, but its ledger record could not be stored; "+
-			"the platform and the departments were not told: tell the operator", sl.ID, sl.TownshipCode, action.English())
+		hint := "tell the operator: the service's log names the change"
+		if _, ok := missedFrom[action]; ok {
+			hint = "ask for the same change again once the service's database is back, and it is recorded then"
+		}
+		return status.Errorf(codes.Internal, "seal %s of township %s was %s, and that stands, but its ledger record could not be stored, "+
+			"so the platform and the departments were not told; %s", sl.ID, sl.TownshipCode, action.English(), hint)
 	}
 	return nil
 }

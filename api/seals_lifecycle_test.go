@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"strings"
 	"testing"
 
 	"github.com/ronganxian/eseal/keystore"
@@ -93,8 +94,9 @@ func TestSealLifecycleUnrecorded(t *testing.T) {
 		ledger: seal.NewLedger(downStore{e.st}, nil)}
 	ctx := context.WithValue(context.Background(), principalKey{}, &seal.Principal{ID: "admin", Role: seal.RoleAdmin})
 	_, err := srv.SuspendSeal(ctx, &sealv1.SealActionRequest{TownshipCode: "450224101"})
-	if status.Code(err) != codes.Internal {
-		t.Fatalf("a suspension the ledger could not record: %v, want Internal", err)
+	if status.Code(err) != codes.Internal || !strings.Contains(err.Error(), "was suspended, and that stands") ||
+		!strings.Contains(err.Error(), "ask for the same change again") {
+		t.Fatalf("a suspension the ledger could not record: %v, want Internal saying so", err)
 	}
 	live, lerr := e.ks.LiveSeal(ctx, "450224101")
 	if lerr != nil || live.State != keystore.StateSuspended {
