@@ -108,6 +108,12 @@ func testArchive(t *testing.T, kind string) {
 		t.Fatal("the service window sealed a licensing item")
 	}
 	refusal := fushi + 1
+	// A supervision result on a case: a record of the case, in the packages.
+	if _, err := sealv1.NewSupervisionServiceClient(e.conn).RecordResult(e.as("sup-nongye"), &sealv1.RecordResultRequest{
+		TownshipCode: "450224100", CaseNo: "AR-CASE-1", Kind: "onsite", Outcome: "pass",
+		Date: time.Now().Format(time.DateOnly)}); err != nil {
+		t.Fatal(err)
+	}
 	end := time.Now().Add(time.Minute)
 
 	docs := sealv1.NewArchiveServiceClient(e.conn)
@@ -150,10 +156,10 @@ func testArchive(t *testing.T, kind string) {
 		want    codes.Code
 		records int
 	}{
-		{"county office, a township's period", "admin", period("450224100"), codes.OK, 3},
-		{"supervisor, its domain", "sup-nongye", period("450224100"), codes.OK, 3},
+		{"county office, a township's period", "admin", period("450224100"), codes.OK, 4},
+		{"supervisor, its domain", "sup-nongye", period("450224100"), codes.OK, 4},
 		{"supervisor, a case", "sup-nongye", &sealv1.ExportArchiveRequest{TownshipCode: "450224101", CaseNo: "AR-CASE-3"}, codes.OK, 1},
-		{"clerk, its township's case", "changan-approval", &sealv1.ExportArchiveRequest{CaseNo: "AR-CASE-1"}, codes.OK, 2},
+		{"clerk, its township's case", "changan-approval", &sealv1.ExportArchiveRequest{CaseNo: "AR-CASE-1"}, codes.OK, 3},
 		{"supervisor, another domain", "sup-minzheng", period("450224100", "农业农村"), codes.PermissionDenied, 0},
 		{"supervisor, its domain has none", "sup-minzheng", period("450224100"), codes.NotFound, 0},
 		{"clerk, another township", "fushi-approval", period("450224100"), codes.PermissionDenied, 0},
@@ -186,8 +192,8 @@ func testArchive(t *testing.T, kind string) {
 			continue
 		}
 		if r.code == http.StatusOK {
-			if rep := verifyPackage(t, e, r.body); rep.Records != 3 {
-				t.Errorf("REST package: %d records, want 3", rep.Records)
+			if rep := verifyPackage(t, e, r.body); rep.Records != 4 {
+				t.Errorf("REST package: %d records, want 4", rep.Records)
 			}
 		}
 	}
@@ -225,8 +231,8 @@ func testArchive(t *testing.T, kind string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep := verifyPackage(t, e, pkg); rep.Records != 3 || rep.Deleted != 2 || rep.Documents != 0 {
-		t.Errorf("package after the purge: %d records, %d deleted, %d documents; want 3, 2, 0", rep.Records, rep.Deleted, rep.Documents)
+	if rep := verifyPackage(t, e, pkg); rep.Records != 4 || rep.Deleted != 2 || rep.Documents != 0 {
+		t.Errorf("package after the purge: %d records, %d deleted, %d documents; want 4, 2, 0", rep.Records, rep.Deleted, rep.Documents)
 	}
 }
 
