@@ -94,6 +94,12 @@ say "限时办结: this month's sealings against their items' time limits, in wo
 SEAL_TOKEN_FILE=$data/credentials/admin.token bin/sealctl report timeliness \
   --from "$(date '+%Y-%m-01')" --to "$(date '+%Y-%m-%d')"
 
+say "档案共享: the 农业农村 department exports the case's archive package; anyone checks it with only the county root"
+pkg=$data/archive-长安-2026-0001.zip
+SEAL_TOKEN_FILE=$data/credentials/supervisor-农业农村.token \
+  bin/sealctl archive export --township 450224100 --case 长安-2026-0001 -o "$pkg"
+bin/sealctl archive verify --trust "$data/trust/root.pem" "$pkg"
+
 cat <<EOT
 
 == done
@@ -102,6 +108,7 @@ The sealed PDF:     $out
 County root:        $data/trust/root.pem (CRL: $data/trust/county.crl)
 Credentials:        $data/credentials/ (admin, each township's two windows, each domain's supervisor)
 Service log:        $log
+Archive package:    $pkg (sealctl archive verify --trust $data/trust/root.pem $pkg)
 Events received:    $events (receiver pid $(cat "$rpidfile"), on $receiver; sealctl subscriptions list as admin)
 The service is still running (pid $(cat "$pidfile")), gRPC on $grpc, REST on $http, the county TSA (RFC 3161) on $tsa:
   SEAL_SERVER=$grpc SEAL_TOKEN_FILE=$data/credentials/450224100-approval.token bin/sealctl stamp IN.pdf -o OUT.pdf --item 450224-XK-0002 --case-no NO --doc-kind 准予行政许可决定书
