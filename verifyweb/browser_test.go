@@ -406,6 +406,17 @@ func TestBrowserVerifies(t *testing.T) {
 	if len(reqs) < 5 {
 		t.Errorf("the proxy saw only %d requests: is it in the path?", len(reqs))
 	}
+	// The page preloads the WebAssembly; the script's fetch takes the
+	// preloaded response instead of fetching it again.
+	wasmGets := 0
+	for _, r := range reqs {
+		if r.path == "/verify/verify.wasm" {
+			wasmGets++
+		}
+	}
+	if wasmGets != 1 {
+		t.Errorf("the WebAssembly was fetched %d times, want once", wasmGets)
+	}
 }
 
 // TestBrowserSlowPhone: with the CPU slowed four times, as a slow phone,

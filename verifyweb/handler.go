@@ -108,7 +108,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hd.Set("Cache-Control", "no-cache")
 	switch name {
 	case "", "index.html":
-		serve(w, r, "text/html; charset=utf-8", asset("index.html"))
+		serve(w, r, "text/html; charset=utf-8", onlineIndex())
 	case "bundle.js":
 		// Online, the page fetches the trust bundle and CRL itself.
 		serve(w, r, "text/javascript; charset=utf-8", []byte("window.esealBundle = null;\n"))
@@ -124,6 +124,23 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		serve(w, r, typ, asset(name))
 	}
+}
+
+// preloadWasm asks the browser to fetch the WebAssembly as soon as it
+// reads the page's head, before the scripts that compile it have run; the
+// script's fetch of the same URL (same mode and credentials) then takes
+// the preloaded response. Only the served page has it: the offline folder
+// carries its module in a script.
+const preloadWasm = `<link rel="preload" href="verify.wasm" as="fetch" type="application/wasm" crossorigin>` + "\n"
+
+// onlineIndex is the page as served: index.html with preloadWasm before
+// its stylesheet, when this build has the WebAssembly.
+func onlineIndex() []byte {
+	page := asset("index.html")
+	if page == nil || asset("verify.wasm.gz") == nil {
+		return page
+	}
+	return bytes.Replace(page, []byte(`<link rel="stylesheet"`), []byte(preloadWasm+`<link rel="stylesheet"`), 1)
 }
 
 // serveWasm serves the WebAssembly gzipped, as it is embedded, to a
