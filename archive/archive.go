@@ -27,7 +27,11 @@
 // Each record is an event signed by the ledger key (events.Message), whose
 // subscription attribute is the archive's filter (Filter.String) and whose
 // prevseq is the previous record that matches the filter (0 for the
-// first): with the county root alone, a verifier knows each record is the
+// first). The events are signed when the package is made, by the ledger
+// key that signs the manifest, whose certificate is checked at that time
+// (not at each record's, as a receiver checks events pushed as they
+// happen: the ledger certificate of today may be younger than a record).
+// With the county root alone, a verifier knows each record is the
 // county's, untouched (its hash), that it matches the filter, and that no
 // record matching the filter is missing between the first and the last in
 // the package, or before the first. That the last is the last matching

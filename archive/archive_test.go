@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto"
 	"crypto/rand"
+	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/emmansun/gmsm/sm3"
 	"github.com/emmansun/gmsm/smx509"
+	"github.com/ronganxian/eseal/events"
 	"github.com/ronganxian/eseal/internal/testpki"
 	"github.com/ronganxian/eseal/pdf"
 	"github.com/ronganxian/eseal/seal"
@@ -471,5 +473,44 @@ func TestBuildRefuses(t *testing.T) {
 				t.Errorf("wrote %d bytes past a %d-byte budget", b.Len(), c.budget)
 			}
 		})
+	}
+}
+
+// TestRenewedLedgerCertificate: a package of records older than the
+// ledger certificate that signs it (renewed since, or made after the
+// first sealings) verifies: the package is signed when it is made, and its
+// certificate is checked then. An event pushed as it happened is checked
+// at its record's time, which this certificate would fail.
+func TestRenewedLedgerCertificate(t *testing.T) {
+	ext, err := testpki.LedgerPolicy(seal.LedgerKeyPolicyOID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	key, cert, err := fix.chain.IssueLeaf("测试县用印账本签名 (续)", []pkix.Extension{ext}, now.Add(-time.Minute), now.Add(24*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !cert.NotBefore.After(fix.recs[0].Time) {
+		t.Fatal("the renewed certificate is not younger than the records: the test would prove nothing")
+	}
+	var b bytes.Buffer
+	if _, err := Build(context.Background(), &b, source{f: fix}, Options{Filter: Filter{Township: town, CaseNo: "CA-1"},
+		Source: "/eseal/county", Key: key, Cert: cert}); err != nil {
+		t.Fatal(err)
+	}
+	rep := check(t, b.Bytes())
+	if !rep.Valid() || rep.Records != 3 {
+		t.Fatalf("valid %v, %d records:\n%s", rep.Valid(), rep.Records, failures(rep))
+	}
+	line, _, _ := bytes.Cut(get(entries(t, b.Bytes()), RecordsName), []byte("\n"))
+	e, err := events.Parse(line)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := smx509.NewCertPool()
+	pool.AddCert(fix.chain.Root())
+	if err := events.NewVerifier(pool).Verify(e); err == nil {
+		t.Error("events.Verifier accepts a signer certificate younger than the record; the case this test is for does not arise")
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -14,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/emmansun/gmsm/sm2"
 	"github.com/emmansun/gmsm/sm3"
 	"github.com/emmansun/gmsm/smx509"
 	"github.com/ronganxian/eseal/events"
@@ -140,6 +143,10 @@ type verifier struct {
 	left  int64 // bytes that may still be read
 	roots *smx509.CertPool
 	m     *Manifest
+	// signer is the ledger certificate (DER) that signed the manifest,
+	// under the root at the export's time: it must have signed every
+	// record's event too.
+	signer []byte
 	// crls and intermediates come from the package.
 	crls          []*smx509.RevocationList
 	intermediates []*smx509.Certificate
@@ -213,6 +220,7 @@ func (v *verifier) manifest() bool {
 		return false
 	}
 	v.m, v.rep.Manifest = m, m
+	v.signer = parts[2]
 	v.rep.pass(SignatureName, "the manifest is signed by the ledger key %q under the trusted root; exported %s by %s (%s) for %s",
 		certName(parts[2]), m.Exported.Format("2006-01-02 15:04:05Z07:00"), m.ExportedBy, m.Role, m.Subscription)
 	return true
@@ -302,7 +310,6 @@ func (v *verifier) records(data []byte) []*seal.Record {
 	if data == nil {
 		return nil // listed reported why
 	}
-	ev := events.NewVerifier(v.roots)
 	var recs []*seal.Record
 	var prev *seal.Record
 	sc := bufio.NewScanner(bytes.NewReader(data))
@@ -316,10 +323,10 @@ func (v *verifier) records(data []byte) []*seal.Record {
 		if err != nil {
 			return bad(n, "%v", err)
 		}
-		if err := ev.Verify(e); err != nil {
+		r, err := v.event(e)
+		if err != nil {
 			return bad(n, "%v", err)
 		}
-		r, _ := e.Data.Record() // Verify parsed it
 		p, _ := e.Prev()
 		var want uint64
 		if prev != nil {
@@ -489,4 +496,50 @@ func (v *verifier) checkpoints(data []byte, recs []*seal.Record) {
 	}
 	v.rep.pass(CheckpointsName, "%d checkpoint(s) signed by the ledger key under the trusted root, at or after record %d (proves the ledger's head then, not that each record is in that chain: see the README)",
 		len(cps), last.Seq)
+}
+
+// event checks one record's event: its record hashes to its chain hash,
+// its id, type and time are the record's, and it is signed by the ledger
+// certificate that signed the manifest, which checkManifest found under
+// the root at the export's time. The package signs every record, old ones
+// too, when it is made, with the ledger key of then: its certificate is
+// checked at that time, not at the record's (events.Verifier's rule for
+// events pushed as they happen, which a ledger certificate renewed since
+// an old record would fail).
+func (v *verifier) event(e *events.Event) (*seal.Record, error) {
+	seq, err := e.Seq()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := e.Prev(); err != nil {
+		return nil, err
+	}
+	r, err := e.Data.Record()
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case r.Seq != seq:
+		return nil, fmt.Errorf("event %d carries record %d", seq, r.Seq)
+	case !bytes.Equal(r.ComputeHash(), r.Hash):
+		return nil, fmt.Errorf("record %d does not hash to its hash (it was changed)", seq)
+	case hex.EncodeToString(r.Hash) != e.ChainHash:
+		return nil, fmt.Errorf("event %d: chainhash is not the record's hash", seq)
+	case e.Type != events.TypeOf(r):
+		return nil, fmt.Errorf("event %d: type %q for a %s record", seq, e.Type, r.Result)
+	case !e.Time.Equal(r.Time):
+		return nil, fmt.Errorf("event %d: time is not the record's", seq)
+	case e.SignerCert != base64.StdEncoding.EncodeToString(v.signer):
+		return nil, fmt.Errorf("event %d is signed by another certificate than the manifest's", seq)
+	}
+	cert, err := smx509.ParseCertificate(v.signer)
+	if err != nil {
+		return nil, err
+	}
+	pub, ok := cert.PublicKey.(*ecdsa.PublicKey)
+	sig, err := base64.StdEncoding.DecodeString(e.Signature)
+	if !ok || err != nil || !sm2.VerifyASN1WithSM2(pub, nil, e.Message(), sig) {
+		return nil, fmt.Errorf("record %d: the signature does not verify", seq)
+	}
+	return r, nil
 }
