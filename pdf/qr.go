@@ -88,11 +88,13 @@ func qrContent(modules [][]bool, side float64) []byte {
 	return append(b, "f Q\n"...)
 }
 
-// qrSpot places the code beside the seal drawn at sp: to its right, its
-// lower edge on the seal's, or else to its left, below it or above it,
-// whichever first lies wholly on the page as seen. ok is false when none
-// does.
-func qrSpot(sp spot, sizeMM float64) (qs spot, ok bool) {
+// qrSpot places the code beside the seal drawn at sp: to its right or
+// left (its lower edge on the seal's, or else its upper edge), or below or
+// above it, whichever first lies wholly on the page as seen and covers none
+// of the page's text (ink, glyph boxes as seen; nil when the text cannot
+// be read). The white square under the code would hide what it covers.
+// why says why none fits, when ok is false.
+func qrSpot(sp spot, sizeMM float64, ink []rect) (qs spot, ok bool, why string) {
 	p := sp.page
 	u := p.unit()
 	side := sizeMM * ptPerMM // points; the appearance's box
@@ -105,27 +107,67 @@ func qrSpot(sp spot, sizeMM float64) (qs spot, ok bool) {
 	bot, top := math.Min(y0, y1), math.Max(y0, y1)
 	cx := (l + r) / 2
 	w, h := p.viewSize()
+	why = "it lies off the page on every side of the seal"
 	for _, c := range []struct {
-		x, y float64
-		why  string
+		x, y  float64
+		where string
 	}{
 		{r + gap + s/2, bot + s/2, "right of the seal"},
+		{r + gap + s/2, top - s/2, "right of the seal"},
 		{l - gap - s/2, bot + s/2, "left of the seal"},
+		{l - gap - s/2, top - s/2, "left of the seal"},
 		{cx, bot - gap - s/2, "below the seal"},
 		{cx, top + gap + s/2, "above the seal"},
 	} {
-		if c.x-s/2 >= 0 && c.x+s/2 <= w && c.y-s/2 >= 0 && c.y+s/2 <= h {
-			qs = p.place(c.x, c.y, side, side)
-			qs.why = c.why
-			return qs, true
+		box := rect{c.x - s/2, c.y - s/2, c.x + s/2, c.y + s/2}
+		if box.llx < 0 || box.urx > w || box.lly < 0 || box.ury > h {
+			continue
+		}
+		if coversAny(box, ink) {
+			why = "wherever it fits on the page beside the seal it would cover text"
+			continue
+		}
+		qs = p.place(c.x, c.y, side, side)
+		qs.why = c.where
+		return qs, true, ""
+	}
+	return spot{}, false, why
+}
+
+// coversAny reports whether box overlaps any of rs.
+func coversAny(box rect, rs []rect) bool {
+	for _, g := range rs {
+		if g.llx < box.urx && box.llx < g.urx && g.lly < box.ury && box.lly < g.ury {
+			return true
 		}
 	}
-	return spot{}, false
+	return false
+}
+
+// pageInk is the boxes, as seen, of the visible glyphs on p; nil when its
+// text cannot be read (the code is then placed by the page's edges alone).
+func (s *sealer) pageInk(p *page) []rect {
+	pl, err := newPlacer(s.d, s.req.Image)
+	if err != nil {
+		return nil
+	}
+	t, err := pl.text(p)
+	if err != nil {
+		return nil
+	}
+	var ink []rect
+	for _, g := range t.glyphs {
+		if g.n > 0 {
+			ink = append(ink, g.box)
+		}
+	}
+	return ink
 }
 
 // writeQR draws req.QR beside the seal's first spot as a stamp annotation
 // named field-qr, returning the spots and annotations with its own
-// appended; when the code fits nowhere on the page, or the document's
+// appended; when the code fits nowhere on the page without covering text,
+// or the document's
 // certification permits no added annotations, it is left out and
 // Result.QRNote says why.
 func (s *sealer) writeQR(spots []spot, annots []ref, field string) ([]spot, []ref) {
@@ -137,9 +179,9 @@ func (s *sealer) writeQR(spots []spot, annots []ref, field string) ([]spot, []re
 		s.res.QRNote = "the verification QR code was left out: the document's certification (DocMDP P=2) permits no added annotations"
 		return spots, annots
 	}
-	sp, ok := qrSpot(spots[0], q.SizeMM)
+	sp, ok, why := qrSpot(spots[0], q.SizeMM, s.pageInk(spots[0].page))
 	if !ok {
-		s.res.QRNote = fmt.Sprintf("the verification QR code (%.0f mm) was left out: it fits nowhere beside the seal on page %d", q.SizeMM, spots[0].page.index+1)
+		s.res.QRNote = fmt.Sprintf("the verification QR code (%.0f mm) was left out on page %d: %s", q.SizeMM, spots[0].page.index+1, why)
 		return spots, annots
 	}
 	u := s.u

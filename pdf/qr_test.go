@@ -5,6 +5,9 @@ import (
 	"context"
 	"errors"
 	"image"
+	"os/exec"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -201,4 +204,53 @@ func TestQRContentRuns(t *testing.T) {
 	if got != want {
 		t.Errorf("content\n%q\nwant\n%q", got, want)
 	}
+}
+
+// TestQRCoversNoText: wherever the code goes it covers none of the page's
+// words as poppler finds them (pdftotext -bbox), on documents with room
+// beside the seal and without; where it has none, it is left out and the
+// result says why.
+func TestQRCoversNoText(t *testing.T) {
+	for _, name := range []string{"decision.pdf", "one.pdf", "one_type0.pdf", "one_type0_gs.pdf", "one_droid.pdf"} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			req := baseRequest(t)
+			req.Image = testSeal(t)
+			req.QR = testQR(t, qrText)
+			out, res := sealBytes(t, fixture(t, name), req)
+			if res.QR == nil {
+				if res.QRNote == "" {
+					t.Fatal("no code and no note")
+				}
+				t.Logf("left out: %s", res.QRNote)
+				return
+			}
+			t.Logf("placed %s", res.QR.Why)
+			file := writeTemp(t, "qr.pdf", out)
+			height := pageHeight(t, file, res.QR.Page)
+			q := res.QR.Rect // default user space; these pages are upright, their boxes at the origin
+			for _, w := range pdftotextWords(t, file, res.QR.Page) {
+				y0, y1 := height-w.y1, height-w.y0
+				if w.x0 < q[2] && q[0] < w.x1 && y0 < q[3] && q[1] < y1 {
+					t.Errorf("the code %v covers %q at %v", q, w.text, w)
+				}
+			}
+		})
+	}
+}
+
+// pageHeight is the height pdftotext gives page n of file.
+func pageHeight(t *testing.T, file string, n int) float64 {
+	t.Helper()
+	p := strconv.Itoa(n)
+	out, err := exec.Command(tool(t, "pdftotext", "poppler-utils"), "-bbox", "-f", p, "-l", p, file, "-").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`<page width="[0-9.]+" height="([0-9.]+)"`).FindSubmatch(out)
+	if m == nil {
+		t.Fatal("no page height in pdftotext's output")
+	}
+	h, _ := strconv.ParseFloat(string(m[1]), 64)
+	return h
 }
