@@ -210,7 +210,8 @@ func (s *Sealer) Seal(ctx context.Context, who *Principal, in Input) (*Output, e
 	if err != nil {
 		return nil, fmt.Errorf("recording the sealing: %w", err)
 	}
-	return &Output{Record: stored, Document: sealed, Placement: placement(res.Seals)}, nil
+	// A verification QR code left out says why where the seal went.
+	return &Output{Record: stored, Document: sealed, Placement: joinNotes(placement(res.Seals), res.QRNote)}, nil
 }
 
 // sealRefusal reads the township's seal again after a sealing failed for a

@@ -3,8 +3,10 @@ package seal_test
 import (
 	"bytes"
 	"context"
+	"strings"
 	"testing"
 
+	"github.com/ronganxian/eseal/pdf"
 	"github.com/ronganxian/eseal/seal"
 )
 
@@ -36,6 +38,9 @@ func TestSealerVerifyQR(t *testing.T) {
 			if drawn != tc.want || bytes.Contains(update, []byte("/VERIFY/R/"+short)) != tc.want {
 				t.Fatalf("code drawn %v, want %v", drawn, tc.want)
 			}
+			if strings.Contains(out.Placement, "QR") {
+				t.Errorf("placement %q speaks of a code that was not left out", out.Placement)
+			}
 			prefix, err := seal.ParseShortForm(short)
 			if err != nil {
 				t.Fatal(err)
@@ -48,5 +53,23 @@ func TestSealerVerifyQR(t *testing.T) {
 				t.Errorf("the record by its short form: %v, %v", recs, err)
 			}
 		})
+	}
+}
+
+// TestSealerVerifyQRLeftOut: a code that fits nowhere beside the seal
+// without covering text (a 60 mm code on a page whose seal sits in its
+// text, the seal at the top of the page over the title and the first lines)
+// is left out, and where the seal went says so.
+func TestSealerVerifyQRLeftOut(t *testing.T) {
+	f := newSealerFixture(t)
+	f.sealer.QR = &seal.VerifyQR{BaseURL: "http://127.0.0.1:8080", All: true, SizeMM: 60}
+	in := f.input("r-qr-big")
+	in.Placements = []pdf.Placement{pdf.At{Page: 1, Corner: pdf.TopLeft, X: 105, Y: 40}}
+	out, err := f.sealer.Seal(context.Background(), f.clerk, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(out.Document[len(f.doc):], []byte("ESeal1-qr")) || !strings.Contains(out.Placement, "verification QR code (60 mm) was left out") {
+		t.Errorf("placement %q", out.Placement)
 	}
 }
