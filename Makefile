@@ -69,7 +69,7 @@ bench: deps
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./...
 
 ## fuzz: each fuzz target for FUZZTIME.
-FUZZ_TARGETS = ./seal/cms:FuzzParse ./seal/cms:FuzzVerify ./pdf:FuzzReader ./pdf:FuzzSeal ./verify:FuzzVerifyPDF
+FUZZ_TARGETS = ./seal/cms:FuzzParse ./seal/cms:FuzzVerify ./pdf:FuzzReader ./pdf:FuzzSeal ./verify:FuzzVerifyPDF ./archive:FuzzVerify
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \
 	  pkg=$${t%%:*}; name=$${t##*:}; \
