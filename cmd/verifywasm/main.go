@@ -16,6 +16,7 @@ package main
 
 import (
 	"context"
+	"runtime"
 	"syscall/js"
 
 	"github.com/ronganxian/eseal/internal/webverify"
@@ -25,7 +26,11 @@ func main() {
 	js.Global().Set("esealVerify", js.FuncOf(verifyJS))
 	js.Global().Set("esealMeaning", js.FuncOf(meaningJS))
 	js.Global().Set("esealWarm", js.FuncOf(func(js.Value, []js.Value) any {
-		if _, err := webverify.Warm(); err != nil {
+		_, err := webverify.Warm()
+		// Collect the warm-up's garbage now, while the reader chooses a
+		// file, rather than in the middle of their verification.
+		runtime.GC()
+		if err != nil {
 			return err.Error()
 		}
 		return js.Null()
