@@ -479,8 +479,8 @@ func TestBuildRefuses(t *testing.T) {
 // TestRenewedLedgerCertificate: a package of records older than the
 // ledger certificate that signs it (renewed since, or made after the
 // first sealings) verifies: the package is signed when it is made, and its
-// certificate is checked then. An event pushed as it happened is checked
-// at its record's time, which this certificate would fail.
+// certificate is checked then, at each event's signedat, by the package's
+// verifier and by events.Verifier alike.
 func TestRenewedLedgerCertificate(t *testing.T) {
 	ext, err := testpki.LedgerPolicy(seal.LedgerKeyPolicyOID)
 	if err != nil {
@@ -510,7 +510,10 @@ func TestRenewedLedgerCertificate(t *testing.T) {
 	}
 	pool := smx509.NewCertPool()
 	pool.AddCert(fix.chain.Root())
-	if err := events.NewVerifier(pool).Verify(e); err == nil {
-		t.Error("events.Verifier accepts a signer certificate younger than the record; the case this test is for does not arise")
+	if err := events.NewVerifier(pool).Verify(e); err != nil {
+		t.Errorf("events.Verifier refuses a record older than the certificate that signed its event: %v", err)
+	}
+	if !e.SignedAt.Equal(rep.Manifest.Exported.Truncate(time.Millisecond)) {
+		t.Errorf("the event was signed at %s, not at the export (%s)", e.SignedAt, rep.Manifest.Exported)
 	}
 }

@@ -105,7 +105,7 @@ func Build(ctx context.Context, w io.Writer, src Source, opts Options) (*Manifes
 
 	b := &builder{cw: &budgetWriter{w: w, left: opts.Budget}, m: m, modified: m.Exported}
 	b.zw = zip.NewWriter(b.cw)
-	if err := b.file(RecordsName, zip.Deflate, func(w io.Writer) error { return writeEvents(w, recs, opts) }); err != nil {
+	if err := b.file(RecordsName, zip.Deflate, func(w io.Writer) error { return writeEvents(w, recs, opts, m.Exported) }); err != nil {
 		return nil, err
 	}
 	for _, r := range recs {
@@ -202,14 +202,14 @@ func records(ctx context.Context, src Source, f Filter, head uint64, limit int64
 	return out, nil
 }
 
-// writeEvents writes each record as an event signed by the ledger key,
-// whose prevseq is the record before it in the package.
-func writeEvents(w io.Writer, recs []*seal.Record, opts Options) error {
+// writeEvents writes each record as an event signed by the ledger key at
+// the export's time, whose prevseq is the record before it in the package.
+func writeEvents(w io.Writer, recs []*seal.Record, opts Options, exported time.Time) error {
 	sub := opts.Filter.String()
 	var prev uint64
 	for _, r := range recs {
 		e := events.New(r, opts.Source, sub, prev)
-		if err := e.Sign(opts.Key, opts.Cert); err != nil {
+		if err := e.SignAt(opts.Key, opts.Cert, exported); err != nil {
 			return err
 		}
 		line, err := e.Marshal()

@@ -499,13 +499,12 @@ func (v *verifier) checkpoints(data []byte, recs []*seal.Record) {
 }
 
 // event checks one record's event: its record hashes to its chain hash,
-// its id, type and time are the record's, and it is signed by the ledger
-// certificate that signed the manifest, which checkManifest found under
-// the root at the export's time. The package signs every record, old ones
-// too, when it is made, with the ledger key of then: its certificate is
-// checked at that time, not at the record's (events.Verifier's rule for
-// events pushed as they happen, which a ledger certificate renewed since
-// an old record would fail).
+// its id, type and time are the record's, and it is signed, at the
+// export's time (its signedat), by the ledger certificate that signed the
+// manifest, which checkManifest found under the root at that time. The
+// package signs every record, old ones too, when it is made, with the
+// ledger key of then; events.Verifier checks events pushed to receivers
+// the same way, at their signedat.
 func (v *verifier) event(e *events.Event) (*seal.Record, error) {
 	seq, err := e.Seq()
 	if err != nil {
@@ -531,6 +530,9 @@ func (v *verifier) event(e *events.Event) (*seal.Record, error) {
 		return nil, fmt.Errorf("event %d: time is not the record's", seq)
 	case e.SignerCert != base64.StdEncoding.EncodeToString(v.signer):
 		return nil, fmt.Errorf("event %d is signed by another certificate than the manifest's", seq)
+	case !e.SignedAt.Equal(v.m.Exported.Truncate(time.Millisecond)):
+		return nil, fmt.Errorf("event %d says it was signed at %s, not at the export (%s)", seq,
+			e.SignedAt.Format(time.RFC3339Nano), v.m.Exported.Format(time.RFC3339Nano))
 	}
 	cert, err := smx509.ParseCertificate(v.signer)
 	if err != nil {

@@ -35,6 +35,9 @@
 //   - prevseq: the sequence number of the previous record this
 //     subscription's filter matches ("0" for none): the link that lets a
 //     receiver see that nothing is missing between two events it holds;
+//   - signedat: when the event was signed (RFC 3339, UTC), at delivery or
+//     at an archive's export, which may be long after the record: a replay
+//     of old records is signed by the ledger key of the day of the replay;
 //   - signature: SM2 (default user id) by the county's ledger key over
 //     Message(), base64;
 //   - signercert: the ledger key's certificate, DER in base64, which the
@@ -44,11 +47,15 @@
 //
 // With the county root alone (Verifier): that the record in data hashes to
 // chainhash, that the signature by a ledger certificate under the root
-// covers id, type, source, subject, subscription, prevseq and chainhash;
-// hence that the whole event is the county's. Over a file of events
+// covers id, type, source, subject, subscription, prevseq, signedat and
+// chainhash; hence that the whole event is the county's. The certificate
+// is checked at signedat (not at the record's time, which a ledger
+// certificate renewed since would fail), and signedat must not precede
+// the record (by more than a replica's clock skew). Over a file of events
 // (VerifyStream): that each event's prevseq is the id of the one before it
 // in the same subscription, so none is missing; and where two events are
 // consecutive in the ledger, that the later one's prevHash is the earlier
 // one's chain hash. Duplicates (at-least-once delivery) are detected by id
-// and must be identical.
+// and must say the same of the same record (each delivery is signed
+// afresh, so only signedat and the signature may differ).
 package events

@@ -49,6 +49,7 @@ type Event struct {
 	ChainHash       string    `json:"chainhash"`
 	Subscription    string    `json:"subscription"`
 	PrevSeq         string    `json:"prevseq"`
+	SignedAt        time.Time `json:"signedat"`
 	Signature       string    `json:"signature"`
 	SignerCert      string    `json:"signercert"`
 	Data            Data      `json:"data"`

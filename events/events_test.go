@@ -114,6 +114,24 @@ func TestVerifyEvent(t *testing.T) {
 		{"id not a number", func(e *events.Event) { e.ID = "three" }, events.ErrMalformed},
 		{"hash not hex", func(e *events.Event) { e.Data.Hash = "zz" }, events.ErrMalformed},
 		{"certificate not base64", func(e *events.Event) { e.SignerCert = "%%" }, events.ErrMalformed},
+		{"signedat changed", func(e *events.Event) { e.SignedAt = e.SignedAt.Add(time.Second) }, events.ErrForged},
+		{"no signedat", func(e *events.Event) { e.SignedAt = time.Time{} }, events.ErrMalformed},
+		{"signed an hour before its record", func(e *events.Event) {
+			if err := e.SignAt(c.key, c.cert, e.Time.Add(-time.Hour)); err != nil {
+				t.Fatal(err)
+			}
+		}, events.ErrForged},
+		{"signed after its certificate expired", func(e *events.Event) {
+			if err := e.SignAt(c.key, c.cert, c.cert.NotAfter.Add(time.Hour)); err != nil {
+				t.Fatal(err)
+			}
+		}, events.ErrForged},
+		{"an old record replayed, signed today", func(e *events.Event) {
+			r, _ := e.Data.Record()
+			r.Time = c.cert.NotBefore.Add(-90 * 24 * time.Hour) // before this ledger certificate existed
+			r.Hash = r.ComputeHash()
+			*e = *resign(e, r, c.key, c.cert)
+		}, nil},
 	}
 	v := events.NewVerifier(c.roots)
 	for _, tt := range tests {
@@ -140,7 +158,7 @@ func resign(e *events.Event, r *seal.Record, key crypto.Signer, cert *smx509.Cer
 	prev, _ := e.Prev()
 	n := events.New(r, e.Source, e.Subscription, prev)
 	if key == nil {
-		n.Signature, n.SignerCert = e.Signature, e.SignerCert
+		n.SignedAt, n.Signature, n.SignerCert = e.SignedAt, e.Signature, e.SignerCert
 		return n
 	}
 	if err := n.Sign(key, cert); err != nil {
@@ -154,6 +172,12 @@ func TestVerifyStream(t *testing.T) {
 	recs := ledger(12)
 	all := c.stream(t, recs, "platform", seal.RecordFilter{})
 	market := c.stream(t, recs, "市场监管局", seal.RecordFilter{Domains: []string{"市场监管"}})
+	time.Sleep(2 * time.Millisecond)                             // signedat is kept to the millisecond
+	resent := c.stream(t, recs, "platform", seal.RecordFilter{}) // delivered again, signed again
+	var skipped []*seal.Record                                   // the 4th record left out: the 5th says prevseq 3
+	skipped = append(skipped, recs[:3]...)
+	skipped = append(skipped, recs[4:]...)
+	conflicting := c.stream(t, skipped, "platform", seal.RecordFilter{})
 	join := func(parts ...[][]byte) []byte {
 		var b bytes.Buffer
 		for _, p := range parts {
@@ -175,6 +199,8 @@ func TestVerifyStream(t *testing.T) {
 		{"a later start is no gap", join(all[4:], market[2:]), nil, 0, 0},
 		{"duplicates of a retry", join(all[:5], all[3:]), nil, 2, 0},
 		{"a replay", join(all, all), nil, 12, 0},
+		{"redelivered, signed again", join(all[:6], resent[4:]), nil, 2, 0},
+		{"one id, two different events", join(all[:6], conflicting[3:4]), events.ErrConflict, 0, 0},
 		{"out of order", join(all[:3], all[4:5], all[3:4], all[5:]), nil, 0, 1},
 		{"one missing", join(all[:5], all[6:]), events.ErrGap, 0, 0},
 		{"one of a filtered stream missing", join(market[:2], market[3:]), events.ErrGap, 0, 0},

@@ -12,6 +12,7 @@ import (
 	"maps"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/emmansun/gmsm/sm2"
 	"github.com/emmansun/gmsm/smx509"
@@ -35,18 +36,31 @@ var (
 type Verifier struct {
 	roots *smx509.CertPool
 	mu    sync.Mutex
-	certs map[string]*ecdsa.PublicKey // signer certificates already checked, by base64
+	certs map[string]*signer // signer certificates already checked, by base64
 }
+
+// signer is a ledger certificate found under the roots, with the period in
+// which its whole chain is valid.
+type signer struct {
+	pub                 *ecdsa.PublicKey
+	notBefore, notAfter time.Time
+}
+
+// signingSkew is how far before its record an event may say it was
+// signed: replicas' clocks differ a little, and a record is stamped by the
+// replica that appended it, the event by the one that delivers it.
+const signingSkew = 5 * time.Minute
 
 // NewVerifier returns a verifier that believes ledger certificates (see
 // seal.IsLedgerCertificate) issued under roots.
 func NewVerifier(roots *smx509.CertPool) *Verifier {
-	return &Verifier{roots: roots, certs: map[string]*ecdsa.PublicKey{}}
+	return &Verifier{roots: roots, certs: map[string]*signer{}}
 }
 
 // Verify checks one event: its record hashes to its chain hash, its id,
 // type and time are the record's, and its signature is by a ledger key
-// under the root, valid at the record's time.
+// under the root, whose certificate chain is valid when the event says it
+// was signed (signedat), which is not before the record.
 func (v *Verifier) Verify(e *Event) error {
 	seq, err := e.Seq()
 	if err != nil {
@@ -72,8 +86,13 @@ func (v *Verifier) Verify(e *Event) error {
 		return fmt.Errorf("%w: event %d: type %q for a %s record", ErrForged, seq, e.Type, r.Result)
 	case !e.Time.Equal(r.Time):
 		return fmt.Errorf("%w: event %d: time is not the record's", ErrForged, seq)
+	case e.SignedAt.IsZero():
+		return fmt.Errorf("%w: event %d has no signedat", ErrMalformed, seq)
+	case e.SignedAt.Before(r.Time.Add(-signingSkew)):
+		return fmt.Errorf("%w: event %d says it was signed at %s, before its record (%s)", ErrForged, seq,
+			e.SignedAt.Format(time.RFC3339), r.Time.Format(time.RFC3339))
 	}
-	pub, err := v.signer(e, r)
+	pub, err := v.signer(e)
 	if err != nil {
 		return err
 	}
@@ -85,14 +104,32 @@ func (v *Verifier) Verify(e *Event) error {
 }
 
 // signer returns the public key of the event's certificate once it is
-// known to be a ledger certificate under the roots.
-func (v *Verifier) signer(e *Event, r *seal.Record) (*ecdsa.PublicKey, error) {
+// known to be a ledger certificate under the roots, valid (with its whole
+// chain) at the event's signedat. A certificate's chain is built once;
+// each event's time is checked against the chain's period.
+func (v *Verifier) signer(e *Event) (*ecdsa.PublicKey, error) {
 	v.mu.Lock()
-	pub, ok := v.certs[e.SignerCert]
+	known, ok := v.certs[e.SignerCert]
 	v.mu.Unlock()
-	if ok {
-		return pub, nil
+	if !ok {
+		var err error
+		if known, err = v.checkSigner(e); err != nil {
+			return nil, err
+		}
+		v.mu.Lock()
+		v.certs[e.SignerCert] = known
+		v.mu.Unlock()
 	}
+	if e.SignedAt.Before(known.notBefore) || e.SignedAt.After(known.notAfter) {
+		return nil, fmt.Errorf("%w: event %s: signed at %s, outside its certificate chain's validity (%s to %s)", ErrForged, e.ID,
+			e.SignedAt.Format(time.RFC3339), known.notBefore.Format(time.RFC3339), known.notAfter.Format(time.RFC3339))
+	}
+	return known.pub, nil
+}
+
+// checkSigner parses the event's certificate and finds its chain to the
+// roots at the event's signedat.
+func (v *Verifier) checkSigner(e *Event) (*signer, error) {
 	der, err := base64.StdEncoding.DecodeString(e.SignerCert)
 	if err != nil {
 		return nil, fmt.Errorf("%w: event %s: signercert is not base64", ErrMalformed, e.ID)
@@ -104,25 +141,33 @@ func (v *Verifier) signer(e *Event, r *seal.Record) (*ecdsa.PublicKey, error) {
 	if !seal.IsLedgerCertificate(cert) {
 		return nil, fmt.Errorf("%w: event %s: %q is not a ledger-signing certificate", ErrForged, e.ID, cert.Subject.CommonName)
 	}
-	if _, err := cert.Verify(smx509.VerifyOptions{Roots: v.roots, CurrentTime: r.Time,
-		KeyUsages: []smx509.ExtKeyUsage{smx509.ExtKeyUsageAny}}); err != nil {
-		return nil, fmt.Errorf("%w: event %s: signer not under the county root: %v", ErrForged, e.ID, err)
+	chains, err := cert.Verify(smx509.VerifyOptions{Roots: v.roots, CurrentTime: e.SignedAt,
+		KeyUsages: []smx509.ExtKeyUsage{smx509.ExtKeyUsageAny}})
+	if err != nil {
+		return nil, fmt.Errorf("%w: event %s: signer not under the county root at %s: %v", ErrForged, e.ID,
+			e.SignedAt.Format(time.RFC3339), err)
 	}
-	pub, ok = cert.PublicKey.(*ecdsa.PublicKey)
+	pub, ok := cert.PublicKey.(*ecdsa.PublicKey)
 	if !ok || !sm2.IsSM2PublicKey(pub) {
 		return nil, fmt.Errorf("%w: event %s: signer key is not SM2", ErrForged, e.ID)
 	}
-	v.mu.Lock()
-	v.certs[e.SignerCert] = pub
-	v.mu.Unlock()
-	return pub, nil
+	s := &signer{pub: pub, notBefore: cert.NotBefore, notAfter: cert.NotAfter}
+	for _, c := range chains[0] {
+		if c.NotBefore.After(s.notBefore) {
+			s.notBefore = c.NotBefore
+		}
+		if c.NotAfter.Before(s.notAfter) {
+			s.notAfter = c.NotAfter
+		}
+	}
+	return s, nil
 }
 
 // StreamReport sums up a file of events.
 type StreamReport struct {
 	Events        int            // lines read
 	Distinct      int            // distinct events (by subscription and id)
-	Duplicates    int            // repeated deliveries of an event, identical
+	Duplicates    int            // repeated deliveries of an event, the same but for signedat and signature
 	Subscriptions map[string]int // distinct events per subscription
 	// Reordered counts events that arrived after a later one of their
 	// subscription; ordered delivery keeps it zero (a duplicate of an
@@ -163,7 +208,7 @@ func (v *Verifier) VerifyStream(r io.Reader) (*StreamReport, error) {
 			subs[e.Subscription] = m
 		}
 		if h, dup := m[seq]; dup {
-			if !bytes.Equal(h.Message(), e.Message()) {
+			if !h.sameContent(e) { // signed again on redelivery: only signedat and the signature differ
 				return rep, fmt.Errorf("line %d: %w: event %d of subscription %s", n, ErrConflict, seq, e.Subscription)
 			}
 			rep.Duplicates++
