@@ -28,7 +28,8 @@ func newStmtCache(db *sql.DB, rebind func(string) string) *stmtCache {
 // on a pool of one (SQLite's writer) that connection may be held by a
 // transaction whose goroutine is about to ask the cache for one of its
 // statements; holding the lock across the wait would deadlock the two.
-// Two goroutines may prepare q at once; one statement is kept.
+// Two goroutines may prepare q at once; one statement is kept, and the
+// other closed, also outside the lock.
 func (c *stmtCache) get(ctx context.Context, q string) (*sql.Stmt, error) {
 	c.mu.Lock()
 	st, ok := c.m[q]
@@ -41,12 +42,18 @@ func (c *stmtCache) get(ctx context.Context, q string) (*sql.Stmt, error) {
 		return nil, err
 	}
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if kept, ok := c.m[q]; ok {
+	kept, ok := c.m[q]
+	if !ok {
+		c.m[q] = st
+	}
+	c.mu.Unlock()
+	if ok {
+		// Closed outside the lock: closing waits for every connection the
+		// statement was prepared on, one of which may be held by a
+		// transaction that needs the lock to go on (txStmt).
 		st.Close()
 		return kept, nil
 	}
-	c.m[q] = st
 	return st, nil
 }
 
