@@ -51,8 +51,8 @@ if [ -f "$rpidfile" ] && kill -0 "$(cat "$rpidfile")" 2>/dev/null; then
   kill "$(cat "$rpidfile")"
   while kill -0 "$(cat "$rpidfile")" 2>/dev/null; do sleep 0.2; done
 fi
-say "starting a local event receiver on $receiver (sealctl events serve), as the provincial platform would run one"
-nohup bin/sealctl events serve --listen "$receiver" --out "$events" >"$data/receiver.log" 2>&1 &
+say "starting a local event receiver on $receiver (sealctl events serve), as the provincial platform would run one: it checks each event's signature against the county root as it arrives"
+nohup bin/sealctl events serve --listen "$receiver" --out "$events" --trust "$data/trust/root.pem" >"$data/receiver.log" 2>&1 &
 echo $! >"$rpidfile"
 say "the county office subscribes it to the whole ledger (once; a later run finds it there)"
 SEAL_TOKEN_FILE=$data/credentials/admin.token bin/sealctl subscriptions create demo-platform \
@@ -79,7 +79,14 @@ SEAL_TOKEN_FILE=$data/credentials/450224100-service.token \
   bin/sealctl stamp "$in" -o "$data/sealed/refused.pdf" --item 450224-XK-0002 --case-no 长安-2026-0002 \
   --doc-kind 准予行政许可决定书 || true
 
-say "the sealing's and the refusal's events reach the receiver, signed by the county's ledger key"
+say "the county's 农业农村局, which supervises this item's domain, records an on-site inspection against the case (事中事后监管结果): a ledger record, pushed like any other"
+SEAL_TOKEN_FILE=$data/credentials/supervisor-农业农村.token bin/sealctl supervision record --township 450224100 \
+  --case 长安-2026-0001 --kind 现场核查 --outcome 合格 --date "$(date '+%Y-%m-%d')" --note "现场与申报材料一致"
+
+say "the case's whole story, as the township's clerk sees it: sealings, refusals, supervision results"
+bin/sealctl cases show 长安-2026-0001
+
+say "the sealing's, the refusal's and the supervision result's events reach the receiver, signed by the county's ledger key"
 head=$(SEAL_TOKEN_FILE=$data/credentials/admin.token bin/sealctl ledger list --limit 1000 --output json |
   grep -o '"seq": *"*[0-9]*' | grep -o '[0-9]*$' | tail -1)
 for _ in $(seq 1 100); do
@@ -87,6 +94,8 @@ for _ in $(seq 1 100); do
   sleep 0.2
 done
 grep '"type":"cn.gov.gx.eseal.ledger.sealed.v1"' "$events" | tail -n 1 | cut -c1-420; echo " ..."
+echo "the receiver's log ($data/receiver.log), its last three events:"
+tail -n 3 "$data/receiver.log"
 say "the receiver checks them offline, with only the county root: authentic, none missing"
 bin/sealctl events verify "$events" --trust "$data/trust/root.pem"
 
