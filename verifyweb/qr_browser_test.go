@@ -140,6 +140,18 @@ func TestBrowserQR(t *testing.T) {
 		t.Errorf("the tampered file against the record: %+v", lv)
 	}
 	saveShot(t, ctx, "verify-qr-mismatch.png")
+	do(t, ctx, "switch to English", chromedp.Click(chromedp.CSS(`#lang`)))
+	if lv := ledger(); !strings.Contains(lv.Compare, "No match") || !strings.Contains(lv.Records, "SM3 of the sealed document") {
+		t.Errorf("the tampered file against the record, in English: %+v", lv)
+	}
+	do(t, ctx, "switch back", chromedp.Click(chromedp.CSS(`#lang`)))
+
+	// A malformed short form is said to be so (the lookup answers 400).
+	do(t, ctx, "open a malformed short form", chromedp.Navigate(base+"/verify/?r=NOT-A-CODE"),
+		chromedp.WaitVisible(chromedp.CSS(`#ledger[data-state="bad"]`)))
+	if lv := ledger(); !strings.Contains(lv.Status, "格式不正确") {
+		t.Errorf("malformed short form: %+v", lv)
+	}
 
 	// A short form the ledger does not hold.
 	do(t, ctx, "open an unknown short form", chromedp.Navigate(base+"/verify/?r=AAAAAAAAAAAAAAAAAAAA"),
@@ -160,7 +172,8 @@ func TestBrowserQR(t *testing.T) {
 	short := qr[len(qr)-20:]
 	allowed := map[string]bool{"/VERIFY/R/" + short: true, "/verify/": true, "/verify/verify.js": true, "/verify/verify.css": true,
 		"/verify/wasm_exec.js": true, "/verify/bundle.js": true, "/verify/verify.wasm": true, "/v1/trust": true, "/v1/crl": true,
-		"/favicon.ico": true, "/v1/public/sealings/" + short: true, "/v1/public/sealings/AAAAAAAAAAAAAAAAAAAA": true}
+		"/favicon.ico": true, "/v1/public/sealings/" + short: true, "/v1/public/sealings/AAAAAAAAAAAAAAAAAAAA": true,
+		"/v1/public/sealings/NOT-A-CODE": true}
 	tdoc, err := os.ReadFile(tampered)
 	if err != nil {
 		t.Fatal(err)
