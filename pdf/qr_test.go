@@ -79,6 +79,7 @@ func TestQRDrawnAndRead(t *testing.T) {
 			req.Placements = tc.pl
 			req.QR = testQR(t, qrText)
 			out, res := sealOnPage(t, tc.in, req)
+			checkSealed(t, tc.in, out, res, 0) // qpdf --check, and pdfsig verifies the signature over the code too
 			if res.QR == nil || res.QRNote != "" {
 				t.Fatalf("QR not drawn: %q", res.QRNote)
 			}
