@@ -71,6 +71,12 @@ say "verifying offline, with only the county root certificate and the county's C
 bin/sealctl seals crl -f "$data/trust/county.crl"
 bin/sealctl verify --trust "$data/trust/root.pem" --crl "$data/trust/county.crl" "$out"
 
+say "the sealed page carries a QR code beside the seal, in the signed revision: it leads to the verification page and to the ledger's public record of this sealing (township, item, time, hashes; no case number, no names)"
+short=$(openssl dgst -sm3 -binary "$in" | head -c 13 | base32 | cut -c1-20)   # the first 100 bits of the input's SM3
+echo "the QR code's URL: http://$http/VERIFY/R/$short"
+echo "the public lookup it leads to (no credential, rate-limited):"
+curl -s "http://$http/v1/public/sealings/$short"; echo
+
 say "the ledger record"
 SEAL_TOKEN_FILE=$data/credentials/admin.token bin/sealctl ledger list --limit 5
 
