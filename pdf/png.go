@@ -58,6 +58,12 @@ type SealImage struct {
 // to be drawn widthMM millimetres wide (DefaultSealWidthMM when zero); its
 // height follows the image's aspect ratio.
 func NewSealImage(pngData []byte, widthMM float64) (*SealImage, error) {
+	return newSealImage(pngData, widthMM, true)
+}
+
+// newSealImage is NewSealImage; without compress it makes the picture's
+// digest only, and keeps no samples (SealPictureDigest).
+func newSealImage(pngData []byte, widthMM float64, compress bool) (*SealImage, error) {
 	if widthMM == 0 {
 		widthMM = DefaultSealWidthMM
 	}
@@ -93,6 +99,14 @@ func NewSealImage(pngData []byte, widthMM float64) (*SealImage, error) {
 		rgb = g
 	} else {
 		s.colorSpace = "DeviceRGB"
+	}
+	if !compress {
+		if opaque {
+			s.digest = imageDigest(s.w, s.h, string(s.colorSpace), rgb, 0, 0, nil)
+		} else {
+			s.digest = imageDigest(s.w, s.h, string(s.colorSpace), rgb, s.maskW, s.maskH, alpha)
+		}
+		return s, nil
 	}
 	if s.samples, err = deflate(rgb); err != nil {
 		return nil, err

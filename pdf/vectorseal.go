@@ -45,17 +45,20 @@ func checkVectorSeal(content []byte, sizeMM float64) error {
 }
 
 // SealPictureDigest is the Digest of SealPicture(typ, data, widthMM),
-// without preparing the picture to be drawn: a drawn seal's paths are not
-// compressed, which is most of SealPicture's work and none of what a
-// verifier needs (in the browser's WebAssembly, about a tenth of a
-// verification).
+// without preparing the picture to be drawn: a drawn seal's paths and a
+// scan's samples are not compressed, which is much of SealPicture's work
+// and none of what a verifier needs.
 func SealPictureDigest(typ string, data []byte, widthMM int) (PictureDigest, error) {
-	if typ != "svg" {
-		img, err := SealPicture(typ, data, widthMM)
+	switch typ {
+	case "png":
+		img, err := newSealImage(data, float64(widthMM), false)
 		if err != nil {
 			return PictureDigest{}, err
 		}
 		return img.Digest(), nil
+	case "svg":
+	default:
+		return PictureDigest{}, fmt.Errorf("%w: picture type %q is neither svg nor png", ErrBadImage, typ)
 	}
 	content, err := sealimage.PDFContentFromSVG(data)
 	if err != nil {
