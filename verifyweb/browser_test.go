@@ -311,7 +311,7 @@ func TestBrowserVerifies(t *testing.T) {
 		t.Fatalf("sealed decision: %+v", v)
 	}
 	for _, want := range []string{"450224100", "农村村民宅基地审批", "450224-XK-0002", "长安-2026-0001", "可追溯到县级根证书", "未吊销",
-		"签章后文件未被修改", "第 1 页", "UTC+8"} {
+		"签章后未追加任何修订", "第 1 页", "UTC+8"} {
 		if !strings.Contains(v.Details, want) {
 			t.Errorf("the valid seal's details lack %q:\n%s", want, v.Details)
 		}
