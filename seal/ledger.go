@@ -24,7 +24,10 @@ type LedgerStore interface {
 	// Request ids are scoped to the township: a sealing whose RequestID
 	// its township sealed before is not stored, and Append returns the
 	// earlier record and ErrDuplicateRequest. Another township's request
-	// id is another request. Refusals do not reserve their request id.
+	// id is another request. Refusals do not reserve their request id. A
+	// supervision result with a request id that its department used for
+	// the same case before is likewise not stored: Append returns the
+	// earlier result and ErrDuplicateRequest.
 	//
 	// The fence: in the same transaction, a sealing whose seal the
 	// keystore no longer holds active (see Fenced) is stored as a refusal

@@ -328,18 +328,16 @@ func (s *Supervision) Record(ctx context.Context, who *Principal, in Supervision
 		CaseNo: sealing.CaseNo, Principal: who.ID, InputSM3: in.AttachmentSM3, Result: ResultSupervised,
 		Detail: note.String(),
 	}
-	if in.RequestID != "" {
-		for _, r := range recs {
-			if r.Result != ResultSupervised || r.RequestID != in.RequestID || r.Principal != who.ID {
-				continue
-			}
-			if r.Detail == rec.Detail && r.Domain == rec.Domain && bytes.Equal(r.InputSM3, rec.InputSM3) {
-				return r, nil // a retry of a call that was recorded
-			}
-			return nil, fmt.Errorf("%w: request id %s recorded another result for case %s", ErrRequestConflict, in.RequestID, in.CaseNo)
+	out, err := s.Ledger.Append(ctx, rec, nil)
+	if errors.Is(err, ErrDuplicateRequest) && out != nil {
+		// The department used the request id for this case before (the
+		// store checks under the ledger lock, so calls at once store one).
+		if out.Detail == rec.Detail && out.Domain == rec.Domain && bytes.Equal(out.InputSM3, rec.InputSM3) {
+			return out, nil // a retry of a call that was recorded
 		}
+		return nil, fmt.Errorf("%w: request id %s recorded another result for case %s", ErrRequestConflict, in.RequestID, in.CaseNo)
 	}
-	return s.Ledger.Append(ctx, rec, nil)
+	return out, err
 }
 
 // caseRecords reads the case's records, up to MaxCaseRecords.

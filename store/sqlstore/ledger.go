@@ -123,7 +123,7 @@ func (s *Store) writeDocuments(calls []*appendCall) error {
 // stored as a refusal by its rule, without its document, and its call gets
 // that record and the *seal.Refusal.
 func (s *Store) appendInTx(ctx context.Context, calls []*appendCall) error {
-	if err := s.writes.prepare(ctx, fenceQueries); err != nil {
+	if err := s.writes.prepare(ctx, append(fenceQueries[:len(fenceQueries):len(fenceQueries)], supervisionQueries...)); err != nil {
 		return err
 	}
 	return s.write(ctx, func(tx *sql.Tx) error {
@@ -144,6 +144,10 @@ func (s *Store) appendInTx(ctx context.Context, calls []*appendCall) error {
 		if err != nil {
 			return err
 		}
+		supervised, err := s.supervisedBefore(ctx, tx, calls) // ledger_supervised.go
+		if err != nil {
+			return err
+		}
 		var (
 			recs    []*seal.Record
 			results []result
@@ -158,10 +162,18 @@ func (s *Store) appendInTx(ctx context.Context, calls []*appendCall) error {
 					continue
 				}
 			}
+			sk, keyed := supervisedKeyOf(&rec)
+			if earlier, ok := supervised[sk]; keyed && ok {
+				c.out, c.err = earlier, store.ErrDuplicateRequest
+				continue
+			}
 			refusal := fenced(&rec, states)
 			rec.Link(head)
 			recs = append(recs, &rec)
 			c.out, head = &rec, &rec
+			if keyed {
+				supervised[sk] = &rec
+			}
 			if refusal != nil {
 				c.err = refusal
 				continue

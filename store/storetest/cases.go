@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -125,6 +126,38 @@ func testSupervision(t *testing.T, o Opener) {
 	if _, err := sup.Record(ctx, agri, changed); !errors.Is(err, seal.ErrRequestConflict) {
 		t.Fatalf("another result under a used request id: %v", err)
 	}
+	// Calls with one new request id at once, through two replicas, store
+	// one record: the check is under the ledger lock.
+	supOther := &seal.Supervision{Ledger: seal.NewLedger(other, nil), Cases: other, Now: sup.Now}
+	once := in
+	once.RequestID = "sup-at-once"
+	var wg sync.WaitGroup
+	seqs := make([]uint64, 8)
+	errs := make([]error, 8)
+	for i := range seqs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			via := sup
+			if i%2 == 1 {
+				via = supOther
+			}
+			r, err := via.Record(ctx, agri, once)
+			if err == nil {
+				seqs[i] = r.Seq
+			}
+			errs[i] = err
+		}()
+	}
+	wg.Wait()
+	for i := range seqs {
+		if errs[i] != nil || seqs[i] != 4 {
+			t.Fatalf("call %d of one request id at once: seq %d, %v; want every call to get record 4", i, seqs[i], errs[i])
+		}
+	}
+	if h, err := s.Head(ctx); err != nil || h.Seq != 4 {
+		t.Fatalf("calls of one request id at once stored more than one record: head %+v, %v", h, err)
+	}
 	for _, c := range []struct {
 		name string
 		who  *seal.Principal
@@ -149,7 +182,7 @@ func testSupervision(t *testing.T, o Opener) {
 			t.Errorf("%s: %+v, %v; want %v", c.name, r, err, c.want)
 		}
 	}
-	if h, err := s.Head(ctx); err != nil || h.Seq != 3 {
+	if h, err := s.Head(ctx); err != nil || h.Seq != 4 {
 		t.Fatalf("refused attempts were recorded: head %+v, %v", h, err)
 	}
 
@@ -162,9 +195,9 @@ func testSupervision(t *testing.T, o Opener) {
 		want []uint64
 		err  error
 	}{
-		{"the township's clerk", &seal.Principal{ID: "clerk-1", Role: seal.RoleClerk, Township: town}, []uint64{1, 3}, nil},
-		{"the department", agri, []uint64{1, 3}, nil},
-		{"the county office", &seal.Principal{ID: "admin", Role: seal.RoleAdmin}, []uint64{1, 3}, nil},
+		{"the township's clerk", &seal.Principal{ID: "clerk-1", Role: seal.RoleClerk, Township: town}, []uint64{1, 3, 4}, nil},
+		{"the department", agri, []uint64{1, 3, 4}, nil},
+		{"the county office", &seal.Principal{ID: "admin", Role: seal.RoleAdmin}, []uint64{1, 3, 4}, nil},
 		{"another township's clerk", &seal.Principal{ID: "clerk-2", Role: seal.RoleClerk, Township: "450224101"}, nil, seal.ErrPermission},
 		{"another domain's department", health, nil, seal.ErrNotFound},
 	} {
@@ -179,7 +212,7 @@ func testSupervision(t *testing.T, o Opener) {
 	}
 	verifyAll(t, s, nil)
 	// The department's watch (its domain's records) shows the result.
-	if recs, err := s.Records(ctx, store.RecordFilter{Domains: []string{"农业农村"}}, 2, 10); err != nil || len(recs) != 1 ||
+	if recs, err := s.Records(ctx, store.RecordFilter{Domains: []string{"农业农村"}}, 2, 10); err != nil || len(recs) != 2 ||
 		recs[0].Result != seal.ResultSupervised {
 		t.Fatalf("the domain's records after the sealing: %+v, %v", recs, err)
 	}
