@@ -378,6 +378,26 @@ func TestVerifyRefusesTamperedPackages(t *testing.T) {
 		{"removed record", func() []byte {
 			return pack(t, set(es, RecordsName, []byte(lines[0]+strings.Join(lines[2:], ""))))
 		}, nil, "bytes, the manifest lists"},
+		{"a record of no known kind, its event signed by the ledger key at the export", func() []byte {
+			e, err := events.Parse([]byte(lines[0]))
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := e.Data.Record()
+			if err != nil {
+				t.Fatal(err)
+			}
+			r.Result = "archived"
+			r.Hash = r.ComputeHash()
+			prev, _ := e.Prev()
+			n := events.New(r, e.Source, e.Subscription, prev)
+			if err := n.SignAt(fix.ledgerKey, fix.ledgerCrt, e.SignedAt); err != nil {
+				t.Fatal(err)
+			}
+			line, _ := n.Marshal()
+			recs := []byte(string(line) + "\n" + strings.Join(lines[1:], ""))
+			return pack(t, resign(t, set(es, RecordsName, recs), fix.ledgerKey, fix.ledgerCrt, nil))
+		}, nil, "unknown kind"},
 		{"removed record, manifest re-signed by the ledger key", func() []byte {
 			es := set(es, RecordsName, []byte(lines[0]+strings.Join(lines[2:], "")))
 			return pack(t, resign(t, es, fix.ledgerKey, fix.ledgerCrt, func(m *Manifest) { m.Records-- }))

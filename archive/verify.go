@@ -506,32 +506,15 @@ func (v *verifier) checkpoints(data []byte, recs []*seal.Record) {
 // ledger key of then; events.Verifier checks events pushed to receivers
 // the same way, at their signedat.
 func (v *verifier) event(e *events.Event) (*seal.Record, error) {
-	seq, err := e.Seq()
-	if err != nil {
-		return nil, err
-	}
-	if _, err := e.Prev(); err != nil {
-		return nil, err
-	}
-	r, err := e.Data.Record()
+	r, err := e.CheckedRecord()
 	if err != nil {
 		return nil, err
 	}
 	switch {
-	case r.Seq != seq:
-		return nil, fmt.Errorf("event %d carries record %d", seq, r.Seq)
-	case !bytes.Equal(r.ComputeHash(), r.Hash):
-		return nil, fmt.Errorf("record %d does not hash to its hash (it was changed)", seq)
-	case hex.EncodeToString(r.Hash) != e.ChainHash:
-		return nil, fmt.Errorf("event %d: chainhash is not the record's hash", seq)
-	case e.Type != events.TypeOf(r):
-		return nil, fmt.Errorf("event %d: type %q for a %s record", seq, e.Type, r.Result)
-	case !e.Time.Equal(r.Time):
-		return nil, fmt.Errorf("event %d: time is not the record's", seq)
 	case e.SignerCert != base64.StdEncoding.EncodeToString(v.signer):
-		return nil, fmt.Errorf("event %d is signed by another certificate than the manifest's", seq)
+		return nil, fmt.Errorf("event %d is signed by another certificate than the manifest's", r.Seq)
 	case !e.SignedAt.Equal(v.m.Exported.Truncate(time.Millisecond)):
-		return nil, fmt.Errorf("event %d says it was signed at %s, not at the export (%s)", seq,
+		return nil, fmt.Errorf("event %d says it was signed at %s, not at the export (%s)", r.Seq,
 			e.SignedAt.Format(time.RFC3339Nano), v.m.Exported.Format(time.RFC3339Nano))
 	}
 	cert, err := smx509.ParseCertificate(v.signer)
@@ -541,7 +524,7 @@ func (v *verifier) event(e *events.Event) (*seal.Record, error) {
 	pub, ok := cert.PublicKey.(*ecdsa.PublicKey)
 	sig, err := base64.StdEncoding.DecodeString(e.Signature)
 	if !ok || err != nil || !sm2.VerifyASN1WithSM2(pub, nil, e.Message(), sig) {
-		return nil, fmt.Errorf("record %d: the signature does not verify", seq)
+		return nil, fmt.Errorf("record %d: the signature does not verify", r.Seq)
 	}
 	return r, nil
 }

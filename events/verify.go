@@ -62,34 +62,12 @@ func NewVerifier(roots *smx509.CertPool) *Verifier {
 // under the root, whose certificate chain is valid when the event says it
 // was signed (signedat), which is not before the record.
 func (v *Verifier) Verify(e *Event) error {
-	seq, err := e.Seq()
+	r, err := e.CheckedRecord()
 	if err != nil {
 		return err
 	}
-	if _, err := e.Prev(); err != nil {
-		return err
-	}
-	r, err := e.Data.Record()
-	if err != nil {
-		return err
-	}
-	switch {
-	case r.Seq != seq:
-		return fmt.Errorf("%w: event %d carries record %d", ErrForged, seq, r.Seq)
-	case !bytes.Equal(r.ComputeHash(), r.Hash):
-		return fmt.Errorf("%w: event %d: the record does not hash to its hash (it was changed)", ErrForged, seq)
-	case hex.EncodeToString(r.Hash) != e.ChainHash:
-		return fmt.Errorf("%w: event %d: chainhash is not the record's hash", ErrForged, seq)
-	case TypeOf(r) == "":
-		return fmt.Errorf("%w: event %d: a record of unknown kind %q", ErrForged, seq, r.Result)
-	case e.Type != TypeOf(r):
-		return fmt.Errorf("%w: event %d: type %q for a %s record", ErrForged, seq, e.Type, r.Result)
-	case !e.Time.Equal(r.Time):
-		return fmt.Errorf("%w: event %d: time is not the record's", ErrForged, seq)
-	case e.SignedAt.IsZero():
-		return fmt.Errorf("%w: event %d has no signedat", ErrMalformed, seq)
-	case e.SignedAt.Before(r.Time.Add(-signingSkew)):
-		return fmt.Errorf("%w: event %d says it was signed at %s, before its record (%s)", ErrForged, seq,
+	if e.SignedAt.Before(r.Time.Add(-signingSkew)) {
+		return fmt.Errorf("%w: event %d says it was signed at %s, before its record (%s)", ErrForged, r.Seq,
 			e.SignedAt.Format(time.RFC3339), r.Time.Format(time.RFC3339))
 	}
 	pub, err := v.signer(e)
@@ -98,9 +76,46 @@ func (v *Verifier) Verify(e *Event) error {
 	}
 	sig, err := base64.StdEncoding.DecodeString(e.Signature)
 	if err != nil || !sm2.VerifyASN1WithSM2(pub, nil, e.Message(), sig) {
-		return fmt.Errorf("%w: event %d: the signature does not verify", ErrForged, seq)
+		return fmt.Errorf("%w: event %d: the signature does not verify", ErrForged, r.Seq)
 	}
 	return nil
+}
+
+// CheckedRecord returns the record the event carries once it is known to
+// be carried faithfully: the event's id, type and time are the record's,
+// the record hashes to its hash and that hash is the chainhash, the record
+// is of a kind events exist for, and the event says when it was signed.
+// The signature is not checked: Verify does that, and so do verifiers
+// that know the signer otherwise (an archive package's manifest).
+func (e *Event) CheckedRecord() (*seal.Record, error) {
+	seq, err := e.Seq()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := e.Prev(); err != nil {
+		return nil, err
+	}
+	r, err := e.Data.Record()
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case r.Seq != seq:
+		return nil, fmt.Errorf("%w: event %d carries record %d", ErrForged, seq, r.Seq)
+	case !bytes.Equal(r.ComputeHash(), r.Hash):
+		return nil, fmt.Errorf("%w: event %d: the record does not hash to its hash (it was changed)", ErrForged, seq)
+	case hex.EncodeToString(r.Hash) != e.ChainHash:
+		return nil, fmt.Errorf("%w: event %d: chainhash is not the record's hash", ErrForged, seq)
+	case TypeOf(r) == "":
+		return nil, fmt.Errorf("%w: event %d: a record of unknown kind %q", ErrForged, seq, r.Result)
+	case e.Type != TypeOf(r):
+		return nil, fmt.Errorf("%w: event %d: type %q for a %s record", ErrForged, seq, e.Type, r.Result)
+	case !e.Time.Equal(r.Time):
+		return nil, fmt.Errorf("%w: event %d: time is not the record's", ErrForged, seq)
+	case e.SignedAt.IsZero():
+		return nil, fmt.Errorf("%w: event %d has no signedat", ErrMalformed, seq)
+	}
+	return r, nil
 }
 
 // signer returns the public key of the event's certificate once it is
