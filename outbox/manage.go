@@ -26,10 +26,17 @@ type NewSubscription struct {
 	Secret     []byte
 	ClientCert []byte
 	ServerCA   []byte
+	// Batch is the most events in one request (see Subscription.Batch),
+	// at most MaxBatch.
+	Batch int
 	// FromSeq is the first record to deliver: 0 for those appended from
 	// now on, 1 for the whole ledger.
 	FromSeq uint64
 }
+
+// MaxBatch bounds Subscription.Batch: a batch is one request, read whole
+// by the receiver before it answers.
+const MaxBatch = 500
 
 var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,62}$`)
 
@@ -54,9 +61,11 @@ func (o *Outbox) Create(ctx context.Context, n NewSubscription, by string) (*Sub
 		return nil, fmt.Errorf("%w: auth %s needs a secret", ErrInvalid, n.Auth)
 	case (n.Auth == AuthMTLS) != (len(n.ClientCert) > 0):
 		return nil, fmt.Errorf("%w: a client certificate goes with auth mtls, and only with it", ErrInvalid)
+	case n.Batch < 0 || n.Batch > MaxBatch:
+		return nil, fmt.Errorf("%w: batch %d: want 0 to %d events a request", ErrInvalid, n.Batch, MaxBatch)
 	}
 	sub := &Subscription{ID: n.ID, Endpoint: n.Endpoint, Filter: n.Filter, Auth: n.Auth, ClientCert: n.ClientCert,
-		ServerCA: n.ServerCA, State: Active, Generation: 1, Created: o.now().UTC(), CreatedBy: by}
+		ServerCA: n.ServerCA, Batch: n.Batch, State: Active, Generation: 1, Created: o.now().UTC(), CreatedBy: by}
 	// Check the client material now, not at the first delivery.
 	if _, err := (&Outbox{secrets: plainSecrets{n.Secret}}).newWorker(sub); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)

@@ -42,6 +42,13 @@ type Subscription struct {
 	Credential []byte
 	ClientCert []byte // PEM, for AuthMTLS
 	ServerCA   []byte // PEM roots for the receiver's TLS; empty: the system's
+	// Batch is the most events sent in one request. 0 or 1: one event a
+	// request, in structured mode, which every CloudEvents receiver
+	// takes. More: batched mode (application/cloudevents-batch+json), one
+	// request for a run of events, for receivers that take it, such as
+	// events.Receiver; it saves a request per event when events come
+	// faster than the receiver's round trip.
+	Batch int
 
 	State      State
 	Generation uint64 // changes at each pause, resume and replay
