@@ -25,11 +25,15 @@ const structuredMedia = "application/cloudevents+json"
 
 // Receiver is the HTTP handler of a subscription's endpoint: what the
 // provincial platform or a supervising department runs to take the events
-// the service pushes. For each POST it reads one structured-mode CloudEvent
-// (bounded by MaxBytes), checks it with Verifier when one is set, and hands
-// it to Store as one compact JSON line. It answers 204 only after Store
-// returns nil, since a 2xx moves the sender past the event; any failure is
-// answered 4xx or 5xx, and the service sends the event again.
+// the service pushes. For each POST it reads one structured-mode CloudEvent,
+// or a batched-mode array of them (the body bounded by MaxBytes), checks
+// every event with Verifier when one is set, and hands each to Store as one
+// compact JSON line. It answers 204 only after Store has returned nil for
+// every event of the request, since a 2xx moves the sender past them; any
+// failure is answered 4xx or 5xx, and the service sends the request again.
+// A batch with one bad event is refused whole, before anything is stored;
+// a batch whose Store fails part way is sent again whole, and its first
+// events then come twice, as at-least-once delivery allows (the id tells).
 //
 // Store is called for one event at a time, in the order the events
 // arrive, which is the subscription's sequence order.
@@ -40,7 +44,8 @@ type Receiver struct {
 	Verifier *Verifier
 	// Store keeps the event durably, e.g. appends line to a file and syncs.
 	Store func(e *Event, line []byte) error
-	// MaxBytes bounds one event; 0 means DefaultMaxEventBytes.
+	// MaxBytes bounds one request's body, one event or a batch; 0 means
+	// DefaultMaxEventBytes, which the service's batches keep under too.
 	MaxBytes int64
 
 	mu sync.Mutex
@@ -52,8 +57,11 @@ func (rc *Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "POST a CloudEvent", http.StatusMethodNotAllowed)
 		return
 	}
-	if !strings.HasPrefix(r.Header.Get("Content-Type"), structuredMedia) {
-		http.Error(w, "want a structured-mode CloudEvent ("+structuredMedia+")", http.StatusUnsupportedMediaType)
+	ct := r.Header.Get("Content-Type")
+	batch := strings.HasPrefix(ct, batchMedia)
+	if !batch && !strings.HasPrefix(ct, structuredMedia) {
+		http.Error(w, "want a structured-mode CloudEvent ("+structuredMedia+") or a batch ("+batchMedia+")",
+			http.StatusUnsupportedMediaType)
 		return
 	}
 	max := rc.MaxBytes
@@ -62,24 +70,40 @@ func (rc *Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, max+1))
 	if err != nil || int64(len(body)) > max {
-		http.Error(w, fmt.Sprintf("event unreadable or over %d bytes", max), http.StatusRequestEntityTooLarge)
+		http.Error(w, fmt.Sprintf("request unreadable or over %d bytes", max), http.StatusRequestEntityTooLarge)
 		return
 	}
-	e, err := Parse(body)
-	if err == nil && rc.Verifier != nil {
-		err = rc.Verifier.Verify(e)
+	var evs []*Event
+	var raws []json.RawMessage
+	if batch {
+		evs, raws, err = ParseBatch(body)
+	} else {
+		var e *Event
+		e, err = Parse(body)
+		evs, raws = []*Event{e}, []json.RawMessage{body}
 	}
-	var line bytes.Buffer // one event a line, whatever the sender's layout
-	if err == nil {
-		err = json.Compact(&line, body)
+	// Every event is checked and laid out as its line before any is stored.
+	lines := make([][]byte, len(evs))
+	for i := 0; err == nil && i < len(evs); i++ {
+		if rc.Verifier != nil {
+			if err = rc.Verifier.Verify(evs[i]); err != nil {
+				break
+			}
+		}
+		var line bytes.Buffer // one event a line, whatever the sender's layout
+		if err = json.Compact(&line, raws[i]); err == nil {
+			line.WriteByte('\n')
+			lines[i] = line.Bytes()
+		}
 	}
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	line.WriteByte('\n')
 	rc.mu.Lock()
-	err = rc.Store(e, line.Bytes())
+	for i := 0; err == nil && i < len(evs); i++ {
+		err = rc.Store(evs[i], lines[i])
+	}
 	rc.mu.Unlock()
 	if err != nil {
 		http.Error(w, "cannot store the event", http.StatusInternalServerError)
