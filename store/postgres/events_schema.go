@@ -35,3 +35,11 @@ CREATE TABLE subscriptions (
 	created_by        TEXT NOT NULL
 );
 `
+
+// eventsSchemaBatch gives each subscription its batch size: the most
+// events one request may carry (outbox.Subscription.Batch). Subscriptions
+// made before it take 0, one event a request in structured mode, which is
+// what they were sent.
+const eventsSchemaBatch = `
+ALTER TABLE subscriptions ADD COLUMN batch INTEGER NOT NULL DEFAULT 0 CHECK (batch >= 0);
+`

@@ -30,6 +30,7 @@ var migrations = []migration{
 	{13, "service: the ledger holds supervision results and seal lifecycle records", serviceSchemaV8},
 	{14, "service: sealed documents may be deleted under the retention policy", serviceSchemaV9},
 	{15, "service: sealed records by their input's SM3, for the public lookup", serviceSchemaLookup},
+	{16, "events: a subscription's batch size, the most events one request carries", eventsSchemaBatch},
 }
 
 // migrationLock is the advisory lock key under which replicas migrate.

@@ -31,6 +31,7 @@ var migrations = []migration{
 	{10, "keystore: seal-maker keys and the seals' national seal data (SESeal)", keystoreSealMakerSchemaV1},
 	{11, "service: the ledger holds supervision results and seal lifecycle records", serviceSchemaV6},
 	{12, "service: sealed records by their input's SM3, for the public lookup", serviceSchemaLookup},
+	{13, "events: a subscription's batch size, the most events one request carries", eventsSchemaBatch},
 }
 
 // ErrSchemaTooNew means the database was migrated by a newer program.

@@ -20,7 +20,7 @@ import (
 var _ outbox.Store = (*Store)(nil)
 
 const subscriptionColumns = `id, endpoint, township_code, domains, auth_kind, credential, client_cert, server_ca, state,
-	generation, cursor, failures, last_error, delivered, last_delivered_us, lease_owner, lease_until_us, created_us, created_by`
+	generation, cursor, failures, last_error, delivered, last_delivered_us, lease_owner, lease_until_us, created_us, created_by, batch`
 
 func scanSubscription(row scanner) (*outbox.Subscription, error) {
 	s := &outbox.Subscription{}
@@ -28,7 +28,7 @@ func scanSubscription(row scanner) (*outbox.Subscription, error) {
 	var sent, lease, created int64
 	if err := row.Scan(&s.ID, &s.Endpoint, &s.Filter.Township, &domains, &s.Auth, &s.Credential, &s.ClientCert,
 		&s.ServerCA, &s.State, &s.Generation, &s.Cursor, &s.Failures, &s.LastError, &s.Delivered, &sent,
-		&s.LeaseOwner, &lease, &created, &s.CreatedBy); err != nil {
+		&s.LeaseOwner, &lease, &created, &s.CreatedBy, &s.Batch); err != nil {
 		return nil, err
 	}
 	var err error
@@ -59,10 +59,10 @@ func (s *Store) exec(ctx context.Context, q string, args ...any) (int64, error) 
 
 // CreateSubscription implements outbox.Store.
 func (s *Store) CreateSubscription(ctx context.Context, sub *outbox.Subscription) error {
-	_, err := s.exec(ctx, `INSERT INTO subscriptions (`+subscriptionColumns+`) VALUES (`+placeholders(19)+`)`,
+	_, err := s.exec(ctx, `INSERT INTO subscriptions (`+subscriptionColumns+`) VALUES (`+placeholders(20)+`)`,
 		sub.ID, sub.Endpoint, sub.Filter.Township, encodeList(sub.Filter.Domains), string(sub.Auth), sub.Credential,
 		sub.ClientCert, sub.ServerCA, string(sub.State), sub.Generation, sub.Cursor, 0, "", 0, 0, "", 0,
-		sub.Created.UnixMicro(), sub.CreatedBy)
+		sub.Created.UnixMicro(), sub.CreatedBy, sub.Batch)
 	if s.b.IsUniqueViolation(err) {
 		return fmt.Errorf("subscription %s: %w", sub.ID, outbox.ErrExists)
 	}
