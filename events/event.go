@@ -52,7 +52,13 @@ type Event struct {
 	SignedAt        time.Time `json:"signedat"`
 	Signature       string    `json:"signature"`
 	SignerCert      string    `json:"signercert"`
-	Data            Data      `json:"data"`
+	// TreeIndex, TreeSize and TreePath are set when the event was signed
+	// with others in one tree (SignTree): its leaf's place, the tree's
+	// size, and the sibling hashes from the leaf up, SM3 in hex.
+	TreeIndex string `json:"treeindex,omitempty"`
+	TreeSize  string `json:"treesize,omitempty"`
+	TreePath  string `json:"treepath,omitempty"`
+	Data      Data   `json:"data"`
 }
 
 // Data is the ledger record an event carries: every field its hash covers,

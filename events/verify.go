@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"crypto/ecdsa"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/emmansun/gmsm/sm2"
+	"github.com/emmansun/gmsm/sm3"
 	"github.com/emmansun/gmsm/smx509"
 	"github.com/ronganxian/eseal/seal"
 )
@@ -36,7 +38,8 @@ var (
 type Verifier struct {
 	roots *smx509.CertPool
 	mu    sync.Mutex
-	certs map[string]*signer // signer certificates already checked, by base64
+	certs map[string]*signer      // signer certificates already checked, by base64
+	trees map[[sm3.Size]byte]bool // tree signatures verified (seen)
 }
 
 // signer is a ledger certificate found under the roots, with the period in
@@ -54,7 +57,7 @@ const signingSkew = 5 * time.Minute
 // NewVerifier returns a verifier that believes ledger certificates (see
 // seal.IsLedgerCertificate) issued under roots.
 func NewVerifier(roots *smx509.CertPool) *Verifier {
-	return &Verifier{roots: roots, certs: map[string]*signer{}}
+	return &Verifier{roots: roots, certs: map[string]*signer{}, trees: map[[sm3.Size]byte]bool{}}
 }
 
 // Verify checks one event: its record hashes to its chain hash, its id,
@@ -74,12 +77,58 @@ func (v *Verifier) Verify(e *Event) error {
 	if err != nil {
 		return err
 	}
+	msg, err := e.signedMessage()
+	if err != nil {
+		return err
+	}
+	if v.seen(msg, e) {
+		return nil
+	}
 	sig, err := base64.StdEncoding.DecodeString(e.Signature)
-	if err != nil || !sm2.VerifyASN1WithSM2(pub, nil, e.Message(), sig) {
+	if err != nil || !sm2.VerifyASN1WithSM2(pub, nil, msg, sig) {
 		return fmt.Errorf("%w: event %d: the signature does not verify", ErrForged, r.Seq)
 	}
+	v.remember(msg, e)
 	return nil
 }
+
+// seen reports whether the signature over msg by e's signer was verified
+// already: the events of one tree share their signature, and each would
+// otherwise verify it again. Only tree signatures are kept (a single
+// event's is never seen twice but as a duplicate), at most maxSeen of them.
+func (v *Verifier) seen(msg []byte, e *Event) bool {
+	if e.TreeSize == "" {
+		return false
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.trees[treeKey(msg, e)]
+}
+
+func (v *Verifier) remember(msg []byte, e *Event) {
+	if e.TreeSize == "" {
+		return
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if len(v.trees) >= maxSeen {
+		clear(v.trees)
+	}
+	v.trees[treeKey(msg, e)] = true
+}
+
+// treeKey names a tree signature: its message, signature and signer.
+func treeKey(msg []byte, e *Event) [sm3.Size]byte {
+	h := sm3.New()
+	for _, b := range [][]byte{msg, []byte(e.Signature), []byte(e.SignerCert)} {
+		h.Write(binary.BigEndian.AppendUint32(nil, uint32(len(b))))
+		h.Write(b)
+	}
+	return [sm3.Size]byte(h.Sum(nil))
+}
+
+// maxSeen bounds the tree signatures a Verifier keeps as verified.
+const maxSeen = 256
 
 // CheckedRecord returns the record the event carries once it is known to
 // be carried faithfully: the event's id, type and time are the record's,
