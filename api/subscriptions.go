@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"errors"
+	"math"
 	"time"
 
 	"github.com/ronganxian/eseal/outbox"
@@ -41,7 +42,8 @@ func (s *subscriptionServer) CreateSubscription(ctx context.Context, req *sealv1
 	}
 	sub, err := s.box.Create(ctx, outbox.NewSubscription{ID: req.Id, Endpoint: req.Endpoint,
 		Filter: seal.RecordFilter{Township: req.TownshipCode, Domains: req.Domains}, Auth: outbox.Auth(req.Auth),
-		Secret: req.Secret, ClientCert: req.ClientCertPem, ServerCA: req.ServerCaPem, FromSeq: req.FromSeq}, by(ctx))
+		Secret: req.Secret, ClientCert: req.ClientCertPem, ServerCA: req.ServerCaPem, Batch: batchOf(req.Batch),
+		FromSeq: req.FromSeq}, by(ctx))
 	clear(req.Secret)
 	if err != nil {
 		return nil, subscriptionStatus(err)
@@ -107,6 +109,17 @@ func (s *subscriptionServer) change(ctx context.Context, fn func() (*outbox.Subs
 	return subscriptionToProto(sub), nil
 }
 
+// batchOf is the request's batch size as outbox takes it. A size past
+// what an int holds (on a 32-bit build) stays out of range, so that
+// outbox.Create refuses it (InvalidArgument) rather than taking a wrapped
+// value.
+func batchOf(n uint32) int {
+	if uint64(n) > math.MaxInt32 {
+		return math.MaxInt32
+	}
+	return int(n)
+}
+
 func subscriptionStatus(err error) error {
 	switch {
 	case errors.Is(err, outbox.ErrInvalid):
@@ -127,7 +140,7 @@ func subscriptionToProto(s *outbox.Subscription) *sealv1.Subscription {
 	out := &sealv1.Subscription{Id: s.ID, Endpoint: s.Endpoint, TownshipCode: s.Filter.Township, Domains: s.Filter.Domains,
 		Auth: string(s.Auth), HasServerCa: len(s.ServerCA) > 0, State: string(s.State), Cursor: s.Cursor,
 		Failures: uint32(s.Failures), LastError: s.LastError, Delivered: s.Delivered, LastDeliveredAt: ts(s.LastSent),
-		CreatedAt: ts(s.Created), CreatedBy: s.CreatedBy}
+		CreatedAt: ts(s.Created), CreatedBy: s.CreatedBy, Batch: uint32(max(s.Batch, 0))}
 	if s.Leased(time.Now()) {
 		out.LeaseOwner, out.LeaseUntil = s.LeaseOwner, ts(s.LeaseUntil)
 	}

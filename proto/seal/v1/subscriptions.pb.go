@@ -50,7 +50,13 @@ type Subscription struct {
 	CreatedBy  string                 `protobuf:"bytes,16,opt,name=created_by,json=createdBy,proto3" json:"created_by,omitempty"`
 	// Records the filter matches after the cursor, counted up to 1000
 	// (GetSubscriptionStatus only).
-	Backlog       uint32 `protobuf:"varint,17,opt,name=backlog,proto3" json:"backlog,omitempty"`
+	Backlog uint32 `protobuf:"varint,17,opt,name=backlog,proto3" json:"backlog,omitempty"`
+	// The most events one request carries. 0 or 1: one event a request, in
+	// structured mode, which every CloudEvents receiver takes. 2 to 500:
+	// batched mode (application/cloudevents-batch+json), a run of events in
+	// one request, for receivers that take it, such as the Go package
+	// events' Receiver and `sealctl events serve`.
+	Batch         uint32 `protobuf:"varint,18,opt,name=batch,proto3" json:"batch,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -204,6 +210,13 @@ func (x *Subscription) GetBacklog() uint32 {
 	return 0
 }
 
+func (x *Subscription) GetBatch() uint32 {
+	if x != nil {
+		return x.Batch
+	}
+	return 0
+}
+
 type CreateSubscriptionRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// 1-63 of a-z 0-9 . _ -, e.g. "gx-platform" or "minzheng".
@@ -222,7 +235,14 @@ type CreateSubscriptionRequest struct {
 	ServerCaPem []byte `protobuf:"bytes,8,opt,name=server_ca_pem,json=serverCaPem,proto3" json:"server_ca_pem,omitempty"`
 	// The first record to deliver: 0 for those appended from now on, 1 for
 	// the whole ledger.
-	FromSeq       uint64 `protobuf:"varint,9,opt,name=from_seq,json=fromSeq,proto3" json:"from_seq,omitempty"`
+	FromSeq uint64 `protobuf:"varint,9,opt,name=from_seq,json=fromSeq,proto3" json:"from_seq,omitempty"`
+	// The most events one request may carry. 0 (default) or 1: one event a
+	// request, in structured mode, which every CloudEvents receiver takes.
+	// 2 to 500: batched mode (application/cloudevents-batch+json), a run of
+	// events in one request, only for receivers that take it, such as the Go
+	// package events' Receiver and `sealctl events serve`. More than 500 is
+	// InvalidArgument.
+	Batch         uint32 `protobuf:"varint,10,opt,name=batch,proto3" json:"batch,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -316,6 +336,13 @@ func (x *CreateSubscriptionRequest) GetServerCaPem() []byte {
 func (x *CreateSubscriptionRequest) GetFromSeq() uint64 {
 	if x != nil {
 		return x.FromSeq
+	}
+	return 0
+}
+
+func (x *CreateSubscriptionRequest) GetBatch() uint32 {
+	if x != nil {
+		return x.Batch
 	}
 	return 0
 }
@@ -501,7 +528,7 @@ var File_seal_v1_subscriptions_proto protoreflect.FileDescriptor
 
 const file_seal_v1_subscriptions_proto_rawDesc = "" +
 	"\n" +
-	"\x1bseal/v1/subscriptions.proto\x12\aseal.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd2\x04\n" +
+	"\x1bseal/v1/subscriptions.proto\x12\aseal.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe8\x04\n" +
 	"\fSubscription\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1a\n" +
 	"\bendpoint\x18\x02 \x01(\tR\bendpoint\x12#\n" +
@@ -525,7 +552,8 @@ const file_seal_v1_subscriptions_proto_rawDesc = "" +
 	"created_at\x18\x0f \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x12\x1d\n" +
 	"\n" +
 	"created_by\x18\x10 \x01(\tR\tcreatedBy\x12\x18\n" +
-	"\abacklog\x18\x11 \x01(\rR\abacklog\"\x99\x02\n" +
+	"\abacklog\x18\x11 \x01(\rR\abacklog\x12\x14\n" +
+	"\x05batch\x18\x12 \x01(\rR\x05batch\"\xaf\x02\n" +
 	"\x19CreateSubscriptionRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1a\n" +
 	"\bendpoint\x18\x02 \x01(\tR\bendpoint\x12#\n" +
@@ -535,7 +563,9 @@ const file_seal_v1_subscriptions_proto_rawDesc = "" +
 	"\x06secret\x18\x06 \x01(\fR\x06secret\x12&\n" +
 	"\x0fclient_cert_pem\x18\a \x01(\fR\rclientCertPem\x12\"\n" +
 	"\rserver_ca_pem\x18\b \x01(\fR\vserverCaPem\x12\x19\n" +
-	"\bfrom_seq\x18\t \x01(\x04R\afromSeq\"\x1a\n" +
+	"\bfrom_seq\x18\t \x01(\x04R\afromSeq\x12\x14\n" +
+	"\x05batch\x18\n" +
+	" \x01(\rR\x05batch\"\x1a\n" +
 	"\x18ListSubscriptionsRequest\"X\n" +
 	"\x19ListSubscriptionsResponse\x12;\n" +
 	"\rsubscriptions\x18\x01 \x03(\v2\x15.seal.v1.SubscriptionR\rsubscriptions\"%\n" +
