@@ -9,7 +9,7 @@ import (
 	"github.com/spf13/cobra"
 )
 
-var subscriptionHeader = []string{"ID", "STATE", "ENDPOINT", "FILTER", "AUTH", "CURSOR", "DELIVERED", "FAILURES", "LAST ERROR"}
+var subscriptionHeader = []string{"ID", "STATE", "ENDPOINT", "FILTER", "AUTH", "BATCH", "CURSOR", "DELIVERED", "FAILURES", "LAST ERROR"}
 
 func (a *app) subscriptionRow(s *sealv1.Subscription) []string {
 	var filter []string
@@ -22,7 +22,7 @@ func (a *app) subscriptionRow(s *sealv1.Subscription) []string {
 	if len(filter) == 0 {
 		filter = []string{"all"}
 	}
-	return []string{s.Id, s.State, s.Endpoint, strings.Join(filter, " "), s.Auth, fmt.Sprint(s.Cursor),
+	return []string{s.Id, s.State, s.Endpoint, strings.Join(filter, " "), s.Auth, fmt.Sprint(max(s.Batch, 1)), fmt.Sprint(s.Cursor),
 		fmt.Sprint(s.Delivered), fmt.Sprint(s.Failures), s.LastError}
 }
 
@@ -50,7 +50,8 @@ func (a *app) subscriptionsCmd() *cobra.Command {
 		Use: "create ID --endpoint URL", Short: "新建订阅 / push events to a receiver", Args: cobra.ExactArgs(1),
 		Example: `  sealctl subscriptions create gx-platform --endpoint https://platform.example/eseal/events --auth bearer --secret-file token.txt
   sealctl subscriptions create minzheng --endpoint https://mz.example/events --domains 民政 --auth mtls --client-cert c.pem --secret-file c.key
-  sealctl subscriptions create local --endpoint http://127.0.0.1:9900/ --from 1   # the whole ledger`,
+  sealctl subscriptions create local --endpoint http://127.0.0.1:9900/ --from 1   # the whole ledger
+  sealctl subscriptions create archive --endpoint http://127.0.0.1:9900/ --from 1 --batch 100   # a receiver that takes batches`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, err := a.need(cmd)
 			if err != nil {
@@ -88,6 +89,9 @@ func (a *app) subscriptionsCmd() *cobra.Command {
 	f.StringVar(&certFile, "client-cert", "", "PEM client certificate, for --auth mtls")
 	f.StringVar(&caFile, "server-ca", "", "PEM roots to check the receiver's certificate (default: the system's)")
 	f.Uint64Var(&req.FromSeq, "from", 0, "first record to deliver (default: those appended from now on; 1: all)")
+	f.Uint32Var(&req.Batch, "batch", 0, "most events in one request: 1 (the default) sends one event a request, in structured mode,\n"+
+		"which every CloudEvents receiver takes; 2 to 500 sends runs of events in CloudEvents' batched mode\n"+
+		"(application/cloudevents-batch+json), which the receiver must take, as 'sealctl events serve' does")
 
 	list := &cobra.Command{
 		Use: "list", Short: "列出订阅 / list subscriptions", Args: cobra.NoArgs,

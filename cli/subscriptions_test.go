@@ -2,8 +2,11 @@ package cli
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -34,6 +37,9 @@ func TestSubscriptionsAndTimelinessCLI(t *testing.T) {
 		{"admin", []string{"subscriptions", "replay", "gx-platform", "--from", "1"}, 0, "active"},
 		{"admin", []string{"subscriptions", "status", "gx-platform"}, 0, "backlog:"},
 		{"admin", []string{"subscriptions", "status", "nobody"}, 1, ""},
+		{"admin", []string{"subscriptions", "create", "batched", "--endpoint", "http://127.0.0.1:9/events", "--batch", "100"}, 0, "batched"},
+		{"admin", []string{"subscriptions", "create", "single", "--endpoint", "http://127.0.0.1:9/events", "--batch", "1"}, 0, "single"},
+		{"admin", []string{"subscriptions", "create", "too-big", "--endpoint", "http://127.0.0.1:9/events", "--batch", "501"}, 1, "batch 501"},
 	}
 	for _, s := range steps {
 		code, out, errOut := d.run(t, s.who, s.args...)
@@ -42,6 +48,30 @@ func TestSubscriptionsAndTimelinessCLI(t *testing.T) {
 		}
 		if strings.Contains(out+errOut, "s3cret") {
 			t.Fatalf("%v shows the secret: %s", s.args, out)
+		}
+	}
+
+	var st struct{ Batch uint32 }
+	if code, out, errOut := d.run(t, "admin", "--output", "json", "subscriptions", "status", "batched"); code != 0 ||
+		json.Unmarshal([]byte(out), &st) != nil || st.Batch != 100 {
+		t.Fatalf("status batched, as JSON: %d %q %q; want batch 100", code, out, errOut)
+	}
+	// The BATCH column: 1 for one event a request, whether said (single)
+	// or not (gx-platform, batch 0); the batch size otherwise.
+	for _, c := range []struct {
+		args []string
+		want map[string]string
+	}{
+		{[]string{"subscriptions", "list"}, map[string]string{"gx-platform": "1", "single": "1", "batched": "100"}},
+		{[]string{"subscriptions", "status", "batched"}, map[string]string{"batched": "100"}},
+		{[]string{"subscriptions", "status", "gx-platform"}, map[string]string{"gx-platform": "1"}},
+	} {
+		code, out, errOut := d.run(t, "admin", c.args...)
+		if code != 0 {
+			t.Fatalf("%v: %d %q", c.args, code, errOut)
+		}
+		if got := tableColumn(out, "BATCH"); fmt.Sprint(got) != fmt.Sprint(c.want) {
+			t.Errorf("%v: BATCH %v, want %v in\n%s", c.args, got, c.want, out)
 		}
 	}
 
@@ -70,4 +100,19 @@ func TestSubscriptionsAndTimelinessCLI(t *testing.T) {
 		rep.Rows[0].ItemCode != "450224-XK-0002" || rep.Rows[0].OnTime+rep.Rows[0].Unknown != 1 {
 		t.Fatalf("report timeliness: %d %v %q %q", code, err, out, errOut)
 	}
+}
+
+// tableColumn reads the column named col of a table that sealctl printed,
+// by row id (the first column); columns are two or more spaces apart.
+func tableColumn(out, col string) map[string]string {
+	gap := regexp.MustCompile(`\s{2,}`)
+	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
+	at := slices.Index(gap.Split(lines[0], -1), col)
+	got := map[string]string{}
+	for _, l := range lines[1:] {
+		if f := gap.Split(l, -1); at >= 0 && at < len(f) {
+			got[f[0]] = f[at]
+		}
+	}
+	return got
 }
