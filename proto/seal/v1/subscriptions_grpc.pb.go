@@ -35,8 +35,10 @@ const (
 // only): the provincial platform's endpoint and each supervising
 // department's, filtered by domain and/or township. Every ledger record
 // the filter matches is POSTed to the endpoint as a CloudEvents 1.0 event
-// in structured JSON mode, signed by the county's ledger key, at least
-// once and in sequence order (see the README, "Events for receivers").
+// in structured JSON mode, or, for a subscription with a batch size above
+// 1, in runs in batched mode; each is signed by the county's ledger key
+// and delivered at least once and in sequence order (see the README,
+// "Events for receivers").
 type SubscriptionServiceClient interface {
 	CreateSubscription(ctx context.Context, in *CreateSubscriptionRequest, opts ...grpc.CallOption) (*Subscription, error)
 	ListSubscriptions(ctx context.Context, in *ListSubscriptionsRequest, opts ...grpc.CallOption) (*ListSubscriptionsResponse, error)
@@ -127,8 +129,10 @@ func (c *subscriptionServiceClient) GetSubscriptionStatus(ctx context.Context, i
 // only): the provincial platform's endpoint and each supervising
 // department's, filtered by domain and/or township. Every ledger record
 // the filter matches is POSTed to the endpoint as a CloudEvents 1.0 event
-// in structured JSON mode, signed by the county's ledger key, at least
-// once and in sequence order (see the README, "Events for receivers").
+// in structured JSON mode, or, for a subscription with a batch size above
+// 1, in runs in batched mode; each is signed by the county's ledger key
+// and delivered at least once and in sequence order (see the README,
+// "Events for receivers").
 type SubscriptionServiceServer interface {
 	CreateSubscription(context.Context, *CreateSubscriptionRequest) (*Subscription, error)
 	ListSubscriptions(context.Context, *ListSubscriptionsRequest) (*ListSubscriptionsResponse, error)
