@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"crypto"
+	"encoding/json"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -148,6 +150,8 @@ type receiver struct {
 	delay    time.Duration // before answering
 	token    string        // required bearer token, if set
 	attempts int
+	// requests acknowledged, and the most events one of them carried.
+	requests, perRequest int
 	// inflight and maxInflight count requests being answered at once.
 	inflight, maxInflight int
 	srv                   *http.Server
@@ -220,9 +224,28 @@ func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		r.inflight--
 		r.mu.Unlock()
 	}()
+	// Each event of the request, as one line.
+	var lines [][]byte
+	switch req.Header.Get("Content-Type") {
+	case events.ContentType:
+		lines = [][]byte{body}
+	case events.BatchContentType:
+		_, raws, perr := events.ParseBatch(body)
+		if perr != nil {
+			http.Error(w, perr.Error(), http.StatusBadRequest)
+			return
+		}
+		for _, raw := range raws {
+			var line bytes.Buffer
+			json.Compact(&line, raw)
+			lines = append(lines, line.Bytes())
+		}
+	default:
+		err = errors.New("not a CloudEvent")
+	}
 	switch {
-	case err != nil || req.Header.Get("Content-Type") != events.ContentType:
-		http.Error(w, "not a structured CloudEvent", http.StatusUnsupportedMediaType)
+	case err != nil:
+		http.Error(w, "not a CloudEvent", http.StatusUnsupportedMediaType)
 		return
 	case r.token != "" && req.Header.Get("Authorization") != "Bearer "+r.token:
 		http.Error(w, "bad token", http.StatusUnauthorized)
@@ -232,9 +255,13 @@ func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	r.mu.Lock()
-	r.lines.Write(body)
-	r.lines.WriteByte('\n')
-	r.got++
+	for _, l := range lines {
+		r.lines.Write(l)
+		r.lines.WriteByte('\n')
+	}
+	r.got += len(lines)
+	r.requests++
+	r.perRequest = max(r.perRequest, len(lines))
 	r.mu.Unlock()
 	w.WriteHeader(http.StatusNoContent)
 }

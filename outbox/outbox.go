@@ -40,6 +40,10 @@ type Config struct {
 	MaxWorkers int
 	// Batch is how many records a worker reads at a time (default 100).
 	Batch int
+	// BatchBytes bounds the body of one batched-mode request (default
+	// events.DefaultMaxEventBytes, 1 MiB, what events.Receiver takes by
+	// default); a single event over it is still sent, alone.
+	BatchBytes int
 	// SaveEvery is how many deliveries a worker records at once (default
 	// 32), and so how many a receiver may get twice after a crash: one
 	// database write per event would cost more than the sealing it
@@ -68,6 +72,9 @@ func (c *Config) defaults() {
 	}
 	if c.Batch <= 0 {
 		c.Batch = 100
+	}
+	if c.BatchBytes <= 0 {
+		c.BatchBytes = events.DefaultMaxEventBytes
 	}
 	if c.SaveEvery <= 0 {
 		c.SaveEvery = 32
@@ -209,30 +216,39 @@ func (o *Outbox) deliver(ctx context.Context, id string) {
 	w.prev = prev
 	for ctx.Err() == nil {
 		wake := o.wake() // before reading, so that no append is missed
-		recs, err := o.st.Records(ctx, sub.Filter, sub.Cursor, o.cfg.Batch)
+		// A request's events are read at once.
+		limit := max(o.cfg.Batch, sub.Batch)
+		recs, err := o.st.Records(ctx, sub.Filter, sub.Cursor, limit)
 		if err != nil {
 			if ctx.Err() == nil {
 				log.Warn("outbox: reading the ledger", "err", err)
 			}
 			return
 		}
-		if len(recs) > 0 { // the key once a batch: asking for it costs more than a signature
+		var evs []outgoing
+		if len(recs) > 0 { // the key once a read: asking for it costs more than a signature
 			if w.key, w.cert, err = o.keys.CheckpointKey(ctx); err != nil {
 				log.Error("outbox: no ledger key to sign events with", "err", err)
 				return // tried again at the next dispatch
 			}
-		}
-		for _, r := range recs {
-			if !o.send(ctx, log, sub, w, r) {
+			if evs, err = o.sign(sub, w, recs); err != nil {
+				log.Error("outbox: signing events", "from", recs[0].Seq, "err", err)
 				return
 			}
+		}
+		for rest := evs; len(rest) > 0; {
+			n, ok := o.send(ctx, log, sub, w, rest)
+			if !ok {
+				return
+			}
+			rest = rest[n:]
 			if w.unsaved >= uint64(o.cfg.SaveEvery) || o.now().Sub(w.saved) >= o.saveAfter() {
 				if !o.flush(ctx, log, sub, w) {
 					return
 				}
 			}
 		}
-		if len(recs) == o.cfg.Batch {
+		if len(recs) == limit {
 			continue
 		}
 		if o.now().Sub(w.saved) >= o.saveAfter() && !o.flush(ctx, log, sub, w) {
@@ -316,34 +332,77 @@ func (o *Outbox) idle(ctx context.Context, wake <-chan struct{}) bool {
 // reads the ledger.
 const wakeGather = 50 * time.Millisecond
 
-// send delivers one record until the receiver takes it (true), or the
-// subscription is parked, its lease lost, or ctx ends (false).
-func (o *Outbox) send(ctx context.Context, log *slog.Logger, sub *Subscription, w *worker, r *seal.Record) bool {
-	ev := events.New(r, o.cfg.Source, sub.ID, w.prev)
-	if err := ev.Sign(w.key, w.cert); err != nil {
-		log.Error("outbox: signing an event", "seq", r.Seq, "err", err)
-		return false // tried again at the next dispatch
+// outgoing is an event signed and encoded, ready to send.
+type outgoing struct {
+	seq  uint64
+	id   string
+	body []byte
+}
+
+// sign makes the events of recs for sub, each linked to the one before
+// (the first to the last one sent), and signs them with one signature
+// (events.SignTree): a delivery's CPU is mostly signatures, and sealing
+// needs that CPU more.
+func (o *Outbox) sign(sub *Subscription, w *worker, recs []*seal.Record) ([]outgoing, error) {
+	evs := make([]*events.Event, len(recs))
+	prev := w.prev
+	for i, r := range recs {
+		evs[i] = events.New(r, o.cfg.Source, sub.ID, prev)
+		prev = r.Seq
 	}
-	body, err := ev.Marshal()
-	if err != nil {
-		log.Error("outbox: encoding event", "seq", r.Seq, "err", err)
-		return false
+	if err := events.SignTree(evs, w.key, w.cert, o.now()); err != nil {
+		return nil, err
 	}
+	out := make([]outgoing, len(evs))
+	for i, ev := range evs {
+		b, err := ev.Marshal()
+		if err != nil {
+			return nil, fmt.Errorf("encoding event %s: %w", ev.ID, err)
+		}
+		out[i] = outgoing{seq: recs[i].Seq, id: ev.ID, body: b}
+	}
+	return out, nil
+}
+
+// request lays out the next request of evs: the first event alone in
+// structured mode, or in batched mode as many of evs as the subscription's
+// batch size allows and BatchBytes holds (always at least one). It returns
+// the body, its Content-Type, the event id for the Ce-Id header
+// (structured mode only), and how many events the body carries.
+func (o *Outbox) request(sub *Subscription, evs []outgoing) (body []byte, ctype, id string, n int) {
+	if sub.Batch <= 1 {
+		return evs[0].body, events.ContentType, evs[0].id, 1
+	}
+	for _, ev := range evs[:min(len(evs), sub.Batch)] {
+		if n > 0 && len(body)+1+len(ev.body) > o.cfg.BatchBytes {
+			break
+		}
+		body, n = events.AppendBatch(body, ev.body), n+1
+	}
+	return body, events.BatchContentType, "", n
+}
+
+// send delivers the next request of evs until the receiver takes it (it
+// returns how many events it carried, and true), or the subscription is
+// parked, its lease lost, or ctx ends (false).
+func (o *Outbox) send(ctx context.Context, log *slog.Logger, sub *Subscription, w *worker, evs []outgoing) (int, bool) {
+	body, ctype, id, n := o.request(sub, evs)
+	first, last := evs[0].seq, evs[n-1].seq
 	for {
 		start := o.now()
-		err := w.post(ctx, body, ev.ID, o.cfg.SendTimeout)
+		err := w.post(ctx, body, ctype, id, o.cfg.SendTimeout)
 		o.m.sendSeconds.Observe(time.Since(start).Seconds())
 		if err == nil { // acknowledged: counted even if ctx ended meanwhile
-			o.m.delivered.WithLabelValues(sub.ID).Inc()
-			sub.Cursor, sub.Failures, w.prev = r.Seq, 0, r.Seq
-			w.unsaved++
-			return true
+			o.m.delivered.WithLabelValues(sub.ID).Add(float64(n))
+			sub.Cursor, sub.Failures, w.prev = last, 0, last
+			w.unsaved += uint64(n)
+			return n, true
 		}
 		if ctx.Err() != nil {
-			return false
+			return 0, false
 		}
 		if !o.flush(ctx, log, sub, w) {
-			return false
+			return 0, false
 		}
 		sub.Failures++
 		o.m.failures.WithLabelValues(sub.ID).Inc()
@@ -352,19 +411,20 @@ func (o *Outbox) send(ctx context.Context, log *slog.Logger, sub *Subscription, 
 		now := o.now()
 		if ferr := o.st.Failed(ctx, sub.ID, o.cfg.Owner, sub.Generation, sub.Failures, err.Error(), park,
 			now.Add(wait+o.cfg.Lease)); ferr != nil {
-			return false
+			return 0, false
 		}
 		if park {
 			log.Error("outbox: subscription parked after failed deliveries; resume it when the receiver is fixed",
-				"failures", sub.Failures, "seq", r.Seq, "err", err)
-			return false
+				"failures", sub.Failures, "seq", first, "events", n, "err", err)
+			return 0, false
 		}
-		log.Warn("outbox: delivery failed, will retry", "seq", r.Seq, "failures", sub.Failures, "retry_in", wait, "err", err)
+		log.Warn("outbox: delivery failed, will retry", "seq", first, "events", n, "failures", sub.Failures,
+			"retry_in", wait, "err", err)
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return false
+			return 0, false
 		case <-t.C:
 		}
 	}

@@ -3,6 +3,7 @@ package outbox_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -48,31 +49,40 @@ func TestDeliveryRecovers(t *testing.T) {
 		}},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			e := newEnv(t, fastConfig())
-			r := newReceiver(t)
-			e.seal(t, 3)
-			create(t, e, outbox.NewSubscription{ID: "platform", Endpoint: r.url()})
-			recover := tt.trouble(t, r)
-			e.run(t)
-			e.seal(t, 12)
-			time.Sleep(150 * time.Millisecond) // several retries' worth
-			recover()
-			waitFor(t, 20*time.Second, "every event", func() bool { return r.distinct() >= 15 })
-			rep := r.verify(t, e.keys, 15)
-			if rep.Events-rep.Duplicates != 15 {
-				t.Fatalf("report %+v", rep)
-			}
-			// The cursor is recorded within a second (a quarter lease here).
-			waitFor(t, 5*time.Second, "the cursor at 15", func() bool {
+		for _, batch := range []int{0, 4} {
+			t.Run(fmt.Sprintf("%s, batch %d", tt.name, batch), func(t *testing.T) {
+				e := newEnv(t, fastConfig())
+				r := newReceiver(t)
+				e.seal(t, 3)
+				create(t, e, outbox.NewSubscription{ID: "platform", Endpoint: r.url(), Batch: batch})
+				recover := tt.trouble(t, r)
+				e.run(t)
+				e.seal(t, 12)
+				time.Sleep(150 * time.Millisecond) // several retries' worth
+				recover()
+				waitFor(t, 20*time.Second, "every event", func() bool { return r.distinct() >= 15 })
+				rep := r.verify(t, e.keys, 15)
+				if rep.Events-rep.Duplicates != 15 {
+					t.Fatalf("report %+v", rep)
+				}
+				// The cursor is recorded within a second (a quarter lease here).
+				waitFor(t, 5*time.Second, "the cursor at 15", func() bool {
+					sub, err := e.box.Get(context.Background(), "platform")
+					return err == nil && sub.Cursor == 15
+				})
 				sub, err := e.box.Get(context.Background(), "platform")
-				return err == nil && sub.Cursor == 15
+				if err != nil || sub.Failures != 0 || sub.State != outbox.Active {
+					t.Fatalf("subscription after delivery: %+v, %v", sub, err)
+				}
+				// A backlog goes out in requests of the batch size.
+				r.mu.Lock()
+				most := r.perRequest
+				r.mu.Unlock()
+				if want := max(batch, 1); most != want {
+					t.Fatalf("at most %d events in a request, want %d", most, want)
+				}
 			})
-			sub, err := e.box.Get(context.Background(), "platform")
-			if err != nil || sub.Failures != 0 || sub.State != outbox.Active {
-				t.Fatalf("subscription after delivery: %+v, %v", sub, err)
-			}
-		})
+		}
 	}
 }
 

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/emmansun/gmsm/smx509"
-	"github.com/ronganxian/eseal/events"
 )
 
 // worker is one subscription's HTTP client, with its opened credential.
@@ -68,16 +67,20 @@ func (o *Outbox) newWorker(sub *Subscription) (*worker, error) {
 
 func (w *worker) close() { w.client.CloseIdleConnections() }
 
-// post sends one structured-mode CloudEvent; only a 2xx acknowledges it.
-func (w *worker) post(ctx context.Context, body []byte, id string, timeout time.Duration) error {
+// post sends one request, an event or a batch; only a 2xx acknowledges
+// it. id, when set, goes in Ce-Id, for logs and proxies: the body is the
+// event.
+func (w *worker) post(ctx context.Context, body []byte, ctype, id string, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.endpoint, bytes.NewReader(body))
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Content-Type", events.ContentType)
-	req.Header.Set("Ce-Id", id) // for logs and proxies; the body is the event
+	req.Header.Set("Content-Type", ctype)
+	if id != "" {
+		req.Header.Set("Ce-Id", id)
+	}
 	if w.bearer != "" {
 		req.Header.Set("Authorization", "Bearer "+w.bearer)
 	}
