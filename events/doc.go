@@ -7,7 +7,10 @@
 //
 // An event is CloudEvents 1.0 in the JSON event format, sent over HTTP in
 // structured content mode (Content-Type application/cloudevents+json): the
-// whole event, attributes and data, is one JSON document. Structured mode,
+// whole event, attributes and data, is one JSON document. A subscription
+// with a batch size over one gets batched mode instead
+// (application/cloudevents-batch+json): a JSON array of such events, in
+// order, up to the batch size and 1 MiB a request. Structured mode,
 // not binary mode, because the signature covers attributes and data
 // together: a receiver stores the body it got as one line of a JSONL file
 // and can check it years later, where binary mode spreads the attributes
@@ -39,9 +42,35 @@
 //     at an archive's export, which may be long after the record: a replay
 //     of old records is signed by the ledger key of the day of the replay;
 //   - signature: SM2 (default user id) by the county's ledger key over
-//     Message(), base64;
+//     Message(), base64, or, for an event signed in a tree, over the tree;
 //   - signercert: the ledger key's certificate, DER in base64, which the
-//     county root must certify as a ledger-signing certificate.
+//     county root must certify as a ledger-signing certificate;
+//   - treeindex, treesize, treepath: present when the event was signed
+//     with others in one tree (below): its leaf's index from 0, the number
+//     of leaves, and the sibling hashes from the leaf up, each 32 bytes of
+//     SM3, concatenated in hex.
+//
+// # Signatures
+//
+// Message() is the concatenation of these fields, each as a 4-byte
+// big-endian length and its bytes: "eseal ledger event v2", id, source,
+// type, subject, subscription, prevseq, signedat (as the JSON carries it:
+// RFC 3339 in UTC, the fraction to the millisecond without trailing
+// zeros), and chainhash. An event signed alone has its
+// signature over Message().
+//
+// An outbox worker signs each run of events it reads at once with one
+// signature (SignTree): delivering an event would otherwise cost an SM2
+// signature for each subscription, more CPU than the rest of its delivery,
+// taken from sealing. The tree is RFC 9162's Merkle tree with SM3: a leaf
+// is SM3(0x00 || Message()), an inner node SM3(0x01 || left || right),
+// the left subtree holding the largest power of two of leaves below the
+// count. The signature covers the length-prefixed fields "eseal ledger
+// event tree v3", the tree's size in decimal, and its 32-byte root. A
+// verifier recomputes the root from the event's own Message() and its
+// proof (RFC 9162, 2.1.3.2), so each event still verifies alone, as the
+// line a receiver keeps, and changing any field it covers changes the
+// root. The events of a tree share signedat, signature and signercert.
 //
 // # What a receiver can check
 //
