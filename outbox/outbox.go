@@ -40,6 +40,10 @@ type Config struct {
 	MaxWorkers int
 	// Batch is how many records a worker reads at a time (default 100).
 	Batch int
+	// Tail is how many of the newest records the process keeps for its
+	// workers (default 1000, at least MaxBatch): each record is read from
+	// the store once, not once per subscription.
+	Tail int
 	// BatchBytes bounds the body of one batched-mode request (default
 	// events.DefaultMaxEventBytes, 1 MiB, what events.Receiver takes by
 	// default); a single event over it is still sent, alone.
@@ -73,6 +77,10 @@ func (c *Config) defaults() {
 	if c.Batch <= 0 {
 		c.Batch = 100
 	}
+	if c.Tail <= 0 {
+		c.Tail = 1000
+	}
+	c.Tail = max(c.Tail, c.Batch, MaxBatch)
 	if c.BatchBytes <= 0 {
 		c.BatchBytes = events.DefaultMaxEventBytes
 	}
@@ -108,6 +116,7 @@ type Outbox struct {
 	wake    func() <-chan struct{}
 	now     func() time.Time
 	m       *metrics
+	tail    *tail
 
 	mu      sync.Mutex
 	running map[string]bool
@@ -122,7 +131,7 @@ func New(cfg Config, st Store, keys seal.CheckpointKeys, secrets Secrets, wake f
 		wake = func() <-chan struct{} { return nil }
 	}
 	return &Outbox{cfg: cfg, st: st, keys: keys, secrets: secrets, wake: wake, now: time.Now,
-		m: newMetrics(), running: map[string]bool{}}
+		m: newMetrics(), tail: newTail(st, cfg.Tail, wake), running: map[string]bool{}}
 }
 
 // Collectors are the outbox's metrics, for the service's registry.
@@ -213,12 +222,15 @@ func (o *Outbox) deliver(ctx context.Context, id string) {
 		log.Warn("outbox: reading the ledger", "err", err)
 		return
 	}
-	w.prev = prev
+	w.prev, w.scanned = prev, sub.Cursor
 	for ctx.Err() == nil {
 		wake := o.wake() // before reading, so that no append is missed
 		// A request's events are read at once.
 		limit := max(o.cfg.Batch, sub.Batch)
-		recs, err := o.st.Records(ctx, sub.Filter, sub.Cursor, limit)
+		recs, scanned, more, tailWake, err := o.tail.records(ctx, sub.Filter, w.scanned, limit)
+		if tailWake != nil {
+			wake = tailWake // the tail's reader's: closed at the first append the tail may lack
+		}
 		if err != nil {
 			if ctx.Err() == nil {
 				log.Warn("outbox: reading the ledger", "err", err)
@@ -248,7 +260,8 @@ func (o *Outbox) deliver(ctx context.Context, id string) {
 				}
 			}
 		}
-		if len(recs) == limit {
+		w.scanned = scanned
+		if more {
 			continue
 		}
 		if o.now().Sub(w.saved) >= o.saveAfter() && !o.flush(ctx, log, sub, w) {

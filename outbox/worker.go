@@ -22,6 +22,7 @@ type worker struct {
 	client   *http.Client
 	bearer   string
 	prev     uint64              // the seq of the last event sent, or before the first
+	scanned  uint64              // the seq up to which records were looked at
 	unsaved  uint64              // deliveries acknowledged but not yet recorded
 	saved    time.Time           // when the row was last written (the lease renewed)
 	checked  time.Time           // when the row was last read for an operator's change
