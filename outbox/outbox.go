@@ -238,10 +238,15 @@ func (o *Outbox) deliver(ctx context.Context, id string) {
 			return
 		}
 		var evs []outgoing
-		if len(recs) > 0 { // the key once a read: asking for it costs more than a signature
-			if w.key, w.cert, err = o.keys.CheckpointKey(ctx); err != nil {
-				log.Error("outbox: no ledger key to sign events with", "err", err)
-				return // tried again at the next dispatch
+		if len(recs) > 0 {
+			// The key once a poll: asking for it costs more than a
+			// signature, and a new ledger key is taken up within a poll.
+			if now := o.now(); w.key == nil || now.Sub(w.keyAt) >= o.cfg.Poll {
+				if w.key, w.cert, err = o.keys.CheckpointKey(ctx); err != nil {
+					log.Error("outbox: no ledger key to sign events with", "err", err)
+					return // tried again at the next dispatch
+				}
+				w.keyAt = now
 			}
 			if evs, err = o.sign(sub, w, recs); err != nil {
 				log.Error("outbox: signing events", "from", recs[0].Seq, "err", err)
@@ -386,11 +391,16 @@ func (o *Outbox) request(sub *Subscription, evs []outgoing) (body []byte, ctype,
 	if sub.Batch <= 1 {
 		return evs[0].body, events.ContentType, evs[0].id, 1
 	}
+	size := 1 // the brackets, and a comma or bracket after each event
 	for _, ev := range evs[:min(len(evs), sub.Batch)] {
-		if n > 0 && len(body)+1+len(ev.body) > o.cfg.BatchBytes {
+		if n > 0 && size+len(ev.body)+1 > o.cfg.BatchBytes {
 			break
 		}
-		body, n = events.AppendBatch(body, ev.body), n+1
+		size, n = size+len(ev.body)+1, n+1
+	}
+	body = make([]byte, 0, size)
+	for _, ev := range evs[:n] {
+		body = events.AppendBatch(body, ev.body)
 	}
 	return body, events.BatchContentType, "", n
 }

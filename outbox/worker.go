@@ -26,8 +26,9 @@ type worker struct {
 	unsaved  uint64              // deliveries acknowledged but not yet recorded
 	saved    time.Time           // when the row was last written (the lease renewed)
 	checked  time.Time           // when the row was last read for an operator's change
-	key      crypto.Signer       // the ledger key, asked for once a batch
+	key      crypto.Signer       // the ledger key, asked for once a poll
 	cert     *smx509.Certificate // and its certificate
+	keyAt    time.Time           // when they were asked for
 }
 
 // newWorker opens sub's credential and builds its client.
