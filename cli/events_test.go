@@ -52,11 +52,16 @@ func TestEventsServeAndVerify(t *testing.T) {
 		t.Fatalf("ServeEvents: %v", err)
 	}
 	var prev *seal.Record
-	for i := range 4 {
+	record := func(i int) *seal.Record {
 		in := sm3.Sum([]byte{byte(i)})
 		r := &seal.Record{Time: time.Now(), RequestID: "r", Township: "450224101", Item: "I", Domain: "民政",
 			CaseNo: "C", InputSM3: in[:], OutputSM3: in[:], Result: seal.ResultSealed}
 		r.Link(prev)
+		prev = r
+		return r
+	}
+	for i := range 2 {
+		r := record(i)
 		e := events.New(r, "/eseal/test", "platform", r.Seq-1)
 		if err := e.Sign(key, cert); err != nil {
 			t.Fatal(err)
@@ -73,14 +78,38 @@ func TestEventsServeAndVerify(t *testing.T) {
 		if got := <-w.ch; !strings.Contains(got, "signature verified") {
 			t.Errorf("the receiver said %q of event %d", got, r.Seq)
 		}
-		prev = r
+	}
+	// Two more in one batched-mode request, signed in one tree, as a
+	// subscription with a batch size sends them.
+	var batch []*events.Event
+	for i := 2; i < 4; i++ {
+		r := record(i)
+		batch = append(batch, events.New(r, "/eseal/test", "platform", r.Seq-1))
+	}
+	if err := events.SignTree(batch, key, cert, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	var body []byte
+	for _, e := range batch {
+		b, _ := e.Marshal()
+		body = events.AppendBatch(body, b)
+	}
+	resp, err := http.Post(url, events.BatchContentType, bytes.NewReader(body))
+	if err != nil || resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("posting a batch: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	for _, e := range batch {
+		if got := <-w.ch; !strings.Contains(got, "event "+e.ID+" ") || !strings.Contains(got, "signature verified") {
+			t.Errorf("the receiver said %q of event %s", got, e.ID)
+		}
 	}
 	forged := events.New(prev, "/eseal/test", "platform", prev.Seq)
 	if err := forged.Sign(key, cert); err != nil {
 		t.Fatal(err)
 	}
 	forged.ID = "5" // an id its record and signature do not have
-	body, _ := forged.Marshal()
+	body, _ = forged.Marshal()
 	if resp, err := http.Post(url, events.ContentType, bytes.NewReader(body)); err != nil || resp.StatusCode != http.StatusBadRequest {
 		t.Fatalf("a forged event: %v %v, want 400", resp, err)
 	}
