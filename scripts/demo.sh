@@ -54,9 +54,9 @@ fi
 say "starting a local event receiver on $receiver (sealctl events serve), as the provincial platform would run one: it checks each event's signature against the county root as it arrives"
 nohup bin/sealctl events serve --listen "$receiver" --out "$events" --trust "$data/trust/root.pem" >"$data/receiver.log" 2>&1 &
 echo $! >"$rpidfile"
-say "the county office subscribes it to the whole ledger (once; a later run finds it there)"
+say "the county office subscribes it to the whole ledger, up to 100 events a request, since this receiver takes CloudEvents' batched mode (once; a later run finds it there)"
 SEAL_TOKEN_FILE=$data/credentials/admin.token bin/sealctl subscriptions create demo-platform \
-  --endpoint "http://$receiver/events" --from 1 2>/dev/null ||
+  --endpoint "http://$receiver/events" --from 1 --batch 100 2>/dev/null ||
   SEAL_TOKEN_FILE=$data/credentials/admin.token bin/sealctl subscriptions status demo-platform
 
 in=testdata/pdfs/decision.pdf
