@@ -81,14 +81,18 @@ type Config struct {
 	// tune delivery, zero for outbox's defaults: the lease a replica holds
 	// on a subscription (30 s), how often new records are looked for
 	// (1 s), one delivery's timeout (10 s), the backoff's bounds (1 s to
-	// 5 min) and the failures in a row that park a subscription (20).
+	// 5 min) and the failures in a row that park a subscription (20); and
+	// two memory budgets: the newest records kept for all subscriptions'
+	// workers (1000), and the body of one batched-mode request (1 MiB).
 	EventSource      string   `yaml:"event_source"`
 	EventLease       Duration `yaml:"event_lease"`
 	EventPoll        Duration `yaml:"event_poll"`
 	EventSendTimeout Duration `yaml:"event_send_timeout"`
 	EventBackoffMin  Duration `yaml:"event_backoff_min"`
 	EventBackoffMax  Duration `yaml:"event_backoff_max"`
-	EventParkAfter   int      `yaml:"event_park_after"`
+	EventParkAfter   int64    `yaml:"event_park_after"`
+	EventTail        int64    `yaml:"event_tail"`
+	EventBatchBytes  int64    `yaml:"event_batch_bytes"`
 	// DocumentsRetentionDays is how long the service keeps a sealed
 	// document (retention.go): 0, the default, keeps them for ever; past
 	// it a document is deleted every RetentionEvery (default 1 h) and its
@@ -250,7 +254,8 @@ func (c *Config) env() map[string]any {
 		"ESEAL_MAX_DECODED_BYTES": &c.MaxDecodedBytes, "ESEAL_MAX_STREAM_BYTES": &c.MaxStreamBytes,
 		"ESEAL_CALENDAR_FILE": &c.CalendarFile, "ESEAL_EVENT_SOURCE": &c.EventSource, "ESEAL_EVENT_LEASE": &c.EventLease, "ESEAL_EVENT_POLL": &c.EventPoll,
 		"ESEAL_EVENT_SEND_TIMEOUT": &c.EventSendTimeout, "ESEAL_EVENT_BACKOFF_MIN": &c.EventBackoffMin,
-		"ESEAL_EVENT_BACKOFF_MAX":  &c.EventBackoffMax,
+		"ESEAL_EVENT_BACKOFF_MAX": &c.EventBackoffMax, "ESEAL_EVENT_PARK_AFTER": &c.EventParkAfter,
+		"ESEAL_EVENT_TAIL": &c.EventTail, "ESEAL_EVENT_BATCH_BYTES": &c.EventBatchBytes,
 		"ESEAL_OBJSTM_CACHE_BYTES": &c.ObjStmCacheBytes, "ESEAL_MAX_OBJECTS": &c.MaxObjects, "ESEAL_MAX_VALUES": &c.MaxValues,
 		"ESEAL_TSA_LISTEN": &c.TSAListen, "ESEAL_TSA_URL": &c.TSAURL, "ESEAL_TSA_UNREACHABLE": &c.TSAUnreachable,
 		"ESEAL_TSA_POLICY": &c.TSAPolicy, "ESEAL_TSA_ACCURACY": &c.TSAAccuracy, "ESEAL_TSA_MAX_REQUEST_BYTES": &c.TSAMaxRequestBytes,
@@ -394,6 +399,9 @@ func (c *Config) Validate() error {
 	} else if c.TokenOverlap >= c.TokenTTL {
 		errs = append(errs, fmt.Errorf("token_overlap (%v) must be shorter than token_ttl (%v)",
 			time.Duration(c.TokenOverlap), time.Duration(c.TokenTTL)))
+	}
+	if c.EventParkAfter < 0 || c.EventTail < 0 || c.EventBatchBytes < 0 || c.EventTail > 1<<20 || c.EventBatchBytes > 1<<30 {
+		errs = append(errs, errors.New("event_park_after, event_tail and event_batch_bytes must not be negative, nor event_tail over 1048576 records or event_batch_bytes over 1 GiB"))
 	}
 	if c.DocumentsRetentionDays < 0 || c.RetentionEvery < 0 || c.ArchiveMaxBytes < 0 || c.ArchiveConcurrency < 0 {
 		errs = append(errs, errors.New("documents_retention_days, retention_every, archive_max_bytes and archive_concurrency must not be negative"))

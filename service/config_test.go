@@ -222,3 +222,49 @@ func TestTimeZone(t *testing.T) {
 		}
 	}
 }
+
+// TestEventConfig: the event push's settings come from the file and the
+// environment, and budgets out of range are refused.
+func TestEventConfig(t *testing.T) {
+	for _, tc := range []struct {
+		name, file              string
+		env                     map[string]string
+		parkAfter, tail, batchB int64
+		invalid                 bool
+	}{
+		{name: "defaults"},
+		{name: "file", file: "event_park_after: 5\nevent_tail: 4000\nevent_batch_bytes: 4194304\n", parkAfter: 5, tail: 4000, batchB: 4 << 20},
+		{name: "environment", file: "event_tail: 4000\n", env: map[string]string{"ESEAL_EVENT_PARK_AFTER": "7",
+			"ESEAL_EVENT_TAIL": "2000", "ESEAL_EVENT_BATCH_BYTES": "65536"}, parkAfter: 7, tail: 2000, batchB: 65536},
+		{name: "negative tail", file: "event_tail: -1\n", tail: -1, invalid: true},
+		{name: "tail too large", file: "event_tail: 2000000\n", tail: 2000000, invalid: true},
+		{name: "negative batch bytes", file: "event_batch_bytes: -5\n", batchB: -5, invalid: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, k := range []string{"ESEAL_EVENT_PARK_AFTER", "ESEAL_EVENT_TAIL", "ESEAL_EVENT_BATCH_BYTES"} {
+				t.Setenv(k, "")
+				if v, ok := tc.env[k]; ok {
+					t.Setenv(k, v)
+				} else {
+					os.Unsetenv(k)
+				}
+			}
+			path := filepath.Join(t.TempDir(), "sealsvc.yaml")
+			if err := os.WriteFile(path, []byte("data_dir: .\n"+tc.file), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			c, err := LoadConfig(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.EventParkAfter != tc.parkAfter || c.EventTail != tc.tail || c.EventBatchBytes != tc.batchB {
+				t.Errorf("park_after %d, tail %d, batch_bytes %d; want %d, %d, %d", c.EventParkAfter, c.EventTail, c.EventBatchBytes,
+					tc.parkAfter, tc.tail, tc.batchB)
+			}
+			err = c.Validate()
+			if got := err != nil && strings.Contains(err.Error(), "event_"); got != tc.invalid {
+				t.Errorf("Validate: %v, want invalid %v", err, tc.invalid)
+			}
+		})
+	}
+}

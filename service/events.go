@@ -40,7 +40,7 @@ func (s *Service) newOutbox(backend *keystore.SoftwareBackend) *outbox.Outbox {
 	}
 	return outbox.New(outbox.Config{Source: source, Lease: time.Duration(c.EventLease), Poll: time.Duration(c.EventPoll),
 		SendTimeout: time.Duration(c.EventSendTimeout), BackoffMin: time.Duration(c.EventBackoffMin), BackoffMax: time.Duration(c.EventBackoffMax),
-		ParkAfter: c.EventParkAfter, Log: s.Log}, st, sealkeys.NewCheckpoints(s.Keystore), kekSecrets{backend}, s.Ledger.Appended)
+		ParkAfter: int(c.EventParkAfter), Tail: int(c.EventTail), BatchBytes: int(c.EventBatchBytes), Log: s.Log}, st, sealkeys.NewCheckpoints(s.Keystore), kekSecrets{backend}, s.Ledger.Appended)
 }
 
 // runOutbox delivers events until ctx ends or the returned stop is called;
