@@ -20,7 +20,8 @@ const eventDomain = "eseal ledger event v2"
 // Message is the byte string an event's signature covers: its identifying
 // attributes, when it was signed, and the record's chain hash,
 // length-prefixed. The chain hash covers every field of the record in data,
-// so the signature covers them.
+// so the signature covers them. An event signed in a tree (SignTree) is a
+// leaf over its Message, and the signature covers the tree's root.
 func (e *Event) Message() []byte { return e.encode(true) }
 
 // sameContent reports whether e and o say the same thing of the same

@@ -231,7 +231,7 @@ func (v *Verifier) checkSigner(e *Event) (*signer, error) {
 type StreamReport struct {
 	Events        int            // lines read
 	Distinct      int            // distinct events (by subscription and id)
-	Duplicates    int            // repeated deliveries of an event, the same but for signedat and signature
+	Duplicates    int            // repeated deliveries of an event, the same but for signedat, signature and tree proof
 	Subscriptions map[string]int // distinct events per subscription
 	// Reordered counts events that arrived after a later one of their
 	// subscription; ordered delivery keeps it zero (a duplicate of an
