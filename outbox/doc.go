@@ -15,7 +15,7 @@
 // not) is kept per subscription instead: a cursor, the last sequence
 // number its receiver acknowledged. Delivery reads the records after the
 // cursor that the subscription's filter matches, in sequence order, signs
-// each, sends it, and moves the cursor only after the receiver's 2xx: at
+// them, sends them, and moves the cursor only after the receiver's 2xx: at
 // least once, in order, nothing lost if the process dies at any point (it
 // sends again from the cursor).
 //
@@ -27,6 +27,19 @@
 // again after an exponential backoff with jitter, and past ParkAfter
 // failures in a row the subscription is parked: a log line at error level,
 // the eseal_events_parked gauge, until the county office resumes it.
+//
+// # What delivery costs sealing
+//
+// Delivery shares the machine's CPU and the store's readers with sealing,
+// in proportion to records times subscriptions. Three things keep that
+// share small. The workers of a process read the newest records once
+// between them (tail.go), each filtering them for its subscription. A
+// worker signs all it read at once with one SM2 signature over a Merkle
+// tree (events.SignTree), each event carrying its proof, where one
+// signature per event and subscription cost more than everything else in
+// delivery. And a subscription with a batch size sends runs of events in
+// CloudEvents' batched mode, one request for up to that many.
+// BenchmarkSealingWithSubscriptions (package api) measures what is left.
 //
 // # Replicas
 //
