@@ -69,6 +69,17 @@ func benchSealingWithSubscriptions(b *testing.B, batch int) {
 	client := sealv1.NewSealingServiceClient(e.conn)
 	cctx := e.as("changan-approval")
 	var run atomic.Int64
+	// sealOne seals document i of run r and returns how long it took,
+	// counting a failure in errs.
+	sealOne := func(r, i int64, errs *atomic.Int64) time.Duration {
+		t0 := time.Now()
+		_, err := client.Seal(cctx, &sealv1.SealRequest{RequestId: fmt.Sprintf("ev-%d-%d", r, i),
+			ItemCode: "450224-XK-0002", CaseNo: fmt.Sprintf("EV-%d-%d", r, i), DocKind: permit, Document: doc})
+		if err != nil {
+			errs.Add(1)
+		}
+		return time.Since(t0)
+	}
 	sealN := func(n, conc int) (rate float64, p50, p99 time.Duration) {
 		r := run.Add(1)
 		lat := make([]time.Duration, n)
@@ -82,13 +93,7 @@ func benchSealingWithSubscriptions(b *testing.B, batch int) {
 					if i >= int64(n) {
 						return
 					}
-					t0 := time.Now()
-					_, err := client.Seal(cctx, &sealv1.SealRequest{RequestId: fmt.Sprintf("ev-%d-%d", r, i),
-						ItemCode: "450224-XK-0002", CaseNo: fmt.Sprintf("EV-%d-%d", r, i), DocKind: permit, Document: doc})
-					lat[i] = time.Since(t0)
-					if err != nil {
-						errs.Add(1)
-					}
+					lat[i] = sealOne(r, i, &errs)
 				}
 			})
 		}
@@ -112,15 +117,7 @@ func benchSealingWithSubscriptions(b *testing.B, batch int) {
 		defer tick.Stop()
 		for i := range n {
 			<-tick.C
-			wg.Go(func() {
-				t0 := time.Now()
-				_, err := client.Seal(cctx, &sealv1.SealRequest{RequestId: fmt.Sprintf("ev-%d-%d", r, i),
-					ItemCode: "450224-XK-0002", CaseNo: fmt.Sprintf("EV-%d-%d", r, i), DocKind: permit, Document: doc})
-				lat[i] = time.Since(t0)
-				if err != nil {
-					errs.Add(1)
-				}
-			})
+			wg.Go(func() { lat[i] = sealOne(r, int64(i), &errs) })
 		}
 		wg.Wait()
 		if errs.Load() > 0 {

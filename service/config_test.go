@@ -88,26 +88,11 @@ func TestTokenConfig(t *testing.T) {
 		{name: "negative", file: "token_overlap: -1h\n", ttl: 8760 * time.Hour, overlap: -time.Hour, invalid: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			for _, k := range []string{"ESEAL_TOKEN_TTL", "ESEAL_TOKEN_OVERLAP"} {
-				t.Setenv(k, "")
-				if v, ok := tc.env[k]; ok {
-					t.Setenv(k, v)
-				} else {
-					os.Unsetenv(k)
-				}
-			}
-			path := filepath.Join(t.TempDir(), "sealsvc.yaml")
-			if err := os.WriteFile(path, []byte("data_dir: .\n"+tc.file), 0o600); err != nil {
-				t.Fatal(err)
-			}
-			c, err := LoadConfig(path)
-			if err != nil {
-				t.Fatal(err)
-			}
+			c := loadWith(t, tc.file, tc.env, "ESEAL_TOKEN_TTL", "ESEAL_TOKEN_OVERLAP")
 			if time.Duration(c.TokenTTL) != tc.ttl || time.Duration(c.TokenOverlap) != tc.overlap {
 				t.Errorf("token_ttl %v, token_overlap %v; want %v, %v", time.Duration(c.TokenTTL), time.Duration(c.TokenOverlap), tc.ttl, tc.overlap)
 			}
-			err = c.Validate()
+			err := c.Validate()
 			if got := err != nil && strings.Contains(err.Error(), "token_"); got != tc.invalid {
 				t.Errorf("Validate: %v, want invalid %v", err, tc.invalid)
 			}
@@ -241,30 +226,38 @@ func TestEventConfig(t *testing.T) {
 		{name: "negative batch bytes", file: "event_batch_bytes: -5\n", batchB: -5, invalid: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			for _, k := range []string{"ESEAL_EVENT_PARK_AFTER", "ESEAL_EVENT_TAIL", "ESEAL_EVENT_BATCH_BYTES"} {
-				t.Setenv(k, "")
-				if v, ok := tc.env[k]; ok {
-					t.Setenv(k, v)
-				} else {
-					os.Unsetenv(k)
-				}
-			}
-			path := filepath.Join(t.TempDir(), "sealsvc.yaml")
-			if err := os.WriteFile(path, []byte("data_dir: .\n"+tc.file), 0o600); err != nil {
-				t.Fatal(err)
-			}
-			c, err := LoadConfig(path)
-			if err != nil {
-				t.Fatal(err)
-			}
+			c := loadWith(t, tc.file, tc.env, "ESEAL_EVENT_PARK_AFTER", "ESEAL_EVENT_TAIL", "ESEAL_EVENT_BATCH_BYTES")
 			if c.EventParkAfter != tc.parkAfter || c.EventTail != tc.tail || c.EventBatchBytes != tc.batchB {
 				t.Errorf("park_after %d, tail %d, batch_bytes %d; want %d, %d, %d", c.EventParkAfter, c.EventTail, c.EventBatchBytes,
 					tc.parkAfter, tc.tail, tc.batchB)
 			}
-			err = c.Validate()
+			err := c.Validate()
 			if got := err != nil && strings.Contains(err.Error(), "event_"); got != tc.invalid {
 				t.Errorf("Validate: %v, want invalid %v", err, tc.invalid)
 			}
 		})
 	}
+}
+
+// loadWith loads a config file holding file, with the environment
+// variables keys set as env says and unset otherwise.
+func loadWith(t *testing.T, file string, env map[string]string, keys ...string) *Config {
+	t.Helper()
+	for _, k := range keys {
+		t.Setenv(k, "") // restored after the test
+		if v, ok := env[k]; ok {
+			t.Setenv(k, v)
+		} else {
+			os.Unsetenv(k)
+		}
+	}
+	path := filepath.Join(t.TempDir(), "sealsvc.yaml")
+	if err := os.WriteFile(path, []byte("data_dir: .\n"+file), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := LoadConfig(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }

@@ -121,3 +121,25 @@ func RunSubscriptions(t *testing.T, open Opener) {
 		t.Errorf("subscription %s is readable after its insert failed", bad.ID)
 	}
 }
+
+// LegacySubscriptionRow inserts a subscription as the table held it before
+// its batch column (SQLite migration 13, PostgreSQL 16), for the dialects'
+// migration tests: both run it on a database migrated up to just before,
+// migrate, and check the row with CheckLegacySubscription.
+const LegacySubscriptionRow = `INSERT INTO subscriptions (id, endpoint, township_code, domains, auth_kind, state,
+	generation, cursor, failures, last_error, delivered, last_delivered_us, lease_owner, lease_until_us, created_us, created_by)
+	VALUES ('gx-platform', 'https://platform.example/events', '', '[]', 'none', 'active', 3, 41, 0, '', 41, 0, '', 0, 0, 'admin')`
+
+// CheckLegacySubscription checks that LegacySubscriptionRow's subscription
+// came through the migration with batch 0, one event a request, which is
+// what it was sent before, and its cursor and generation as they were.
+func CheckLegacySubscription(t *testing.T, st outbox.Store) {
+	t.Helper()
+	sub, err := st.Subscription(context.Background(), "gx-platform")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sub.Batch != 0 || sub.Cursor != 41 || sub.Generation != 3 {
+		t.Errorf("after the migration: batch %d, cursor %d, generation %d; want 0, 41, 3", sub.Batch, sub.Cursor, sub.Generation)
+	}
+}
