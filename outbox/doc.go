@@ -31,14 +31,16 @@
 // # What delivery costs sealing
 //
 // Delivery shares the machine's CPU and the store's readers with sealing,
-// in proportion to records times subscriptions. Three things keep that
+// in proportion to records times subscriptions. Four things keep that
 // share small. The workers of a process read the newest records once
 // between them (tail.go), each filtering them for its subscription. A
 // worker signs all it read at once with one SM2 signature over a Merkle
 // tree (events.SignTree), each event carrying its proof, where one
 // signature per event and subscription cost more than everything else in
-// delivery. And a subscription with a batch size sends runs of events in
-// CloudEvents' batched mode, one request for up to that many.
+// delivery. A subscription with a batch size sends runs of events in
+// CloudEvents' batched mode, one request for up to that many. And a
+// worker records its cursor once a second (SaveEvery bounds it), since
+// each recording is a write that the ledger's appends wait for.
 // BenchmarkSealingWithSubscriptions (package api) measures what is left.
 //
 // # Replicas
