@@ -6,8 +6,10 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/emmansun/gmsm/sm3"
@@ -245,15 +247,7 @@ func (s *Server) serveArchive(w http.ResponseWriter, r *http.Request) {
 			*dst = timestamppb.New(t)
 		}
 	}
-	md := metadata.MD{}
-	if a := r.Header.Get("Authorization"); a != "" {
-		md.Set("authorization", a)
-	}
-	if r.TLS != nil && len(r.TLS.VerifiedChains) > 0 {
-		h := sm3.Sum(r.TLS.VerifiedChains[0][0].Raw)
-		md.Set(gatewayCertHeader, hex.EncodeToString(h[:]))
-	}
-	ctx, cancel := context.WithCancel(metadata.NewOutgoingContext(r.Context(), md))
+	ctx, cancel := context.WithCancel(callerContext(r))
 	defer cancel()
 	stream, err := sealv1.NewArchiveServiceClient(s.conn).ExportArchive(ctx, req)
 	if err != nil {
@@ -283,6 +277,47 @@ func (s *Server) serveArchive(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+}
+
+// callerContext carries r's credentials to a call through the in-memory
+// connection as the gateway passes them: the Authorization header, and a
+// verified client certificate as its hash.
+func callerContext(r *http.Request) context.Context {
+	md := metadata.MD{}
+	if a := r.Header.Get("Authorization"); a != "" {
+		md.Set("authorization", a)
+	}
+	if r.TLS != nil && len(r.TLS.VerifiedChains) > 0 {
+		h := sm3.Sum(r.TLS.VerifiedChains[0][0].Raw)
+		md.Set(gatewayCertHeader, hex.EncodeToString(h[:]))
+	}
+	return metadata.NewOutgoingContext(r.Context(), md)
+}
+
+// DocumentPathPattern is where the HTTP listener serves a sealing's
+// document as the PDF itself (GET), for a supervising department's
+// browser or script: GetDocument over REST answers JSON, with the PDF in
+// base64.
+const DocumentPathPattern = "/v1/ledger/records/{seq}/document.pdf"
+
+// serveDocument serves GET DocumentPathPattern: it calls GetDocument
+// through the in-memory connection with the caller's credentials, so the
+// same access rules hold, and writes the PDF.
+func (s *Server) serveDocument(w http.ResponseWriter, r *http.Request) {
+	seq, err := strconv.ParseUint(r.PathValue("seq"), 10, 64)
+	if err != nil || seq == 0 {
+		writeStatus(w, status.Errorf(codes.InvalidArgument, "record %q: a ledger sequence number, from 1", r.PathValue("seq")))
+		return
+	}
+	d, err := sealv1.NewArchiveServiceClient(s.conn).GetDocument(callerContext(r), &sealv1.GetDocumentRequest{Seq: seq})
+	if err != nil {
+		writeStatus(w, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/pdf")
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%d.pdf"`, seq))
+	w.Header().Set("X-Output-Sm3", hex.EncodeToString(d.Record.GetOutputSm3()))
+	w.Write(d.Pdf)
 }
 
 // writeStatus writes a gRPC status as grpc-gateway would: the HTTP status

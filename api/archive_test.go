@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -144,6 +145,35 @@ func testArchive(t *testing.T, kind string) {
 	if r := e.rest(t, "GET", fmt.Sprintf("/v1/ledger/records/%d/document", changan1), "sup-nongye", nil); r.code != http.StatusOK ||
 		!bytes.Contains(r.body, []byte(`"pdf"`)) {
 		t.Errorf("REST GetDocument: %d %.200s", r.code, r.body)
+	}
+	// The PDF itself, for a browser or a script.
+	want, err := docs.GetDocument(e.as("admin"), &sealv1.GetDocumentRequest{Seq: changan1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name, who, seq string
+		code           int
+	}{
+		{"its domain's supervisor", "sup-nongye", fmt.Sprint(changan1), http.StatusOK},
+		{"the township's clerk", "changan-approval", fmt.Sprint(changan1), http.StatusOK},
+		{"another domain's supervisor", "sup-minzheng", fmt.Sprint(changan1), http.StatusForbidden},
+		{"another township's clerk", "fushi-approval", fmt.Sprint(changan1), http.StatusForbidden},
+		{"no credential", "", fmt.Sprint(changan1), http.StatusUnauthorized},
+		{"no such record", "admin", "99999", http.StatusNotFound},
+		{"not a number", "admin", "x", http.StatusBadRequest},
+		{"record 0", "admin", "0", http.StatusBadRequest},
+	} {
+		r := e.rest(t, "GET", "/v1/ledger/records/"+c.seq+"/document.pdf", c.who, nil)
+		if r.code != c.code {
+			t.Errorf("GET document.pdf, %s: %d %.200s, want %d", c.name, r.code, r.body, c.code)
+			continue
+		}
+		if r.code == http.StatusOK && (!bytes.Equal(r.body, want.Pdf) || r.header.Get("Content-Type") != "application/pdf" ||
+			r.header.Get("X-Output-Sm3") != hex.EncodeToString(want.Record.OutputSm3)) {
+			t.Errorf("GET document.pdf, %s: %d bytes of %s, output SM3 %q; want the sealed PDF", c.name, len(r.body),
+				r.header.Get("Content-Type"), r.header.Get("X-Output-Sm3"))
+		}
 	}
 
 	period := func(town string, domains ...string) *sealv1.ExportArchiveRequest {

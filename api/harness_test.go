@@ -272,8 +272,9 @@ func readDecision(t testing.TB) []byte {
 }
 
 type restResponse struct {
-	code int
-	body []byte
+	code   int
+	body   []byte
+	header http.Header
 }
 
 // rest calls the REST gateway as the principal id ("" for nobody), over
@@ -308,7 +309,7 @@ func (e *env) restWith(t *testing.T, method, path, who string, body []byte, head
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	return restResponse{resp.StatusCode, b}
+	return restResponse{resp.StatusCode, b, resp.Header}
 }
 
 // httpClient returns the HTTP client of the principal who over e's

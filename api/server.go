@@ -323,6 +323,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	mux.HandleFunc("/readyz", s.ready.serveHTTP)
 	// Archive packages as ZIP files (archive.go).
 	mux.HandleFunc("GET "+ArchivePath, s.serveArchive)
+	mux.HandleFunc("GET "+DocumentPathPattern, s.serveDocument)
 	s.handlePage(mux) // the public verification page and the CRL (verifypage.go)
 	s.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, TLSConfig: tlsCfg}
 	return s, nil
