@@ -37,8 +37,8 @@ func newTail(st recordReader, max int, wake func() <-chan struct{}) *tail {
 	return &tail{st: st, max: max, wake: wake}
 }
 
-// records returns up to limit records after seq after that f matches,
-// from the tail when it covers after, from the store when it does not.
+// records returns up to limit records that f matches, numbered after
+// after: from the tail when it covers them, from the store when not.
 // scanned is where the caller's next call starts: every record up to it
 // was looked at. more reports that the ledger may hold records past
 // scanned already; when it is false, the caller waits on wake, which is
