@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -32,7 +33,12 @@ import (
 	"google.golang.org/grpc/metadata"
 )
 
-func TestMain(m *testing.M) { pgtest.Main(m) }
+func TestMain(m *testing.M) {
+	if n, err := strconv.Atoi(os.Getenv(benchReceiversEnv)); err == nil {
+		os.Exit(serveBenchReceivers(n)) // bench_receivers_test.go
+	}
+	pgtest.Main(m)
+}
 
 // env is a running service with a catalog, seals and principals.
 type env struct {
